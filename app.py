@@ -1,0 +1,8 @@
+"""The Chalice app: registers the blueprints and nothing else."""
+
+from chalice import Chalice
+
+from chalicelib.api.quotes import quotes_api
+
+app = Chalice(app_name="aftersales")
+app.register_blueprint(quotes_api)

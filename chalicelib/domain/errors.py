@@ -1,0 +1,39 @@
+"""The one error type for input a caller can fix; the API turns it into a 4xx."""
+
+
+class InvalidInput(ValueError):
+    def __init__(self, field: str, message: str, code: str = "invalid_value") -> None:
+        super().__init__(f"{field}: {message}" if field else message)
+        self.field = field
+        self.message = message
+        self.code = code
+
+    def to_dict(self) -> dict:
+        return {"error": {"code": self.code, "message": self.message, "field": self.field}}
+
+
+def field_path(loc: tuple) -> str:
+    """('order', 'lines', 1, 'unit_price') -> 'order.lines[1].unit_price'."""
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else str(part)
+    return path
+
+
+_PYDANTIC_CODES = {
+    "missing": "missing_field",
+    "extra_forbidden": "unknown_field",
+}
+
+
+def from_validation_error(error) -> InvalidInput:
+    """The first problem of a pydantic ValidationError, named by its field path."""
+    first = error.errors(include_url=False, include_context=False, include_input=False)[0]
+    field = field_path(first["loc"])
+    message = first["msg"]
+    if first["type"] == "extra_forbidden":
+        message = "is not a known field"
+    return InvalidInput(field, message, _PYDANTIC_CODES.get(first["type"], "invalid_value"))

@@ -1,0 +1,82 @@
+"""Money as integer minor units; JSON carries it as decimal strings (POLICY.md section 1).
+
+Floats never enter: an amount is parsed from a string whose number of decimals
+must equal the currency's exponent, so "12.5" CNY or "12.00" JPY are refused
+instead of being silently rescaled.
+"""
+
+import re
+
+# ISO 4217 minor-unit exponents of the currencies the marketplaces settle in.
+CURRENCY_EXPONENTS: dict[str, int] = {
+    "CNY": 2, "USD": 2, "EUR": 2, "GBP": 2, "HKD": 2, "AUD": 2, "CAD": 2,
+    "SGD": 2, "CHF": 2, "NZD": 2, "SEK": 2, "NOK": 2, "DKK": 2, "PLN": 2,
+    "CZK": 2, "INR": 2, "MXN": 2, "BRL": 2, "MYR": 2, "THB": 2, "AED": 2,
+    "JPY": 0, "KRW": 0, "VND": 0, "CLP": 0, "ISK": 0,
+    "KWD": 3, "BHD": 3,
+}
+
+# Fifteen integer digits is far above any order and far below float or JSON trouble.
+_MAX_INTEGER_DIGITS = 15
+AMOUNT_PATTERNS = {
+    exponent: re.compile(
+        r"(?:0|[1-9][0-9]{0,%d})%s" % (_MAX_INTEGER_DIGITS - 1, r"\.[0-9]{%d}" % exponent if exponent else "")
+    )
+    for exponent in set(CURRENCY_EXPONENTS.values())
+}
+
+
+class AmountError(ValueError):
+    """An amount string that is not valid for its currency."""
+
+
+def example_amount(exponent: int) -> str:
+    return format_minor(199 * 10**exponent, exponent)
+
+
+def parse_minor(text: object, exponent: int) -> int:
+    """Parse a non-negative decimal string with exactly `exponent` decimals into minor units."""
+    if type(text) is str and AMOUNT_PATTERNS[exponent].fullmatch(text):
+        return int(text.replace(".", ""))
+    return _parse_unusual(text, exponent)
+
+
+def _parse_unusual(text: object, exponent: int) -> int:
+    """Plain "0" is accepted in every currency, as the contract writes its defaults; the rest is refused."""
+    if text == "0":
+        return 0
+    if not isinstance(text, str):
+        raise AmountError(f"must be a decimal string like {example_amount(exponent)!r}, not {_json_kind(text)}")
+    if text.startswith("-"):
+        raise AmountError(f"must not be negative (got {text!r})")
+    decimals = "no decimals" if exponent == 0 else f"exactly {exponent} decimals"
+    raise AmountError(
+        f"{text!r} is not a valid amount: expected a decimal string with {decimals}, "
+        f"like {example_amount(exponent)!r}"
+    )
+
+
+def _json_kind(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    return "a list" if isinstance(value, list) else "an object"
+
+
+def format_minor(minor: int, exponent: int) -> str:
+    """Render minor units as the decimal string of the contract ("-15.00", "1990")."""
+    if not exponent:
+        return str(minor)
+    digits = str(minor) if minor >= 0 else str(-minor)
+    if len(digits) <= exponent:
+        digits = digits.rjust(exponent + 1, "0")
+    text = digits[:-exponent] + "." + digits[-exponent:]
+    return text if minor >= 0 else "-" + text
+
+
+def round_half_up(numerator: int, denominator: int) -> int:
+    """round(numerator / denominator), halves up, for numerator >= 0 and denominator > 0."""
+    return (2 * numerator + denominator) // (2 * denominator)

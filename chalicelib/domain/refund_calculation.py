@@ -1,0 +1,139 @@
+"""The refund quote of POLICY.md section 3, in integer minor units.
+
+Pure: the same request always gives the same cents, which is what finance
+reconciles against.
+"""
+
+from typing import NamedTuple
+
+from chalicelib.domain.money import format_minor, round_half_up
+from chalicelib.domain.order_amounts import order_amounts
+from chalicelib.domain.quote_request import SELLER_FAULT_REASONS, QuoteRequest
+
+DEFAULT_MAX_RETURN_SHIPPING_UNITS = 30
+
+
+class QuoteEntry(NamedTuple):
+    code: str
+    line_id: str | None
+    amount: int
+    reason: str
+
+
+class RefundQuote(NamedTuple):
+    total: int
+    capped: bool
+    entries: list[QuoteEntry]
+
+
+def calculate_refund(request: QuoteRequest, exponent: int) -> RefundQuote:
+    """Quote a request completed and checked by `parse_quote_request`."""
+    order = request["order"]
+    ask = request["return"]
+    cancel = ask["kind"] == "cancel"
+    seller_fault = ask["reason"] in SELLER_FAULT_REASONS
+    inspection = request["inspection"]
+    net_lines, paid_total = order_amounts(order)
+    requested = {item["line_id"]: item["quantity"] for item in ask["items"]}
+    if inspection:
+        inspected = {item["line_id"]: item for item in inspection["items"]}
+        kept_gifts = [line for line in order["lines"] if line["line_id"] in inspection["kept_gifts"]]
+        verb = "accepted"
+    else:
+        kept_gifts = ()
+        verb = "cancelled" if cancel else "requested"
+
+    entries = []
+    units_bought = 0
+    units_back = 0
+    units_accepted = 0
+    for line in order["lines"]:
+        if line["is_gift"]:
+            continue
+        line_id = line["line_id"]
+        n = line["quantity"]
+        p = line["returned_before"]
+        units_bought += n
+        k = requested.get(line_id)
+        if k is None:
+            units_back += p
+            continue
+        deductions = ()
+        if inspection:
+            result = inspected[line_id]
+            k = result["accepted"]
+            deductions = result["deductions"]
+        units_back += p + k
+        units_accepted += k
+        net = net_lines[line_id]
+        item = round_half_up(net * (p + k), n) - round_half_up(net * p, n)
+        entries.append(
+            QuoteEntry(
+                "item",
+                line_id,
+                item,
+                f"{k} of {n} units {verb} ({p} returned before); the line cost the buyer {format_minor(net, exponent)}",
+            )
+        )
+        remaining = item
+        for deduction in deductions:
+            applied = min(deduction["amount"], remaining)
+            remaining -= applied
+            reason = _limited(f"warehouse deduction {deduction['code']}", deduction["amount"], applied, exponent)
+            entries.append(QuoteEntry("deduction", line_id, -applied, reason))
+        if kept_gifts and k and p + k == n:
+            for gift in kept_gifts:
+                if gift["gift_for"] == line_id and gift["gift_value"]:
+                    applied = min(gift["gift_value"], remaining)
+                    remaining -= applied
+                    reason = f"free gift {gift['line_id']} kept although every unit of {line_id} came back"
+                    entries.append(
+                        QuoteEntry("kept_gift", gift["line_id"], -applied, _limited(reason, gift["gift_value"], applied, exponent))
+                    )
+
+    rejected_at_inspection = inspection is not None and units_accepted == 0
+    if (
+        order["shipping_fee"]
+        and not order["shipping_refunded"]
+        and not rejected_at_inspection
+        and units_back == units_bought
+        and (cancel or seller_fault)
+    ):
+        why = "every item cancelled before shipment" if cancel else f"seller-fault reason {ask['reason']} and every item returned"
+        entries.append(QuoteEntry("shipping_refund", None, order["shipping_fee"], f"outbound shipping refunded: {why}"))
+
+    postage = ask["return_shipping_paid"]
+    if postage and not cancel and not rejected_at_inspection and (seller_fault or request["customer"]["tier"] == "vip"):
+        limit = request["policy"]["max_return_shipping_reimbursement"]
+        if limit is None:
+            limit = DEFAULT_MAX_RETURN_SHIPPING_UNITS * 10**exponent
+        amount = min(postage, limit)
+        why = f"seller-fault reason {ask['reason']}" if seller_fault else "free returns for VIP customers"
+        reason = f"return postage reimbursed: {why}"
+        if amount < postage:
+            reason += f"; {format_minor(postage, exponent)} paid, capped at {format_minor(limit, exponent)}"
+        entries.append(QuoteEntry("return_postage_reimbursement", None, amount, reason))
+
+    total = sum([entry.amount for entry in entries])
+    available = paid_total - order["refunded_total"]
+    if total <= available:
+        return RefundQuote(total, False, entries)
+    entries.append(
+        QuoteEntry(
+            "cap_adjustment",
+            None,
+            available - total,
+            f"refund limited to {format_minor(available, exponent)}: paid {format_minor(paid_total, exponent)} "
+            f"less {format_minor(order['refunded_total'], exponent)} already refunded",
+        )
+    )
+    return RefundQuote(available, True, entries)
+
+
+def _limited(reason: str, assessed: int, applied: int, exponent: int) -> str:
+    if applied == assessed:
+        return reason
+    return (
+        f"{reason}: {format_minor(assessed, exponent)} assessed, {format_minor(applied, exponent)} applied "
+        "so the line stays at 0 or above"
+    )
