@@ -3,6 +3,8 @@
 from chalice import Chalice
 
 from chalicelib.api.quotes import quotes_api
+from chalicelib.api.webhooks import webhooks_api
 
 app = Chalice(app_name="aftersales")
 app.register_blueprint(quotes_api)
+app.register_blueprint(webhooks_api)

@@ -33,7 +33,7 @@ def from_validation_error(error) -> InvalidInput:
     """The first problem of a pydantic ValidationError, named by its field path."""
     first = error.errors(include_url=False, include_context=False, include_input=False)[0]
     field = field_path(first["loc"])
-    message = first["msg"]
+    message = first["msg"].removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
         message = "is not a known field"
     return InvalidInput(field, message, _PYDANTIC_CODES.get(first["type"], "invalid_value"))

@@ -1,0 +1,37 @@
+"""The `generic` webhook format: one canonical event per delivery, as documented in the README.
+
+    {"event_id": "...", "type": "ReturnRequested", "occurred_at": "2026-11-22T08:00:00Z", "data": {...}}
+"""
+
+from datetime import datetime
+
+from pydantic import TypeAdapter, ValidationError
+
+from chalicelib.domain.errors import InvalidInput, from_validation_error
+from chalicelib.domain.events import EVENT_TYPES, CanonicalEvent, OrderUpserted, check_order_amounts
+
+_events = TypeAdapter(CanonicalEvent)
+_ENVELOPE = ("event_id", "type", "occurred_at", "data")
+
+
+def parse_generic_event(payload: object, source: str, received_at: datetime) -> CanonicalEvent:
+    if not isinstance(payload, dict):
+        raise InvalidInput("", "the body must be a JSON object", "invalid_body")
+    for key in payload:
+        if key not in _ENVELOPE:
+            raise InvalidInput(key, "is not a known field", "unknown_field")
+    if payload.get("type") not in EVENT_TYPES:
+        raise InvalidInput(
+            "type", f"{payload.get('type')!r} is not an event type; use one of {', '.join(EVENT_TYPES)}",
+            "missing_field" if "type" not in payload else "invalid_value",
+        )
+    try:
+        event = _events.validate_python({**payload, "source": source, "received_at": received_at})
+    except ValidationError as error:
+        invalid = from_validation_error(error)
+        # Drop the union tag pydantic puts after the envelope ("ReturnRequested.data..." -> "data...").
+        invalid.field = invalid.field.removeprefix(f"{payload['type']}.")
+        raise invalid from None
+    if isinstance(event, OrderUpserted):
+        check_order_amounts(event.data)
+    return event

@@ -1,0 +1,187 @@
+"""Canonical events: every marketplace, carrier or warehouse payload becomes one of these.
+
+`event_id` is the source's own id (the dedupe key), `occurred_at` the source's
+time, `received_at` when our webhook accepted it.
+"""
+
+from datetime import datetime, timezone
+from typing import Annotated, Literal, Union
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints, field_validator
+
+from chalicelib.domain.errors import InvalidInput
+from chalicelib.domain.money import CURRENCY_EXPONENTS, AmountError, parse_minor
+from chalicelib.domain.quote_request import SELLER_FAULT_REASONS, Reason
+
+Id = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$")]
+Text = Annotated[str, StringConstraints(max_length=512)]
+Units = Annotated[StrictInt, Field(ge=0, le=1_000_000)]
+PositiveUnits = Annotated[StrictInt, Field(ge=1, le=1_000_000)]
+# An amount whose currency is not in the same event: its exact scale is checked when the order is known.
+Amount = Annotated[str, StringConstraints(pattern=r"^(0|[1-9][0-9]{0,14})(\.[0-9]{1,3})?$")]
+
+TRACKING_STATUSES = (
+    "pending", "info_received", "in_transit", "out_for_delivery", "attempt_fail", "delivered",
+    "available_for_pickup", "exception", "expired", "returned_to_sender",
+)
+TrackingStatus = Literal[
+    "pending", "info_received", "in_transit", "out_for_delivery", "attempt_fail", "delivered",
+    "available_for_pickup", "exception", "expired", "returned_to_sender",
+]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("must carry a time zone, e.g. 2026-11-22T08:00:00Z")
+    return value.astimezone(timezone.utc)
+
+
+UtcTime = Annotated[datetime, AfterValidator(_utc)]
+
+
+class OrderLine(_Model):
+    line_id: Id
+    sku: Text | None = None
+    category: Text | None = None
+    unit_price: Amount
+    quantity: PositiveUnits
+    line_discount: Amount = "0"
+    is_gift: StrictBool = False
+    gift_for: Id | None = None
+    gift_value: Amount = "0"
+
+
+class Shipment(_Model):
+    carrier: Id
+    tracking_number: Id
+
+
+class OrderData(_Model):
+    order_id: Id
+    customer_id: Id
+    currency: str
+    status: Literal["pending_payment", "paid", "shipped", "delivered", "cancelled"]
+    paid_at: UtcTime | None = None
+    shipped_at: UtcTime | None = None
+    delivered_at: UtcTime | None = None
+    shipment: Shipment | None = None
+    shipping_fee: Amount
+    order_discount: Amount = "0"
+    lines: Annotated[list[OrderLine], Field(min_length=1, max_length=500)]
+
+    @field_validator("currency")
+    @classmethod
+    def _known_currency(cls, value: str) -> str:
+        if value not in CURRENCY_EXPONENTS:
+            raise ValueError(f"{value!r} is not a supported currency")
+        return value
+
+
+class ReturnLine(_Model):
+    line_id: Id
+    quantity: PositiveUnits
+
+
+class ReturnData(_Model):
+    return_id: Id
+    order_id: Id
+    reason: Reason
+    items: Annotated[list[ReturnLine], Field(min_length=1, max_length=500)]
+    resolution: Literal["refund", "exchange"] = "refund"
+    evidence_urls: Annotated[list[Annotated[str, StringConstraints(max_length=2048)]], Field(max_length=20)] = []
+    return_shipping_paid: Amount = "0"
+    shipment: Shipment | None = None
+    note: Text | None = None
+
+    @property
+    def seller_fault(self) -> bool:
+        return self.reason in SELLER_FAULT_REASONS
+
+
+class CancelData(_Model):
+    return_id: Id
+    order_id: Id
+    reason: Reason
+    items: Annotated[list[ReturnLine], Field(min_length=1, max_length=500)]
+
+
+class TrackingData(_Model):
+    carrier: Id
+    tracking_number: Id
+    status: TrackingStatus
+    return_id: Id | None = None
+    location: Text | None = None
+    description: Text | None = None
+
+
+class Deduction(_Model):
+    code: Id
+    amount: Amount
+
+
+class InspectedLine(_Model):
+    line_id: Id
+    accepted: Units
+    deductions: Annotated[list[Deduction], Field(max_length=50)] = []
+
+
+class InspectionData(_Model):
+    return_id: Id
+    items: Annotated[list[InspectedLine], Field(min_length=1, max_length=500)]
+    kept_gifts: Annotated[list[Id], Field(max_length=500)] = []
+
+
+class _Event(_Model):
+    event_id: Id
+    source: Id
+    occurred_at: UtcTime
+    received_at: UtcTime
+
+
+class OrderUpserted(_Event):
+    type: Literal["OrderUpserted"] = "OrderUpserted"
+    data: OrderData
+
+
+class ReturnRequested(_Event):
+    type: Literal["ReturnRequested"] = "ReturnRequested"
+    data: ReturnData
+
+
+class CancelRequested(_Event):
+    type: Literal["CancelRequested"] = "CancelRequested"
+    data: CancelData
+
+
+class TrackingUpdated(_Event):
+    type: Literal["TrackingUpdated"] = "TrackingUpdated"
+    data: TrackingData
+
+
+class InspectionCompleted(_Event):
+    type: Literal["InspectionCompleted"] = "InspectionCompleted"
+    data: InspectionData
+
+
+CanonicalEvent = Annotated[
+    Union[OrderUpserted, ReturnRequested, CancelRequested, TrackingUpdated, InspectionCompleted],
+    Field(discriminator="type"),
+]
+EVENT_TYPES = ("OrderUpserted", "ReturnRequested", "CancelRequested", "TrackingUpdated", "InspectionCompleted")
+
+
+def check_order_amounts(order: OrderData, path: str = "data") -> None:
+    """Every amount of an order must have exactly its currency's decimals; names the first that does not."""
+    exponent = CURRENCY_EXPONENTS[order.currency]
+    fields = [("shipping_fee", order.shipping_fee), ("order_discount", order.order_discount)]
+    for i, line in enumerate(order.lines):
+        fields += [(f"lines[{i}].{name}", getattr(line, name)) for name in ("unit_price", "line_discount", "gift_value")]
+    for name, value in fields:
+        try:
+            parse_minor(value, exponent)
+        except AmountError as error:
+            raise InvalidInput(f"{path}.{name}", f"{error} ({order.currency})") from None

@@ -1,0 +1,42 @@
+"""HMAC-SHA256 webhook signatures over "{timestamp}.{raw body}" (the generic source format).
+
+Computed over the raw bytes as received, compared in constant time, and only
+within a tolerance around our clock, both ways, so a captured delivery
+cannot be replayed later and a forged future timestamp buys nothing.
+"""
+
+import hashlib
+import hmac
+
+TOLERANCE_SECONDS = 300
+
+
+class SignatureError(ValueError):
+    """Why a delivery is not authentic; the webhook answers 401 with this text."""
+
+
+def sign(secret: bytes, timestamp: str, raw_body: bytes) -> str:
+    return hmac.new(secret, timestamp.encode() + b"." + raw_body, hashlib.sha256).hexdigest()
+
+
+def verify_signature(
+    secret: bytes,
+    timestamp: str | None,
+    signature: str | None,
+    raw_body: bytes,
+    now: float,
+    tolerance: int = TOLERANCE_SECONDS,
+) -> None:
+    if not timestamp:
+        raise SignatureError("missing X-Aftersales-Timestamp header")
+    if not signature:
+        raise SignatureError("missing X-Aftersales-Signature header")
+    if not timestamp.isdigit() or len(timestamp) > 12:
+        raise SignatureError("X-Aftersales-Timestamp must be Unix seconds")
+    skew = now - int(timestamp)
+    if skew > tolerance:
+        raise SignatureError(f"timestamp is {int(skew)} s old; the tolerance is {tolerance} s")
+    if -skew > tolerance:
+        raise SignatureError(f"timestamp is {int(-skew)} s in the future; the tolerance is {tolerance} s")
+    if not hmac.compare_digest(sign(secret, timestamp, raw_body), signature.strip().lower()):
+        raise SignatureError("signature does not match the body")

@@ -1,0 +1,67 @@
+"""Accept a signed webhook: verify, validate, archive the raw body, enqueue; only then acknowledge."""
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from chalicelib.adapters.marketplaces.generic import parse_generic_event
+from chalicelib.adapters.ports import Archive, EventQueue, SecretStore
+from chalicelib.domain.errors import InvalidInput
+from chalicelib.domain.events import CanonicalEvent
+from chalicelib.domain.signatures import SignatureError, verify_signature
+
+MAX_BODY_BYTES = 256 * 1024
+_SOURCE = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+
+
+@dataclass(frozen=True)
+class WebhookPorts:
+    secrets: SecretStore
+    archive: Archive
+    queue: EventQueue
+
+
+class WebhookRejected(Exception):
+    def __init__(self, status: int, code: str, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.field = field
+
+
+def accept_webhook(
+    source: str, timestamp: str | None, signature: str | None, raw_body: bytes, ports: WebhookPorts, now: datetime
+) -> CanonicalEvent:
+    if len(raw_body) > MAX_BODY_BYTES:
+        raise WebhookRejected(413, "body_too_large", f"the body is {len(raw_body)} bytes; the limit is {MAX_BODY_BYTES}")
+    secret = ports.secrets.webhook_secret(source) if _SOURCE.fullmatch(source) else None
+    if secret is None:
+        raise WebhookRejected(404, "unknown_source", f"no webhook source named {source!r} is configured")
+    try:
+        verify_signature(secret, timestamp, signature, raw_body, now.timestamp())
+    except SignatureError as error:
+        raise WebhookRejected(401, "invalid_signature", str(error)) from None
+    try:
+        payload = json.loads(raw_body)
+    except (ValueError, RecursionError) as error:
+        raise WebhookRejected(400, "invalid_json", f"the body is not valid JSON: {error}") from None
+    try:
+        event = parse_generic_event(payload, source, now)
+    except InvalidInput as error:
+        raise WebhookRejected(422, error.code, error.message, error.field or None) from None
+    message = event.model_dump_json()
+    if len(message.encode()) > MAX_BODY_BYTES:
+        raise WebhookRejected(413, "body_too_large", "the event is too large to queue")
+    ports.archive.put_raw(archive_key(event, raw_body), raw_body)
+    ports.queue.send(message, {"type": event.type, "source": source, "event_id": event.event_id})
+    return event
+
+
+def archive_key(event: CanonicalEvent, raw_body: bytes) -> str:
+    """Date-partitioned for replay by day; the body hash keeps every distinct delivery of one event id."""
+    day = event.received_at.strftime("%Y/%m/%d")
+    digest = hashlib.sha256(raw_body).hexdigest()[:16]
+    return f"webhooks/{event.source}/{day}/{event.event_id}-{digest}.json"

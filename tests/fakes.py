@@ -1,0 +1,25 @@
+"""In-memory stand-ins for the ports, for unit tests of services."""
+
+
+class FakeSecrets:
+    def __init__(self, secrets: dict[str, bytes]) -> None:
+        self.secrets = secrets
+
+    def webhook_secret(self, source: str) -> bytes | None:
+        return self.secrets.get(source)
+
+
+class FakeArchive:
+    def __init__(self) -> None:
+        self.objects: dict[str, bytes] = {}
+
+    def put_raw(self, key: str, body: bytes) -> None:
+        self.objects[key] = body
+
+
+class FakeQueue:
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, dict]] = []
+
+    def send(self, body: str, attributes: dict[str, str]) -> None:
+        self.messages.append((body, attributes))

@@ -1,0 +1,96 @@
+import json
+from datetime import datetime, timezone
+
+import pytest
+from pydantic import TypeAdapter
+
+from chalicelib.domain.events import CanonicalEvent, ReturnRequested
+from chalicelib.services.accept_webhook import MAX_BODY_BYTES, WebhookPorts, WebhookRejected, accept_webhook
+from tests.fakes import FakeArchive, FakeQueue, FakeSecrets
+from tests.webhook_events import encode, order_upserted, return_requested, signed_headers
+
+SECRET = b"generic-secret"
+NOW = datetime(2026, 11, 22, 8, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def ports():
+    return WebhookPorts(FakeSecrets({"generic": SECRET}), FakeArchive(), FakeQueue())
+
+
+def deliver(ports, payload=None, *, body=None, source="generic", secret=SECRET, timestamp=None):
+    body = body if body is not None else encode(payload)
+    headers = signed_headers(secret, body, timestamp or int(NOW.timestamp()))
+    return accept_webhook(
+        source, headers["X-Aftersales-Timestamp"], headers["X-Aftersales-Signature"], body, ports, NOW
+    )
+
+
+def test_accepted_event_is_archived_raw_and_queued_as_a_canonical_event(ports):
+    body = encode(return_requested())
+    event = deliver(ports, body=body)
+    assert isinstance(event, ReturnRequested)
+    assert (event.source, event.received_at) == ("generic", NOW)
+    [(key, raw)] = ports.archive.objects.items()
+    assert raw == body and key.startswith("webhooks/generic/2026/11/22/evt-return-RT-1-")
+    [(message, attributes)] = ports.queue.messages
+    assert TypeAdapter(CanonicalEvent).validate_json(message) == event
+    assert attributes == {"type": "ReturnRequested", "source": "generic", "event_id": "evt-return-RT-1"}
+
+
+def test_order_event_is_accepted(ports):
+    event = deliver(ports, order_upserted())
+    assert event.data.lines[1].line_discount == "9.99"
+
+
+def rejection(ports, **kwargs) -> WebhookRejected:
+    with pytest.raises(WebhookRejected) as raised:
+        deliver(ports, **kwargs)
+    assert not ports.archive.objects and not ports.queue.messages, "nothing is written for a rejected request"
+    return raised.value
+
+
+def test_unknown_source_is_404(ports):
+    assert rejection(ports, payload=return_requested(), source="shopify").status == 404
+    assert rejection(ports, payload=return_requested(), source="../etc").status == 404
+
+
+def test_bad_signature_is_401(ports):
+    assert rejection(ports, payload=return_requested(), secret=b"wrong").status == 401
+
+
+def test_stale_timestamp_is_401(ports):
+    error = rejection(ports, payload=return_requested(), timestamp=int(NOW.timestamp()) - 301)
+    assert (error.status, error.code) == (401, "invalid_signature")
+
+
+def test_body_over_256_kb_is_413(ports):
+    assert rejection(ports, body=b" " * (MAX_BODY_BYTES + 1)).status == 413
+
+
+def test_not_json_is_400(ports):
+    assert rejection(ports, body=b"{nope").status == 400
+
+
+@pytest.mark.parametrize(
+    "payload, field, code",
+    [
+        (return_requested(items=[{"line_id": "L1", "quantity": 0}]), "data.items[0].quantity", "invalid_value"),
+        (return_requested(reason="meh"), "data.reason", "invalid_value"),
+        ({**return_requested(), "type": "Refund"}, "type", "invalid_value"),
+        ({k: v for k, v in return_requested().items() if k != "type"}, "type", "missing_field"),
+        ({k: v for k, v in return_requested().items() if k != "event_id"}, "event_id", "missing_field"),
+        ({**return_requested(), "occurred_at": "2026-11-20T09:00:00"}, "occurred_at", "invalid_value"),
+        ({**return_requested(), "extra": 1}, "extra", "unknown_field"),
+        (order_upserted(shipping_fee="12.5"), "data.shipping_fee", "invalid_value"),
+        (order_upserted(currency="XXX"), "data.currency", "invalid_value"),
+        (order_upserted(lines=[{"line_id": "L1", "unit_price": "1.5", "quantity": 1}]), "data.lines[0].unit_price",
+         "invalid_value"),
+        ([1, 2], None, "invalid_body"),
+    ],
+    ids=["zero quantity", "unknown reason", "unknown type", "no type", "no event id", "naive time", "extra field",
+         "wrong scale", "unknown currency", "line wrong scale", "not an object"],
+)
+def test_invalid_event_is_422_naming_the_field(ports, payload, field, code):
+    error = rejection(ports, body=json.dumps(payload).encode())
+    assert (error.status, error.field, error.code) == (422, field, code), error.message
