@@ -4,6 +4,7 @@ from functools import lru_cache
 
 from chalicelib.config import load_config
 from chalicelib.services.accept_webhook import WebhookPorts
+from chalicelib.services.ingest_event import IngestPorts
 
 
 @lru_cache(maxsize=1)
@@ -19,4 +20,21 @@ def webhook_ports() -> WebhookPorts:
         secrets=SsmSecretStore(boto3.client("ssm"), config.webhook_secrets_prefix),
         archive=S3Archive(boto3.client("s3"), config.archive_bucket),
         queue=SqsEventQueue(boto3.client("sqs"), config.ingest_queue_url),
+    )
+
+
+@lru_cache(maxsize=1)
+def ingest_ports() -> IngestPorts:
+    import boto3
+
+    from chalicelib.adapters.dynamodb import DynamoEventLog, DynamoOrders, DynamoReturns
+    from chalicelib.adapters.stepfunctions import StepFunctionsWorkflows
+
+    config = load_config()
+    dynamodb = boto3.resource("dynamodb")
+    return IngestPorts(
+        event_log=DynamoEventLog(dynamodb.Table(config.event_log_table)),
+        orders=DynamoOrders(dynamodb.Table(config.orders_table)),
+        returns=DynamoReturns(dynamodb.Table(config.returns_table)),
+        workflows=StepFunctionsWorkflows(boto3.client("stepfunctions"), config.return_workflow_arn),
     )

@@ -5,13 +5,19 @@ from functools import lru_cache
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from chalicelib import resources
+
 
 class Config(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     ingest_queue_url: str = Field(alias="AFTERSALES_INGEST_QUEUE_URL")
-    archive_bucket: str = Field(alias="AFTERSALES_ARCHIVE_BUCKET")
-    webhook_secrets_prefix: str = Field("/aftersales/webhook-secrets", alias="AFTERSALES_WEBHOOK_SECRETS_PREFIX")
+    archive_bucket: str = Field(resources.ARCHIVE_BUCKET, alias="AFTERSALES_ARCHIVE_BUCKET")
+    webhook_secrets_prefix: str = Field(resources.WEBHOOK_SECRETS_PREFIX, alias="AFTERSALES_WEBHOOK_SECRETS_PREFIX")
+    event_log_table: str = Field(resources.EVENT_LOG_TABLE, alias="AFTERSALES_EVENT_LOG_TABLE")
+    orders_table: str = Field(resources.ORDERS_TABLE, alias="AFTERSALES_ORDERS_TABLE")
+    returns_table: str = Field(resources.RETURNS_TABLE, alias="AFTERSALES_RETURNS_TABLE")
+    return_workflow_arn: str = Field("", alias="AFTERSALES_RETURN_WORKFLOW_ARN")
 
 
 @lru_cache(maxsize=1)

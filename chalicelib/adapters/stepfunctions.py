@@ -1,0 +1,16 @@
+"""Step Functions: executions named by the return id, so a duplicate request cannot start a second one."""
+
+import json
+
+
+class StepFunctionsWorkflows:
+    def __init__(self, sfn_client, state_machine_arn: str) -> None:
+        self._sfn = sfn_client
+        self._arn = state_machine_arn
+
+    def start(self, name: str, payload: dict) -> None:
+        """Same name and input while running is a success; once closed, ExecutionAlreadyExists means done."""
+        try:
+            self._sfn.start_execution(stateMachineArn=self._arn, name=name, input=json.dumps(payload, sort_keys=True))
+        except self._sfn.exceptions.ExecutionAlreadyExists:
+            pass

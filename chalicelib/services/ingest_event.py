@@ -1,0 +1,59 @@
+"""Apply one queued canonical event exactly once: dedupe on its id, then route it.
+
+The event id is recorded only after its effects, and every effect is itself
+idempotent (conditional writes, executions named by the return id), so a
+crash in between is repaired by the redelivery, never doubled.
+"""
+
+from dataclasses import dataclass
+
+from chalicelib.adapters.ports import EventLog, OrderStore, ReturnStore, Workflows
+from chalicelib.domain.events import CancelRequested, CanonicalEvent, OrderUpserted, ReturnRequested, TrackingUpdated
+
+
+@dataclass(frozen=True)
+class IngestPorts:
+    event_log: EventLog
+    orders: OrderStore
+    returns: ReturnStore
+    workflows: Workflows
+
+
+def ingest_event(event: CanonicalEvent, ports: IngestPorts) -> str:
+    """Returns what was done, for the log."""
+    if ports.event_log.seen(event.event_id):
+        return "duplicate"
+    if isinstance(event, OrderUpserted):
+        order = event.data.model_dump(mode="json", exclude_none=True)
+        outcome = "order_stored" if ports.orders.upsert({**order, "marketplace": event.source}, _iso(event)) else "order_stale"
+    elif isinstance(event, (ReturnRequested, CancelRequested)):
+        ports.returns.create(return_record(event))
+        ports.workflows.start(event.data.return_id, {"return_id": event.data.return_id})
+        outcome = "workflow_started"
+    elif isinstance(event, TrackingUpdated):
+        if event.data.return_id is None:
+            outcome = "tracking_unlinked"  # kept in the event log until its return is known
+        else:
+            tracking = event.data.model_dump(mode="json", exclude_none=True)
+            outcome = "tracking_stored" if ports.returns.record_tracking(event.data.return_id, tracking, _iso(event)) else "tracking_stale"
+    else:
+        inspection = event.data.model_dump(mode="json", exclude_none=True)
+        ports.returns.record_inspection(event.data.return_id, inspection, _iso(event))
+        outcome = "inspection_stored"
+    ports.event_log.record({**event.model_dump(mode="json"), "outcome": outcome})
+    return outcome
+
+
+def return_record(event: ReturnRequested | CancelRequested) -> dict:
+    record = event.data.model_dump(mode="json", exclude_none=True)
+    return {
+        **record,
+        "kind": "cancel" if isinstance(event, CancelRequested) else "return",
+        "marketplace": event.source,
+        "requested_at": _iso(event),
+        "status": "requested",
+    }
+
+
+def _iso(event: CanonicalEvent) -> str:
+    return event.occurred_at.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,114 @@
+"""The ingest consumer on moto, fed by the local cloud's SQS event source (real batches, partial failures, DLQ)."""
+
+import json
+import time
+
+from app import app  # noqa: F401  registers the blueprints
+from functions.ingest_events import handle_ingest_events
+from localcloud.sqs_event_source import SqsEventSource
+from tests.webhook_events import order_upserted, return_requested
+
+RECEIVED = "2026-11-22T08:00:00Z"
+
+
+def canonical(payload: dict, source: str = "tmall") -> str:
+    return json.dumps({**payload, "source": source, "received_at": RECEIVED})
+
+
+def tracking(return_id: str, status: str, at: str, event_id: str) -> dict:
+    return {"event_id": event_id, "type": "TrackingUpdated", "occurred_at": at,
+            "data": {"carrier": "sf", "tracking_number": "SF123", "status": status, "return_id": return_id}}
+
+
+def send(aws, *bodies: str) -> None:
+    for body in bodies:
+        aws["sqs"].send_message(QueueUrl=aws["queue_url"], MessageBody=body)
+
+
+def source(aws) -> SqsEventSource:
+    return SqsEventSource(aws["sqs"], aws["queue_url"], handle_ingest_events)
+
+
+def drain(aws, deadline_s: float = 15.0) -> None:
+    """Poll until the queue has nothing visible or in flight, within a deadline."""
+    poller = source(aws)
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        poller.poll_once()
+        attributes = aws["sqs"].get_queue_attributes(
+            QueueUrl=aws["queue_url"],
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        if attributes["ApproximateNumberOfMessages"] == attributes["ApproximateNumberOfMessagesNotVisible"] == "0":
+            return
+        time.sleep(0.1)
+    raise AssertionError("the queue did not drain before the deadline")
+
+
+def executions(aws) -> list[str]:
+    return sorted(e["name"] for e in aws["sfn"].list_executions(stateMachineArn=aws["workflow_arn"])["executions"])
+
+
+def item(aws, table: str, key: dict) -> dict | None:
+    return aws["dynamodb"].Table(table).get_item(Key=key).get("Item")
+
+
+def test_partial_batch_failure_leaves_exactly_the_failed_record_on_the_queue(aws):
+    send(aws, canonical(order_upserted()), "not an event", canonical(return_requested()),
+         canonical(return_requested("RT-2", event_id="evt-2")))
+    delivered, failed = source(aws).poll_once()
+    assert (delivered, failed) == (4, 1)
+    assert item(aws, "aftersales-orders", {"order_id": "TM-1001"})["marketplace"] == "tmall"
+    assert executions(aws) == ["RT-1", "RT-2"]
+    time.sleep(1.2)  # the failed record's visibility timeout
+    left = aws["sqs"].receive_message(QueueUrl=aws["queue_url"], MaxNumberOfMessages=10)["Messages"]
+    assert [m["Body"] for m in left] == ["not an event"]
+
+
+def test_poison_message_ends_in_the_dlq_and_the_rest_completes(aws):
+    send(aws, '{"type": "ReturnRequested"}', canonical(return_requested()))
+    drain(aws)
+    dead = aws["sqs"].receive_message(QueueUrl=aws["dlq_url"], MaxNumberOfMessages=10)["Messages"]
+    assert [m["Body"] for m in dead] == ['{"type": "ReturnRequested"}']
+    assert executions(aws) == ["RT-1"]
+
+
+def test_duplicate_deliveries_start_one_execution_and_write_once(aws):
+    first = canonical(return_requested())
+    send(aws, first)
+    drain(aws)
+    send(aws, first, canonical(return_requested(event_id="evt-resent-with-new-id")))
+    drain(aws)
+    assert executions(aws) == ["RT-1"]
+    log = aws["dynamodb"].Table("aftersales-event-log").scan()["Items"]
+    assert sorted((e["event_id"], e["outcome"]) for e in log) == [
+        ("evt-resent-with-new-id", "workflow_started"), ("evt-return-RT-1", "workflow_started"),
+    ]
+
+
+def test_an_older_order_version_never_overwrites_a_newer_one(aws):
+    newer = {**order_upserted(status="delivered"), "occurred_at": "2026-11-20T10:00:00Z", "event_id": "o-new"}
+    older = {**order_upserted(status="paid"), "occurred_at": "2026-11-20T09:00:00Z", "event_id": "o-old"}
+    send(aws, canonical(newer))
+    drain(aws)
+    send(aws, canonical(older))
+    drain(aws)
+    assert item(aws, "aftersales-orders", {"order_id": "TM-1001"})["status"] == "delivered"
+
+
+def test_tracking_before_its_return_is_kept_and_merged(aws):
+    send(aws, canonical(tracking("RT-1", "delivered", "2026-11-21T10:00:00Z", "t-2")))
+    drain(aws)
+    send(aws, canonical(tracking("RT-1", "in_transit", "2026-11-21T08:00:00Z", "t-1")), canonical(return_requested()))
+    drain(aws)
+    record = item(aws, "aftersales-returns", {"return_id": "RT-1"})
+    assert (record["order_id"], record["status"], record["parcel"]["status"]) == ("TM-1001", "requested", "delivered")
+    assert executions(aws) == ["RT-1"]
+
+
+def test_a_closed_execution_counts_as_done(aws):
+    aws["sfn"].start_execution(stateMachineArn=aws["workflow_arn"], name="RT-1", input='{"other": true}')
+    send(aws, canonical(return_requested()))
+    drain(aws)
+    assert executions(aws) == ["RT-1"]
+    assert aws["sqs"].receive_message(QueueUrl=aws["dlq_url"]).get("Messages") is None
