@@ -1,4 +1,6 @@
-"""The one error type for input a caller can fix; the API turns it into a 4xx."""
+"""The errors for input a caller can fix; the API turns them into 4xx answers."""
+
+import json
 
 
 class InvalidInput(ValueError):
@@ -37,3 +39,14 @@ def from_validation_error(error) -> InvalidInput:
     if first["type"] == "extra_forbidden":
         message = "is not a known field"
     return InvalidInput(field, message, _PYDANTIC_CODES.get(first["type"], "invalid_value"))
+
+
+class InvalidJson(ValueError):
+    """A body that is not JSON at all: 400, as opposed to JSON that breaks the contract (422)."""
+
+
+def load_json(raw_body: bytes) -> object:
+    try:
+        return json.loads(raw_body)
+    except (ValueError, RecursionError) as error:
+        raise InvalidJson(f"the body is not valid JSON: {error}") from None

@@ -11,7 +11,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, S
 
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.money import CURRENCY_EXPONENTS, AmountError, parse_minor
-from chalicelib.domain.quote_request import SELLER_FAULT_REASONS, Reason
+from chalicelib.domain.quote_request import Reason
 
 Id = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$")]
 Text = Annotated[str, StringConstraints(max_length=512)]
@@ -20,10 +20,6 @@ PositiveUnits = Annotated[StrictInt, Field(ge=1, le=1_000_000)]
 # An amount whose currency is not in the same event: its exact scale is checked when the order is known.
 Amount = Annotated[str, StringConstraints(pattern=r"^(0|[1-9][0-9]{0,14})(\.[0-9]{1,3})?$")]
 
-TRACKING_STATUSES = (
-    "pending", "info_received", "in_transit", "out_for_delivery", "attempt_fail", "delivered",
-    "available_for_pickup", "exception", "expired", "returned_to_sender",
-)
 TrackingStatus = Literal[
     "pending", "info_received", "in_transit", "out_for_delivery", "attempt_fail", "delivered",
     "available_for_pickup", "exception", "expired", "returned_to_sender",
@@ -96,10 +92,6 @@ class ReturnData(_Model):
     return_shipping_paid: Amount = "0"
     shipment: Shipment | None = None
     note: Text | None = None
-
-    @property
-    def seller_fault(self) -> bool:
-        return self.reason in SELLER_FAULT_REASONS
 
 
 class CancelData(_Model):

@@ -1,14 +1,13 @@
 """Accept a signed webhook: verify, validate, archive the raw body, enqueue; only then acknowledge."""
 
 import hashlib
-import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
 
 from chalicelib.adapters.marketplaces.generic import parse_generic_event
 from chalicelib.adapters.ports import Archive, EventQueue, SecretStore
-from chalicelib.domain.errors import InvalidInput
+from chalicelib.domain.errors import InvalidInput, InvalidJson, load_json
 from chalicelib.domain.events import CanonicalEvent
 from chalicelib.domain.signatures import SignatureError, verify_signature
 
@@ -45,9 +44,9 @@ def accept_webhook(
     except SignatureError as error:
         raise WebhookRejected(401, "invalid_signature", str(error)) from None
     try:
-        payload = json.loads(raw_body)
-    except (ValueError, RecursionError) as error:
-        raise WebhookRejected(400, "invalid_json", f"the body is not valid JSON: {error}") from None
+        payload = load_json(raw_body)
+    except InvalidJson as error:
+        raise WebhookRejected(400, "invalid_json", str(error)) from None
     try:
         event = parse_generic_event(payload, source, now)
     except InvalidInput as error:
