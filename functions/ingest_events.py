@@ -6,16 +6,14 @@ ReportBatchItemFailures, added by infra/.)
 """
 
 from chalice import Blueprint
-from pydantic import TypeAdapter
 
 from chalicelib import resources
 from chalicelib.bootstrap import ingest_ports
-from chalicelib.domain.events import CanonicalEvent
+from chalicelib.domain.events import canonical_events
 from chalicelib.observability import logger
 from chalicelib.services.ingest_event import ingest_event
 
 ingest_events = Blueprint(__name__)
-_events = TypeAdapter(CanonicalEvent)
 
 
 @ingest_events.on_sqs_message(queue=resources.INGEST_QUEUE, batch_size=10, name="ingest_events")
@@ -28,7 +26,7 @@ def handle_ingest_events(event):
 
 
 def _apply(record) -> str:
-    event = _events.validate_json(record.body)
+    event = canonical_events.validate_json(record.body)
     return_id = getattr(event.data, "return_id", None)
     logger.set_correlation_id(return_id)
     outcome = ingest_event(event, ingest_ports())

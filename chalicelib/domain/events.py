@@ -7,16 +7,14 @@ time, `received_at` when our webhook accepted it.
 from datetime import datetime, timezone
 from typing import Annotated, Literal, Union
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StringConstraints, TypeAdapter, field_validator
 
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.money import CURRENCY_EXPONENTS, AmountError, parse_minor
-from chalicelib.domain.quote_request import Reason
+from chalicelib.domain.quote_request import PositiveUnits, Reason, Units
 
 Id = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$")]
 Text = Annotated[str, StringConstraints(max_length=512)]
-Units = Annotated[StrictInt, Field(ge=0, le=1_000_000)]
-PositiveUnits = Annotated[StrictInt, Field(ge=1, le=1_000_000)]
 # An amount whose currency is not in the same event: its exact scale is checked when the order is known.
 Amount = Annotated[str, StringConstraints(pattern=r"^(0|[1-9][0-9]{0,14})(\.[0-9]{1,3})?$")]
 
@@ -159,14 +157,14 @@ class InspectionCompleted(_Event):
     data: InspectionData
 
 
-CanonicalEvent = Annotated[
-    Union[OrderUpserted, ReturnRequested, CancelRequested, TrackingUpdated, InspectionCompleted],
-    Field(discriminator="type"),
-]
-EVENT_TYPES = ("OrderUpserted", "ReturnRequested", "CancelRequested", "TrackingUpdated", "InspectionCompleted")
+_EVENT_CLASSES = (OrderUpserted, ReturnRequested, CancelRequested, TrackingUpdated, InspectionCompleted)
+CanonicalEvent = Annotated[Union[_EVENT_CLASSES], Field(discriminator="type")]
+EVENT_TYPES = tuple(cls.model_fields["type"].default for cls in _EVENT_CLASSES)
+# Built once per cold start and shared by the webhook and the consumer.
+canonical_events = TypeAdapter(CanonicalEvent)
 
 
-def check_order_amounts(order: OrderData, path: str = "data") -> None:
+def check_order_amounts(order: OrderData) -> None:
     """Every amount of an order must have exactly its currency's decimals; names the first that does not."""
     exponent = CURRENCY_EXPONENTS[order.currency]
     fields = [("shipping_fee", order.shipping_fee), ("order_discount", order.order_discount)]
@@ -176,4 +174,4 @@ def check_order_amounts(order: OrderData, path: str = "data") -> None:
         try:
             parse_minor(value, exponent)
         except AmountError as error:
-            raise InvalidInput(f"{path}.{name}", f"{error} ({order.currency})") from None
+            raise InvalidInput(f"data.{name}", f"{error} ({order.currency})") from None

@@ -5,12 +5,11 @@
 
 from datetime import datetime
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
 from chalicelib.domain.errors import InvalidInput, from_validation_error
-from chalicelib.domain.events import EVENT_TYPES, CanonicalEvent, OrderUpserted, check_order_amounts
+from chalicelib.domain.events import EVENT_TYPES, CanonicalEvent, OrderUpserted, canonical_events, check_order_amounts
 
-_events = TypeAdapter(CanonicalEvent)
 _ENVELOPE = ("event_id", "type", "occurred_at", "data")
 
 
@@ -26,7 +25,7 @@ def parse_generic_event(payload: object, source: str, received_at: datetime) -> 
             "missing_field" if "type" not in payload else "invalid_value",
         )
     try:
-        event = _events.validate_python({**payload, "source": source, "received_at": received_at})
+        event = canonical_events.validate_python({**payload, "source": source, "received_at": received_at})
     except ValidationError as error:
         invalid = from_validation_error(error)
         # Drop the union tag pydantic puts after the envelope ("ReturnRequested.data..." -> "data...").
