@@ -4,9 +4,18 @@ from chalice import Chalice
 
 from chalicelib.api.quotes import quotes_api
 from chalicelib.api.webhooks import webhooks_api
+from functions.calculate_refund import calculate_refund_task
+from functions.dispatch_refund import dispatch_refund_task
+from functions.hold_shipment import hold_shipment_task
 from functions.ingest_events import ingest_events
+from functions.notify_outcome import notify_outcome_task
+from functions.record_failure import record_failure_task
+from functions.verify_return import verify_return_task
+from functions.wait_for_event import wait_for_event_task
 
 app = Chalice(app_name="aftersales")
-app.register_blueprint(quotes_api)
-app.register_blueprint(webhooks_api)
-app.register_blueprint(ingest_events)
+for blueprint in (
+    quotes_api, webhooks_api, ingest_events, verify_return_task, hold_shipment_task, wait_for_event_task,
+    calculate_refund_task, dispatch_refund_task, notify_outcome_task, record_failure_task,
+):
+    app.register_blueprint(blueprint)

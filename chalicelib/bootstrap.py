@@ -5,6 +5,7 @@ from functools import lru_cache
 from chalicelib.config import load_config
 from chalicelib.services.accept_webhook import WebhookPorts
 from chalicelib.services.ingest_event import IngestPorts
+from chalicelib.services.workflow_ports import WorkflowPorts
 
 
 @lru_cache(maxsize=1)
@@ -36,5 +37,25 @@ def ingest_ports() -> IngestPorts:
         event_log=DynamoEventLog(dynamodb.Table(config.event_log_table)),
         orders=DynamoOrders(dynamodb.Table(config.orders_table)),
         returns=DynamoReturns(dynamodb.Table(config.returns_table)),
+        workflows=StepFunctionsWorkflows(boto3.client("stepfunctions"), config.return_workflow_arn),
+    )
+
+
+@lru_cache(maxsize=1)
+def workflow_ports() -> WorkflowPorts:
+    import boto3
+
+    from chalicelib.adapters.dynamodb import DynamoLedger, DynamoOrders, DynamoReturns
+    from chalicelib.adapters.eventbridge import EventBridgeBus
+    from chalicelib.adapters.stepfunctions import StepFunctionsWorkflows
+
+    config = load_config()
+    dynamodb = boto3.resource("dynamodb")
+    orders = dynamodb.Table(config.orders_table)
+    return WorkflowPorts(
+        orders=DynamoOrders(orders),
+        returns=DynamoReturns(dynamodb.Table(config.returns_table)),
+        ledger=DynamoLedger(dynamodb.Table(config.ledger_table), orders),
+        bus=EventBridgeBus(boto3.client("events"), config.event_bus),
         workflows=StepFunctionsWorkflows(boto3.client("stepfunctions"), config.return_workflow_arn),
     )

@@ -17,6 +17,8 @@ class Config(BaseModel):
     event_log_table: str = Field(resources.EVENT_LOG_TABLE, alias="AFTERSALES_EVENT_LOG_TABLE")
     orders_table: str = Field(resources.ORDERS_TABLE, alias="AFTERSALES_ORDERS_TABLE")
     returns_table: str = Field(resources.RETURNS_TABLE, alias="AFTERSALES_RETURNS_TABLE")
+    ledger_table: str = Field(resources.LEDGER_TABLE, alias="AFTERSALES_LEDGER_TABLE")
+    event_bus: str = Field(resources.EVENT_BUS, alias="AFTERSALES_EVENT_BUS")
     return_workflow_arn: str = Field("", alias="AFTERSALES_RETURN_WORKFLOW_ARN")
 
 

@@ -1,13 +1,35 @@
-"""DynamoDB tables: the permanent event log (dedupe), orders and returns."""
+"""DynamoDB tables: the permanent event log (dedupe), orders, returns and the refund ledger."""
+
+from decimal import Decimal
+
+from chalicelib.adapters.ports import StaleQuote
 
 
-def _conditional(table, write, **request) -> bool:
-    """Run a conditional write; False when its condition did not hold (nothing was written)."""
+def _conditional(table, write, **request):
+    """Run a conditional write; None when its condition did not hold (nothing was written), else the response."""
     try:
-        getattr(table, write)(**request)
+        return getattr(table, write)(**request)
     except table.meta.client.exceptions.ConditionalCheckFailedException:
-        return False
-    return True
+        return None
+
+
+def plain(value):
+    """DynamoDB numbers come back as Decimal; every number this project stores is an integer."""
+    if isinstance(value, Decimal):
+        return int(value)
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [plain(item) for item in value]
+    return value
+
+
+def _set_fields(fields: dict) -> dict:
+    return {
+        "UpdateExpression": "SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(fields))),
+        "ExpressionAttributeNames": {f"#f{i}": key for i, key in enumerate(fields)},
+        "ExpressionAttributeValues": {f":v{i}": value for i, value in enumerate(fields.values())},
+    }
 
 
 class DynamoEventLog:
@@ -27,20 +49,34 @@ class DynamoOrders:
     def __init__(self, table) -> None:
         self._table = table
 
+    def get(self, order_id: str) -> dict | None:
+        item = self._table.get_item(Key={"order_id": order_id}, ConsistentRead=True).get("Item")
+        return plain(item) if item else None
+
     def upsert(self, order: dict, occurred_at: str) -> bool:
-        """Conditional on the source's time, so a late, older version never overwrites a newer one."""
+        """Conditional on the source's time, so a late, older version never overwrites a newer one.
+
+        An update, not a put: the refund account kept on the same item must survive new order versions.
+        """
+        fields = {key: value for key, value in order.items() if key != "order_id"}
+        request = _set_fields({**fields, "updated_at": occurred_at})
+        request["ExpressionAttributeValues"][":at"] = occurred_at
         return _conditional(
             self._table,
-            "put_item",
-            Item={**order, "updated_at": occurred_at},
-            ConditionExpression="attribute_not_exists(order_id) OR updated_at <= :at",
-            ExpressionAttributeValues={":at": occurred_at},
-        )
+            "update_item",
+            Key={"order_id": order["order_id"]},
+            ConditionExpression="attribute_not_exists(updated_at) OR updated_at <= :at",
+            **request,
+        ) is not None
 
 
 class DynamoReturns:
     def __init__(self, table) -> None:
         self._table = table
+
+    def get(self, return_id: str) -> dict | None:
+        item = self._table.get_item(Key={"return_id": return_id}, ConsistentRead=True).get("Item")
+        return plain(item) if item else None
 
     def create(self, record: dict) -> bool:
         """Sets the request's fields once; merges into an item that tracking created first."""
@@ -49,25 +85,100 @@ class DynamoReturns:
             self._table,
             "update_item",
             Key={"return_id": record["return_id"]},
-            UpdateExpression="SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(fields))),
             ConditionExpression="attribute_not_exists(order_id)",
-            ExpressionAttributeNames={f"#f{i}": key for i, key in enumerate(fields)},
-            ExpressionAttributeValues={f":v{i}": value for i, value in enumerate(fields.values())},
-        )
+            **_set_fields(fields),
+        ) is not None
 
-    def record_tracking(self, return_id: str, tracking: dict, at: str) -> bool:
-        return _conditional(
+    def update(self, return_id: str, fields: dict) -> None:
+        self._table.update_item(Key={"return_id": return_id}, **_set_fields(fields))
+
+    def wait_for(self, return_id: str, waiting_for: str, task_token: str, status: str) -> dict:
+        response = self._table.update_item(
+            Key={"return_id": return_id},
+            UpdateExpression="SET waiting_for = :w, task_token = :t, #status = :s",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={":w": waiting_for, ":t": task_token, ":s": status},
+            ReturnValues="ALL_NEW",
+        )
+        return plain(response["Attributes"])
+
+    def record_tracking(self, return_id: str, tracking: dict, at: str) -> dict | None:
+        response = _conditional(
             self._table,
             "update_item",
             Key={"return_id": return_id},
             UpdateExpression="SET parcel = :parcel, parcel_at = :at",
             ConditionExpression="attribute_not_exists(parcel_at) OR parcel_at <= :at",
             ExpressionAttributeValues={":parcel": tracking, ":at": at},
+            ReturnValues="ALL_NEW",
         )
+        return plain(response["Attributes"]) if response else None
 
-    def record_inspection(self, return_id: str, inspection: dict, at: str) -> None:
-        self._table.update_item(
+    def record_inspection(self, return_id: str, inspection: dict, at: str) -> dict:
+        response = self._table.update_item(
             Key={"return_id": return_id},
             UpdateExpression="SET inspection = if_not_exists(inspection, :inspection), inspected_at = if_not_exists(inspected_at, :at)",
             ExpressionAttributeValues={":inspection": inspection, ":at": at},
+            ReturnValues="ALL_NEW",
+        )
+        return plain(response["Attributes"])
+
+
+class DynamoLedger:
+    """The refund ledger: one record per refund id, written together with the order's refund account.
+
+    One transaction puts the record on condition that its id is new and moves
+    the order's account on condition that nobody refunded on the order since
+    the quote was made. The first condition makes a second refund impossible;
+    the second keeps a stale quote from breaking the cap.
+    """
+
+    def __init__(self, ledger_table, orders_table) -> None:
+        self._ledger = ledger_table
+        self._orders = orders_table
+        self._client = ledger_table.meta.client  # the resource's client: it takes plain Python values
+
+    def get(self, refund_id: str) -> dict | None:
+        item = self._ledger.get_item(Key={"refund_id": refund_id}, ConsistentRead=True).get("Item")
+        return plain(item) if item else None
+
+    def issue(self, record: dict, order_id: str, account: dict, expected_version: int) -> bool:
+        """True when written now; False when this refund id is already in the ledger; raises StaleQuote otherwise."""
+        account = {**account, "refund_version": expected_version + 1}
+        update = _set_fields(account)
+        update["ExpressionAttributeValues"][":expected"] = expected_version
+        try:
+            self._client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self._ledger.name,
+                            "Item": record,
+                            "ConditionExpression": "attribute_not_exists(refund_id)",
+                        }
+                    },
+                    {
+                        "Update": {
+                            "TableName": self._orders.name,
+                            "Key": {"order_id": order_id},
+                            "ConditionExpression": "(attribute_not_exists(refund_version) AND :expected = :zero)"
+                            " OR refund_version = :expected",
+                            "UpdateExpression": update["UpdateExpression"],
+                            "ExpressionAttributeNames": update["ExpressionAttributeNames"],
+                            "ExpressionAttributeValues": {**update["ExpressionAttributeValues"], ":zero": 0},
+                        }
+                    },
+                ]
+            )
+        except self._client.exceptions.TransactionCanceledException:
+            if self.get(record["refund_id"]) is not None:
+                return False
+            raise StaleQuote(f"order {order_id} was refunded since the quote was made") from None
+        return True
+
+    def mark_published(self, refund_id: str, at: str) -> None:
+        self._ledger.update_item(
+            Key={"refund_id": refund_id},
+            UpdateExpression="SET published_at = :at",
+            ExpressionAttributeValues={":at": at},
         )

@@ -3,6 +3,10 @@
 from typing import Protocol
 
 
+class StaleQuote(Exception):
+    """Someone refunded on the order after the quote was made; the workflow quotes again (see the ASL)."""
+
+
 class SecretStore(Protocol):
     def webhook_secret(self, source: str) -> bytes | None:
         """The signing secret of a source, or None when the source is unknown."""
@@ -24,20 +28,46 @@ class EventLog(Protocol):
 
 
 class OrderStore(Protocol):
+    def get(self, order_id: str) -> dict | None: ...
+
     def upsert(self, order: dict, occurred_at: str) -> bool:
         """Store the order unless a newer version is already stored; True when stored."""
 
 
 class ReturnStore(Protocol):
+    def get(self, return_id: str) -> dict | None: ...
+
     def create(self, record: dict) -> bool:
         """Create the return once; False when it already exists."""
 
-    def record_tracking(self, return_id: str, tracking: dict, at: str) -> bool:
-        """Keep the parcel's latest status by carrier time; False when a newer one is stored."""
+    def update(self, return_id: str, fields: dict) -> None: ...
 
-    def record_inspection(self, return_id: str, inspection: dict, at: str) -> None: ...
+    def wait_for(self, return_id: str, waiting_for: str, task_token: str, status: str) -> dict:
+        """Park the workflow's task token on the return; returns the whole record as it is now."""
+
+    def record_tracking(self, return_id: str, tracking: dict, at: str) -> dict | None:
+        """Keep the parcel's latest status by carrier time; the record, or None when a newer status is stored."""
+
+    def record_inspection(self, return_id: str, inspection: dict, at: str) -> dict:
+        """Keep the first inspection; returns the whole record."""
+
+
+class Ledger(Protocol):
+    def get(self, refund_id: str) -> dict | None: ...
+
+    def issue(self, record: dict, order_id: str, account: dict, expected_version: int) -> bool:
+        """Write the record and the order's refund account at once; False when the record exists."""
+
+    def mark_published(self, refund_id: str, at: str) -> None: ...
+
+
+class EventBus(Protocol):
+    def publish(self, detail_type: str, detail: dict) -> None: ...
 
 
 class Workflows(Protocol):
     def start(self, name: str, payload: dict) -> None:
         """Start the workflow execution `name` once; a duplicate start is not an error."""
+
+    def resume(self, task_token: str, output: dict) -> bool:
+        """Complete a waiting task; False when it is no longer waiting (a duplicate resume)."""

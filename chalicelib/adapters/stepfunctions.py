@@ -14,3 +14,12 @@ class StepFunctionsWorkflows:
             self._sfn.start_execution(stateMachineArn=self._arn, name=name, input=json.dumps(payload, sort_keys=True))
         except self._sfn.exceptions.ExecutionAlreadyExists:
             pass
+
+    def resume(self, task_token: str, output: dict) -> bool:
+        """A token already used, timed out or closed answers TaskTimedOut / InvalidToken: a duplicate, so done."""
+        errors = self._sfn.exceptions
+        try:
+            self._sfn.send_task_success(taskToken=task_token, output=json.dumps(output, sort_keys=True))
+        except (errors.TaskTimedOut, errors.InvalidToken, errors.TaskDoesNotExist):
+            return False
+        return True

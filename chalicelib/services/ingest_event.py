@@ -1,14 +1,16 @@
 """Apply one queued canonical event exactly once: dedupe on its id, then route it.
 
 The event id is recorded only after its effects, and every effect is itself
-idempotent (conditional writes, executions named by the return id), so a
-crash in between is repaired by the redelivery, never doubled.
+idempotent (conditional writes, executions named by the return id, a task
+token completes once), so a crash in between is repaired by the redelivery,
+never doubled. Tracking and inspections resume the workflow waiting for them.
 """
 
 from dataclasses import dataclass
 
 from chalicelib.adapters.ports import EventLog, OrderStore, ReturnStore, Workflows
 from chalicelib.domain.events import CancelRequested, CanonicalEvent, OrderUpserted, ReturnRequested, TrackingUpdated
+from chalicelib.services.wait_for_event import resume_if_ready
 
 
 @dataclass(frozen=True)
@@ -35,13 +37,18 @@ def ingest_event(event: CanonicalEvent, ports: IngestPorts) -> str:
             outcome = "tracking_unlinked"  # kept in the event log until its return is known
         else:
             tracking = event.data.model_dump(mode="json", exclude_none=True)
-            outcome = "tracking_stored" if ports.returns.record_tracking(event.data.return_id, tracking, _iso(event)) else "tracking_stale"
+            record = ports.returns.record_tracking(event.data.return_id, tracking, _iso(event))
+            outcome = "tracking_stale" if record is None else _resumed("tracking_stored", record, ports)
     else:
         inspection = event.data.model_dump(mode="json", exclude_none=True)
-        ports.returns.record_inspection(event.data.return_id, inspection, _iso(event))
-        outcome = "inspection_stored"
+        record = ports.returns.record_inspection(event.data.return_id, inspection, _iso(event))
+        outcome = _resumed("inspection_stored", record, ports)
     ports.event_log.record({**event.model_dump(mode="json"), "outcome": outcome})
     return outcome
+
+
+def _resumed(outcome: str, record: dict, ports: IngestPorts) -> str:
+    return f"{outcome}, workflow resumed" if resume_if_ready(record, ports.workflows) else outcome
 
 
 def return_record(event: ReturnRequested | CancelRequested) -> dict:

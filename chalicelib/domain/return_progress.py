@@ -1,0 +1,71 @@
+"""Where a return stands in its workflow, read from its stored record and the execution's state (pure)."""
+
+# Parcel statuses that mean the return parcel reached the warehouse.
+ARRIVED = frozenset({"delivered"})
+# Outcomes a return is closed with; "failed" and "in_review" wait on a person.
+CLOSED = ("refunded", "rejected", "rejected_at_inspection", "nothing_to_refund", "expired")
+
+
+def wait_result(record: dict) -> dict | None:
+    """What resumes the task parked on this return, once the record holds it; None while it must wait."""
+    waiting_for = record.get("waiting_for")
+    if waiting_for == "parcel":
+        if record.get("inspection"):
+            return {"arrived": "inspected"}  # the warehouse inspected it, so it is there
+        parcel = record.get("parcel") or {}
+        if parcel.get("status") in ARRIVED:
+            return {"arrived": parcel["status"]}
+    elif waiting_for == "inspection" and record.get("inspection"):
+        return {"inspected_at": record["inspected_at"]}
+    elif waiting_for == "review" and record.get("review"):
+        return {"decision": record["review"]["decision"]}
+    return None
+
+
+def closing_outcome(state: dict) -> str:
+    """The outcome a finished execution closes the return with, from the results its steps left in the state."""
+    if "dispatch" in state:
+        return "refunded"
+    if "refund" in state:
+        return state["refund"]["outcome"]
+    if "expired" in state:
+        return "expired"
+    return "rejected"  # by verification, or by a reviewer
+
+
+_RESULT_KEYS = {
+    "Verify": "verification", "AwaitReview": "review", "HoldShipment": "hold", "AwaitParcel": "parcel",
+    "AwaitInspection": "inspection", "CalculateRefund": "refund", "DispatchRefund": "dispatch", "Notify": "notified",
+}
+
+
+def failed_step(state: dict) -> str:
+    """The step that was running when the workflow caught an error: the first on its path without a result."""
+    for step in _path(state):
+        if _RESULT_KEYS[step] not in state:
+            return step
+    return "Notify"
+
+
+def _path(state: dict) -> list[str]:
+    """The steps this execution has taken or would take next, as the ASL's choices send it."""
+    decision = state.get("verification", {}).get("decision")
+    if decision is None:
+        return ["Verify"]
+    path = ["Verify"]
+    if decision == "reject":
+        return path + ["Notify"]
+    if decision == "manual":
+        path.append("AwaitReview")
+        if "review" in state and state["review"].get("decision") != "approve":
+            return path + ["Notify"]
+    if decision == "cancel":
+        path.append("HoldShipment")
+    elif "expired" in state:
+        return path + ["Notify"]  # AwaitParcel ended by its timeout
+    else:
+        path += ["AwaitParcel", "AwaitInspection"]
+    path.append("CalculateRefund")
+    if "refund" in state and state["refund"].get("outcome") != "refund":
+        return path + ["Notify"]
+    return path + ["DispatchRefund", "Notify"]

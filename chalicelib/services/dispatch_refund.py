@@ -1,0 +1,59 @@
+"""The workflow's DispatchRefund step: one finance record per return, never two (CONTRACTS.md).
+
+The record's id is derived from the return, and the ledger writes it only if
+that id is new, together with the order's refund account. A retried or
+duplicated dispatch finds the record and only finishes what is missing:
+publishing `RefundIssued` (consumers dedupe on `refund_id`, because a crash
+between publishing and marking it published publishes it once more).
+"""
+
+from datetime import datetime
+
+from chalicelib.services.verify_return import load_return
+from chalicelib.services.workflow_ports import WorkflowPorts
+
+FINANCE_FIELDS = (
+    "refund_id", "return_id", "order_id", "marketplace", "customer_id", "currency", "total", "total_minor",
+    "entries", "policy_version", "issued_at", "idempotency_key",
+)
+
+
+def refund_id_for(return_id: str) -> str:
+    return f"RF-{return_id}"
+
+
+def dispatch_refund(return_id: str, ports: WorkflowPorts, now: datetime) -> dict:
+    record = load_return(return_id, ports)
+    refund_id = refund_id_for(return_id)
+    issued = ports.ledger.get(refund_id)
+    if issued is None:
+        quote = record["quote"]
+        issued = {
+            "refund_id": refund_id,
+            "return_id": return_id,
+            "order_id": record["order_id"],
+            "marketplace": record["marketplace"],
+            "customer_id": record.get("customer_id"),
+            "currency": quote["currency"],
+            "total": quote["total"],
+            "total_minor": quote["total_minor"],
+            "entries": quote["entries"],
+            "policy_version": record["decision"]["policy_version"],
+            "issued_at": _iso(now),
+            "idempotency_key": refund_id,
+        }
+        if not ports.ledger.issue(issued, record["order_id"], record["account_after"], record["account_version"]):
+            issued = ports.ledger.get(refund_id)
+    if not issued.get("published_at"):
+        ports.bus.publish("RefundIssued", finance_record(issued))
+        ports.ledger.mark_published(refund_id, _iso(now))
+    ports.returns.update(return_id, {"refund_id": refund_id, "status": "refund_issued"})
+    return {"refund_id": refund_id, "total": issued["total"]}
+
+
+def finance_record(ledger_item: dict) -> dict:
+    return {field: ledger_item.get(field) for field in FINANCE_FIELDS}
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")

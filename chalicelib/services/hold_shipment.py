@@ -1,0 +1,14 @@
+"""The workflow's HoldShipment step: tell the warehouse not to ship the cancelled lines before any refund."""
+
+from chalicelib.services.verify_return import load_return
+from chalicelib.services.workflow_ports import WorkflowPorts
+
+
+def hold_shipment(return_id: str, ports: WorkflowPorts) -> dict:
+    record = load_return(return_id, ports)
+    ports.bus.publish(
+        "HoldShipmentRequested",
+        {"return_id": return_id, "order_id": record["order_id"], "items": record["items"]},
+    )
+    ports.returns.update(return_id, {"status": "shipment_held"})
+    return {"requested": True}

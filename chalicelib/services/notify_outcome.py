@@ -1,0 +1,27 @@
+"""The workflow's Notify step: close the return with its outcome and tell subscribers on the bus."""
+
+from datetime import datetime
+
+from chalicelib.domain.return_progress import closing_outcome
+from chalicelib.services.verify_return import load_return
+from chalicelib.services.workflow_ports import WorkflowPorts
+
+
+def notify_outcome(return_id: str, state: dict, ports: WorkflowPorts, now: datetime) -> dict:
+    record = load_return(return_id, ports)
+    outcome = closing_outcome(state)
+    closed_at = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    ports.returns.update(return_id, {"status": outcome, "closed_at": closed_at, "waiting_for": None})
+    ports.bus.publish(
+        "ReturnClosed",
+        {
+            "return_id": return_id,
+            "order_id": record["order_id"],
+            "marketplace": record["marketplace"],
+            "outcome": outcome,
+            "decision_code": (record.get("decision") or {}).get("code"),
+            "refund_id": record.get("refund_id"),
+            "closed_at": closed_at,
+        },
+    )
+    return {"outcome": outcome}

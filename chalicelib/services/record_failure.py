@@ -1,0 +1,27 @@
+"""The workflow's RecordFailure step: a failed return waits in the review queue with its step and error."""
+
+from datetime import datetime
+
+from chalicelib.domain.return_progress import failed_step
+from chalicelib.services.workflow_ports import WorkflowPorts
+
+FAILURE_QUEUE = "failures"
+
+
+def record_failure(return_id: str, state: dict, ports: WorkflowPorts, now: datetime) -> dict:
+    failure = state.get("failure") or {}
+    step = failed_step(state)
+    ports.returns.update(
+        return_id,
+        {
+            "status": "failed",
+            "review_queue": FAILURE_QUEUE,
+            "failure": {
+                "step": step,
+                "error": failure.get("Error"),
+                "cause": (failure.get("Cause") or "")[:2000],
+                "at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            },
+        },
+    )
+    return {"queue": FAILURE_QUEUE, "step": step}

@@ -1,0 +1,17 @@
+"""Workflow task Verify: decide the request by the policy (POLICY.md section 4)."""
+
+from chalice import Blueprint
+
+from chalicelib.bootstrap import workflow_ports
+from chalicelib.observability import logger
+from chalicelib.services.verify_return import verify_return
+
+verify_return_task = Blueprint(__name__)
+
+
+@verify_return_task.lambda_function(name="verify_return")
+def handle_verify_return(event, context):
+    logger.set_correlation_id(event["return_id"])
+    result = verify_return(event["return_id"], workflow_ports())
+    logger.info("return verified", extra=result)
+    return result

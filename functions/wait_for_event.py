@@ -1,0 +1,17 @@
+"""Workflow tasks AwaitParcel, AwaitInspection, AwaitReview: park the task token on the return."""
+
+from chalice import Blueprint
+
+from chalicelib.bootstrap import workflow_ports
+from chalicelib.observability import logger
+from chalicelib.services.wait_for_event import wait_for_event
+
+wait_for_event_task = Blueprint(__name__)
+
+
+@wait_for_event_task.lambda_function(name="wait_for_event")
+def handle_wait_for_event(event, context):
+    logger.set_correlation_id(event["return_id"])
+    result = wait_for_event(event["return_id"], event["waiting_for"], event["task_token"], workflow_ports())
+    logger.info("workflow parked", extra=result)
+    return result

@@ -1,0 +1,157 @@
+"""The whole system on one machine: moto running the real ASL, this app's handlers, SQS polling, the HTTP API.
+
+No AWS account and no Docker: moto's Step Functions executes the state
+machine and reaches the Lambda tasks through the loopback Invoke server;
+SQS event sources are polled here the way Lambda's event source mapping
+does it; the API is Chalice's local server on 127.0.0.1.
+"""
+
+import importlib
+import json
+import logging
+import os
+import threading
+import time
+
+from localcloud.lambda_invoke import LambdaInvokeServer
+from localcloud.provision import ROOT, deployed_function_name, provision
+from localcloud.sqs_event_source import SqsEventSource
+
+REGION = "us-east-1"
+DEFAULT_SECRETS = {"generic": "local-generic-secret"}
+_FAKE_CREDENTIALS = {
+    "AWS_DEFAULT_REGION": REGION, "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
+    "AWS_SESSION_TOKEN": "local",
+}
+
+log = logging.getLogger(__name__)
+
+
+def resolve(handler_string: str):
+    """`functions.verify_return.handle_verify_return` -> the callable, as the Lambda runtime finds it."""
+    module, _, name = handler_string.rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
+class LocalCloud:
+    def __init__(
+        self,
+        secrets: dict[str, str] | None = None,
+        api_port: int | None = 0,
+        visibility_timeout: int = 5,
+        max_receive_count: int | None = None,
+    ) -> None:
+        """`api_port`: 0 picks a free port, None serves no HTTP API."""
+        self.secrets = secrets or DEFAULT_SECRETS
+        self._api_port = api_port
+        self._visibility_timeout = visibility_timeout
+        self._max_receive_count = max_receive_count
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self.api_url: str | None = None
+
+    def start(self) -> "LocalCloud":
+        os.environ.update(_FAKE_CREDENTIALS)
+        for key in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
+            os.environ.pop(key, None)
+        from moto import mock_aws
+
+        self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
+        self._mock.start()
+        import boto3
+
+        from app import app
+        from chalicelib import resources
+
+        self.app = app
+        functions = {f.name: resolve(f.handler_string) for f in app.pure_lambda_functions}
+        self.lambdas = LambdaInvokeServer(functions, deployed_function_name).start()
+        os.environ["AWS_ENDPOINT_URL_LAMBDA"] = self.lambdas.url
+        self.session = boto3.Session(region_name=REGION)
+        extra = {} if self._max_receive_count is None else {"max_receive_count": self._max_receive_count}
+        self.env = provision(self.session, list(functions), self.secrets, self._visibility_timeout, **extra)
+        os.environ.update(self.env)
+        clear_caches()
+        self.sqs = self.session.client("sqs")
+        self.sfn = self.session.client("stepfunctions")
+        self.dynamodb = self.session.resource("dynamodb")
+        queues = {resources.INGEST_QUEUE: self.env["AFTERSALES_INGEST_QUEUE_URL"]}
+        self.event_sources = [
+            SqsEventSource(self.sqs, queues[source.queue], resolve(source.handler_string), source.batch_size, REGION)
+            for source in app.event_sources
+        ]
+        self._spawn("sqs-event-sources", self._poll)
+        if self._api_port is not None:
+            self._serve_api()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if getattr(self, "_api", None):
+            self._api.shutdown()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        self.lambdas.stop()
+        self._mock.stop()
+        os.environ.pop("AWS_ENDPOINT_URL_LAMBDA", None)
+        clear_caches()
+
+    def __enter__(self) -> "LocalCloud":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def _spawn(self, name: str, target) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def _poll(self) -> None:
+        while not self._stop.is_set():
+            busy = False
+            for source in self.event_sources:
+                try:
+                    busy |= source.poll_once()[0] > 0
+                except Exception:
+                    log.exception("polling an event source failed")
+            if not busy:
+                self._stop.wait(0.05)
+
+    def _serve_api(self) -> None:
+        from chalice.config import Config
+        from chalice.local import create_local_server
+
+        config = Config.create(
+            chalice_stage="dev",
+            app_name=self.app.app_name,
+            chalice_app=self.app,
+            config_from_disk=json.loads((ROOT / ".chalice" / "config.json").read_text()),
+        )
+        self._api = create_local_server(self.app, config, "127.0.0.1", self._api_port)
+        self.api_url = f"http://127.0.0.1:{self._api.server.server_address[1]}"
+        self._spawn("http-api", self._api.server.serve_forever)
+
+    def queue_idle(self) -> bool:
+        """Nothing visible or in flight on the ingest queue."""
+        attributes = self.sqs.get_queue_attributes(
+            QueueUrl=self.env["AFTERSALES_INGEST_QUEUE_URL"],
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return attributes["ApproximateNumberOfMessages"] == attributes["ApproximateNumberOfMessagesNotVisible"] == "0"
+
+    def wait_until(self, condition, timeout: float, interval: float = 0.05) -> None:
+        """Poll `condition` until true, or raise after `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"not reached within {timeout:g} s")
+            time.sleep(interval)
+
+
+def clear_caches() -> None:
+    from chalicelib import bootstrap, config
+
+    config.load_config.cache_clear()
+    for ports in (bootstrap.webhook_ports, bootstrap.ingest_ports, bootstrap.workflow_ports):
+        ports.cache_clear()
