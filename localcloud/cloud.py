@@ -14,6 +14,7 @@ import threading
 import time
 
 from localcloud.lambda_invoke import LambdaInvokeServer
+from localcloud.moto_fidelity import serialize_dynamodb
 from localcloud.provision import ROOT, deployed_function_name, provision
 from localcloud.sqs_event_source import SqsEventSource
 
@@ -56,6 +57,7 @@ class LocalCloud:
             os.environ.pop(key, None)
         from moto import mock_aws
 
+        serialize_dynamodb()
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         self._mock.start()
         import boto3

@@ -2,6 +2,7 @@ import pytest
 from moto import mock_aws
 
 from localcloud.cloud import clear_caches
+from localcloud.moto_fidelity import serialize_dynamodb
 from localcloud.provision import provision
 
 REGION = "us-east-1"
@@ -21,6 +22,7 @@ def aws(monkeypatch):
         "AWS_SESSION_TOKEN": "testing",
     }.items():
         monkeypatch.setenv(key, value)
+    serialize_dynamodb()
     with mock_aws():
         import boto3
 

@@ -1,0 +1,73 @@
+"""One local cloud for the end-to-end package: moto running the real ASL, the API on 127.0.0.1."""
+
+import json
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from localcloud.cloud import LocalCloud
+from tests.webhook_events import encode, signed_headers
+
+SECRET = b"e2e-generic-secret"
+
+
+class Deliveries:
+    """Signed webhooks over real HTTP, and what the tests read back from the cloud."""
+
+    def __init__(self, cloud: LocalCloud) -> None:
+        self.cloud = cloud
+
+    def post(self, payload: dict) -> tuple[int, dict]:
+        body = encode(payload)
+        request = urllib.request.Request(
+            f"{self.cloud.api_url}/v1/webhooks/generic", data=body, method="POST",
+            headers=signed_headers(SECRET, body, int(time.time())),
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read())
+
+    def deliver(self, *payloads: dict) -> None:
+        for payload in payloads:
+            status, body = self.post(payload)
+            assert status == 202, body
+
+    def execution(self, return_id: str) -> dict | None:
+        arn = self.cloud.env["AFTERSALES_RETURN_WORKFLOW_ARN"].replace(":stateMachine:", ":execution:") + f":{return_id}"
+        try:
+            return self.cloud.sfn.describe_execution(executionArn=arn)
+        except self.cloud.sfn.exceptions.ExecutionDoesNotExist:
+            return None
+
+    def record(self, return_id: str) -> dict | None:
+        return self.cloud.dynamodb.Table("aftersales-returns").get_item(Key={"return_id": return_id}).get("Item")
+
+    def refunds(self, return_id: str) -> list[dict]:
+        items = self.cloud.dynamodb.Table("aftersales-refund-ledger").scan()["Items"]
+        return [item for item in items if item["return_id"] == return_id]
+
+    def wait_for_status(self, return_id: str, *statuses: str, timeout: float = 30) -> dict:
+        self.cloud.wait_until(lambda: (self.record(return_id) or {}).get("status") in statuses, timeout)
+        return self.record(return_id)
+
+    def wait_for_end(self, return_id: str, timeout: float = 30) -> dict:
+        def ended() -> bool:
+            execution = self.execution(return_id)
+            return execution is not None and execution["status"] != "RUNNING"
+
+        self.cloud.wait_until(ended, timeout)
+        return self.execution(return_id)
+
+    def states_entered(self, return_id: str) -> list[str]:
+        events = self.cloud.sfn.get_execution_history(executionArn=self.execution(return_id)["executionArn"])["events"]
+        return [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
+
+
+@pytest.fixture(scope="package")
+def cloud():
+    with LocalCloud(secrets={"generic": SECRET.decode()}, visibility_timeout=2) as running:
+        yield Deliveries(running)

@@ -1,0 +1,118 @@
+"""Signed webhooks over HTTP -> SQS -> consumer -> the real state machine on moto -> the refund ledger."""
+
+import pytest
+
+from chalicelib.refunds import quote
+from tests.webhook_events import order_upserted, return_requested
+
+pytestmark = pytest.mark.e2e
+
+
+def order(order_id: str, **data) -> dict:
+    return order_upserted(order_id, event_id=f"evt-order-{order_id}", **data)
+
+
+def ask(return_id: str, order_id: str, **data) -> dict:
+    data.setdefault("reason", "quality_issue")
+    data.setdefault("items", [{"line_id": "L1", "quantity": 1}])
+    return return_requested(return_id, order_id, event_id=f"evt-return-{return_id}", **data)
+
+
+def tracking(return_id: str, status: str, at: str, event_id: str) -> dict:
+    return {"event_id": event_id, "type": "TrackingUpdated", "occurred_at": at,
+            "data": {"carrier": "sf", "tracking_number": f"SF-{return_id}", "status": status, "return_id": return_id}}
+
+
+def inspection(return_id: str, items: list[dict], event_id: str | None = None) -> dict:
+    return {"event_id": event_id or f"evt-inspection-{return_id}", "type": "InspectionCompleted",
+            "occurred_at": "2026-11-21T12:00:00Z", "data": {"return_id": return_id, "items": items}}
+
+
+def test_approved_return_with_parcel_and_inspection_gives_one_record_equal_to_the_quote(cloud):
+    cloud.deliver(order("TM-E1"), ask("RT-E1", "TM-E1", return_shipping_paid="18.00"))
+    cloud.wait_for_status("RT-E1", "awaiting_parcel")
+    cloud.deliver(tracking("RT-E1", "delivered", "2026-11-21T10:00:00Z", "t-E1"))
+    cloud.wait_for_status("RT-E1", "awaiting_inspection")
+    cloud.deliver(inspection("RT-E1", [{"line_id": "L1", "accepted": 1}]))
+    assert cloud.wait_for_end("RT-E1")["status"] == "SUCCEEDED"
+    expected = quote({
+        "currency": "CNY",
+        "order": {"order_id": "TM-E1", "shipping_fee": "12.00", "order_discount": "30.00", "lines": [
+            {"line_id": "L1", "unit_price": "299.00", "quantity": 1},
+            {"line_id": "L2", "unit_price": "33.33", "quantity": 3, "line_discount": "9.99"}]},
+        "return": {"kind": "return", "reason": "quality_issue", "return_shipping_paid": "18.00",
+                   "items": [{"line_id": "L1", "quantity": 1}]},
+        "inspection": {"items": [{"line_id": "L1", "accepted": 1}]},
+    })
+    [record] = cloud.refunds("RT-E1")
+    assert (record["total"], record["entries"]) == (expected["total"], expected["entries"])
+    assert (record["refund_id"], record["order_id"], record["marketplace"]) == ("RF-RT-E1", "TM-E1", "generic")
+    assert cloud.record("RT-E1")["status"] == "refunded"
+
+
+def test_an_auto_approved_return_takes_at_most_twelve_state_transitions(cloud):
+    cloud.deliver(order("TM-E2"), ask("RT-E2", "TM-E2"),
+                  tracking("RT-E2", "delivered", "2026-11-21T10:00:00Z", "t-E2"),
+                  inspection("RT-E2", [{"line_id": "L1", "accepted": 1}]))
+    cloud.wait_for_end("RT-E2")
+    states = cloud.states_entered("RT-E2")
+    assert states == ["Verify", "Decide", "AwaitParcel", "AwaitInspection", "CalculateRefund", "RefundDue",
+                      "DispatchRefund", "Notify"]
+
+
+def test_a_request_after_the_window_is_rejected_with_no_refund(cloud):
+    late = ask("RT-E3", "TM-E3")
+    late["occurred_at"] = "2026-11-25T08:00:01Z"  # delivered 2026-11-18T08:00:00Z: 7 days and one second
+    cloud.deliver(order("TM-E3"), late)
+    assert cloud.wait_for_end("RT-E3")["status"] == "SUCCEEDED"
+    record = cloud.record("RT-E3")
+    assert (record["status"], record["decision"]["code"]) == ("rejected", "WINDOW_EXPIRED")
+    assert cloud.refunds("RT-E3") == []
+
+
+def test_the_same_webhooks_sent_twice_give_one_execution_and_one_record(cloud):
+    events = [order("TM-E4"), ask("RT-E4", "TM-E4"), tracking("RT-E4", "delivered", "2026-11-21T10:00:00Z", "t-E4")]
+    cloud.deliver(*events, *events)
+    cloud.wait_for_status("RT-E4", "awaiting_inspection")
+    done = inspection("RT-E4", [{"line_id": "L1", "accepted": 1}])
+    cloud.deliver(done, done, inspection("RT-E4", [{"line_id": "L1", "accepted": 1}], event_id="evt-resent-new-id"))
+    cloud.wait_for_end("RT-E4")
+    cloud.deliver(*events, done)  # late duplicates after the end change nothing
+    cloud.cloud.wait_until(cloud.cloud.queue_idle, 30)
+    executions = cloud.cloud.sfn.list_executions(stateMachineArn=cloud.cloud.env["AFTERSALES_RETURN_WORKFLOW_ARN"])
+    assert [e["name"] for e in executions["executions"]].count("RT-E4") == 1
+    assert len(cloud.refunds("RT-E4")) == 1
+
+
+def test_tracking_before_the_return_request_still_completes(cloud):
+    cloud.deliver(tracking("RT-E5", "delivered", "2026-11-21T10:00:00Z", "t-E5"), order("TM-E5"))
+    cloud.deliver(ask("RT-E5", "TM-E5"))
+    cloud.wait_for_status("RT-E5", "awaiting_inspection")
+    cloud.deliver(inspection("RT-E5", [{"line_id": "L1", "accepted": 1}]))
+    assert cloud.wait_for_end("RT-E5")["status"] == "SUCCEEDED"
+    assert len(cloud.refunds("RT-E5")) == 1
+
+
+def test_cancel_before_shipment_holds_the_shipment_and_refunds_without_a_parcel(cloud):
+    unshipped = order("TM-E6", status="paid", shipped_at=None, delivered_at=None)
+    cancel = {"event_id": "evt-cancel-RT-E6", "type": "CancelRequested", "occurred_at": "2026-11-20T09:00:00Z",
+              "data": {"return_id": "RT-E6", "order_id": "TM-E6", "reason": "changed_mind",
+                       "items": [{"line_id": "L1", "quantity": 1}, {"line_id": "L2", "quantity": 3}]}}
+    cloud.deliver(unshipped, cancel)
+    assert cloud.wait_for_end("RT-E6")["status"] == "SUCCEEDED"
+    assert cloud.states_entered("RT-E6")[:4] == ["Verify", "Decide", "HoldShipment", "CalculateRefund"]
+    [record] = cloud.refunds("RT-E6")
+    assert record["total"] == "371.00"  # everything paid: 359.00 of goods + 12.00 shipping
+    assert cloud.record("RT-E6")["decision"]["code"] == "CANCEL_BEFORE_SHIPMENT"
+
+
+def test_a_step_that_fails_puts_the_return_in_the_failures_queue(cloud):
+    cloud.deliver(order("TM-E7"), ask("RT-E7", "TM-E7"), tracking("RT-E7", "delivered", "2026-11-21T10:00:00Z", "t-E7"))
+    cloud.wait_for_status("RT-E7", "awaiting_inspection")
+    cloud.deliver(inspection("RT-E7", [{"line_id": "L2", "accepted": 1}]))  # a line that was not returned
+    cloud.wait_for_end("RT-E7")
+    record = cloud.record("RT-E7")
+    assert (record["status"], record["review_queue"]) == ("failed", "failures")
+    assert (record["failure"]["step"], record["failure"]["error"]) == ("CalculateRefund", "InvalidInput")
+    assert "not a line of this return" in record["failure"]["cause"]
+    assert cloud.refunds("RT-E7") == []

@@ -1,0 +1,118 @@
+"""CalculateRefund and DispatchRefund on moto's DynamoDB and EventBridge: one finance record per return, ever."""
+
+import json
+import threading
+from datetime import datetime, timezone
+
+import pytest
+
+from chalicelib.adapters.ports import StaleQuote
+from chalicelib.bootstrap import workflow_ports
+from chalicelib.refunds import quote
+from chalicelib.services.dispatch_refund import dispatch_refund
+from chalicelib.services.ingest_event import return_record
+from chalicelib.services.quote_return import quote_request, quote_return
+from chalicelib.domain.events import canonical_events
+from tests.webhook_events import order_upserted, return_requested
+
+NOW = datetime(2026, 11, 22, 8, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def finance(aws):
+    """An SQS queue subscribed to RefundIssued on the bus, as a finance consumer would be."""
+    sqs, events = aws["sqs"], aws["session"].client("events")
+    url = sqs.create_queue(QueueName="finance")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name="refunds", EventBusName="aftersales", EventPattern=json.dumps({"detail-type": ["RefundIssued"]}))
+    events.put_targets(Rule="refunds", EventBusName="aftersales", Targets=[{"Id": "finance", "Arn": arn}])
+
+    def received() -> list[dict]:
+        messages = []
+        while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+            for message in batch:
+                messages.append(json.loads(message["Body"])["detail"])
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        return messages
+
+    return received
+
+
+def store(return_id: str, quantity: int = 3, line_id: str = "L2") -> None:
+    """An order and a verified, inspected return of it, as the earlier steps leave them."""
+    ports = workflow_ports()
+    order = canonical_events.validate_python({**order_upserted(), "source": "tmall", "received_at": NOW})
+    ports.orders.upsert({**order.data.model_dump(mode="json", exclude_none=True), "marketplace": "tmall"}, "2026-11-20T08:00:00Z")
+    event = canonical_events.validate_python(
+        {**return_requested(return_id, reason="quality_issue", items=[{"line_id": line_id, "quantity": quantity}]),
+         "source": "tmall", "received_at": NOW}
+    )
+    ports.returns.create(return_record(event))
+    ports.returns.update(return_id, {"decision": {"policy_version": "default-2026-11"}, "customer_id": "C-1"})
+    ports.returns.record_inspection(return_id, {"items": [{"line_id": line_id, "accepted": quantity}]}, "2026-11-21T08:00:00Z")
+
+
+def ledger(aws) -> list[dict]:
+    return aws["dynamodb"].Table("aftersales-refund-ledger").scan()["Items"]
+
+
+def test_the_finance_record_equals_the_quote_and_is_written_and_published_once(aws, finance):
+    store("RT-1")
+    ports = workflow_ports()
+    assert quote_return("RT-1", ports) == {"outcome": "refund", "total_minor": 8306}
+    expected = quote(quote_request(ports.orders.get("TM-1001"), ports.returns.get("RT-1")))
+    first = dispatch_refund("RT-1", ports, NOW)
+    again = dispatch_refund("RT-1", ports, NOW)
+    assert first == again == {"refund_id": "RF-RT-1", "total": expected["total"]}
+    [record] = finance()
+    assert record == {
+        "refund_id": "RF-RT-1", "return_id": "RT-1", "order_id": "TM-1001", "marketplace": "tmall",
+        "customer_id": "C-1", "currency": "CNY", "total": expected["total"], "total_minor": expected["total_minor"],
+        "entries": expected["entries"], "policy_version": "default-2026-11", "issued_at": "2026-11-22T08:00:00Z",
+        "idempotency_key": "RF-RT-1",
+    }
+    assert len(ledger(aws)) == 1
+    account = ports.orders.get("TM-1001")
+    assert (account["refunded_total"], account["refunded_units"], account["refund_version"]) == (8306, {"L2": 3}, 1)
+
+
+def test_racing_dispatchers_write_one_record(aws):
+    store("RT-1")
+    quote_return("RT-1", workflow_ports())
+    results, errors = [], []
+
+    def dispatch() -> None:
+        try:
+            results.append(dispatch_refund("RT-1", workflow_ports(), NOW))
+        except Exception as error:  # noqa: BLE001  collected for the assertion
+            errors.append(error)
+
+    threads = [threading.Thread(target=dispatch) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert {r["refund_id"] for r in results} == {"RF-RT-1"}
+    assert len(ledger(aws)) == 1
+    assert workflow_ports().orders.get("TM-1001")["refunded_total"] == 8306
+
+
+def test_a_quote_made_before_another_refund_on_the_order_is_refused_and_requoted(aws):
+    store("RT-1", quantity=1, line_id="L1")
+    store("RT-2", quantity=3, line_id="L2")
+    ports = workflow_ports()
+    quote_return("RT-1", ports)
+    quote_return("RT-2", ports)  # both quoted against the same account version
+    dispatch_refund("RT-1", ports, NOW)
+    with pytest.raises(StaleQuote):
+        dispatch_refund("RT-2", ports, NOW)
+    assert len(ledger(aws)) == 1
+    quote_return("RT-2", ports)  # what the ASL's Catch does: quote again, with L1 now returned
+    dispatch_refund("RT-2", ports, NOW)
+    by_return = {item["return_id"]: item for item in ledger(aws)}
+    account = ports.orders.get("TM-1001")
+    assert account["refunded_total"] == sum(int(item["total_minor"]) for item in by_return.values())
+    # The second return completes the order with a seller-fault reason: outbound shipping comes back, once.
+    assert [e["code"] for e in by_return["RT-2"]["entries"]].count("shipping_refund") == 1
+    assert account["shipping_refunded"] is True

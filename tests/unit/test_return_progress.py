@@ -1,0 +1,59 @@
+"""Reading where a return stands: what resumes a parked task, the closing outcome, the failed step."""
+
+import pytest
+
+from chalicelib.domain.return_progress import closing_outcome, failed_step, wait_result
+
+
+@pytest.mark.parametrize(
+    "record, expected",
+    [
+        ({"waiting_for": "parcel"}, None),
+        ({"waiting_for": "parcel", "parcel": {"status": "in_transit"}}, None),
+        ({"waiting_for": "parcel", "parcel": {"status": "delivered"}}, {"arrived": "delivered"}),
+        ({"waiting_for": "parcel", "inspection": {"items": []}}, {"arrived": "inspected"}),
+        ({"waiting_for": "inspection", "parcel": {"status": "delivered"}}, None),
+        ({"waiting_for": "inspection", "inspection": {"items": []}, "inspected_at": "T"}, {"inspected_at": "T"}),
+        ({"waiting_for": "review", "review": {"decision": "approve"}}, {"decision": "approve"}),
+        ({"parcel": {"status": "delivered"}}, None),
+    ],
+)
+def test_wait_result(record, expected):
+    assert wait_result(record) == expected
+
+
+@pytest.mark.parametrize(
+    "state, outcome",
+    [
+        ({"verification": {"decision": "reject"}}, "rejected"),
+        ({"verification": {"decision": "manual"}, "review": {"decision": "reject"}}, "rejected"),
+        ({"verification": {"decision": "return"}, "expired": {"Error": "States.Timeout"}}, "expired"),
+        ({"verification": {"decision": "return"}, "refund": {"outcome": "rejected_at_inspection"}}, "rejected_at_inspection"),
+        ({"verification": {"decision": "return"}, "refund": {"outcome": "refund"}, "dispatch": {}}, "refunded"),
+    ],
+)
+def test_closing_outcome(state, outcome):
+    assert closing_outcome(state) == outcome
+
+
+@pytest.mark.parametrize(
+    "state, step",
+    [
+        ({}, "Verify"),
+        ({"verification": {"decision": "reject"}}, "Notify"),
+        ({"verification": {"decision": "cancel"}}, "HoldShipment"),
+        ({"verification": {"decision": "cancel"}, "hold": {}}, "CalculateRefund"),
+        ({"verification": {"decision": "return"}}, "AwaitParcel"),
+        ({"verification": {"decision": "return"}, "parcel": {}}, "AwaitInspection"),
+        ({"verification": {"decision": "return"}, "expired": {}}, "Notify"),
+        ({"verification": {"decision": "manual"}}, "AwaitReview"),
+        ({"verification": {"decision": "manual"}, "review": {"decision": "reject"}}, "Notify"),
+        ({"verification": {"decision": "manual"}, "review": {"decision": "approve"}}, "AwaitParcel"),
+        ({"verification": {"decision": "return"}, "parcel": {}, "inspection": {}, "refund": {"outcome": "refund"}},
+         "DispatchRefund"),
+        ({"verification": {"decision": "return"}, "parcel": {}, "inspection": {}, "refund": {"outcome": "nothing_to_refund"}},
+         "Notify"),
+    ],
+)
+def test_failed_step_is_the_first_step_on_the_path_without_a_result(state, step):
+    assert failed_step(state) == step
