@@ -4,7 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: test bench clean
+RETURNS ?= 200
+PORT ?= 8000
+
+.PHONY: test bench run serve clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +21,13 @@ test: $(INSTALLED)
 
 bench: $(INSTALLED)
 	$(BIN)/python bench/refund_quotes.py
+	$(BIN)/python bench/pipeline.py
+
+run: $(INSTALLED)
+	$(BIN)/python -m localcloud run --returns $(RETURNS)
+
+serve: $(INSTALLED)
+	$(BIN)/python -m localcloud serve --port $(PORT)
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .hypothesis

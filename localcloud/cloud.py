@@ -14,7 +14,7 @@ import threading
 import time
 
 from localcloud.lambda_invoke import LambdaInvokeServer
-from localcloud.moto_fidelity import serialize_dynamodb
+from localcloud.moto_fidelity import reuse_lambda_clients, serialize_moto_requests
 from localcloud.provision import ROOT, deployed_function_name, provision
 from localcloud.sqs_event_source import SqsEventSource
 
@@ -57,7 +57,8 @@ class LocalCloud:
             os.environ.pop(key, None)
         from moto import mock_aws
 
-        serialize_dynamodb()
+        serialize_moto_requests()
+        reuse_lambda_clients()
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         self._mock.start()
         import boto3

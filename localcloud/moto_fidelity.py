@@ -1,36 +1,67 @@
-"""Make moto's DynamoDB as atomic under threads as DynamoDB is.
+"""Make in-process moto as safe under threads as AWS is, and fast enough for a few hundred returns.
 
-moto applies a transaction item by item and, when one fails, restores deep
-copies of the whole tables taken before it began: a write another thread
-made meanwhile (another return's ledger record) is silently undone. AWS
-isolates transactions instead. The local cloud runs many executions on
-threads, so every moto DynamoDB operation here takes one lock; each stays
-atomic, as on AWS, and nothing is lost to a neighbour's rollback.
+AWS applies each API call atomically; moto, called from many threads at
+once, does not always: a failed DynamoDB transaction restores deep copies of
+whole tables taken before it began (undoing another thread's write
+meanwhile), and two S3 puts of one key race on the object's buffer. The
+local cloud runs executions, the API and the SQS poller on threads, so
+every DynamoDB request moto answers takes one lock, and every S3 request
+another. (One lock for all of moto is correct too, but measured 7x slower.)
 """
 
 import functools
 import threading
 
-_OPERATIONS = ("put_item", "get_item", "query", "scan", "update_item", "delete_item", "transact_write_items")
-_lock = threading.RLock()
+_locks = {"dynamodb": threading.Lock(), "s3": threading.Lock()}
 
 
-def serialize_dynamodb() -> None:
-    """Idempotent: wraps moto's DynamoDB backend operations once per process."""
-    from moto.dynamodb.models import DynamoDBBackend
-
-    for name in _OPERATIONS:
-        operation = getattr(DynamoDBBackend, name)
-        if getattr(operation, "_serialized", False):
-            continue
-        setattr(DynamoDBBackend, name, _locked(operation))
+def _service(request) -> str | None:
+    target = request.headers.get("X-Amz-Target") or b""
+    if isinstance(target, bytes):
+        target = target.decode()
+    if target.startswith("DynamoDB_"):
+        return "dynamodb"
+    return "s3" if ".s3." in request.url or "//s3." in request.url else None
 
 
-def _locked(operation):
-    @functools.wraps(operation)
-    def run(*args, **kwargs):
-        with _lock:
-            return operation(*args, **kwargs)
+def serialize_moto_requests() -> None:
+    """Idempotent: wraps moto's request dispatch once per process."""
+    from moto.core.botocore_stubber import BotocoreStubber
 
-    run._serialized = True
-    return run
+    dispatch = BotocoreStubber.process_request
+    if getattr(dispatch, "_serialized", False):
+        return
+
+    @functools.wraps(dispatch)
+    def process_request(self, request):
+        lock = _locks.get(_service(request))
+        if lock is None:
+            return dispatch(self, request)
+        with lock:
+            return dispatch(self, request)
+
+    process_request._serialized = True
+    BotocoreStubber.process_request = process_request
+
+
+def reuse_lambda_clients() -> None:
+    """moto's Step Functions builds a new boto3 Lambda client for every task, which scans botocore's
+    data directory each time: most of the local cloud's CPU. Clients are thread-safe, so reuse one per
+    region and Invoke endpoint."""
+    import os
+
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+
+    if getattr(lambda_eval_utils.boto_client_for, "_reused", False):
+        return
+    build = lambda_eval_utils.boto_client_for
+
+    @functools.lru_cache(maxsize=8)
+    def client(region: str, service: str, endpoint: str | None):
+        return build(region=region, service=service)
+
+    def boto_client_for(region: str, service: str, state_credentials=None):
+        return client(region, service, os.environ.get(f"AWS_ENDPOINT_URL_{service.upper()}"))
+
+    boto_client_for._reused = True
+    lambda_eval_utils.boto_client_for = boto_client_for

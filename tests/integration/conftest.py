@@ -2,7 +2,7 @@ import pytest
 from moto import mock_aws
 
 from localcloud.cloud import clear_caches
-from localcloud.moto_fidelity import serialize_dynamodb
+from localcloud.moto_fidelity import serialize_moto_requests
 from localcloud.provision import provision
 
 REGION = "us-east-1"
@@ -22,7 +22,7 @@ def aws(monkeypatch):
         "AWS_SESSION_TOKEN": "testing",
     }.items():
         monkeypatch.setenv(key, value)
-    serialize_dynamodb()
+    serialize_moto_requests()
     with mock_aws():
         import boto3
 

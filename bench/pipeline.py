@@ -1,0 +1,113 @@
+"""The pipeline's budgets: cold import, webhook CPU against its floor, state transitions per return.
+
+- `import app` vs `import boto3` alone, each in a fresh interpreter (target <= 1.5x);
+- CPU per accepted webhook (signature, JSON, validation, archive key, queue
+  message; the AWS calls replaced by in-memory ports) vs the floor of HMAC +
+  json.loads + pydantic validation of the same body (target <= 3x);
+- state transitions of one auto-approved return, counted from the execution
+  history on the local cloud (target <= 12).
+Run with `make bench`.
+"""
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+
+ROOT = os.path.join(os.path.dirname(__file__), "..")
+sys.path.insert(0, ROOT)
+
+from chalicelib.domain.events import canonical_events  # noqa: E402
+from chalicelib.domain.signatures import sign  # noqa: E402
+from chalicelib.services.accept_webhook import WebhookPorts, accept_webhook  # noqa: E402
+from tests.fakes import FakeArchive, FakeQueue, FakeSecrets  # noqa: E402
+from tests.webhook_events import order_upserted  # noqa: E402
+
+SECRET = b"bench-secret"
+
+
+def import_seconds(module: str, runs: int = 5) -> float:
+    code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
+    samples = [
+        float(subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout)
+        for _ in range(runs)
+    ]
+    return statistics.median(samples)
+
+
+def cpu_per_call(call, repeat: int = 3000) -> float:
+    best = float("inf")
+    for _ in range(5):
+        start = time.process_time()
+        for _ in range(repeat):
+            call()
+        best = min(best, (time.process_time() - start) / repeat)
+    return best
+
+
+def webhook_ratio() -> tuple[float, float]:
+    body = json.dumps(order_upserted()).encode()
+    now = datetime.now(timezone.utc)
+    timestamp = str(int(now.timestamp()))
+    signature = sign(SECRET, timestamp, body)
+    ports = WebhookPorts(FakeSecrets({"generic": SECRET}), FakeArchive(), FakeQueue())
+
+    def accept() -> None:
+        accept_webhook("generic", timestamp, signature, body, ports, now)
+        ports.queue.messages.clear()
+
+    def floor() -> None:
+        sign(SECRET, timestamp, body)
+        payload = json.loads(body)
+        canonical_events.validate_python({**payload, "source": "generic", "received_at": now})
+
+    return cpu_per_call(accept), cpu_per_call(floor)
+
+
+def transitions_per_auto_approved_return() -> list[str]:
+    from localcloud.cloud import LocalCloud
+    from tests.webhook_events import return_requested
+
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    events = [
+        order_upserted(),
+        return_requested(),
+        {"event_id": "t-1", "type": "TrackingUpdated", "occurred_at": "2026-11-21T10:00:00Z",
+         "data": {"carrier": "sf", "tracking_number": "SF1", "status": "delivered", "return_id": "RT-1"}},
+        {"event_id": "i-1", "type": "InspectionCompleted", "occurred_at": "2026-11-21T12:00:00Z",
+         "data": {"return_id": "RT-1", "items": [{"line_id": "L1", "accepted": 1}]}},
+    ]
+    with LocalCloud(api_port=None) as cloud:
+        queue = cloud.env["AFTERSALES_INGEST_QUEUE_URL"]
+        for event in events:
+            message = canonical_events.validate_python({**event, "source": "bench", "received_at": datetime.now(timezone.utc)})
+            cloud.sqs.send_message(QueueUrl=queue, MessageBody=message.model_dump_json())
+        arn = cloud.env["AFTERSALES_RETURN_WORKFLOW_ARN"].replace(":stateMachine:", ":execution:") + ":RT-1"
+
+        def finished() -> bool:
+            try:
+                return cloud.sfn.describe_execution(executionArn=arn)["status"] != "RUNNING"
+            except cloud.sfn.exceptions.ExecutionDoesNotExist:
+                return False
+
+        cloud.wait_until(finished, 60)
+        history = cloud.sfn.get_execution_history(executionArn=arn)["events"]
+    return [e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e]
+
+
+def main() -> None:
+    boto3_s, app_s = import_seconds("boto3"), import_seconds("app")
+    print(f"cold import: app {app_s * 1000:.0f} ms, boto3 alone {boto3_s * 1000:.0f} ms, "
+          f"ratio {app_s / boto3_s:.2f}x (target <= 1.5x; median of 5 fresh interpreters)")
+    accept, floor = webhook_ratio()
+    print(f"webhook CPU: {accept * 1e6:.0f} us per accepted webhook vs floor {floor * 1e6:.0f} us "
+          f"(HMAC + json.loads + validation), ratio {accept / floor:.2f}x (target <= 3x)")
+    states = transitions_per_auto_approved_return()
+    print(f"state transitions per auto-approved return: {len(states)} (target <= 12): {' -> '.join(states)}")
+
+
+if __name__ == "__main__":
+    main()

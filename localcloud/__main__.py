@@ -1,0 +1,188 @@
+"""`python -m localcloud run|serve`: the whole system on this machine (see README, "Run it locally")."""
+
+import argparse
+import csv
+import json
+import logging
+import os
+import statistics
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+from pathlib import Path
+
+from chalicelib.domain.money import CURRENCY_EXPONENTS, format_minor
+from chalicelib.domain.return_progress import CLOSED
+from chalicelib.domain.signatures import sign
+from chalicelib.services.dispatch_refund import FINANCE_FIELDS
+from localcloud.cloud import DEFAULT_SECRETS, LocalCloud
+from localcloud.provision import ROOT
+from localcloud.sample_traffic import deliveries, sample_cases
+
+WAITING_ON_A_PERSON = ("failed", "in_review")
+
+
+def post_webhook(api_url: str, secret: str, payload: dict, source: str = "generic") -> int:
+    body = json.dumps(payload).encode()
+    timestamp = str(int(time.time()))
+    request = urllib.request.Request(
+        f"{api_url}/v1/webhooks/{source}", data=body, method="POST",
+        headers={"Content-Type": "application/json", "X-Aftersales-Timestamp": timestamp,
+                 "X-Aftersales-Signature": sign(secret.encode(), timestamp, body)},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def run(returns: int, out: Path, timeout: float) -> int:
+    cases = sample_cases(returns)
+    stream = deliveries(cases)
+    secret = DEFAULT_SECRETS["generic"]
+    with LocalCloud() as cloud:
+        print(f"local cloud up: API {cloud.api_url}, {returns} returns, {len(stream)} return-side webhooks "
+              f"(with duplicates, shuffled)", flush=True)
+        orders = [{"event_id": f"ou-{c.order['order_id']}", "type": "OrderUpserted",
+                   "occurred_at": "2026-11-10T08:00:00Z", "data": c.order} for c in cases]
+        with ThreadPoolExecutor(8) as pool:
+            statuses = list(pool.map(lambda p: post_webhook(cloud.api_url, secret, p), orders))
+            cloud.wait_until(cloud.queue_idle, timeout)
+            sent_at = {}
+
+            def send(payload: dict) -> int:
+                status = post_webhook(cloud.api_url, secret, payload)
+                sent_at[payload["event_id"]] = time.monotonic()
+                return status
+
+            statuses += list(pool.map(send, stream))
+        refused = [s for s in statuses if s != 202]
+        if refused:
+            print(f"{len(refused)} webhooks were refused: {Counter(refused)}", file=sys.stderr)
+            return 1
+        needed = {c.return_id: c.last_needed for c in cases if c.last_needed}
+        seen_at, records = _wait_until_settled(cloud, [c.return_id for c in cases], timeout)
+        latencies = sorted(seen_at[r] - sent_at[needed[r]] for r in seen_at if r in needed)
+        _write_refunds(out, _ledger(cloud))
+        _report(records, _ledger(cloud), latencies, out)
+    return 0
+
+
+def _wait_until_settled(cloud: LocalCloud, return_ids: list[str], timeout: float) -> tuple[dict, dict]:
+    """Poll until every return is closed or waits on a person; notes when each refund record appeared."""
+    returns = cloud.dynamodb.Table("aftersales-returns")
+    seen_at: dict[str, float] = {}
+    deadline = time.monotonic() + timeout
+    last_print = 0.0
+    while True:
+        now = time.monotonic()
+        for item in _ledger(cloud):
+            seen_at.setdefault(item["return_id"], now)
+        records = {item["return_id"]: item for item in _scan(returns)}
+        settled = sum(1 for r in return_ids if records.get(r, {}).get("status") in CLOSED + WAITING_ON_A_PERSON)
+        if now - last_print > 2 or settled == len(return_ids):
+            print(f"  {settled}/{len(return_ids)} returns finished or waiting on a person", flush=True)
+            last_print = now
+        if settled == len(return_ids):
+            return seen_at, records
+        if now > deadline:
+            raise TimeoutError(f"only {settled} of {len(return_ids)} returns settled within {timeout:g} s")
+        time.sleep(1.0)
+
+
+def _scan(table) -> list[dict]:
+    response = table.scan()
+    items = response["Items"]
+    while "LastEvaluatedKey" in response:
+        response = table.scan(ExclusiveStartKey=response["LastEvaluatedKey"])
+        items += response["Items"]
+    return items
+
+
+def _ledger(cloud: LocalCloud) -> list[dict]:
+    return sorted(_scan(cloud.dynamodb.Table("aftersales-refund-ledger")), key=lambda r: r["refund_id"])
+
+
+def _plain(value):
+    if isinstance(value, Decimal):
+        return int(value)
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def _write_refunds(out: Path, ledger: list[dict]) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    records = [{field: _plain(item.get(field)) for field in FINANCE_FIELDS} for item in ledger]
+    with open(out / "refunds.jsonl", "w") as jsonl:
+        for record in records:
+            jsonl.write(json.dumps(record) + "\n")
+    with open(out / "refunds.csv", "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(FINANCE_FIELDS)
+        for record in records:
+            writer.writerow([json.dumps(record[f]) if f == "entries" else record[f] for f in FINANCE_FIELDS])
+
+
+def _report(records: dict, ledger: list[dict], latencies: list[float], out: Path) -> None:
+    outcomes = Counter(record["status"] for record in records.values())
+    totals: dict[str, int] = defaultdict(int)
+    for item in ledger:
+        totals[item["currency"]] += int(item["total_minor"])
+    zero_touch = sum(n for status, n in outcomes.items() if status in CLOSED) / max(1, len(records))
+    print("\nreturns by outcome: " + ", ".join(f"{status} {n}" for status, n in sorted(outcomes.items())))
+    print(f"refunds issued: {len(ledger)}; total per currency: "
+          + ", ".join(f"{c} {format_minor(t, CURRENCY_EXPONENTS[c])}" for c, t in sorted(totals.items())))
+    print(f"zero-touch rate: {zero_touch:.1%} (closed with no person involved)")
+    if latencies:
+        p95 = latencies[min(len(latencies) - 1, int(round(0.95 * len(latencies))) - 1)]
+        print(f"last needed event -> refund record: median {statistics.median(latencies):.2f} s, p95 {p95:.2f} s")
+    print(f"finance records: {out / 'refunds.csv'}, {out / 'refunds.jsonl'}")
+
+
+def serve(port: int) -> int:
+    secret = DEFAULT_SECRETS["generic"]
+    with LocalCloud(api_port=port) as cloud:
+        print(f"aftersales local cloud: API on {cloud.api_url}")
+        print(f"webhook source 'generic', signing secret {secret!r}")
+        print(f"try: .venv/bin/python scripts/send_webhook.py {cloud.api_url} examples/order.json examples/return.json "
+              "examples/tracking.json examples/inspection.json")
+        print("Ctrl-C to stop", flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m localcloud", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    run_command = commands.add_parser("run", help="send seeded sample traffic through the system and report")
+    run_command.add_argument("--returns", type=int, default=200)
+    run_command.add_argument("--out", type=Path, default=ROOT / "out")
+    run_command.add_argument("--timeout", type=float, default=600, help="seconds to wait for every return to settle")
+    serve_command = commands.add_parser("serve", help="keep the local cloud up with the API on 127.0.0.1")
+    serve_command.add_argument("--port", type=int, default=8000)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    if args.command == "run":
+        # A short report, not every handler's log line and HTTP request.
+        os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+        logging.getLogger("moto").setLevel(logging.ERROR)
+        from chalice.local import ChaliceRequestHandler
+
+        ChaliceRequestHandler.log_message = lambda *args: None
+        return run(args.returns, args.out, args.timeout)
+    return serve(args.port)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

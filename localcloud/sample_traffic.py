@@ -1,0 +1,109 @@
+"""Seeded, realistic marketplace traffic for `make run`: orders, then returns and cancellations with
+their tracking and inspections, some delivered twice and some out of order."""
+
+import random
+from dataclasses import dataclass, field
+
+from chalicelib.domain.money import CURRENCY_EXPONENTS, format_minor
+
+MARKET_CURRENCIES = ["CNY"] * 6 + ["USD"] * 2 + ["EUR", "JPY"]
+SELLER_FAULT = ["quality_issue", "not_as_described", "wrong_item", "damaged_in_transit", "missing_parts"]
+BUYER_FAULT = ["changed_mind", "wrong_size", "no_longer_needed", "other"]
+CATEGORIES = ["apparel", "footwear", "electronics", "home", "beauty"]
+
+
+@dataclass
+class Case:
+    """One return: its events in the order they happen, and the ones after which its refund is due."""
+
+    return_id: str
+    order: dict
+    events: list[dict] = field(default_factory=list)
+    last_needed: str | None = None  # event id after which the refund can be issued
+
+
+def sample_cases(count: int, seed: int = 20261122) -> list[Case]:
+    rng = random.Random(seed)
+    return [_case(rng, i) for i in range(1, count + 1)]
+
+
+def _case(rng: random.Random, i: int) -> Case:
+    order_id, return_id = f"TM-{100000 + i}", f"RT-{100000 + i}"
+    currency = rng.choice(MARKET_CURRENCIES)
+    exponent = CURRENCY_EXPONENTS[currency]
+    scale = 10**exponent if exponent else 100
+
+    def money(units: int) -> str:
+        return format_minor(units, exponent)
+
+    lines = [
+        {"line_id": f"L{n}", "sku": f"SKU-{rng.randint(1000, 9999)}", "category": rng.choice(CATEGORIES),
+         "unit_price": money(rng.randint(5, 600) * scale + rng.randint(0, 99) * (scale // 100)),
+         "quantity": rng.choices([1, 2, 3], weights=[70, 20, 10])[0]}
+        for n in range(1, rng.choices([1, 2, 3], weights=[60, 30, 10])[0] + 1)
+    ]
+    kind = rng.choices(["return", "cancel", "late", "unknown_order", "in_transit"], weights=[72, 12, 8, 3, 5])[0]
+    status = {"cancel": "paid", "in_transit": "shipped"}.get(kind, "delivered")
+    order = {
+        "order_id": order_id, "customer_id": f"C-{rng.randint(1, 400)}", "currency": currency, "status": status,
+        "paid_at": "2026-11-10T08:00:00Z", "shipping_fee": money(rng.choice([0, 6, 10, 12]) * scale),
+        "lines": lines,
+    }
+    if status != "paid":
+        order["shipped_at"] = "2026-11-11T08:00:00Z"
+    if status == "delivered":
+        order["delivered_at"] = "2026-11-14T08:00:00Z"
+    case = Case(return_id, order)
+    items = [{"line_id": line["line_id"], "quantity": rng.randint(1, line["quantity"])}
+             for line in lines if rng.random() < 0.7] or [{"line_id": "L1", "quantity": 1}]
+    reason = rng.choice(SELLER_FAULT if rng.random() < 0.45 else BUYER_FAULT)
+    requested_at = "2026-11-25T09:00:00Z" if kind == "late" else "2026-11-19T09:00:00Z"
+    if kind == "cancel":
+        case.events.append(_event(f"cx-{return_id}", "CancelRequested", requested_at,
+                                  {"return_id": return_id, "order_id": order_id, "reason": reason, "items": items}))
+        case.last_needed = case.events[-1]["event_id"]
+        return case
+    request = {"return_id": return_id, "order_id": "TM-000000" if kind == "unknown_order" else order_id,
+               "reason": reason, "items": items}
+    if rng.random() < 0.4:
+        request["return_shipping_paid"] = money(rng.choice([8, 12, 15, 40]) * scale)
+    case.events.append(_event(f"rr-{return_id}", "ReturnRequested", requested_at, request))
+    if kind in ("late", "unknown_order"):
+        return case
+    tracking = {"carrier": "sf", "tracking_number": f"SF{900000 + i}", "return_id": return_id}
+    case.events.append(_event(f"tu1-{return_id}", "TrackingUpdated", "2026-11-20T10:00:00Z", {**tracking, "status": "in_transit"}))
+    case.events.append(_event(f"tu2-{return_id}", "TrackingUpdated", "2026-11-21T10:00:00Z", {**tracking, "status": "delivered"}))
+    inspected = []
+    for item in items:
+        accepted = item["quantity"] if rng.random() < 0.85 else rng.randint(0, item["quantity"])
+        deductions = ([{"code": "missing_accessory", "amount": money(rng.randint(1, 5) * scale)}]
+                      if accepted and rng.random() < 0.1 else [])
+        inspected.append({"line_id": item["line_id"], "accepted": accepted, "deductions": deductions})
+    case.events.append(_event(f"ic-{return_id}", "InspectionCompleted", "2026-11-22T10:00:00Z",
+                              {"return_id": return_id, "items": inspected}))
+    case.last_needed = case.events[-1]["event_id"]
+    return case
+
+
+def _event(event_id: str, event_type: str, occurred_at: str, data: dict) -> dict:
+    return {"event_id": event_id, "type": event_type, "occurred_at": occurred_at, "data": data}
+
+
+def deliveries(cases: list[Case], seed: int = 20261122, duplicate_rate: float = 0.1, window: int = 8) -> list[dict]:
+    """Every case's events, some twice, shuffled within a sliding window so some arrive out of order.
+
+    A return's request stays before its own tracking and inspection only by
+    chance: the workflow must cope with either order.
+    """
+    rng = random.Random(seed + 1)
+    stream = []
+    for case in cases:
+        for event in case.events:
+            stream.append(event)
+            if rng.random() < duplicate_rate:
+                stream.append(event)
+    for start in range(0, len(stream), window):
+        chunk = stream[start:start + window]
+        rng.shuffle(chunk)
+        stream[start:start + window] = chunk
+    return stream
