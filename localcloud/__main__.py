@@ -8,37 +8,20 @@ import os
 import statistics
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
-from decimal import Decimal
 from pathlib import Path
 
+from chalicelib.adapters.dynamodb import plain
 from chalicelib.domain.money import CURRENCY_EXPONENTS, format_minor
 from chalicelib.domain.return_progress import CLOSED
-from chalicelib.domain.signatures import sign
 from chalicelib.services.dispatch_refund import FINANCE_FIELDS
 from localcloud.cloud import DEFAULT_SECRETS, LocalCloud
 from localcloud.provision import ROOT
 from localcloud.sample_traffic import deliveries, sample_cases
+from localcloud.webhook_client import post_webhook
 
 WAITING_ON_A_PERSON = ("failed", "in_review")
-
-
-def post_webhook(api_url: str, secret: str, payload: dict, source: str = "generic") -> int:
-    body = json.dumps(payload).encode()
-    timestamp = str(int(time.time()))
-    request = urllib.request.Request(
-        f"{api_url}/v1/webhooks/{source}", data=body, method="POST",
-        headers={"Content-Type": "application/json", "X-Aftersales-Timestamp": timestamp,
-                 "X-Aftersales-Signature": sign(secret.encode(), timestamp, body)},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status
-    except urllib.error.HTTPError as error:
-        return error.code
 
 
 def run(returns: int, out: Path, timeout: float) -> int:
@@ -51,12 +34,12 @@ def run(returns: int, out: Path, timeout: float) -> int:
         orders = [{"event_id": f"ou-{c.order['order_id']}", "type": "OrderUpserted",
                    "occurred_at": "2026-11-10T08:00:00Z", "data": c.order} for c in cases]
         with ThreadPoolExecutor(8) as pool:
-            statuses = list(pool.map(lambda p: post_webhook(cloud.api_url, secret, p), orders))
+            statuses = list(pool.map(lambda p: post_webhook(cloud.api_url, secret, json.dumps(p).encode())[0], orders))
             cloud.wait_until(cloud.queue_idle, timeout)
             sent_at = {}
 
             def send(payload: dict) -> int:
-                status = post_webhook(cloud.api_url, secret, payload)
+                status, _ = post_webhook(cloud.api_url, secret, json.dumps(payload).encode())
                 sent_at[payload["event_id"]] = time.monotonic()
                 return status
 
@@ -108,19 +91,9 @@ def _ledger(cloud: LocalCloud) -> list[dict]:
     return sorted(_scan(cloud.dynamodb.Table("aftersales-refund-ledger")), key=lambda r: r["refund_id"])
 
 
-def _plain(value):
-    if isinstance(value, Decimal):
-        return int(value)
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    return value
-
-
 def _write_refunds(out: Path, ledger: list[dict]) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    records = [{field: _plain(item.get(field)) for field in FINANCE_FIELDS} for item in ledger]
+    records = [{field: plain(item.get(field)) for field in FINANCE_FIELDS} for item in ledger]
     with open(out / "refunds.jsonl", "w") as jsonl:
         for record in records:
             jsonl.write(json.dumps(record) + "\n")

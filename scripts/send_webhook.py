@@ -5,15 +5,12 @@
 
 import argparse
 import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from chalicelib.domain.signatures import sign  # noqa: E402
 from localcloud.cloud import DEFAULT_SECRETS  # noqa: E402
+from localcloud.webhook_client import post_webhook  # noqa: E402
 
 
 def main() -> int:
@@ -24,18 +21,8 @@ def main() -> int:
     parser.add_argument("--secret", default=DEFAULT_SECRETS["generic"], help="the source's signing secret")
     args = parser.parse_args()
     for path in args.files:
-        body = path.read_bytes()
-        timestamp = str(int(time.time()))
-        request = urllib.request.Request(
-            f"{args.api_url.rstrip('/')}/v1/webhooks/{args.source}", data=body, method="POST",
-            headers={"Content-Type": "application/json", "X-Aftersales-Timestamp": timestamp,
-                     "X-Aftersales-Signature": sign(args.secret.encode(), timestamp, body)},
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                print(path, response.status, response.read().decode())
-        except urllib.error.HTTPError as error:
-            print(path, error.code, error.read().decode())
+        status, answer = post_webhook(args.api_url, args.secret, path.read_bytes(), args.source)
+        print(path, status, answer)
     return 0
 
 

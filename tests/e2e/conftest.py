@@ -1,14 +1,10 @@
 """One local cloud for the end-to-end package: moto running the real ASL, the API on 127.0.0.1."""
 
-import json
-import time
-import urllib.error
-import urllib.request
-
 import pytest
 
 from localcloud.cloud import LocalCloud
-from tests.webhook_events import encode, signed_headers
+from localcloud.webhook_client import post_webhook
+from tests.webhook_events import encode
 
 SECRET = b"e2e-generic-secret"
 
@@ -20,16 +16,7 @@ class Deliveries:
         self.cloud = cloud
 
     def post(self, payload: dict) -> tuple[int, dict]:
-        body = encode(payload)
-        request = urllib.request.Request(
-            f"{self.cloud.api_url}/v1/webhooks/generic", data=body, method="POST",
-            headers=signed_headers(SECRET, body, int(time.time())),
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=10) as response:
-                return response.status, json.loads(response.read())
-        except urllib.error.HTTPError as error:
-            return error.code, json.loads(error.read())
+        return post_webhook(self.cloud.api_url, SECRET.decode(), encode(payload))
 
     def deliver(self, *payloads: dict) -> None:
         for payload in payloads:
