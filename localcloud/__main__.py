@@ -51,8 +51,9 @@ def run(returns: int, out: Path, timeout: float) -> int:
         needed = {c.return_id: c.last_needed for c in cases if c.last_needed}
         seen_at, records = _wait_until_settled(cloud, [c.return_id for c in cases], timeout)
         latencies = sorted(seen_at[r] - sent_at[needed[r]] for r in seen_at if r in needed)
-        _write_refunds(out, _ledger(cloud))
-        _report(records, _ledger(cloud), latencies, out)
+        ledger = _ledger(cloud)
+        _write_refunds(out, ledger)
+        _report(records, ledger, latencies, out)
     return 0
 
 

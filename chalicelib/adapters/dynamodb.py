@@ -24,6 +24,11 @@ def plain(value):
     return value
 
 
+def _get(table, key: dict) -> dict | None:
+    item = table.get_item(Key=key, ConsistentRead=True).get("Item")
+    return plain(item) if item else None
+
+
 def _set_fields(fields: dict) -> dict:
     return {
         "UpdateExpression": "SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(fields))),
@@ -50,8 +55,7 @@ class DynamoOrders:
         self._table = table
 
     def get(self, order_id: str) -> dict | None:
-        item = self._table.get_item(Key={"order_id": order_id}, ConsistentRead=True).get("Item")
-        return plain(item) if item else None
+        return _get(self._table, {"order_id": order_id})
 
     def upsert(self, order: dict, occurred_at: str) -> bool:
         """Conditional on the source's time, so a late, older version never overwrites a newer one.
@@ -75,8 +79,7 @@ class DynamoReturns:
         self._table = table
 
     def get(self, return_id: str) -> dict | None:
-        item = self._table.get_item(Key={"return_id": return_id}, ConsistentRead=True).get("Item")
-        return plain(item) if item else None
+        return _get(self._table, {"return_id": return_id})
 
     def create(self, record: dict) -> bool:
         """Sets the request's fields once; merges into an item that tracking created first."""
@@ -139,8 +142,7 @@ class DynamoLedger:
         self._client = ledger_table.meta.client  # the resource's client: it takes plain Python values
 
     def get(self, refund_id: str) -> dict | None:
-        item = self._ledger.get_item(Key={"refund_id": refund_id}, ConsistentRead=True).get("Item")
-        return plain(item) if item else None
+        return _get(self._ledger, {"refund_id": refund_id})
 
     def issue(self, record: dict, order_id: str, account: dict, expected_version: int) -> bool:
         """True when written now; False when this refund id is already in the ledger; raises StaleQuote otherwise."""

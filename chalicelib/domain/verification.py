@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from chalicelib.domain.events import OrderData, ReturnLine
+from chalicelib.domain.events import OrderData, ReturnLine, iso_utc
 
 POLICY_VERSION = "default-2026-11"
 RETURN_WINDOW = timedelta(days=7)
@@ -64,4 +64,4 @@ def verify_request(
 
 
 def _iso(moment: datetime | None) -> str | None:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
+    return iso_utc(moment) if moment else None

@@ -9,8 +9,8 @@ between publishing and marking it published publishes it once more).
 
 from datetime import datetime
 
-from chalicelib.services.verify_return import load_return
-from chalicelib.services.workflow_ports import WorkflowPorts
+from chalicelib.domain.events import iso_utc
+from chalicelib.services.workflow_ports import WorkflowPorts, load_return
 
 FINANCE_FIELDS = (
     "refund_id", "return_id", "order_id", "marketplace", "customer_id", "currency", "total", "total_minor",
@@ -39,21 +39,17 @@ def dispatch_refund(return_id: str, ports: WorkflowPorts, now: datetime) -> dict
             "total_minor": quote["total_minor"],
             "entries": quote["entries"],
             "policy_version": record["decision"]["policy_version"],
-            "issued_at": _iso(now),
+            "issued_at": iso_utc(now),
             "idempotency_key": refund_id,
         }
         if not ports.ledger.issue(issued, record["order_id"], record["account_after"], record["account_version"]):
             issued = ports.ledger.get(refund_id)
     if not issued.get("published_at"):
         ports.bus.publish("RefundIssued", finance_record(issued))
-        ports.ledger.mark_published(refund_id, _iso(now))
+        ports.ledger.mark_published(refund_id, iso_utc(now))
     ports.returns.update(return_id, {"refund_id": refund_id, "status": "refund_issued"})
     return {"refund_id": refund_id, "total": issued["total"]}
 
 
 def finance_record(ledger_item: dict) -> dict:
     return {field: ledger_item.get(field) for field in FINANCE_FIELDS}
-
-
-def _iso(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")

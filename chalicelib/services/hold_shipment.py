@@ -1,7 +1,6 @@
 """The workflow's HoldShipment step: tell the warehouse not to ship the cancelled lines before any refund."""
 
-from chalicelib.services.verify_return import load_return
-from chalicelib.services.workflow_ports import WorkflowPorts
+from chalicelib.services.workflow_ports import WorkflowPorts, load_return
 
 
 def hold_shipment(return_id: str, ports: WorkflowPorts) -> dict:

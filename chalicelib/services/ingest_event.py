@@ -9,7 +9,14 @@ never doubled. Tracking and inspections resume the workflow waiting for them.
 from dataclasses import dataclass
 
 from chalicelib.adapters.ports import EventLog, OrderStore, ReturnStore, Workflows
-from chalicelib.domain.events import CancelRequested, CanonicalEvent, OrderUpserted, ReturnRequested, TrackingUpdated
+from chalicelib.domain.events import (
+    CancelRequested,
+    CanonicalEvent,
+    OrderUpserted,
+    ReturnRequested,
+    TrackingUpdated,
+    iso_utc,
+)
 from chalicelib.services.wait_for_event import resume_if_ready
 
 
@@ -63,4 +70,4 @@ def return_record(event: ReturnRequested | CancelRequested) -> dict:
 
 
 def _iso(event: CanonicalEvent) -> str:
-    return event.occurred_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return iso_utc(event.occurred_at)

@@ -2,15 +2,15 @@
 
 from datetime import datetime
 
+from chalicelib.domain.events import iso_utc
 from chalicelib.domain.return_progress import closing_outcome
-from chalicelib.services.verify_return import load_return
-from chalicelib.services.workflow_ports import WorkflowPorts
+from chalicelib.services.workflow_ports import WorkflowPorts, load_return
 
 
 def notify_outcome(return_id: str, state: dict, ports: WorkflowPorts, now: datetime) -> dict:
     record = load_return(return_id, ports)
     outcome = closing_outcome(state)
-    closed_at = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    closed_at = iso_utc(now)
     ports.returns.update(return_id, {"status": outcome, "closed_at": closed_at, "waiting_for": None})
     ports.bus.publish(
         "ReturnClosed",

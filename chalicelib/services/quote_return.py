@@ -7,8 +7,7 @@ dispatch writes that account only if nobody refunded on the order since.
 
 from chalicelib.domain.money import CURRENCY_EXPONENTS, format_minor
 from chalicelib.refunds import quote
-from chalicelib.services.verify_return import load_return
-from chalicelib.services.workflow_ports import WorkflowPorts
+from chalicelib.services.workflow_ports import WorkflowPorts, load_return
 
 # A dispatch that finds the order refunded since its quote sends the workflow back here; this bounds the loop.
 MAX_QUOTES = 5

@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+from chalicelib.domain.events import iso_utc
 from chalicelib.domain.return_progress import failed_step
 from chalicelib.services.workflow_ports import WorkflowPorts
 
@@ -20,7 +21,7 @@ def record_failure(return_id: str, state: dict, ports: WorkflowPorts, now: datet
                 "step": step,
                 "error": failure.get("Error"),
                 "cause": (failure.get("Cause") or "")[:2000],
-                "at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "at": iso_utc(now),
             },
         },
     )

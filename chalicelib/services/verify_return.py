@@ -4,11 +4,7 @@ from datetime import datetime
 
 from chalicelib.domain.events import OrderData, ReturnLine
 from chalicelib.domain.verification import PARCEL_WAIT, verify_request
-from chalicelib.services.workflow_ports import WorkflowPorts
-
-
-class ReturnNotFound(Exception):
-    """The execution names a return that was never stored: not transient, so it goes to RecordFailure."""
+from chalicelib.services.workflow_ports import WorkflowPorts, load_return
 
 
 def verify_return(return_id: str, ports: WorkflowPorts) -> dict:
@@ -31,13 +27,6 @@ def verify_return(return_id: str, ports: WorkflowPorts) -> dict:
         },
     )
     return {"decision": decision.outcome, "code": decision.code, "parcel_wait_seconds": int(PARCEL_WAIT.total_seconds())}
-
-
-def load_return(return_id: str, ports: WorkflowPorts) -> dict:
-    record = ports.returns.get(return_id)
-    if record is None or "order_id" not in record:
-        raise ReturnNotFound(f"return {return_id} is not stored")
-    return record
 
 
 def stored_order_data(item: dict) -> OrderData:

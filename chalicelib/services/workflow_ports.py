@@ -1,4 +1,4 @@
-"""The ports every step of the return workflow uses."""
+"""The ports every step of the return workflow uses, and the read every step starts with."""
 
 from dataclasses import dataclass
 
@@ -12,3 +12,14 @@ class WorkflowPorts:
     ledger: Ledger
     bus: EventBus
     workflows: Workflows
+
+
+class ReturnNotFound(Exception):
+    """The execution names a return that was never stored: not transient, so it goes to RecordFailure."""
+
+
+def load_return(return_id: str, ports: WorkflowPorts) -> dict:
+    record = ports.returns.get(return_id)
+    if record is None or "order_id" not in record:
+        raise ReturnNotFound(f"return {return_id} is not stored")
+    return record
