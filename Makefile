@@ -7,7 +7,7 @@ INSTALLED := $(VENV)/.installed
 RETURNS ?= 200
 PORT ?= 8000
 
-.PHONY: test bench run serve clean
+.PHONY: test bench run serve package clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,9 @@ run: $(INSTALLED)
 
 serve: $(INSTALLED)
 	$(BIN)/python -m localcloud serve --port $(PORT)
+
+package: $(INSTALLED)
+	$(BIN)/python -m infra.package out/package
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .hypothesis

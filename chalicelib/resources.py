@@ -1,9 +1,7 @@
-"""Names of the AWS resources, shared by the deployed code, infra/ and the local cloud so they cannot drift."""
+"""Names of the AWS resources, shared by the deployed code and the local cloud; infra/template.json declares the same (checked by a test)."""
 
 APP_NAME = "aftersales"
 INGEST_QUEUE = "aftersales-ingest"
-INGEST_DLQ = "aftersales-ingest-dlq"
-INGEST_MAX_RECEIVE_COUNT = 5
 ARCHIVE_BUCKET = "aftersales-archive"
 EVENT_LOG_TABLE = "aftersales-event-log"
 ORDERS_TABLE = "aftersales-orders"

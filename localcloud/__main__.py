@@ -16,8 +16,8 @@ from chalicelib.adapters.dynamodb import plain
 from chalicelib.domain.money import CURRENCY_EXPONENTS, format_minor
 from chalicelib.domain.return_progress import CLOSED
 from chalicelib.services.dispatch_refund import FINANCE_FIELDS
+from infra.package import ROOT
 from localcloud.cloud import DEFAULT_SECRETS, LocalCloud
-from localcloud.provision import ROOT
 from localcloud.sample_traffic import deliveries, sample_cases
 from localcloud.webhook_client import post_webhook
 

@@ -13,9 +13,10 @@ import os
 import threading
 import time
 
+from infra.package import ROOT
 from localcloud.lambda_invoke import LambdaInvokeServer
 from localcloud.moto_fidelity import reuse_lambda_clients, serialize_moto_requests
-from localcloud.provision import ROOT, deployed_function_name, provision
+from localcloud.provision import deployed_function_name, provision
 from localcloud.sqs_event_source import SqsEventSource
 
 REGION = "us-east-1"

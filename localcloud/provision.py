@@ -1,25 +1,27 @@
 """Create every resource of the system in the current AWS target (moto in-process, or any endpoint).
 
-Names come from chalicelib.resources and the state machine from the same ASL
-file infra/ deploys, with its `${<Name>FunctionArn}` placeholders filled from
-the Chalice app's own Lambda functions, so local and cloud cannot drift.
+Tables and queue settings come from infra/template.json, the state machine
+from the same ASL file, with its `${<Name>FunctionArn}` placeholders filled
+from the Chalice app's own Lambda functions, so local and cloud cannot drift.
 """
 
 import json
-from pathlib import Path
+from functools import cache
 
 from chalicelib import resources
+from infra.package import MERGE_TEMPLATE, STAGE, WORKFLOW_ASL
 
-ROOT = Path(__file__).resolve().parent.parent
-WORKFLOW_ASL = ROOT / "statemachines" / "return_workflow.asl.json"
 ACCOUNT = "123456789012"
-STAGE = "dev"
-TABLE_KEYS = {
-    resources.EVENT_LOG_TABLE: "event_id",
-    resources.ORDERS_TABLE: "order_id",
-    resources.RETURNS_TABLE: "return_id",
-    resources.LEDGER_TABLE: "refund_id",
-}
+
+
+@cache
+def infra_resources() -> dict:
+    """The resources infra/ deploys, by logical id."""
+    return json.loads(MERGE_TEMPLATE.read_text())["Resources"]
+
+
+def _properties(logical_id: str) -> dict:
+    return infra_resources()[logical_id]["Properties"]
 
 
 def deployed_function_name(name: str) -> str:
@@ -47,7 +49,7 @@ def provision(
     function_names: list[str],
     secrets: dict[str, str],
     visibility_timeout: int = 30,
-    max_receive_count: int = resources.INGEST_MAX_RECEIVE_COUNT,
+    max_receive_count: int | None = None,
 ) -> dict:
     """Create the resources; returns the environment variables the Lambdas read."""
     region = session.region_name
@@ -56,27 +58,33 @@ def provision(
         ssm.put_parameter(Name=f"{resources.WEBHOOK_SECRETS_PREFIX}/{source}", Value=secret, Type="SecureString")
     session.client("s3").create_bucket(Bucket=resources.ARCHIVE_BUCKET)
     sqs = session.client("sqs")
-    # The DLQ keeps messages longer than its source: a standard queue's DLQ keeps the original enqueue time.
-    dlq = sqs.create_queue(QueueName=resources.INGEST_DLQ, Attributes={"MessageRetentionPeriod": "1209600"})["QueueUrl"]
+    dlq_properties = _properties("IngestDeadLetterQueue")
+    dlq = sqs.create_queue(
+        QueueName=dlq_properties["QueueName"],
+        Attributes={"MessageRetentionPeriod": str(dlq_properties["MessageRetentionPeriod"])},
+    )["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    queue_properties = _properties("IngestQueue")
     queue = sqs.create_queue(
-        QueueName=resources.INGEST_QUEUE,
+        QueueName=queue_properties["QueueName"],
         Attributes={
             "VisibilityTimeout": str(visibility_timeout),
-            "MessageRetentionPeriod": "345600",
+            "MessageRetentionPeriod": str(queue_properties["MessageRetentionPeriod"]),
             "RedrivePolicy": json.dumps(
-                {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(max_receive_count)}
+                {
+                    "deadLetterTargetArn": dlq_arn,
+                    "maxReceiveCount": str(max_receive_count or queue_properties["RedrivePolicy"]["maxReceiveCount"]),
+                }
             ),
         },
     )["QueueUrl"]
     dynamodb = session.client("dynamodb")
-    for table, key in TABLE_KEYS.items():
-        dynamodb.create_table(
-            TableName=table,
-            BillingMode="PAY_PER_REQUEST",
-            KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
-        )
+    for resource in infra_resources().values():
+        if resource.get("Type") == "AWS::DynamoDB::Table":
+            table = resource["Properties"]
+            dynamodb.create_table(
+                **{key: table[key] for key in ("TableName", "BillingMode", "KeySchema", "AttributeDefinitions")}
+            )
     session.client("events").create_event_bus(Name=resources.EVENT_BUS)
     workflow = session.client("stepfunctions").create_state_machine(
         name=resources.RETURN_WORKFLOW,
