@@ -47,6 +47,7 @@ def workflow_ports() -> WorkflowPorts:
 
     from chalicelib.adapters.dynamodb import DynamoLedger, DynamoOrders, DynamoReturns
     from chalicelib.adapters.eventbridge import EventBridgeBus
+    from chalicelib.adapters.ssm_policy import SsmPolicyStore
     from chalicelib.adapters.stepfunctions import StepFunctionsWorkflows
 
     config = load_config()
@@ -58,4 +59,5 @@ def workflow_ports() -> WorkflowPorts:
         ledger=DynamoLedger(dynamodb.Table(config.ledger_table), orders),
         bus=EventBridgeBus(boto3.client("events"), config.event_bus),
         workflows=StepFunctionsWorkflows(boto3.client("stepfunctions"), config.return_workflow_arn),
+        policies=SsmPolicyStore(boto3.client("ssm"), config.policy_parameter),
     )

@@ -83,7 +83,11 @@ def provision(
         if resource.get("Type") == "AWS::DynamoDB::Table":
             table = resource["Properties"]
             dynamodb.create_table(
-                **{key: table[key] for key in ("TableName", "BillingMode", "KeySchema", "AttributeDefinitions")}
+                **{
+                    key: table[key]
+                    for key in ("TableName", "BillingMode", "KeySchema", "AttributeDefinitions", "GlobalSecondaryIndexes")
+                    if key in table
+                }
             )
     session.client("events").create_event_bus(Name=resources.EVENT_BUS)
     workflow = session.client("stepfunctions").create_state_machine(

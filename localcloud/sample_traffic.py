@@ -9,7 +9,7 @@ from chalicelib.domain.money import CURRENCY_EXPONENTS, format_minor
 MARKET_CURRENCIES = ["CNY"] * 6 + ["USD"] * 2 + ["EUR", "JPY"]
 SELLER_FAULT = ["quality_issue", "not_as_described", "wrong_item", "damaged_in_transit", "missing_parts"]
 BUYER_FAULT = ["changed_mind", "wrong_size", "no_longer_needed", "other"]
-CATEGORIES = ["apparel", "footwear", "electronics", "home", "beauty"]
+CATEGORIES = ["apparel"] * 3 + ["footwear", "electronics", "home", "beauty", "perishable"]
 
 
 @dataclass
@@ -65,6 +65,8 @@ def _case(rng: random.Random, i: int) -> Case:
         return case
     request = {"return_id": return_id, "order_id": "TM-000000" if kind == "unknown_order" else order_id,
                "reason": reason, "items": items}
+    if reason in SELLER_FAULT and rng.random() < 0.9:
+        request["evidence_urls"] = [f"https://img.example.com/{return_id}/{n}.jpg" for n in range(rng.randint(1, 3))]
     if rng.random() < 0.4:
         request["return_shipping_paid"] = money(rng.choice([8, 12, 15, 40]) * scale)
     case.events.append(_event(f"rr-{return_id}", "ReturnRequested", requested_at, request))

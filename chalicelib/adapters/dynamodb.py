@@ -4,6 +4,9 @@ from decimal import Decimal
 
 from chalicelib.adapters.ports import StaleQuote
 
+# The returns table's index of a customer's requests by time (infra/template.json), for the abuse signal.
+CUSTOMER_INDEX = "by-customer"
+
 
 def _conditional(table, write, **request):
     """Run a conditional write; None when its condition did not hold (nothing was written), else the response."""
@@ -125,6 +128,22 @@ class DynamoReturns:
             ReturnValues="ALL_NEW",
         )
         return plain(response["Attributes"])
+
+
+    def count_requested(self, customer_id: str, since: str, until: str, excluding: str) -> int:
+        from boto3.dynamodb.conditions import Key
+
+        query = {
+            "IndexName": CUSTOMER_INDEX,
+            "KeyConditionExpression": Key("customer_id").eq(customer_id) & Key("requested_at").between(since, until),
+        }
+        count = 0
+        while True:
+            page = self._table.query(**query)
+            count += sum(1 for item in page["Items"] if item["return_id"] != excluding)
+            if "LastEvaluatedKey" not in page:
+                return count
+            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 class DynamoLedger:

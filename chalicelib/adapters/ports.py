@@ -2,6 +2,8 @@
 
 from typing import Protocol
 
+from chalicelib.domain.policy import PolicyDocument
+
 
 class StaleQuote(Exception):
     """Someone refunded on the order after the quote was made; the workflow quotes again (see the ASL)."""
@@ -50,6 +52,14 @@ class ReturnStore(Protocol):
 
     def record_inspection(self, return_id: str, inspection: dict, at: str) -> dict:
         """Keep the first inspection; returns the whole record."""
+
+    def count_requested(self, customer_id: str, since: str, until: str, excluding: str) -> int:
+        """The customer's return requests made in [since, until], not counting `excluding`."""
+
+
+class PolicyStore(Protocol):
+    def current(self) -> PolicyDocument:
+        """The policy in force: the newest valid document (an invalid one is refused and logged)."""
 
 
 class Ledger(Protocol):

@@ -7,7 +7,16 @@ time, `received_at` when our webhook accepted it.
 from datetime import datetime, timezone
 from typing import Annotated, Literal, Union
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StringConstraints, TypeAdapter, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    TypeAdapter,
+    field_validator,
+)
 
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.money import CURRENCY_EXPONENTS, AmountError, parse_minor

@@ -15,7 +15,16 @@ for every amount, which cost a third more again.
 from contextvars import ContextVar
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, StrictBool, StrictInt, StringConstraints, TypeAdapter, ValidationError, with_config
+from pydantic import (
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+    with_config,
+)
 from pydantic.functional_validators import PlainValidator
 from pydantic_core import PydanticCustomError
 from typing_extensions import TypedDict

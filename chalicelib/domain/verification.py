@@ -1,22 +1,22 @@
-"""Automatic verification of a return or cancel request (POLICY.md section 4).
+"""Automatic verification of a return or cancel request: the decision table of POLICY.md section 4 (pure).
 
-Rules 1-4, 9 and 10 of the decision table, evaluated in order; the first that
-fires decides. Rules 5-8 (non-returnable, evidence, high value, abuse) belong
-to the verification issue and are not evaluated yet. Every decision carries
-its rule code, the facts it used and the policy version.
+Rules 1-10 are evaluated in order and the first that fires decides. The facts
+each rule looked at are collected as it goes, so a decision carries what it
+was based on (delivered at, windows, categories, estimate, return count) and
+the policy version. The estimate and the return count cost a quote and a
+query, so they are asked for only when rules 7 and 8 are reached.
 """
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from chalicelib.domain.events import OrderData, ReturnLine, iso_utc
-
-POLICY_VERSION = "default-2026-11"
-RETURN_WINDOW = timedelta(days=7)
-# How long an approved return waits for its parcel at the warehouse before it expires.
-PARCEL_WAIT = timedelta(days=14)
+from chalicelib.domain.money import CURRENCY_EXPONENTS, format_minor
+from chalicelib.domain.policy import Policy, amount_minor
+from chalicelib.domain.quote_request import SELLER_FAULT_REASONS
 
 Outcome = Literal["reject", "cancel", "return", "manual"]
 
@@ -27,41 +27,79 @@ class Decision(BaseModel):
     outcome: Outcome
     code: str
     facts: dict
-    policy_version: str = POLICY_VERSION
+    policy_version: str
+
+
+class Request(BaseModel):
+    """What verification needs of a return or cancel request."""
+
+    model_config = ConfigDict(frozen=True)
+
+    reason: str
+    items: list[ReturnLine]
+    requested_at: datetime
+    evidence: int = 0
 
 
 def verify_request(
-    order: OrderData | None, items: list[ReturnLine], returned_before: dict[str, int], requested_at: datetime
+    order: OrderData | None,
+    request: Request,
+    returned_before: dict[str, int],
+    policy: Policy,
+    estimate_minor: Callable[[], int],
+    recent_returns: Callable[[], int],
 ) -> Decision:
-    """Decide a request from the order as known now and the units refunded on it before."""
+    """Decide a request from the order as known now, the units refunded on it before and the policy in force."""
+    facts: dict = {"marketplace": policy.marketplace, "tier": policy.tier}
+
+    def decide(outcome: Outcome, code: str, **more) -> Decision:
+        return Decision(outcome=outcome, code=code, facts={**facts, **more}, policy_version=policy.version)
+
     if order is None or order.status in ("pending_payment", "cancelled"):
-        return Decision(
-            outcome="reject",
-            code="ORDER_NOT_ELIGIBLE",
-            facts={"order_status": order.status if order else None},
-        )
+        return decide("reject", "ORDER_NOT_ELIGIBLE", order_status=order.status if order else None)
     lines = {line.line_id: line for line in order.lines}
-    for item in items:
+    for item in request.items:
         line = lines.get(item.line_id)
         left = line.quantity - returned_before.get(item.line_id, 0) if line else 0
         if item.quantity > left:
-            return Decision(
-                outcome="reject",
-                code="QUANTITY_EXCEEDED",
-                facts={"line_id": item.line_id, "requested": item.quantity, "left": left},
-            )
+            return decide("reject", "QUANTITY_EXCEEDED", line_id=item.line_id, requested=item.quantity, left=left)
     if order.status == "paid":
-        return Decision(outcome="cancel", code="CANCEL_BEFORE_SHIPMENT", facts={"order_status": order.status})
+        return decide("cancel", "CANCEL_BEFORE_SHIPMENT", order_status=order.status)
+
+    categories = {item.line_id: lines[item.line_id].category for item in request.items}
+    facts["categories"] = categories
     delivered_at = order.delivered_at
+    facts["delivered_at"] = iso_utc(delivered_at) if delivered_at else None
+    facts["requested_at"] = iso_utc(request.requested_at)
+    if delivered_at is not None:
+        windows = {line_id: policy.window_days(category) for line_id, category in categories.items()}
+        facts["window_days"] = windows
+        elapsed = request.requested_at - delivered_at
+        for line_id, days in windows.items():
+            if elapsed > timedelta(days=days):
+                return decide("reject", "WINDOW_EXPIRED", line_id=line_id)
+
+    seller_fault = request.reason in SELLER_FAULT_REASONS
+    facts["reason"] = request.reason
+    if not seller_fault:
+        for line_id, category in categories.items():
+            if policy.non_returnable(category):
+                return decide("reject", "NON_RETURNABLE", line_id=line_id)
+    facts["evidence"] = request.evidence
+    if seller_fault and request.evidence == 0:
+        return decide("manual", "EVIDENCE_REQUIRED")
+
+    exponent = CURRENCY_EXPONENTS[order.currency]
+    estimate = estimate_minor()
+    threshold = amount_minor(policy.manual_review_above, exponent)
+    facts["estimate"] = format_minor(estimate, exponent)
+    if estimate > threshold:
+        return decide("manual", "HIGH_VALUE", manual_review_above=format_minor(threshold, exponent))
+    returns_30d = recent_returns()
+    facts["returns_30d"] = returns_30d
+    if returns_30d >= policy.abuse_returns_30d:
+        return decide("manual", "RETURN_ABUSE_SIGNAL", abuse_returns_30d=policy.abuse_returns_30d)
+
     if delivered_at is None:
-        return Decision(
-            outcome="return", code="APPROVED_IN_TRANSIT", facts={"shipped_at": _iso(order.shipped_at), "delivered_at": None}
-        )
-    facts = {"delivered_at": _iso(delivered_at), "requested_at": _iso(requested_at), "window_days": RETURN_WINDOW.days}
-    if requested_at - delivered_at > RETURN_WINDOW:
-        return Decision(outcome="reject", code="WINDOW_EXPIRED", facts=facts)
-    return Decision(outcome="return", code="APPROVED", facts=facts)
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return iso_utc(moment) if moment else None
+        return decide("return", "APPROVED_IN_TRANSIT", shipped_at=iso_utc(order.shipped_at) if order.shipped_at else None)
+    return decide("return", "APPROVED")

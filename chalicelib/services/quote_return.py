@@ -6,6 +6,7 @@ dispatch writes that account only if nobody refunded on the order since.
 """
 
 from chalicelib.domain.money import CURRENCY_EXPONENTS, format_minor
+from chalicelib.domain.policy import Policy, amount_minor
 from chalicelib.refunds import quote
 from chalicelib.services.workflow_ports import WorkflowPorts, load_return
 
@@ -20,7 +21,7 @@ def quote_return(return_id: str, ports: WorkflowPorts) -> dict:
     if quotes > MAX_QUOTES:
         raise QuoteKeepsChanging(f"the order of return {return_id} changed under {MAX_QUOTES} quotes in a row")
     order = ports.orders.get(record["order_id"])
-    request = quote_request(order, record)
+    request = quote_request(order, record, Policy.model_validate(record["policy"]))
     result = quote(request)
     accepted = _refunded_units(record)
     if record["kind"] == "return" and not any(accepted.values()):
@@ -53,8 +54,8 @@ class QuoteKeepsChanging(Exception):
     """Not transient: the workflow records the failure for a person."""
 
 
-def quote_request(order: dict, record: dict) -> dict:
-    """The CONTRACTS.md quote request for a stored return of a stored order."""
+def quote_request(order: dict, record: dict, policy: Policy) -> dict:
+    """The CONTRACTS.md quote request for a stored return of a stored order, under the return's policy."""
     exponent = CURRENCY_EXPONENTS[order["currency"]]
     refunded_units = order.get("refunded_units", {})
     lines = [
@@ -75,7 +76,12 @@ def quote_request(order: dict, record: dict) -> dict:
             "lines": lines,
         },
         "return": {"kind": record["kind"], "reason": record["reason"], "items": record["items"]},
-        "customer": {"customer_id": order["customer_id"], "tier": order.get("tier", "normal")},
+        "customer": {"customer_id": order["customer_id"], "tier": policy.tier},
+        "policy": {
+            "max_return_shipping_reimbursement": format_minor(
+                amount_minor(policy.max_return_shipping_reimbursement, exponent), exponent
+            )
+        },
     }
     if record["kind"] == "return":
         request["return"]["return_shipping_paid"] = record.get("return_shipping_paid", "0")

@@ -1,32 +1,72 @@
-"""The workflow's Verify step: decide the request by the policy and keep the decision on the return."""
+"""The workflow's Verify step: decide the request by the policy in force and keep the decision on the return.
 
-from datetime import datetime
+The resolved policy is kept on the return too, so the refund is calculated
+under the version the return was decided under, whatever changes later.
+"""
 
-from chalicelib.domain.events import OrderData, ReturnLine
-from chalicelib.domain.verification import PARCEL_WAIT, verify_request
+from datetime import datetime, timedelta
+
+from chalicelib.adapters.ports import ReturnStore
+from chalicelib.domain.events import OrderData, ReturnLine, iso_utc
+from chalicelib.domain.policy import Policy
+from chalicelib.domain.verification import Decision, Request, verify_request
+from chalicelib.refunds import quote
+from chalicelib.services.quote_return import quote_request
 from chalicelib.services.workflow_ports import WorkflowPorts, load_return
+
+# Customer tiers come with RFM scoring (the verification issue's tiers step); until then every customer is normal.
+DEFAULT_TIER = "normal"
+ABUSE_LOOKBACK = timedelta(days=30)
 
 
 def verify_return(return_id: str, ports: WorkflowPorts) -> dict:
     record = load_return(return_id, ports)
-    stored_order = ports.orders.get(record["order_id"])
-    order = stored_order_data(stored_order) if stored_order else None
-    returned_before = stored_order.get("refunded_units", {}) if stored_order else {}
-    decision = verify_request(
-        order,
-        [ReturnLine(**item) for item in record["items"]],
-        returned_before,
-        datetime.fromisoformat(record["requested_at"]),
+    order = ports.orders.get(record["order_id"])
+    policy = ports.policies.current().resolve(record.get("marketplace"), DEFAULT_TIER)
+    decision = decide(order, record, policy, ports.returns)
+    fields = {
+        "status": "rejected" if decision.outcome == "reject" else "verified",
+        "decision": decision.model_dump(mode="json"),
+        "policy": policy.model_dump(mode="json"),
+    }
+    if order:
+        fields["customer_id"] = order["customer_id"]
+    ports.returns.update(return_id, fields)
+    return {
+        "decision": decision.outcome,
+        "code": decision.code,
+        "parcel_wait_seconds": int(timedelta(days=policy.parcel_wait_days).total_seconds()),
+    }
+
+
+def decide(order: dict | None, record: dict, policy: Policy, returns: ReturnStore, returns_30d: int | None = None) -> Decision:
+    """Verify a stored (or previewed) request against a stored order; `returns_30d` replaces the count query."""
+    request = Request(
+        reason=record["reason"],
+        items=[ReturnLine(**item) for item in record["items"]],
+        requested_at=datetime.fromisoformat(record["requested_at"]),
+        evidence=len(record.get("evidence_urls", [])),
     )
-    ports.returns.update(
-        return_id,
-        {
-            "status": "rejected" if decision.outcome == "reject" else "verified",
-            "decision": decision.model_dump(mode="json"),
-            "customer_id": order.customer_id if order else None,
-        },
+
+    def estimate_minor() -> int:
+        """The refund if every requested unit is accepted with no deductions (rule 7)."""
+        inspection = {"items": [{"line_id": item.line_id, "accepted": item.quantity} for item in request.items]}
+        return quote(quote_request(order, {**record, "kind": "return", "inspection": inspection}, policy))["total_minor"]
+
+    def recent_returns() -> int:
+        if returns_30d is not None:
+            return returns_30d
+        since = iso_utc(request.requested_at - ABUSE_LOOKBACK)
+        return returns.count_requested(order["customer_id"], since, iso_utc(request.requested_at), record["return_id"])
+
+    return verify_request(
+        stored_order_data(order) if order else None,
+        request,
+        order.get("refunded_units", {}) if order else {},
+        policy,
+        estimate_minor,
+        recent_returns,
     )
-    return {"decision": decision.outcome, "code": decision.code, "parcel_wait_seconds": int(PARCEL_WAIT.total_seconds())}
 
 
 def stored_order_data(item: dict) -> OrderData:

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from chalicelib.adapters.ports import EventBus, Ledger, OrderStore, ReturnStore, Workflows
+from chalicelib.adapters.ports import EventBus, Ledger, OrderStore, PolicyStore, ReturnStore, Workflows
 
 
 @dataclass(frozen=True)
@@ -12,6 +12,7 @@ class WorkflowPorts:
     ledger: Ledger
     bus: EventBus
     workflows: Workflows
+    policies: PolicyStore
 
 
 class ReturnNotFound(Exception):

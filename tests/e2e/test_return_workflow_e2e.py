@@ -9,11 +9,13 @@ pytestmark = pytest.mark.e2e
 
 
 def order(order_id: str, **data) -> dict:
+    data.setdefault("customer_id", f"C-{order_id}")  # one customer each, so no return counts against another
     return order_upserted(order_id, event_id=f"evt-order-{order_id}", **data)
 
 
 def ask(return_id: str, order_id: str, **data) -> dict:
     data.setdefault("reason", "quality_issue")
+    data.setdefault("evidence_urls", [f"https://img.example.com/{return_id}/1.jpg"])
     data.setdefault("items", [{"line_id": "L1", "quantity": 1}])
     return return_requested(return_id, order_id, event_id=f"evt-return-{return_id}", **data)
 

@@ -8,11 +8,12 @@ import pytest
 
 from chalicelib.adapters.ports import StaleQuote
 from chalicelib.bootstrap import workflow_ports
+from chalicelib.domain.events import canonical_events
+from chalicelib.domain.policy import DEFAULT_POLICY, Policy
 from chalicelib.refunds import quote
 from chalicelib.services.dispatch_refund import dispatch_refund
 from chalicelib.services.ingest_event import return_record
 from chalicelib.services.quote_return import quote_request, quote_return
-from chalicelib.domain.events import canonical_events
 from tests.webhook_events import order_upserted, return_requested
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=timezone.utc)
@@ -48,7 +49,10 @@ def store(return_id: str, quantity: int = 3, line_id: str = "L2") -> None:
          "source": "tmall", "received_at": NOW}
     )
     ports.returns.create(return_record(event))
-    ports.returns.update(return_id, {"decision": {"policy_version": "default-2026-11"}, "customer_id": "C-1"})
+    ports.returns.update(return_id, {
+        "decision": {"policy_version": "default-2026-11"}, "customer_id": "C-1",
+        "policy": DEFAULT_POLICY.resolve("tmall", "normal").model_dump(mode="json"),
+    })
     ports.returns.record_inspection(return_id, {"items": [{"line_id": line_id, "accepted": quantity}]}, "2026-11-21T08:00:00Z")
 
 
@@ -60,7 +64,8 @@ def test_the_finance_record_equals_the_quote_and_is_written_and_published_once(a
     store("RT-1")
     ports = workflow_ports()
     assert quote_return("RT-1", ports) == {"outcome": "refund", "total_minor": 8306}
-    expected = quote(quote_request(ports.orders.get("TM-1001"), ports.returns.get("RT-1")))
+    record = ports.returns.get("RT-1")
+    expected = quote(quote_request(ports.orders.get("TM-1001"), record, Policy.model_validate(record["policy"])))
     first = dispatch_refund("RT-1", ports, NOW)
     again = dispatch_refund("RT-1", ports, NOW)
     assert first == again == {"refund_id": "RF-RT-1", "total": expected["total"]}

@@ -1,0 +1,131 @@
+"""The after-sales policy as a versioned document (defaults: POLICY.md), with overrides (pure).
+
+Operators change it without a deploy; every decision keeps the version it
+was made under. Settings resolve from the general to the specific, the last
+one set winning: POLICY.md, the document's defaults, the customer's tier,
+then the marketplace's own defaults and tier. Categories may override their return window and whether
+they are returnable, globally or per marketplace.
+"""
+
+import re
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints, ValidationError
+
+from chalicelib.domain.errors import from_validation_error
+from chalicelib.domain.quote_request import Tier
+
+# A money threshold in the currency's major units, scaled by its exponent: "2000.00" is 200000 fen or 2000 yen.
+PolicyAmount = Annotated[str, StringConstraints(pattern=r"^(0|[1-9][0-9]{0,9})(\.[0-9]{2})?$")]
+Days = Annotated[StrictInt, Field(ge=0, le=3650)]
+Count = Annotated[StrictInt, Field(ge=1, le=100_000)]
+Hours = Annotated[StrictInt, Field(ge=1, le=24 * 365)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+_AMOUNT = re.compile(r"^(\d+)(?:\.(\d{2}))?$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Settings(_Strict):
+    """One layer of settings; a field left out inherits from the layer below."""
+
+    return_window_days: Days | None = None
+    non_returnable_categories: Annotated[list[Name], Field(max_length=1000)] | None = None
+    manual_review_above: PolicyAmount | None = None
+    abuse_returns_30d: Count | None = None
+    parcel_wait_days: Annotated[StrictInt, Field(ge=1, le=365)] | None = None
+    max_return_shipping_reimbursement: PolicyAmount | None = None
+    review_sla_hours: Hours | None = None
+
+
+class CategoryRules(_Strict):
+    return_window_days: Days | None = None
+    non_returnable: StrictBool | None = None
+
+
+class Overrides(_Strict):
+    defaults: Settings = Settings()
+    tiers: dict[Tier, Settings] = {}
+    categories: dict[Name, CategoryRules] = {}
+
+
+DEFAULT_SETTINGS = Settings(
+    return_window_days=7,
+    non_returnable_categories=["perishable", "customized", "digital", "intimate"],
+    manual_review_above="2000.00",
+    abuse_returns_30d=5,
+    parcel_wait_days=14,
+    max_return_shipping_reimbursement="30.00",
+    review_sla_hours=8,
+)
+DEFAULT_TIERS = {"vip": Settings(review_sla_hours=2), "potential": Settings(review_sla_hours=4)}
+
+
+class PolicyDocument(_Strict):
+    version: Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$")]
+    defaults: Settings = Settings()
+    tiers: dict[Tier, Settings] = {}
+    categories: dict[Name, CategoryRules] = {}
+    marketplaces: dict[Name, Overrides] = {}
+
+    def resolve(self, marketplace: str | None, tier: Tier) -> "Policy":
+        """The settings in force for a marketplace's customer of a tier."""
+        market = self.marketplaces.get(marketplace or "", Overrides())
+        layers = [
+            DEFAULT_SETTINGS, self.defaults, DEFAULT_TIERS.get(tier), self.tiers.get(tier),
+            market.defaults, market.tiers.get(tier),
+        ]
+        merged: dict = {}
+        for layer in layers:
+            if layer is not None:
+                merged.update(layer.model_dump(exclude_none=True))
+        categories = {name: rules.model_dump(exclude_none=True) for name, rules in self.categories.items()}
+        for name, rules in market.categories.items():
+            categories[name] = {**categories.get(name, {}), **rules.model_dump(exclude_none=True)}
+        return Policy(version=self.version, marketplace=marketplace, tier=tier, categories=categories, **merged)
+
+
+class Policy(_Strict):
+    """The policy as resolved for one request: every setting has a value."""
+
+    version: str
+    marketplace: str | None
+    tier: Tier
+    return_window_days: int
+    non_returnable_categories: list[str]
+    manual_review_above: str
+    abuse_returns_30d: int
+    parcel_wait_days: int
+    max_return_shipping_reimbursement: str
+    review_sla_hours: int
+    categories: dict[str, dict]
+
+    def window_days(self, category: str | None) -> int:
+        return self.categories.get(category or "", {}).get("return_window_days", self.return_window_days)
+
+    def non_returnable(self, category: str | None) -> bool:
+        rules = self.categories.get(category or "", {})
+        if "non_returnable" in rules:
+            return rules["non_returnable"]
+        return category in self.non_returnable_categories
+
+
+def amount_minor(amount: str, exponent: int) -> int:
+    """A policy threshold in minor units of a currency: "2000.00" -> 200000 (exponent 2) or 2000 (exponent 0)."""
+    whole, cents = _AMOUNT.fullmatch(amount).groups()
+    return (int(whole) * 100 + int(cents or 0)) * 10**exponent // 100
+
+
+DEFAULT_POLICY = PolicyDocument(version="default-2026-11")
+
+
+def parse_policy(document: object) -> PolicyDocument:
+    """A policy document from its JSON text or data; refused with the first invalid field named."""
+    try:
+        if isinstance(document, (str, bytes)):
+            return PolicyDocument.model_validate_json(document)
+        return PolicyDocument.model_validate(document)
+    except ValidationError as error:
+        raise from_validation_error(error) from None

@@ -1,0 +1,114 @@
+"""Verify on moto: the policy document from SSM (changed without a deploy, invalid ones refused), the
+abuse count from the returns table's customer index, and the policy a return keeps."""
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from chalicelib.adapters.ssm_policy import SsmPolicyStore
+from chalicelib.bootstrap import workflow_ports
+from chalicelib.domain.events import canonical_events, iso_utc
+from chalicelib.domain.policy import DEFAULT_POLICY
+from chalicelib.services.ingest_event import return_record
+from chalicelib.services.quote_return import quote_return
+from chalicelib.services.verify_return import verify_return
+from localcloud.cloud import clear_caches
+from tests.webhook_events import order_upserted, return_requested
+
+PARAMETER = "/aftersales/policy"
+NOW = "2026-11-22T08:00:00Z"
+REQUESTED = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
+
+
+def publish(aws, document) -> None:
+    value = document if isinstance(document, str) else json.dumps(document)
+    aws["session"].client("ssm").put_parameter(Name=PARAMETER, Value=value, Type="String", Overwrite=True)
+
+
+def store_order(customer_id="C-1", order_id="TM-1001", source="tmall", **data) -> None:
+    event = canonical_events.validate_python(
+        {**order_upserted(order_id, customer_id=customer_id, **data), "source": source, "received_at": NOW}
+    )
+    workflow_ports().orders.upsert({**event.data.model_dump(mode="json", exclude_none=True), "marketplace": source}, NOW)
+
+
+def store_return(return_id, order_id="TM-1001", at="2026-11-20T09:00:00Z", source="tmall", **data) -> None:
+    data.setdefault("items", [{"line_id": "L2", "quantity": 1}])
+    event = canonical_events.validate_python(
+        {**return_requested(return_id, order_id, **data), "occurred_at": at, "source": source, "received_at": NOW}
+    )
+    workflow_ports().returns.create(return_record(event))
+
+
+def test_without_a_policy_parameter_the_defaults_of_policy_md_apply(aws):
+    store_order()
+    store_return("RT-1")
+    assert verify_return("RT-1", workflow_ports())["code"] == "APPROVED"
+    record = workflow_ports().returns.get("RT-1")
+    assert record["decision"]["policy_version"] == "default-2026-11"
+    assert record["policy"] == DEFAULT_POLICY.resolve("tmall", "normal").model_dump(mode="json")
+    assert record["customer_id"] == "C-1"
+
+
+def test_a_published_policy_changes_decisions_without_a_deploy_and_a_return_keeps_its_version(aws):
+    store_order()
+    publish(aws, {"version": "tmall-strict-1", "marketplaces": {"tmall": {"defaults": {"return_window_days": 1}}}})
+    store_return("RT-1")  # 1 day 1 hour after delivery
+    assert verify_return("RT-1", workflow_ports())["code"] == "WINDOW_EXPIRED"
+    record = workflow_ports().returns.get("RT-1")
+    assert (record["decision"]["policy_version"], record["decision"]["facts"]["window_days"]) == (
+        "tmall-strict-1", {"L2": 1}
+    )
+
+    publish(aws, {"version": "postage-5", "defaults": {"max_return_shipping_reimbursement": "5.00"}})
+    clear_caches()  # what the cache's minute does on AWS
+    store_return("RT-2", reason="wrong_item", evidence_urls=["https://img.example.com/1.jpg"],
+                 return_shipping_paid="18.00")
+    assert verify_return("RT-2", workflow_ports())["code"] == "APPROVED"
+    publish(aws, {"version": "postage-50", "defaults": {"max_return_shipping_reimbursement": "50.00"}})
+    clear_caches()
+    ports = workflow_ports()
+    ports.returns.record_inspection("RT-2", {"items": [{"line_id": "L2", "accepted": 1}]}, NOW)
+    quote_return("RT-2", ports)
+    [postage] = [e for e in ports.returns.get("RT-2")["quote"]["entries"] if e["code"] == "return_postage_reimbursement"]
+    assert postage["amount"] == "5.00"  # the version RT-2 was decided under, not the one published since
+
+
+def test_an_invalid_policy_is_refused_and_the_newest_valid_version_stays_in_force(aws):
+    ssm = aws["session"].client("ssm")
+    publish(aws, {"version": "good-1", "defaults": {"return_window_days": 30}})
+    publish(aws, {"version": "good-2", "defaults": {"return_window_days": 20}})
+    store = SsmPolicyStore(ssm, PARAMETER, ttl_seconds=0)
+    assert store.current().version == "good-2"
+    publish(aws, {"version": "bad", "defaults": {"return_window_days": "twenty"}})
+    assert store.current().version == "good-2"  # a warm Lambda keeps what it had
+    publish(aws, "{not json")
+    cold = SsmPolicyStore(ssm, PARAMETER, ttl_seconds=0)
+    assert cold.current().version == "good-2"  # a cold one finds it in the parameter's history
+    publish(aws, {"version": "good-3"})
+    assert store.current().version == cold.current().version == "good-3"
+
+
+def test_only_invalid_versions_fall_back_to_the_defaults(aws):
+    publish(aws, {"version": "bad", "tiers": {"gold": {}}})
+    assert SsmPolicyStore(aws["session"].client("ssm"), PARAMETER).current() == DEFAULT_POLICY
+
+
+@pytest.mark.parametrize("earlier, flagged", [(4, False), (5, True)])
+def test_the_abuse_signal_counts_the_customers_requests_of_the_30_days_before(aws, earlier, flagged):
+    store_order(order_id="TM-1001", customer_id="C-9")
+    store_order(order_id="TM-OTHER", customer_id="C-8")
+    ports = workflow_ports()
+    days = [1, 5, 10, 20, 29, 30][:earlier] + [31]  # 31 days before is outside the window
+    for n, day in enumerate(days):
+        return_id = f"RT-OLD-{n}"
+        store_return(return_id, at=iso_utc(REQUESTED - timedelta(days=day)))
+        ports.returns.update(return_id, {"customer_id": "C-9"})
+    store_return("RT-ELSE", order_id="TM-OTHER")
+    ports.returns.update("RT-ELSE", {"customer_id": "C-8"})
+    store_return("RT-NOW", at=iso_utc(REQUESTED))
+    result = verify_return("RT-NOW", ports)
+    facts = ports.returns.get("RT-NOW")["decision"]["facts"]
+    assert facts["returns_30d"] == earlier
+    assert result["code"] == ("RETURN_ABUSE_SIGNAL" if flagged else "APPROVED")
