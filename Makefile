@@ -6,6 +6,8 @@ INSTALLED := $(VENV)/.installed
 
 RETURNS ?= 200
 PORT ?= 8000
+POLICY ?=
+POLICY_OPTION = $(if $(POLICY),--policy $(POLICY))
 
 .PHONY: test bench run serve package clean
 
@@ -24,10 +26,10 @@ bench: $(INSTALLED)
 	$(BIN)/python bench/pipeline.py
 
 run: $(INSTALLED)
-	$(BIN)/python -m localcloud run --returns $(RETURNS)
+	$(BIN)/python -m localcloud run --returns $(RETURNS) $(POLICY_OPTION)
 
 serve: $(INSTALLED)
-	$(BIN)/python -m localcloud serve --port $(PORT)
+	$(BIN)/python -m localcloud serve --port $(PORT) $(POLICY_OPTION)
 
 package: $(INSTALLED)
 	$(BIN)/python -m infra.package out/package

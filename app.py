@@ -3,6 +3,7 @@
 from chalice import Chalice
 
 from chalicelib.api.quotes import quotes_api
+from chalicelib.api.staff import staff_api
 from chalicelib.api.webhooks import webhooks_api
 from functions.calculate_refund import calculate_refund_task
 from functions.dispatch_refund import dispatch_refund_task
@@ -15,7 +16,7 @@ from functions.wait_for_event import wait_for_event_task
 
 app = Chalice(app_name="aftersales")
 for blueprint in (
-    quotes_api, webhooks_api, ingest_events, verify_return_task, hold_shipment_task, wait_for_event_task,
+    quotes_api, webhooks_api, staff_api, ingest_events, verify_return_task, hold_shipment_task, wait_for_event_task,
     calculate_refund_task, dispatch_refund_task, notify_outcome_task, record_failure_task,
 ):
     app.register_blueprint(blueprint)

@@ -5,6 +5,7 @@ from functools import lru_cache
 from chalicelib.config import load_config
 from chalicelib.services.accept_webhook import WebhookPorts
 from chalicelib.services.ingest_event import IngestPorts
+from chalicelib.services.preview_verification import StaffPorts
 from chalicelib.services.workflow_ports import WorkflowPorts
 
 
@@ -60,4 +61,23 @@ def workflow_ports() -> WorkflowPorts:
         bus=EventBridgeBus(boto3.client("events"), config.event_bus),
         workflows=StepFunctionsWorkflows(boto3.client("stepfunctions"), config.return_workflow_arn),
         policies=SsmPolicyStore(boto3.client("ssm"), config.policy_parameter),
+    )
+
+
+@lru_cache(maxsize=1)
+def staff_ports() -> StaffPorts:
+    import boto3
+
+    from chalicelib.adapters.dynamodb import DynamoOrders, DynamoReturns
+    from chalicelib.adapters.ssm_policy import SsmPolicyStore
+    from chalicelib.adapters.ssm_secrets import SsmSecretStore
+
+    config = load_config()
+    dynamodb = boto3.resource("dynamodb")
+    ssm = boto3.client("ssm")
+    return StaffPorts(
+        keys=SsmSecretStore(ssm, config.staff_keys_prefix),
+        orders=DynamoOrders(dynamodb.Table(config.orders_table)),
+        returns=DynamoReturns(dynamodb.Table(config.returns_table)),
+        policies=SsmPolicyStore(ssm, config.policy_parameter),
     )

@@ -18,6 +18,7 @@ class Config(BaseModel):
     orders_table: str = Field(resources.ORDERS_TABLE, alias="AFTERSALES_ORDERS_TABLE")
     returns_table: str = Field(resources.RETURNS_TABLE, alias="AFTERSALES_RETURNS_TABLE")
     ledger_table: str = Field(resources.LEDGER_TABLE, alias="AFTERSALES_LEDGER_TABLE")
+    staff_keys_prefix: str = Field(resources.STAFF_KEYS_PREFIX, alias="AFTERSALES_STAFF_KEYS_PREFIX")
     policy_parameter: str = Field(resources.POLICY_PARAMETER, alias="AFTERSALES_POLICY_PARAMETER")
     event_bus: str = Field(resources.EVENT_BUS, alias="AFTERSALES_EVENT_BUS")
     return_workflow_arn: str = Field("", alias="AFTERSALES_RETURN_WORKFLOW_ARN")

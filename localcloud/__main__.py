@@ -13,22 +13,24 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from chalicelib.adapters.dynamodb import plain
+from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.money import CURRENCY_EXPONENTS, format_minor
+from chalicelib.domain.policy import parse_policy
 from chalicelib.domain.return_progress import CLOSED
 from chalicelib.services.dispatch_refund import FINANCE_FIELDS
 from infra.package import ROOT
-from localcloud.cloud import DEFAULT_SECRETS, LocalCloud
+from localcloud.cloud import DEFAULT_SECRETS, DEFAULT_STAFF_KEYS, LocalCloud
 from localcloud.sample_traffic import deliveries, sample_cases
 from localcloud.webhook_client import post_webhook
 
 WAITING_ON_A_PERSON = ("failed", "in_review")
 
 
-def run(returns: int, out: Path, timeout: float) -> int:
+def run(returns: int, out: Path, timeout: float, policy: str | None) -> int:
     cases = sample_cases(returns)
     stream = deliveries(cases)
     secret = DEFAULT_SECRETS["generic"]
-    with LocalCloud() as cloud:
+    with LocalCloud(policy=policy) as cloud:
         print(f"local cloud up: API {cloud.api_url}, {returns} returns, {len(stream)} return-side webhooks "
               f"(with duplicates, shuffled)", flush=True)
         orders = [{"event_id": f"ou-{c.order['order_id']}", "type": "OrderUpserted",
@@ -111,7 +113,9 @@ def _report(records: dict, ledger: list[dict], latencies: list[float], out: Path
     for item in ledger:
         totals[item["currency"]] += int(item["total_minor"])
     zero_touch = sum(n for status, n in outcomes.items() if status in CLOSED) / max(1, len(records))
+    decisions = Counter(record.get("decision", {}).get("code", "not verified") for record in records.values())
     print("\nreturns by outcome: " + ", ".join(f"{status} {n}" for status, n in sorted(outcomes.items())))
+    print("verification decisions: " + ", ".join(f"{code} {n}" for code, n in decisions.most_common()))
     print(f"refunds issued: {len(ledger)}; total per currency: "
           + ", ".join(f"{c} {format_minor(t, CURRENCY_EXPONENTS[c])}" for c, t in sorted(totals.items())))
     print(f"zero-touch rate: {zero_touch:.1%} (closed with no person involved)")
@@ -121,11 +125,12 @@ def _report(records: dict, ledger: list[dict], latencies: list[float], out: Path
     print(f"finance records: {out / 'refunds.csv'}, {out / 'refunds.jsonl'}")
 
 
-def serve(port: int) -> int:
+def serve(port: int, policy: str | None) -> int:
     secret = DEFAULT_SECRETS["generic"]
-    with LocalCloud(api_port=port) as cloud:
+    with LocalCloud(api_port=port, policy=policy) as cloud:
         print(f"aftersales local cloud: API on {cloud.api_url}")
         print(f"webhook source 'generic', signing secret {secret!r}")
+        print("staff endpoints: header X-Api-Key: " + ", ".join(f"{k}.{s}" for k, s in DEFAULT_STAFF_KEYS.items()))
         print(f"try: .venv/bin/python scripts/send_webhook.py {cloud.api_url} examples/order.json examples/return.json "
               "examples/tracking.json examples/inspection.json")
         print("Ctrl-C to stop", flush=True)
@@ -145,7 +150,16 @@ def main() -> int:
     run_command.add_argument("--timeout", type=float, default=600, help="seconds to wait for every return to settle")
     serve_command = commands.add_parser("serve", help="keep the local cloud up with the API on 127.0.0.1")
     serve_command.add_argument("--port", type=int, default=8000)
+    for command in (run_command, serve_command):
+        command.add_argument("--policy", type=Path, help="a policy document (JSON) to publish instead of the defaults")
     args = parser.parse_args()
+    policy = args.policy.read_text() if args.policy else None
+    if policy is not None:
+        try:
+            parse_policy(policy)
+        except InvalidInput as error:
+            print(f"policy refused: {error}", file=sys.stderr)
+            return 2
     logging.basicConfig(level=logging.WARNING)
     if args.command == "run":
         # A short report, not every handler's log line and HTTP request.
@@ -154,8 +168,8 @@ def main() -> int:
         from chalice.local import ChaliceRequestHandler
 
         ChaliceRequestHandler.log_message = lambda *args: None
-        return run(args.returns, args.out, args.timeout)
-    return serve(args.port)
+        return run(args.returns, args.out, args.timeout, policy)
+    return serve(args.port, policy)
 
 
 if __name__ == "__main__":

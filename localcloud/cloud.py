@@ -21,6 +21,7 @@ from localcloud.sqs_event_source import SqsEventSource
 
 REGION = "us-east-1"
 DEFAULT_SECRETS = {"generic": "local-generic-secret"}
+DEFAULT_STAFF_KEYS = {"local-staff": "local-staff-secret"}
 _FAKE_CREDENTIALS = {
     "AWS_DEFAULT_REGION": REGION, "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
     "AWS_SESSION_TOKEN": "local",
@@ -42,9 +43,13 @@ class LocalCloud:
         api_port: int | None = 0,
         visibility_timeout: int = 5,
         max_receive_count: int | None = None,
+        staff_keys: dict[str, str] | None = None,
+        policy: str | None = None,
     ) -> None:
-        """`api_port`: 0 picks a free port, None serves no HTTP API."""
+        """`api_port`: 0 picks a free port, None serves no HTTP API; `policy`: a policy document to publish."""
         self.secrets = secrets or DEFAULT_SECRETS
+        self.staff_keys = staff_keys or DEFAULT_STAFF_KEYS
+        self._policy = policy
         self._api_port = api_port
         self._visibility_timeout = visibility_timeout
         self._max_receive_count = max_receive_count
@@ -72,8 +77,10 @@ class LocalCloud:
         self.lambdas = LambdaInvokeServer(functions, deployed_function_name).start()
         os.environ["AWS_ENDPOINT_URL_LAMBDA"] = self.lambdas.url
         self.session = boto3.Session(region_name=REGION)
-        extra = {} if self._max_receive_count is None else {"max_receive_count": self._max_receive_count}
-        self.env = provision(self.session, list(functions), self.secrets, self._visibility_timeout, **extra)
+        self.env = provision(
+            self.session, list(functions), self.secrets, self._visibility_timeout, self._max_receive_count,
+            self.staff_keys, self._policy,
+        )
         os.environ.update(self.env)
         clear_caches()
         self.sqs = self.session.client("sqs")
@@ -157,5 +164,5 @@ def clear_caches() -> None:
     from chalicelib import bootstrap, config
 
     config.load_config.cache_clear()
-    for ports in (bootstrap.webhook_ports, bootstrap.ingest_ports, bootstrap.workflow_ports):
+    for ports in (bootstrap.webhook_ports, bootstrap.ingest_ports, bootstrap.workflow_ports, bootstrap.staff_ports):
         ports.cache_clear()

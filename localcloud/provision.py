@@ -50,12 +50,22 @@ def provision(
     secrets: dict[str, str],
     visibility_timeout: int = 30,
     max_receive_count: int | None = None,
+    staff_keys: dict[str, str] | None = None,
+    policy: str | None = None,
 ) -> dict:
-    """Create the resources; returns the environment variables the Lambdas read."""
+    """Create the resources; returns the environment variables the Lambdas read.
+
+    `secrets`: webhook signing secret per source; `staff_keys`: staff API key
+    secret per key id; `policy`: a policy document (JSON text) to publish.
+    """
     region = session.region_name
     ssm = session.client("ssm")
     for source, secret in secrets.items():
         ssm.put_parameter(Name=f"{resources.WEBHOOK_SECRETS_PREFIX}/{source}", Value=secret, Type="SecureString")
+    for key_id, secret in (staff_keys or {}).items():
+        ssm.put_parameter(Name=f"{resources.STAFF_KEYS_PREFIX}/{key_id}", Value=secret, Type="SecureString")
+    if policy is not None:
+        ssm.put_parameter(Name=resources.POLICY_PARAMETER, Value=policy, Type="String")
     session.client("s3").create_bucket(Bucket=resources.ARCHIVE_BUCKET)
     sqs = session.client("sqs")
     dlq_properties = _properties("IngestDeadLetterQueue")

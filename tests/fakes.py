@@ -5,8 +5,8 @@ class FakeSecrets:
     def __init__(self, secrets: dict[str, bytes]) -> None:
         self.secrets = secrets
 
-    def webhook_secret(self, source: str) -> bytes | None:
-        return self.secrets.get(source)
+    def secret(self, name: str) -> bytes | None:
+        return self.secrets.get(name)
 
 
 class FakeArchive:

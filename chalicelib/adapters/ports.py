@@ -10,8 +10,8 @@ class StaleQuote(Exception):
 
 
 class SecretStore(Protocol):
-    def webhook_secret(self, source: str) -> bytes | None:
-        """The signing secret of a source, or None when the source is unknown."""
+    def secret(self, name: str) -> bytes | None:
+        """The secret stored under `name` (a webhook source, a staff key id), or None when there is none."""
 
 
 class Archive(Protocol):

@@ -1,4 +1,4 @@
-"""Webhook signing secrets from SSM Parameter Store, cached per warm Lambda."""
+"""Secrets under an SSM Parameter Store path (webhook signing secrets, staff API keys), cached per warm Lambda."""
 
 import time
 
@@ -10,15 +10,15 @@ class SsmSecretStore:
         self._ttl = ttl_seconds
         self._cache: dict[str, tuple[float, bytes | None]] = {}
 
-    def webhook_secret(self, source: str) -> bytes | None:
-        cached = self._cache.get(source)
+    def secret(self, name: str) -> bytes | None:
+        cached = self._cache.get(name)
         if cached and cached[0] > time.monotonic():
             return cached[1]
         try:
-            value = self._ssm.get_parameter(Name=f"{self._prefix}/{source}", WithDecryption=True)["Parameter"]["Value"]
+            value = self._ssm.get_parameter(Name=f"{self._prefix}/{name}", WithDecryption=True)["Parameter"]["Value"]
         except self._ssm.exceptions.ParameterNotFound:
             secret = None
         else:
             secret = value.encode()
-        self._cache[source] = (time.monotonic() + self._ttl, secret)
+        self._cache[name] = (time.monotonic() + self._ttl, secret)
         return secret

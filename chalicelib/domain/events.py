@@ -178,7 +178,7 @@ EVENT_TYPES = tuple(cls.model_fields["type"].default for cls in _EVENT_CLASSES)
 canonical_events = TypeAdapter(CanonicalEvent)
 
 
-def check_order_amounts(order: OrderData) -> None:
+def check_order_amounts(order: OrderData, prefix: str = "data") -> None:
     """Every amount of an order must have exactly its currency's decimals; names the first that does not."""
     exponent = CURRENCY_EXPONENTS[order.currency]
     fields = [("shipping_fee", order.shipping_fee), ("order_discount", order.order_discount)]
@@ -188,4 +188,4 @@ def check_order_amounts(order: OrderData) -> None:
         try:
             parse_minor(value, exponent)
         except AmountError as error:
-            raise InvalidInput(f"data.{name}", f"{error} ({order.currency})") from None
+            raise InvalidInput(f"{prefix}.{name}", f"{error} ({order.currency})") from None

@@ -10,18 +10,36 @@ they are returnable, globally or per marketplace.
 import re
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    StringConstraints,
+    ValidationError,
+)
 
 from chalicelib.domain.errors import from_validation_error
 from chalicelib.domain.quote_request import Tier
 
+_AMOUNT = re.compile(r"^(0|[1-9][0-9]{0,9})(?:\.([0-9]{2}))?$")
+
+
+def _policy_amount(value: str) -> str:
+    if not _AMOUNT.fullmatch(value):
+        raise ValueError('must be an amount in major units as a string, like "2000.00" or "30"')
+    return value
+
+
 # A money threshold in the currency's major units, scaled by its exponent: "2000.00" is 200000 fen or 2000 yen.
-PolicyAmount = Annotated[str, StringConstraints(pattern=r"^(0|[1-9][0-9]{0,9})(\.[0-9]{2})?$")]
+PolicyAmount = Annotated[StrictStr, AfterValidator(_policy_amount)]
 Days = Annotated[StrictInt, Field(ge=0, le=3650)]
 Count = Annotated[StrictInt, Field(ge=1, le=100_000)]
 Hours = Annotated[StrictInt, Field(ge=1, le=24 * 365)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=128)]
-_AMOUNT = re.compile(r"^(\d+)(?:\.(\d{2}))?$")
 
 
 class _Strict(BaseModel):

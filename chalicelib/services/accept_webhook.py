@@ -36,7 +36,7 @@ def accept_webhook(
 ) -> CanonicalEvent:
     if len(raw_body) > MAX_BODY_BYTES:
         raise WebhookRejected(413, "body_too_large", f"the body is {len(raw_body)} bytes; the limit is {MAX_BODY_BYTES}")
-    secret = ports.secrets.webhook_secret(source) if _SOURCE.fullmatch(source) else None
+    secret = ports.secrets.secret(source) if _SOURCE.fullmatch(source) else None
     if secret is None:
         raise WebhookRejected(404, "unknown_source", f"no webhook source named {source!r} is configured")
     try:

@@ -7,6 +7,8 @@ from localcloud.provision import provision
 
 REGION = "us-east-1"
 SECRET = b"generic-secret"
+STAFF_KEY_ID, STAFF_SECRET = "ana", "ana-secret"
+STAFF_HEADERS = {"X-Api-Key": f"{STAFF_KEY_ID}.{STAFF_SECRET}", "Content-Type": "application/json"}
 
 
 @pytest.fixture
@@ -30,7 +32,10 @@ def aws(monkeypatch):
 
         session = boto3.Session(region_name=REGION)
         names = [function.name for function in app.pure_lambda_functions]
-        env = provision(session, names, {"generic": SECRET.decode()}, visibility_timeout=1, max_receive_count=2)
+        env = provision(
+            session, names, {"generic": SECRET.decode()}, visibility_timeout=1, max_receive_count=2,
+            staff_keys={STAFF_KEY_ID: STAFF_SECRET},
+        )
         for key, value in env.items():
             monkeypatch.setenv(key, value)
         clear_caches()

@@ -116,4 +116,6 @@ def test_template_names_are_the_names_the_code_uses():
     assert properties["ReturnWorkflow"]["Name"] == resources.RETURN_WORKFLOW
     variables = template["Globals"]["Function"]["Environment"]["Variables"]
     assert variables["AFTERSALES_WEBHOOK_SECRETS_PREFIX"] == resources.WEBHOOK_SECRETS_PREFIX
+    assert variables["AFTERSALES_STAFF_KEYS_PREFIX"] == resources.STAFF_KEYS_PREFIX
+    assert variables["AFTERSALES_POLICY_PARAMETER"] == resources.POLICY_PARAMETER
     assert variables["AFTERSALES_RETURN_WORKFLOW_ARN"]["Fn::Sub"].endswith(f":stateMachine:{resources.RETURN_WORKFLOW}")

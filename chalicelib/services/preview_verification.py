@@ -1,0 +1,76 @@
+"""What the verifier would decide for a return request, with no side effects (a dry run for staff)."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from chalicelib.adapters.ports import OrderStore, PolicyStore, ReturnStore, SecretStore
+from chalicelib.domain.errors import InvalidInput, from_validation_error
+from chalicelib.domain.events import Amount, Id, OrderData, ReturnLine, UtcTime, check_order_amounts, iso_utc
+from chalicelib.domain.money import CURRENCY_EXPONENTS, AmountError, parse_minor
+from chalicelib.domain.quote_request import Reason, Tier
+from chalicelib.services.verify_return import decide
+
+DEFAULT_TIER = "normal"
+
+
+@dataclass(frozen=True)
+class StaffPorts:
+    keys: SecretStore
+    orders: OrderStore
+    returns: ReturnStore
+    policies: PolicyStore
+
+
+class PreviewRequest(BaseModel):
+    """A return request as a marketplace would send it, with the order inline or stored (by `order_id`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    order_id: Id | None = None
+    order: OrderData | None = None
+    reason: Reason
+    items: Annotated[list[ReturnLine], Field(min_length=1, max_length=500)]
+    evidence_urls: Annotated[list[Annotated[str, Field(max_length=2048)]], Field(max_length=20)] = []
+    return_shipping_paid: Amount = "0"
+    marketplace: Id | None = None
+    tier: Tier = DEFAULT_TIER
+    requested_at: UtcTime | None = None
+    returns_30d: Annotated[int, Field(ge=0, le=100_000)] | None = None
+
+    @model_validator(mode="after")
+    def _one_order(self) -> "PreviewRequest":
+        if self.order is None and self.order_id is None:
+            raise ValueError("give the order inline (order) or the id of a stored one (order_id)")
+        return self
+
+
+def preview_verification(payload: object, ports: StaffPorts, now: datetime) -> dict:
+    try:
+        preview = PreviewRequest.model_validate(payload)
+    except ValidationError as error:
+        raise from_validation_error(error) from None
+    if preview.order is not None:
+        check_order_amounts(preview.order, prefix="order")
+        order = preview.order.model_dump(mode="json", exclude_none=True)
+    else:
+        order = ports.orders.get(preview.order_id)
+    if order is not None:
+        try:
+            parse_minor(preview.return_shipping_paid, CURRENCY_EXPONENTS[order["currency"]])
+        except AmountError as error:
+            raise InvalidInput("return_shipping_paid", f"{error} ({order['currency']})") from None
+    marketplace = preview.marketplace or (order or {}).get("marketplace")
+    policy = ports.policies.current().resolve(marketplace, preview.tier)
+    record = {
+        "return_id": "preview",
+        "reason": preview.reason,
+        "items": [item.model_dump() for item in preview.items],
+        "evidence_urls": preview.evidence_urls,
+        "return_shipping_paid": preview.return_shipping_paid,
+        "requested_at": iso_utc(preview.requested_at or now),
+    }
+    decision = decide(order, record, policy, ports.returns, preview.returns_30d)
+    return {**decision.model_dump(mode="json"), "policy": policy.model_dump(mode="json"), "dry_run": True}
