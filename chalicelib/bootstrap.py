@@ -5,7 +5,7 @@ from functools import lru_cache
 from chalicelib.config import load_config
 from chalicelib.services.accept_webhook import WebhookPorts
 from chalicelib.services.ingest_event import IngestPorts
-from chalicelib.services.preview_verification import StaffPorts
+from chalicelib.services.staff_ports import StaffPorts
 from chalicelib.services.workflow_ports import WorkflowPorts
 
 
@@ -68,16 +68,20 @@ def workflow_ports() -> WorkflowPorts:
 def staff_ports() -> StaffPorts:
     import boto3
 
-    from chalicelib.adapters.dynamodb import DynamoOrders, DynamoReturns
+    from chalicelib.adapters.dynamodb import DynamoOrders, DynamoReturns, DynamoReviews
     from chalicelib.adapters.ssm_policy import SsmPolicyStore
     from chalicelib.adapters.ssm_secrets import SsmSecretStore
+    from chalicelib.adapters.stepfunctions import StepFunctionsWorkflows
 
     config = load_config()
     dynamodb = boto3.resource("dynamodb")
     ssm = boto3.client("ssm")
+    returns = dynamodb.Table(config.returns_table)
     return StaffPorts(
         keys=SsmSecretStore(ssm, config.staff_keys_prefix),
         orders=DynamoOrders(dynamodb.Table(config.orders_table)),
-        returns=DynamoReturns(dynamodb.Table(config.returns_table)),
+        returns=DynamoReturns(returns),
         policies=SsmPolicyStore(ssm, config.policy_parameter),
+        reviews=DynamoReviews(returns, dynamodb.Table(config.audit_table)),
+        workflows=StepFunctionsWorkflows(boto3.client("stepfunctions"), config.return_workflow_arn),
     )

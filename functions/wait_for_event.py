@@ -1,4 +1,6 @@
-"""Workflow tasks AwaitParcel, AwaitInspection, AwaitReview: park the task token on the return."""
+"""Workflow tasks AwaitParcel, AwaitInspection, AwaitReview, AwaitFailureReview: park the task token on the return."""
+
+from datetime import datetime, timezone
 
 from chalice import Blueprint
 
@@ -12,6 +14,8 @@ wait_for_event_task = Blueprint(__name__)
 @wait_for_event_task.lambda_function(name="wait_for_event")
 def handle_wait_for_event(event, context):
     logger.set_correlation_id(event["return_id"])
-    result = wait_for_event(event["return_id"], event["waiting_for"], event["task_token"], workflow_ports())
+    result = wait_for_event(
+        event["return_id"], event["waiting_for"], event["task_token"], workflow_ports(), datetime.now(timezone.utc)
+    )
     logger.info("workflow parked", extra=result)
     return result

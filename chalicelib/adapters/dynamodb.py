@@ -1,11 +1,13 @@
-"""DynamoDB tables: the permanent event log (dedupe), orders, returns and the refund ledger."""
+"""DynamoDB tables: the permanent event log (dedupe), orders, returns, the refund ledger, reviews and their audit."""
 
 from decimal import Decimal
 
 from chalicelib.adapters.ports import StaleQuote
 
-# The returns table's index of a customer's requests by time (infra/template.json), for the abuse signal.
+# The returns table's indexes (infra/template.json): a customer's requests by time, for the abuse signal,
+# and the items waiting for a person by queue and SLA deadline.
 CUSTOMER_INDEX = "by-customer"
+REVIEW_INDEX = "by-review-queue"
 
 
 def _conditional(table, write, **request):
@@ -17,13 +19,15 @@ def _conditional(table, write, **request):
 
 
 def plain(value):
-    """DynamoDB numbers come back as Decimal; every number this project stores is an integer."""
+    """DynamoDB numbers come back as Decimal (every number this project stores is an integer), sets as sets."""
     if isinstance(value, Decimal):
         return int(value)
     if isinstance(value, dict):
         return {key: plain(item) for key, item in value.items()}
     if isinstance(value, list):
         return [plain(item) for item in value]
+    if isinstance(value, set):
+        return sorted(plain(item) for item in value)
     return value
 
 
@@ -32,10 +36,15 @@ def _get(table, key: dict) -> dict | None:
     return plain(item) if item else None
 
 
-def _set_fields(fields: dict) -> dict:
+def _set_fields(fields: dict, remove: tuple[str, ...] = ()) -> dict:
+    expression = "SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(fields)))
+    if remove:
+        expression += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(remove)))
     return {
-        "UpdateExpression": "SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(fields))),
-        "ExpressionAttributeNames": {f"#f{i}": key for i, key in enumerate(fields)},
+        "UpdateExpression": expression,
+        "ExpressionAttributeNames": {
+            **{f"#f{i}": key for i, key in enumerate(fields)}, **{f"#r{i}": key for i, key in enumerate(remove)}
+        },
         "ExpressionAttributeValues": {f":v{i}": value for i, value in enumerate(fields.values())},
     }
 
@@ -95,15 +104,13 @@ class DynamoReturns:
             **_set_fields(fields),
         ) is not None
 
-    def update(self, return_id: str, fields: dict) -> None:
-        self._table.update_item(Key={"return_id": return_id}, **_set_fields(fields))
+    def update(self, return_id: str, fields: dict, remove: tuple[str, ...] = ()) -> None:
+        self._table.update_item(Key={"return_id": return_id}, **_set_fields(fields, remove))
 
-    def wait_for(self, return_id: str, waiting_for: str, task_token: str, status: str) -> dict:
+    def wait_for(self, return_id: str, waiting_for: str, task_token: str, status: str, fields: dict | None = None) -> dict:
         response = self._table.update_item(
             Key={"return_id": return_id},
-            UpdateExpression="SET waiting_for = :w, task_token = :t, #status = :s",
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues={":w": waiting_for, ":t": task_token, ":s": status},
+            **_set_fields({"waiting_for": waiting_for, "task_token": task_token, "status": status, **(fields or {})}),
             ReturnValues="ALL_NEW",
         )
         return plain(response["Attributes"])
@@ -129,6 +136,15 @@ class DynamoReturns:
         )
         return plain(response["Attributes"])
 
+
+    def add_evidence(self, return_id: str, urls: list[str]) -> dict:
+        response = self._table.update_item(
+            Key={"return_id": return_id},
+            UpdateExpression="ADD added_evidence :urls",
+            ExpressionAttributeValues={":urls": set(urls)},
+            ReturnValues="ALL_NEW",
+        )
+        return plain(response["Attributes"])
 
     def count_requested(self, customer_id: str, since: str, until: str, excluding: str) -> int:
         from boto3.dynamodb.conditions import Key
@@ -203,3 +219,56 @@ class DynamoLedger:
             UpdateExpression="SET published_at = :at",
             ExpressionAttributeValues={":at": at},
         )
+
+
+class DynamoReviews:
+    """The review queues (a sparse index of the returns table by queue and deadline) and the audit trail.
+
+    A decision is written in one transaction with its audit entry, on
+    condition that the return still waits for that decision: the second of two
+    reviewers, or one after a timeout, writes nothing.
+    """
+
+    def __init__(self, returns_table, audit_table) -> None:
+        self._returns = returns_table
+        self._audit = audit_table
+        self._client = returns_table.meta.client
+
+    def waiting(self, queue: str, limit: int, start: dict | None) -> tuple[list[dict], dict | None]:
+        """A page of the queue's items by SLA deadline, and the key to continue from (None at the end)."""
+        from boto3.dynamodb.conditions import Key
+
+        query = {"IndexName": REVIEW_INDEX, "KeyConditionExpression": Key("review_queue").eq(queue), "Limit": limit}
+        if start:
+            query["ExclusiveStartKey"] = start
+        page = self._returns.query(**query)
+        return [plain(item) for item in page["Items"]], page.get("LastEvaluatedKey")
+
+    def decide(self, return_id: str, waiting_for: str, status: str, review: dict, audit: dict) -> bool:
+        """Keep the decision under `waiting_for` and leave the queue; False when the return no longer waits for it."""
+        try:
+            self._client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Update": {
+                            "TableName": self._returns.name,
+                            "Key": {"return_id": return_id},
+                            "ConditionExpression": "waiting_for = :waiting AND #status = :status"
+                            " AND attribute_not_exists(#decision)",
+                            "UpdateExpression": "SET #decision = :review REMOVE review_queue",
+                            "ExpressionAttributeNames": {"#status": "status", "#decision": waiting_for},
+                            "ExpressionAttributeValues": {":waiting": waiting_for, ":status": status, ":review": review},
+                        }
+                    },
+                    {
+                        "Put": {
+                            "TableName": self._audit.name,
+                            "Item": audit,
+                            "ConditionExpression": "attribute_not_exists(entry)",
+                        }
+                    },
+                ]
+            )
+        except self._client.exceptions.TransactionCanceledException:
+            return False
+        return True

@@ -42,16 +42,20 @@ class ReturnStore(Protocol):
     def create(self, record: dict) -> bool:
         """Create the return once; False when it already exists."""
 
-    def update(self, return_id: str, fields: dict) -> None: ...
+    def update(self, return_id: str, fields: dict, remove: tuple[str, ...] = ()) -> None:
+        """Set `fields` and delete the attributes named in `remove`."""
 
-    def wait_for(self, return_id: str, waiting_for: str, task_token: str, status: str) -> dict:
-        """Park the workflow's task token on the return; returns the whole record as it is now."""
+    def wait_for(self, return_id: str, waiting_for: str, task_token: str, status: str, fields: dict | None = None) -> dict:
+        """Park the workflow's task token on the return (with `fields`); returns the whole record as it is now."""
 
     def record_tracking(self, return_id: str, tracking: dict, at: str) -> dict | None:
         """Keep the parcel's latest status by carrier time; the record, or None when a newer status is stored."""
 
     def record_inspection(self, return_id: str, inspection: dict, at: str) -> dict:
         """Keep the first inspection; returns the whole record."""
+
+    def add_evidence(self, return_id: str, urls: list[str]) -> dict:
+        """Add evidence to the return (a set: adding the same twice changes nothing); returns the whole record."""
 
     def count_requested(self, customer_id: str, since: str, until: str, excluding: str) -> int:
         """The customer's return requests made in [since, until], not counting `excluding`."""
@@ -81,3 +85,11 @@ class Workflows(Protocol):
 
     def resume(self, task_token: str, output: dict) -> bool:
         """Complete a waiting task; False when it is no longer waiting (a duplicate resume)."""
+
+
+class ReviewStore(Protocol):
+    def waiting(self, queue: str, limit: int, start: dict | None) -> tuple[list[dict], dict | None]:
+        """A page of a review queue by SLA deadline, and where the next page starts (None at the end)."""
+
+    def decide(self, return_id: str, waiting_for: str, status: str, review: dict, audit: dict) -> bool:
+        """Keep a reviewer's decision with its audit entry; False when the return no longer waits for it."""

@@ -1,5 +1,6 @@
 """Endpoints for after-sales staff, authenticated by API key (see services/authenticate_staff.py)."""
 
+from collections.abc import Callable
 from datetime import datetime, timezone
 
 from chalice import Blueprint, Response
@@ -9,22 +10,48 @@ from chalicelib.bootstrap import staff_ports
 from chalicelib.domain.errors import InvalidInput, InvalidJson, load_json
 from chalicelib.services.authenticate_staff import NotAuthenticated, authenticate_staff
 from chalicelib.services.preview_verification import preview_verification
+from chalicelib.services.review_return import ReviewConflict, UnknownReturn, review_queue, review_return
+from chalicelib.services.staff_ports import StaffPorts
 
 staff_api = Blueprint(__name__)
 
 
 @staff_api.route("/v1/verification-previews", methods=["POST"])
 def preview_return_verification() -> Response:
+    return _answer(lambda request, ports, who: preview_verification(load_json(request.raw_body), ports, _now()))
+
+
+@staff_api.route("/v1/reviews", methods=["GET"])
+def list_review_queue() -> Response:
+    def work(request, ports, who):
+        query = request.query_params or {}
+        return review_queue(query.get("queue"), query.get("limit"), query.get("cursor"), ports)
+
+    return _answer(work)
+
+
+@staff_api.route("/v1/reviews/{return_id}", methods=["POST"])
+def decide_review(return_id: str) -> Response:
+    return _answer(lambda request, ports, who: review_return(return_id, load_json(request.raw_body), who, ports, _now()))
+
+
+def _answer(work: Callable[..., dict]) -> Response:
     request = staff_api.current_request
-    ports = staff_ports()
+    ports: StaffPorts = staff_ports()
     try:
-        authenticate_staff(request.headers.get("x-api-key"), ports.keys)
-        return Response(
-            body=preview_verification(load_json(request.raw_body), ports, datetime.now(timezone.utc)), status_code=200
-        )
+        who = authenticate_staff(request.headers.get("x-api-key"), ports.keys)
+        return Response(body=work(request, ports, who), status_code=200)
     except NotAuthenticated as error:
         return error_response(401, "not_authenticated", str(error))
     except InvalidJson as error:
         return error_response(400, "invalid_json", str(error))
     except InvalidInput as error:
         return invalid_input_response(error)
+    except UnknownReturn as error:
+        return error_response(404, "unknown_return", str(error))
+    except ReviewConflict as error:
+        return error_response(409, "not_waiting_for_review", str(error))
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)

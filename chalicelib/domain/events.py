@@ -94,13 +94,16 @@ class ReturnLine(_Model):
     quantity: PositiveUnits
 
 
+EvidenceUrl = Annotated[str, StringConstraints(min_length=1, max_length=2048)]
+
+
 class ReturnData(_Model):
     return_id: Id
     order_id: Id
     reason: Reason
     items: Annotated[list[ReturnLine], Field(min_length=1, max_length=500)]
     resolution: Literal["refund", "exchange"] = "refund"
-    evidence_urls: Annotated[list[Annotated[str, StringConstraints(max_length=2048)]], Field(max_length=20)] = []
+    evidence_urls: Annotated[list[EvidenceUrl], Field(max_length=20)] = []
     return_shipping_paid: Amount = "0"
     shipment: Shipment | None = None
     note: Text | None = None
@@ -111,6 +114,13 @@ class CancelData(_Model):
     order_id: Id
     reason: Reason
     items: Annotated[list[ReturnLine], Field(min_length=1, max_length=500)]
+
+
+class EvidenceData(_Model):
+    """Photos or documents added to a return after its request (a quality claim's evidence)."""
+
+    return_id: Id
+    evidence_urls: Annotated[list[EvidenceUrl], Field(min_length=1, max_length=20)]
 
 
 class TrackingData(_Model):
@@ -161,6 +171,11 @@ class CancelRequested(_Event):
     data: CancelData
 
 
+class EvidenceAdded(_Event):
+    type: Literal["EvidenceAdded"] = "EvidenceAdded"
+    data: EvidenceData
+
+
 class TrackingUpdated(_Event):
     type: Literal["TrackingUpdated"] = "TrackingUpdated"
     data: TrackingData
@@ -171,7 +186,7 @@ class InspectionCompleted(_Event):
     data: InspectionData
 
 
-_EVENT_CLASSES = (OrderUpserted, ReturnRequested, CancelRequested, TrackingUpdated, InspectionCompleted)
+_EVENT_CLASSES = (OrderUpserted, ReturnRequested, CancelRequested, EvidenceAdded, TrackingUpdated, InspectionCompleted)
 CanonicalEvent = Annotated[Union[_EVENT_CLASSES], Field(discriminator="type")]
 EVENT_TYPES = tuple(cls.model_fields["type"].default for cls in _EVENT_CLASSES)
 # Built once per cold start and shared by the webhook and the consumer.

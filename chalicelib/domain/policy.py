@@ -54,6 +54,7 @@ class Settings(_Strict):
     manual_review_above: PolicyAmount | None = None
     abuse_returns_30d: Count | None = None
     parcel_wait_days: Annotated[StrictInt, Field(ge=1, le=365)] | None = None
+    review_wait_days: Annotated[StrictInt, Field(ge=1, le=365)] | None = None
     max_return_shipping_reimbursement: PolicyAmount | None = None
     review_sla_hours: Hours | None = None
 
@@ -75,6 +76,7 @@ DEFAULT_SETTINGS = Settings(
     manual_review_above="2000.00",
     abuse_returns_30d=5,
     parcel_wait_days=14,
+    review_wait_days=14,
     max_return_shipping_reimbursement="30.00",
     review_sla_hours=8,
 )
@@ -116,6 +118,7 @@ class Policy(_Strict):
     manual_review_above: str
     abuse_returns_30d: int
     parcel_wait_days: int
+    review_wait_days: int
     max_return_shipping_reimbursement: str
     review_sla_hours: int
     categories: dict[str, dict]

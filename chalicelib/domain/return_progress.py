@@ -1,5 +1,7 @@
 """Where a return stands in its workflow, read from its stored record and the execution's state (pure)."""
 
+from chalicelib.domain.review import REVERIFY
+
 # Parcel statuses that mean the return parcel reached the warehouse.
 ARRIVED = frozenset({"delivered"})
 # Outcomes a return is closed with; "failed" and "in_review" wait on a person.
@@ -17,15 +19,27 @@ def wait_result(record: dict) -> dict | None:
             return {"arrived": parcel["status"]}
     elif waiting_for == "inspection" and record.get("inspection"):
         return {"inspected_at": record["inspected_at"]}
-    elif waiting_for == "review" and record.get("review"):
-        return {"decision": record["review"]["decision"]}
+    elif waiting_for == "review":
+        if record.get("review"):
+            return {"decision": record["review"]["decision"]}
+        if (record.get("decision") or {}).get("code") == "EVIDENCE_REQUIRED" and evidence(record):
+            return {"decision": REVERIFY}
+    elif waiting_for == "failure_review" and record.get("failure_review"):
+        return {"decision": record["failure_review"]["decision"]}
     return None
+
+
+def evidence(record: dict) -> list[str]:
+    """The evidence of a return: sent with its request, and added since (EvidenceAdded)."""
+    return list(record.get("evidence_urls", [])) + list(record.get("added_evidence", []))
 
 
 def closing_outcome(state: dict) -> str:
     """The outcome a finished execution closes the return with, from the results its steps left in the state."""
     if "dispatch" in state:
         return "refunded"
+    if "failure_review" in state:
+        return "rejected"  # a failed return a person rejected
     if "refund" in state:
         return state["refund"]["outcome"]
     if "expired" in state:

@@ -12,6 +12,7 @@ from chalicelib.adapters.ports import EventLog, OrderStore, ReturnStore, Workflo
 from chalicelib.domain.events import (
     CancelRequested,
     CanonicalEvent,
+    EvidenceAdded,
     OrderUpserted,
     ReturnRequested,
     TrackingUpdated,
@@ -39,6 +40,9 @@ def ingest_event(event: CanonicalEvent, ports: IngestPorts) -> str:
         ports.returns.create(return_record(event))
         ports.workflows.start(event.data.return_id, {"return_id": event.data.return_id})
         outcome = "workflow_started"
+    elif isinstance(event, EvidenceAdded):
+        record = ports.returns.add_evidence(event.data.return_id, event.data.evidence_urls)
+        outcome = _resumed("evidence_stored", record, ports)
     elif isinstance(event, TrackingUpdated):
         if event.data.return_id is None:
             outcome = "tracking_unlinked"  # kept in the event log until its return is known

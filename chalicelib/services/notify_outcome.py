@@ -11,7 +11,9 @@ def notify_outcome(return_id: str, state: dict, ports: WorkflowPorts, now: datet
     record = load_return(return_id, ports)
     outcome = closing_outcome(state)
     closed_at = iso_utc(now)
-    ports.returns.update(return_id, {"status": outcome, "closed_at": closed_at, "waiting_for": None})
+    ports.returns.update(
+        return_id, {"status": outcome, "closed_at": closed_at, "waiting_for": None}, remove=("review_queue",)
+    )
     ports.bus.publish(
         "ReturnClosed",
         {

@@ -1,27 +1,25 @@
 """What the verifier would decide for a return request, with no side effects (a dry run for staff)."""
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from chalicelib.adapters.ports import OrderStore, PolicyStore, ReturnStore, SecretStore
 from chalicelib.domain.errors import InvalidInput, from_validation_error
-from chalicelib.domain.events import Amount, Id, OrderData, ReturnLine, UtcTime, check_order_amounts, iso_utc
+from chalicelib.domain.events import (
+    Amount,
+    EvidenceUrl,
+    Id,
+    OrderData,
+    ReturnLine,
+    UtcTime,
+    check_order_amounts,
+    iso_utc,
+)
 from chalicelib.domain.money import CURRENCY_EXPONENTS, AmountError, parse_minor
 from chalicelib.domain.quote_request import Reason, Tier
-from chalicelib.services.verify_return import decide
-
-DEFAULT_TIER = "normal"
-
-
-@dataclass(frozen=True)
-class StaffPorts:
-    keys: SecretStore
-    orders: OrderStore
-    returns: ReturnStore
-    policies: PolicyStore
+from chalicelib.services.staff_ports import StaffPorts
+from chalicelib.services.verify_return import DEFAULT_TIER, decide
 
 
 class PreviewRequest(BaseModel):
@@ -33,7 +31,7 @@ class PreviewRequest(BaseModel):
     order: OrderData | None = None
     reason: Reason
     items: Annotated[list[ReturnLine], Field(min_length=1, max_length=500)]
-    evidence_urls: Annotated[list[Annotated[str, Field(max_length=2048)]], Field(max_length=20)] = []
+    evidence_urls: Annotated[list[EvidenceUrl], Field(max_length=20)] = []
     return_shipping_paid: Amount = "0"
     marketplace: Id | None = None
     tier: Tier = DEFAULT_TIER

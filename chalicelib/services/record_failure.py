@@ -4,9 +4,8 @@ from datetime import datetime
 
 from chalicelib.domain.events import iso_utc
 from chalicelib.domain.return_progress import failed_step
+from chalicelib.domain.review import FAILURE_QUEUE
 from chalicelib.services.workflow_ports import WorkflowPorts
-
-FAILURE_QUEUE = "failures"
 
 
 def record_failure(return_id: str, state: dict, ports: WorkflowPorts, now: datetime) -> dict:
@@ -16,7 +15,6 @@ def record_failure(return_id: str, state: dict, ports: WorkflowPorts, now: datet
         return_id,
         {
             "status": "failed",
-            "review_queue": FAILURE_QUEUE,
             "failure": {
                 "step": step,
                 "error": failure.get("Error"),
@@ -24,5 +22,6 @@ def record_failure(return_id: str, state: dict, ports: WorkflowPorts, now: datet
                 "at": iso_utc(now),
             },
         },
+        remove=("failure_review",),  # a retried return that fails again waits for a new decision
     )
     return {"queue": FAILURE_QUEUE, "step": step}

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from chalicelib.adapters.ports import ReturnStore
 from chalicelib.domain.events import OrderData, ReturnLine, iso_utc
 from chalicelib.domain.policy import Policy
+from chalicelib.domain.return_progress import evidence
 from chalicelib.domain.verification import Decision, Request, verify_request
 from chalicelib.refunds import quote
 from chalicelib.services.quote_return import quote_request
@@ -36,6 +37,7 @@ def verify_return(return_id: str, ports: WorkflowPorts) -> dict:
         "decision": decision.outcome,
         "code": decision.code,
         "parcel_wait_seconds": int(timedelta(days=policy.parcel_wait_days).total_seconds()),
+        "review_wait_seconds": int(timedelta(days=policy.review_wait_days).total_seconds()),
     }
 
 
@@ -45,7 +47,7 @@ def decide(order: dict | None, record: dict, policy: Policy, returns: ReturnStor
         reason=record["reason"],
         items=[ReturnLine(**item) for item in record["items"]],
         requested_at=datetime.fromisoformat(record["requested_at"]),
-        evidence=len(record.get("evidence_urls", [])),
+        evidence=len(evidence(record)),
     )
 
     def estimate_minor() -> int:

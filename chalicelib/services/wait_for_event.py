@@ -1,22 +1,45 @@
-"""Park the workflow until the parcel, the inspection or a reviewer arrives, and resume it when one does.
+"""Park the workflow until the parcel, the inspection or a person arrives, and resume it when one does.
 
 The step that parks the token and the consumer that stores the awaited event
 each write atomically and read the record back, so whichever comes second
 sees both and resumes the workflow: an event that arrived before the wait
 is never missed. Resuming twice is harmless (the second is a duplicate).
+A return that waits for a person enters its review queue with the deadline
+of its tier's service level.
 """
 
+from datetime import datetime, timedelta
+
 from chalicelib.adapters.ports import Workflows
+from chalicelib.domain.events import iso_utc
 from chalicelib.domain.return_progress import wait_result
-from chalicelib.services.workflow_ports import WorkflowPorts
+from chalicelib.domain.review import FAILURE_QUEUE, problem_type
+from chalicelib.services.verify_return import DEFAULT_TIER
+from chalicelib.services.workflow_ports import WorkflowPorts, load_return
 
-_STATUS = {"parcel": "awaiting_parcel", "inspection": "awaiting_inspection", "review": "in_review"}
+_STATUS = {
+    "parcel": "awaiting_parcel", "inspection": "awaiting_inspection", "review": "in_review", "failure_review": "failed",
+}
 
 
-def wait_for_event(return_id: str, waiting_for: str, task_token: str, ports: WorkflowPorts) -> dict:
-    record = ports.returns.wait_for(return_id, waiting_for, task_token, _STATUS[waiting_for])
+def wait_for_event(return_id: str, waiting_for: str, task_token: str, ports: WorkflowPorts, now: datetime) -> dict:
+    fields = _review_fields(return_id, waiting_for, ports, now) if waiting_for in ("review", "failure_review") else {}
+    record = ports.returns.wait_for(return_id, waiting_for, task_token, _STATUS[waiting_for], fields)
     resumed = resume_if_ready(record, ports.workflows)
-    return {"waiting_for": waiting_for, "resumed": resumed}
+    return {"waiting_for": waiting_for, "resumed": resumed, **fields}
+
+
+def _review_fields(return_id: str, waiting_for: str, ports: WorkflowPorts, now: datetime) -> dict:
+    record = load_return(return_id, ports)
+    if "policy" in record:
+        sla_hours = record["policy"]["review_sla_hours"]
+    else:  # failed before Verify kept the policy on it
+        sla_hours = ports.policies.current().resolve(record.get("marketplace"), DEFAULT_TIER).review_sla_hours
+    return {
+        "review_queue": FAILURE_QUEUE if waiting_for == "failure_review" else problem_type(record["reason"]),
+        "review_since": iso_utc(now),
+        "sla_deadline": iso_utc(now + timedelta(hours=sla_hours)),
+    }
 
 
 def resume_if_ready(record: dict | None, workflows: Workflows) -> bool:

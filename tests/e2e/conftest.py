@@ -2,8 +2,8 @@
 
 import pytest
 
-from localcloud.cloud import LocalCloud
-from localcloud.webhook_client import post_webhook
+from localcloud.cloud import DEFAULT_STAFF_KEYS, LocalCloud
+from localcloud.webhook_client import call_staff_api, post_webhook
 from tests.webhook_events import encode
 
 SECRET = b"e2e-generic-secret"
@@ -22,6 +22,10 @@ class Deliveries:
         for payload in payloads:
             status, body = self.post(payload)
             assert status == 202, body
+
+    def staff(self, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
+        [(key_id, secret)] = DEFAULT_STAFF_KEYS.items()
+        return call_staff_api(self.cloud.api_url, f"{key_id}.{secret}", method, path, body)
 
     def execution(self, return_id: str) -> dict | None:
         arn = self.cloud.env["AFTERSALES_RETURN_WORKFLOW_ARN"].replace(":stateMachine:", ":execution:") + f":{return_id}"

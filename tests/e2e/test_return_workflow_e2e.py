@@ -108,13 +108,90 @@ def test_cancel_before_shipment_holds_the_shipment_and_refunds_without_a_parcel(
     assert cloud.record("RT-E6")["decision"]["code"] == "CANCEL_BEFORE_SHIPMENT"
 
 
-def test_a_step_that_fails_puts_the_return_in_the_failures_queue(cloud):
+def test_a_step_that_fails_waits_in_the_failures_queue_for_a_retry_or_a_rejection(cloud):
     cloud.deliver(order("TM-E7"), ask("RT-E7", "TM-E7"), tracking("RT-E7", "delivered", "2026-11-21T10:00:00Z", "t-E7"))
     cloud.wait_for_status("RT-E7", "awaiting_inspection")
     cloud.deliver(inspection("RT-E7", [{"line_id": "L2", "accepted": 1}]))  # a line that was not returned
-    cloud.wait_for_end("RT-E7")
+    cloud.cloud.wait_until(lambda: (cloud.record("RT-E7") or {}).get("waiting_for") == "failure_review", 30)
     record = cloud.record("RT-E7")
     assert (record["status"], record["review_queue"]) == ("failed", "failures")
     assert (record["failure"]["step"], record["failure"]["error"]) == ("CalculateRefund", "InvalidInput")
     assert "not a line of this return" in record["failure"]["cause"]
+    status, queue = cloud.staff("GET", "/v1/reviews?queue=failures")
+    assert status == 200 and "RT-E7" in [item["return_id"] for item in queue["items"]]
+
+    # Retried, the same inspection fails the same way: the return is back in the queue, waiting again.
+    assert cloud.staff("POST", "/v1/reviews/RT-E7", {"decision": "retry", "note": "try again"})[0] == 200
+    first_failure_at = record["failure"]["at"]
+    cloud.cloud.wait_until(lambda: "failure_review" not in cloud.record("RT-E7")
+                           and cloud.record("RT-E7").get("review_queue") == "failures", 30)
+    assert cloud.execution("RT-E7")["status"] == "RUNNING"
+    assert cloud.states_entered("RT-E7").count("Verify") == 2
+    assert cloud.record("RT-E7")["failure"]["at"] >= first_failure_at
+
+    status, answer = cloud.staff("POST", "/v1/reviews/RT-E7", {"decision": "reject", "note": "inspection data is wrong"})
+    assert (status, answer.get("decision"), answer.get("by")) == (200, "reject", "local-staff"), answer
+    assert cloud.wait_for_end("RT-E7")["status"] == "SUCCEEDED"
+    assert cloud.record("RT-E7")["status"] == "rejected"
+    assert "review_queue" not in cloud.record("RT-E7")
     assert cloud.refunds("RT-E7") == []
+
+
+def parcel_and_inspection(return_id: str) -> tuple[dict, dict]:
+    return (tracking(return_id, "delivered", "2026-11-21T10:00:00Z", f"t-{return_id}"),
+            inspection(return_id, [{"line_id": "L1", "accepted": 1}]))
+
+
+def test_a_reviewer_approves_a_high_value_return_and_the_real_workflow_goes_on_to_the_refund(cloud):
+    expensive = [{"line_id": "L1", "sku": "TV-85", "category": "electronics", "unit_price": "2499.00", "quantity": 1}]
+    cloud.deliver(order("TM-E8", lines=expensive), ask("RT-E8", "TM-E8"))
+    record = cloud.wait_for_status("RT-E8", "in_review")
+    assert (record["decision"]["code"], record["review_queue"]) == ("HIGH_VALUE", "product_quality")
+    status, queue = cloud.staff("GET", "/v1/reviews?queue=product_quality")
+    [item] = [item for item in queue["items"] if item["return_id"] == "RT-E8"]
+    assert item["decision"]["facts"]["estimate"] == "2481.00"  # 2499.00 - the 30.00 coupon + 12.00 shipping
+
+    status, answer = cloud.staff("POST", "/v1/reviews/RT-E8", {"decision": "approve", "note": "genuine defect"})
+    assert (status, answer["decision"], answer["by"]) == (200, "approve", "local-staff")
+    cloud.wait_for_status("RT-E8", "awaiting_parcel")
+    status, again = cloud.staff("POST", "/v1/reviews/RT-E8", {"decision": "reject", "note": "changed my mind"})
+    assert status == 409 and "already reviewed: approve by local-staff" in again["error"]["message"]
+    cloud.deliver(*parcel_and_inspection("RT-E8"))
+    assert cloud.wait_for_end("RT-E8")["status"] == "SUCCEEDED"
+    [refund] = cloud.refunds("RT-E8")
+    assert refund["total"] == "2481.00"
+    assert cloud.states_entered("RT-E8")[:4] == ["Verify", "Decide", "AwaitReview", "ReviewDecided"]
+
+
+def test_a_reviewer_rejects_and_the_return_closes_with_no_refund(cloud):
+    cloud.deliver(order("TM-E9", customer_id="C-ABUSER"))
+    for n in range(5):  # five earlier requests in the 30 days before
+        earlier = ask(f"RT-E9-{n}", "TM-E9", reason="changed_mind", items=[{"line_id": "L2", "quantity": 1}])
+        cloud.deliver({**earlier, "occurred_at": f"2026-11-1{n}T09:00:00Z"})
+    for n in range(5):
+        cloud.wait_for_status(f"RT-E9-{n}", "awaiting_parcel", "in_review", "rejected")
+    cloud.deliver(ask("RT-E9", "TM-E9", reason="changed_mind"))
+    record = cloud.wait_for_status("RT-E9", "in_review")
+    assert (record["decision"]["code"], record["review_queue"]) == ("RETURN_ABUSE_SIGNAL", "service")
+    status, _ = cloud.staff("POST", "/v1/reviews/RT-E9", {"decision": "reject", "note": "sixth return this month"})
+    assert status == 200
+    assert cloud.wait_for_end("RT-E9")["status"] == "SUCCEEDED"
+    assert cloud.record("RT-E9")["status"] == "rejected"
+    assert cloud.refunds("RT-E9") == []
+    status, late = cloud.staff("POST", "/v1/reviews/RT-E9", {"decision": "approve", "note": "too late"})
+    assert status == 409 and "closed (rejected)" in late["error"]["message"]
+
+
+def test_evidence_added_releases_a_return_waiting_for_evidence(cloud):
+    cloud.deliver(order("TM-E10"), ask("RT-E10", "TM-E10", evidence_urls=[]))
+    record = cloud.wait_for_status("RT-E10", "in_review")
+    assert record["decision"]["code"] == "EVIDENCE_REQUIRED"
+    evidence = {"event_id": "ev-E10", "type": "EvidenceAdded", "occurred_at": "2026-11-20T10:00:00Z",
+                "data": {"return_id": "RT-E10", "evidence_urls": ["https://img.example.com/RT-E10/crack.jpg"]}}
+    cloud.deliver(evidence, evidence)
+    record = cloud.wait_for_status("RT-E10", "awaiting_parcel")
+    assert record["decision"]["code"] == "APPROVED" and record["decision"]["facts"]["evidence"] == 1
+    cloud.deliver(*parcel_and_inspection("RT-E10"))
+    assert cloud.wait_for_end("RT-E10")["status"] == "SUCCEEDED"
+    assert len(cloud.refunds("RT-E10")) == 1
+    assert "StartOver" in cloud.states_entered("RT-E10")

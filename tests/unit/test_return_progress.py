@@ -3,6 +3,7 @@
 import pytest
 
 from chalicelib.domain.return_progress import closing_outcome, failed_step, wait_result
+from chalicelib.domain.review import problem_type
 
 
 @pytest.mark.parametrize(
@@ -15,6 +16,12 @@ from chalicelib.domain.return_progress import closing_outcome, failed_step, wait
         ({"waiting_for": "inspection", "parcel": {"status": "delivered"}}, None),
         ({"waiting_for": "inspection", "inspection": {"items": []}, "inspected_at": "T"}, {"inspected_at": "T"}),
         ({"waiting_for": "review", "review": {"decision": "approve"}}, {"decision": "approve"}),
+        ({"waiting_for": "review", "decision": {"code": "EVIDENCE_REQUIRED"}}, None),
+        ({"waiting_for": "review", "decision": {"code": "EVIDENCE_REQUIRED"}, "added_evidence": ["u"]},
+         {"decision": "reverify"}),
+        ({"waiting_for": "review", "decision": {"code": "HIGH_VALUE"}, "evidence_urls": ["u"]}, None),
+        ({"waiting_for": "failure_review"}, None),
+        ({"waiting_for": "failure_review", "failure_review": {"decision": "retry"}}, {"decision": "retry"}),
         ({"parcel": {"status": "delivered"}}, None),
     ],
 )
@@ -30,6 +37,8 @@ def test_wait_result(record, expected):
         ({"verification": {"decision": "return"}, "expired": {"Error": "States.Timeout"}}, "expired"),
         ({"verification": {"decision": "return"}, "refund": {"outcome": "rejected_at_inspection"}}, "rejected_at_inspection"),
         ({"verification": {"decision": "return"}, "refund": {"outcome": "refund"}, "dispatch": {}}, "refunded"),
+        ({"verification": {"decision": "return"}, "refund": {"outcome": "refund"}, "failure_review": {}}, "rejected"),
+        ({"verification": {"decision": "manual"}, "expired": {"Error": "States.Timeout"}}, "expired"),
     ],
 )
 def test_closing_outcome(state, outcome):
@@ -57,3 +66,13 @@ def test_closing_outcome(state, outcome):
 )
 def test_failed_step_is_the_first_step_on_the_path_without_a_result(state, step):
     assert failed_step(state) == step
+
+
+@pytest.mark.parametrize(
+    "reason, queue",
+    [("damaged_in_transit", "logistics"), ("quality_issue", "product_quality"), ("wrong_item", "product_quality"),
+     ("missing_parts", "product_quality"), ("not_as_described", "product_quality"), ("changed_mind", "service"),
+     ("other", "service")],
+)
+def test_problem_type_routes_to_the_review_queue(reason, queue):
+    assert problem_type(reason) == queue

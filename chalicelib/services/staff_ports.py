@@ -1,0 +1,15 @@
+"""The ports the staff endpoints use."""
+
+from dataclasses import dataclass
+
+from chalicelib.adapters.ports import OrderStore, PolicyStore, ReturnStore, ReviewStore, SecretStore, Workflows
+
+
+@dataclass(frozen=True)
+class StaffPorts:
+    keys: SecretStore
+    orders: OrderStore
+    returns: ReturnStore
+    policies: PolicyStore
+    reviews: ReviewStore
+    workflows: Workflows

@@ -1,0 +1,177 @@
+"""Manual review on moto: the queues by SLA deadline, a decision kept once with its audit entry, 409s."""
+
+import dataclasses
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from chalice.test import Client
+
+from app import app
+from chalicelib.bootstrap import staff_ports, workflow_ports
+from chalicelib.services.review_return import ReviewConflict, review_return
+from chalicelib.services.wait_for_event import wait_for_event
+from tests.integration.conftest import STAFF_HEADERS
+from tests.integration.test_verification_on_moto import store_order, store_return
+
+NOW = datetime(2026, 11, 22, 8, 0, tzinfo=timezone.utc)
+
+
+class RecordingWorkflows:
+    """Step Functions as far as a reviewer's decision goes: the task tokens it was resumed with."""
+
+    def __init__(self, waiting: bool = True) -> None:
+        self.waiting = waiting
+        self.resumed: list[tuple[str, dict]] = []
+
+    def resume(self, task_token: str, output: dict) -> bool:
+        self.resumed.append((task_token, output))
+        return self.waiting
+
+
+@pytest.fixture
+def client(aws):
+    with Client(app) as client:
+        yield client
+
+
+def in_review(return_id: str, reason: str = "quality_issue", at: datetime = NOW, waiting_for: str = "review") -> None:
+    """A return parked by AwaitReview (or AwaitFailureReview), as the workflow leaves it."""
+    store_return(return_id, reason=reason)
+    ports = workflow_ports()
+    ports.returns.update(return_id, {"decision": {"code": "HIGH_VALUE", "facts": {"estimate": "2500.00"},
+                                                  "policy_version": "default-2026-11"}})
+    if waiting_for == "failure_review":
+        ports.returns.update(return_id, {"status": "failed", "failure": {"step": "CalculateRefund", "error": "X"}})
+    wait_for_event(return_id, waiting_for, f"token-{return_id}", ports, at)
+
+
+def get(client, path, headers=STAFF_HEADERS):
+    return client.http.get(path, headers=headers)
+
+
+def post(client, path, body, headers=STAFF_HEADERS):
+    return client.http.post(path, headers=headers, body=json.dumps(body))
+
+
+def test_each_queue_lists_its_waiting_items_by_sla_deadline_with_the_decision_facts(aws, client):
+    store_order()
+    in_review("RT-LATE", at=NOW)
+    in_review("RT-EARLY", at=NOW - timedelta(hours=3))
+    in_review("RT-SHIP", reason="damaged_in_transit")
+    in_review("RT-SIZE", reason="wrong_size")
+    in_review("RT-FAIL", reason="wrong_size", waiting_for="failure_review")
+    body = get(client, "/v1/reviews?queue=product_quality").json_body
+    assert [item["return_id"] for item in body["items"]] == ["RT-EARLY", "RT-LATE"]
+    first = body["items"][0]
+    assert (first["queue"], first["sla_deadline"], first["review_since"]) == (
+        "product_quality", "2026-11-22T13:00:00Z", "2026-11-22T05:00:00Z"
+    )  # 8 h for a normal customer
+    assert first["decision"] == {"code": "HIGH_VALUE", "facts": {"estimate": "2500.00"}, "policy_version": "default-2026-11"}
+    assert [i["return_id"] for i in get(client, "/v1/reviews?queue=logistics").json_body["items"]] == ["RT-SHIP"]
+    assert [i["return_id"] for i in get(client, "/v1/reviews?queue=service").json_body["items"]] == ["RT-SIZE"]
+    [failed] = get(client, "/v1/reviews?queue=failures").json_body["items"]
+    assert (failed["return_id"], failed["failure"]["step"]) == ("RT-FAIL", "CalculateRefund")
+
+
+def test_a_queue_pages_with_a_cursor(aws, client):
+    store_order()
+    for n in range(5):
+        in_review(f"RT-{n}", at=NOW + timedelta(minutes=n))
+    seen, cursor = [], None
+    while True:
+        body = get(client, "/v1/reviews?queue=product_quality&limit=2" + (f"&cursor={cursor}" if cursor else "")).json_body
+        seen += [item["return_id"] for item in body["items"]]
+        cursor = body["next_cursor"]
+        if not cursor:
+            break
+    assert seen == [f"RT-{n}" for n in range(5)]
+
+
+def test_a_decision_resumes_the_workflow_once_and_is_audited(aws):
+    store_order()
+    in_review("RT-1")
+    workflows = RecordingWorkflows()
+    ports = dataclasses.replace(staff_ports(), workflows=workflows)
+    answer = review_return("RT-1", {"decision": "approve", "note": "photos show the defect"}, "ana", ports, NOW)
+    assert answer == {"return_id": "RT-1", "decision": "approve", "note": "photos show the defect", "by": "ana",
+                      "at": "2026-11-22T08:00:00Z"}
+    assert workflows.resumed == [("token-RT-1", {"decision": "approve"})]
+    record = ports.returns.get("RT-1")
+    assert "review_queue" not in record and record["review"]["by"] == "ana"
+    [audit] = aws["dynamodb"].Table("aftersales-audit").scan()["Items"]
+    assert {k: audit[k] for k in ("subject", "action", "by", "at", "note", "decision_code")} == {
+        "subject": "return#RT-1", "action": "review.approve", "by": "ana", "at": "2026-11-22T08:00:00Z",
+        "note": "photos show the defect", "decision_code": "HIGH_VALUE",
+    }
+    with pytest.raises(ReviewConflict, match="already reviewed: approve by ana at 2026-11-22T08:00:00Z"):
+        review_return("RT-1", {"decision": "reject", "note": "second thoughts"}, "bo", ports, NOW)
+    assert workflows.resumed == [("token-RT-1", {"decision": "approve"})]
+    assert len(aws["dynamodb"].Table("aftersales-audit").scan()["Items"]) == 1
+
+
+def test_two_reviewers_at_once_one_decision(aws):
+    import threading
+
+    store_order()
+    in_review("RT-1")
+    workflows = RecordingWorkflows()
+    ports = dataclasses.replace(staff_ports(), workflows=workflows)
+    outcomes = []
+
+    def decide(who: str) -> None:
+        try:
+            outcomes.append(review_return("RT-1", {"decision": "approve", "note": "ok"}, who, ports, NOW)["by"])
+        except ReviewConflict:
+            outcomes.append("conflict")
+
+    threads = [threading.Thread(target=decide, args=(f"staff-{n}",)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes).count("conflict") == 5 and len(workflows.resumed) == 1
+    assert len(aws["dynamodb"].Table("aftersales-audit").scan()["Items"]) == 1
+
+
+def test_a_decision_after_the_review_timed_out_is_refused(aws):
+    store_order()
+    in_review("RT-1")
+    ports = dataclasses.replace(staff_ports(), workflows=RecordingWorkflows(waiting=False))
+    with pytest.raises(ReviewConflict, match="timed out"):
+        review_return("RT-1", {"decision": "approve", "note": "late"}, "ana", ports, NOW)
+    assert ports.returns.get("RT-1")["review"]["applied"] is False
+    workflow_ports().returns.update("RT-1", {"status": "expired", "waiting_for": None})
+    with pytest.raises(ReviewConflict, match=r"closed \(expired\) after its review timed out"):
+        review_return("RT-1", {"decision": "approve", "note": "later still"}, "ana", ports, NOW)
+
+
+def test_http_answers(aws, client):
+    store_order()
+    in_review("RT-1")
+    in_review("RT-F", waiting_for="failure_review")
+    store_return("RT-NEW")
+    assert post(client, "/v1/reviews/RT-1", {"decision": "approve", "note": "ok"}, {}).status_code == 401
+    assert get(client, "/v1/reviews?queue=service", {}).status_code == 401
+    response = post(client, "/v1/reviews/RT-NOPE", {"decision": "approve", "note": "ok"})
+    assert (response.status_code, response.json_body["error"]["code"]) == (404, "unknown_return")
+    response = post(client, "/v1/reviews/RT-NEW", {"decision": "approve", "note": "ok"})
+    assert (response.status_code, response.json_body["error"]["message"]) == (
+        409, "return RT-NEW does not wait for a review (status requested)"
+    )
+    for body, field in [
+        ({"decision": "maybe", "note": "x"}, "decision"),
+        ({"decision": "approve"}, "note"),
+        ({"decision": "approve", "note": "   "}, "note"),
+        ({"decision": "retry", "note": "x"}, "decision"),
+    ]:
+        response = post(client, "/v1/reviews/RT-1", body)
+        assert (response.status_code, response.json_body["error"]["field"]) == (422, field), body
+    response = post(client, "/v1/reviews/RT-F", {"decision": "approve", "note": "x"})
+    assert (response.status_code, response.json_body["error"]["message"]) == (422, "return RT-F waits for retry or reject")
+    assert client.http.post("/v1/reviews/RT-1", headers=STAFF_HEADERS, body="{").status_code == 400
+    for query, field in [("", "queue"), ("?queue=vip", "queue"), ("?queue=service&limit=0", "limit"),
+                         ("?queue=service&limit=x", "limit"), ("?queue=service&cursor=abc", "cursor")]:
+        response = get(client, f"/v1/reviews{query}")
+        assert (response.status_code, response.json_body["error"]["field"]) == (422, field), query
+    assert workflow_ports().returns.get("RT-1").get("review") is None  # nothing was written by the refusals
