@@ -61,17 +61,31 @@ def _case(rng: random.Random, i: int) -> Case:
     if kind == "cancel":
         case.events.append(_event(f"cx-{return_id}", "CancelRequested", requested_at,
                                   {"return_id": return_id, "order_id": order_id, "reason": reason, "items": items}))
+        # The warehouse holds the shipment, or it had already left and comes back as a return.
+        shipped = rng.random() < 0.15
+        case.events.append(_event(f"ha-{return_id}", "HoldShipmentAnswered", "2026-11-19T10:00:00Z",
+                                  {"return_id": return_id, "outcome": "already_shipped" if shipped else "held"}))
         case.last_needed = case.events[-1]["event_id"]
-        return case
-    request = {"return_id": return_id, "order_id": "TM-000000" if kind == "unknown_order" else order_id,
-               "reason": reason, "items": items}
-    if reason in SELLER_FAULT and rng.random() < 0.9:
-        request["evidence_urls"] = [f"https://img.example.com/{return_id}/{n}.jpg" for n in range(rng.randint(1, 3))]
-    if rng.random() < 0.4:
-        request["return_shipping_paid"] = money(rng.choice([8, 12, 15, 40]) * scale)
-    case.events.append(_event(f"rr-{return_id}", "ReturnRequested", requested_at, request))
-    if kind in ("late", "unknown_order"):
-        return case
+        if not shipped:
+            return case
+    else:
+        request = {"return_id": return_id, "order_id": "TM-000000" if kind == "unknown_order" else order_id,
+                   "reason": reason, "items": items}
+        photos = [f"https://img.example.com/{return_id}/{n}.jpg" for n in range(rng.randint(1, 3))]
+        late_photos = False
+        if reason in SELLER_FAULT:
+            if rng.random() < 0.85:
+                request["evidence_urls"] = photos
+            else:
+                late_photos = rng.random() < 0.6  # the others never send any: they wait for a person
+        if rng.random() < 0.4:
+            request["return_shipping_paid"] = money(rng.choice([8, 12, 15, 40]) * scale)
+        case.events.append(_event(f"rr-{return_id}", "ReturnRequested", requested_at, request))
+        if late_photos:
+            case.events.append(_event(f"ev-{return_id}", "EvidenceAdded", "2026-11-19T12:00:00Z",
+                                      {"return_id": return_id, "evidence_urls": photos}))
+        if kind in ("late", "unknown_order"):
+            return case
     tracking = {"carrier": "sf", "tracking_number": f"SF{900000 + i}", "return_id": return_id}
     case.events.append(_event(f"tu1-{return_id}", "TrackingUpdated", "2026-11-20T10:00:00Z", {**tracking, "status": "in_transit"}))
     case.events.append(_event(f"tu2-{return_id}", "TrackingUpdated", "2026-11-21T10:00:00Z", {**tracking, "status": "delivered"}))

@@ -137,6 +137,18 @@ class DynamoReturns:
         return plain(response["Attributes"])
 
 
+    def record_hold_answer(self, return_id: str, answer: dict, at: str) -> dict:
+        fields = {"hold_answer": answer, "hold_answered_at": at}
+        response = _conditional(
+            self._table,
+            "update_item",
+            Key={"return_id": return_id},
+            ConditionExpression="attribute_not_exists(hold_answer)",
+            ReturnValues="ALL_NEW",
+            **_set_fields(fields),
+        )
+        return plain(response["Attributes"]) if response else self.get(return_id)
+
     def add_evidence(self, return_id: str, urls: list[str]) -> dict:
         response = self._table.update_item(
             Key={"return_id": return_id},

@@ -54,6 +54,9 @@ class ReturnStore(Protocol):
     def record_inspection(self, return_id: str, inspection: dict, at: str) -> dict:
         """Keep the first inspection; returns the whole record."""
 
+    def record_hold_answer(self, return_id: str, answer: dict, at: str) -> dict:
+        """Keep the warehouse's first answer; returns the whole record."""
+
     def add_evidence(self, return_id: str, urls: list[str]) -> dict:
         """Add evidence to the return (a set: adding the same twice changes nothing); returns the whole record."""
 

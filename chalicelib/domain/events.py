@@ -123,6 +123,14 @@ class EvidenceData(_Model):
     evidence_urls: Annotated[list[EvidenceUrl], Field(min_length=1, max_length=20)]
 
 
+class HoldAnswerData(_Model):
+    """The warehouse's answer to HoldShipmentRequested: the cancelled lines are held, or they had already left."""
+
+    return_id: Id
+    outcome: Literal["held", "already_shipped"]
+    shipment: Shipment | None = None
+
+
 class TrackingData(_Model):
     carrier: Id
     tracking_number: Id
@@ -176,6 +184,11 @@ class EvidenceAdded(_Event):
     data: EvidenceData
 
 
+class HoldShipmentAnswered(_Event):
+    type: Literal["HoldShipmentAnswered"] = "HoldShipmentAnswered"
+    data: HoldAnswerData
+
+
 class TrackingUpdated(_Event):
     type: Literal["TrackingUpdated"] = "TrackingUpdated"
     data: TrackingData
@@ -186,7 +199,10 @@ class InspectionCompleted(_Event):
     data: InspectionData
 
 
-_EVENT_CLASSES = (OrderUpserted, ReturnRequested, CancelRequested, EvidenceAdded, TrackingUpdated, InspectionCompleted)
+_EVENT_CLASSES = (
+    OrderUpserted, ReturnRequested, CancelRequested, EvidenceAdded, HoldShipmentAnswered, TrackingUpdated,
+    InspectionCompleted,
+)
 CanonicalEvent = Annotated[Union[_EVENT_CLASSES], Field(discriminator="type")]
 EVENT_TYPES = tuple(cls.model_fields["type"].default for cls in _EVENT_CLASSES)
 # Built once per cold start and shared by the webhook and the consumer.

@@ -55,6 +55,7 @@ class Settings(_Strict):
     abuse_returns_30d: Count | None = None
     parcel_wait_days: Annotated[StrictInt, Field(ge=1, le=365)] | None = None
     review_wait_days: Annotated[StrictInt, Field(ge=1, le=365)] | None = None
+    hold_wait_hours: Annotated[StrictInt, Field(ge=1, le=24 * 30)] | None = None
     max_return_shipping_reimbursement: PolicyAmount | None = None
     review_sla_hours: Hours | None = None
 
@@ -77,6 +78,7 @@ DEFAULT_SETTINGS = Settings(
     abuse_returns_30d=5,
     parcel_wait_days=14,
     review_wait_days=14,
+    hold_wait_hours=24,
     max_return_shipping_reimbursement="30.00",
     review_sla_hours=8,
 )
@@ -119,6 +121,7 @@ class Policy(_Strict):
     abuse_returns_30d: int
     parcel_wait_days: int
     review_wait_days: int
+    hold_wait_hours: int
     max_return_shipping_reimbursement: str
     review_sla_hours: int
     categories: dict[str, dict]

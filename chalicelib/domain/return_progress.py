@@ -24,9 +24,18 @@ def wait_result(record: dict) -> dict | None:
             return {"decision": record["review"]["decision"]}
         if (record.get("decision") or {}).get("code") == "EVIDENCE_REQUIRED" and evidence(record):
             return {"decision": REVERIFY}
+    elif waiting_for == "hold" and record.get("hold_answer"):
+        return {"outcome": record["hold_answer"]["outcome"]}
     elif waiting_for == "failure_review" and record.get("failure_review"):
         return {"decision": record["failure_review"]["decision"]}
     return None
+
+
+def refund_kind(record: dict) -> str:
+    """A cancellation whose order had already shipped (the warehouse said so) is refunded as a return."""
+    if (record.get("hold_answer") or {}).get("outcome") == "already_shipped":
+        return "return"
+    return record["kind"]
 
 
 def evidence(record: dict) -> list[str]:
@@ -48,7 +57,8 @@ def closing_outcome(state: dict) -> str:
 
 
 _RESULT_KEYS = {
-    "Verify": "verification", "AwaitReview": "review", "HoldShipment": "hold", "AwaitParcel": "parcel",
+    "Verify": "verification", "AwaitReview": "review", "HoldShipment": "hold", "AwaitHold": "hold_answer",
+    "AwaitParcel": "parcel",
     "AwaitInspection": "inspection", "CalculateRefund": "refund", "DispatchRefund": "dispatch", "Notify": "notified",
 }
 
@@ -74,7 +84,9 @@ def _path(state: dict) -> list[str]:
         if "review" in state and state["review"].get("decision") != "approve":
             return path + ["Notify"]
     if decision == "cancel":
-        path.append("HoldShipment")
+        path += ["HoldShipment", "AwaitHold"]
+        if state.get("hold_answer", {}).get("outcome", "held") != "held":
+            path += ["AwaitParcel", "AwaitInspection"]  # it had shipped: a return after all
     elif "expired" in state:
         return path + ["Notify"]  # AwaitParcel ended by its timeout
     else:

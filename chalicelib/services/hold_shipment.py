@@ -1,4 +1,5 @@
-"""The workflow's HoldShipment step: tell the warehouse not to ship the cancelled lines before any refund."""
+"""The workflow's HoldShipment step: ask the warehouse not to ship the cancelled lines; AwaitHold waits for its answer
+(HoldShipmentAnswered) before any refund."""
 
 from chalicelib.services.workflow_ports import WorkflowPorts, load_return
 
@@ -9,5 +10,5 @@ def hold_shipment(return_id: str, ports: WorkflowPorts) -> dict:
         "HoldShipmentRequested",
         {"return_id": return_id, "order_id": record["order_id"], "items": record["items"]},
     )
-    ports.returns.update(return_id, {"status": "shipment_held"})
+    ports.returns.update(return_id, {"status": "hold_requested"})
     return {"requested": True}

@@ -13,6 +13,7 @@ from chalicelib.domain.events import (
     CancelRequested,
     CanonicalEvent,
     EvidenceAdded,
+    HoldShipmentAnswered,
     OrderUpserted,
     ReturnRequested,
     TrackingUpdated,
@@ -43,6 +44,10 @@ def ingest_event(event: CanonicalEvent, ports: IngestPorts) -> str:
     elif isinstance(event, EvidenceAdded):
         record = ports.returns.add_evidence(event.data.return_id, event.data.evidence_urls)
         outcome = _resumed("evidence_stored", record, ports)
+    elif isinstance(event, HoldShipmentAnswered):
+        answer = event.data.model_dump(mode="json", exclude_none=True)
+        record = ports.returns.record_hold_answer(event.data.return_id, answer, _iso(event))
+        outcome = _resumed(f"hold_{event.data.outcome}", record, ports)
     elif isinstance(event, TrackingUpdated):
         if event.data.return_id is None:
             outcome = "tracking_unlinked"  # kept in the event log until its return is known

@@ -7,6 +7,7 @@ dispatch writes that account only if nobody refunded on the order since.
 
 from chalicelib.domain.money import CURRENCY_EXPONENTS, format_minor
 from chalicelib.domain.policy import Policy, amount_minor
+from chalicelib.domain.return_progress import refund_kind
 from chalicelib.refunds import quote
 from chalicelib.services.workflow_ports import WorkflowPorts, load_return
 
@@ -24,7 +25,7 @@ def quote_return(return_id: str, ports: WorkflowPorts) -> dict:
     request = quote_request(order, record, Policy.model_validate(record["policy"]))
     result = quote(request)
     accepted = _refunded_units(record)
-    if record["kind"] == "return" and not any(accepted.values()):
+    if refund_kind(record) == "return" and not any(accepted.values()):
         outcome = "rejected_at_inspection"
     else:
         outcome = "refund" if result["total_minor"] > 0 else "nothing_to_refund"
@@ -57,6 +58,7 @@ class QuoteKeepsChanging(Exception):
 def quote_request(order: dict, record: dict, policy: Policy) -> dict:
     """The CONTRACTS.md quote request for a stored return of a stored order, under the return's policy."""
     exponent = CURRENCY_EXPONENTS[order["currency"]]
+    kind = refund_kind(record)
     refunded_units = order.get("refunded_units", {})
     lines = [
         {
@@ -75,7 +77,7 @@ def quote_request(order: dict, record: dict, policy: Policy) -> dict:
             "shipping_refunded": order.get("shipping_refunded", False),
             "lines": lines,
         },
-        "return": {"kind": record["kind"], "reason": record["reason"], "items": record["items"]},
+        "return": {"kind": kind, "reason": record["reason"], "items": record["items"]},
         "customer": {"customer_id": order["customer_id"], "tier": policy.tier},
         "policy": {
             "max_return_shipping_reimbursement": format_minor(
@@ -83,7 +85,7 @@ def quote_request(order: dict, record: dict, policy: Policy) -> dict:
             )
         },
     }
-    if record["kind"] == "return":
+    if kind == "return":
         request["return"]["return_shipping_paid"] = record.get("return_shipping_paid", "0")
         request["inspection"] = {
             "items": record["inspection"]["items"],
@@ -93,6 +95,6 @@ def quote_request(order: dict, record: dict, policy: Policy) -> dict:
 
 
 def _refunded_units(record: dict) -> dict[str, int]:
-    if record["kind"] == "cancel":
+    if refund_kind(record) == "cancel":
         return {item["line_id"]: item["quantity"] for item in record["items"]}
     return {item["line_id"]: item["accepted"] for item in record["inspection"]["items"]}

@@ -38,6 +38,7 @@ def verify_return(return_id: str, ports: WorkflowPorts) -> dict:
         "code": decision.code,
         "parcel_wait_seconds": int(timedelta(days=policy.parcel_wait_days).total_seconds()),
         "review_wait_seconds": int(timedelta(days=policy.review_wait_days).total_seconds()),
+        "hold_wait_seconds": int(timedelta(hours=policy.hold_wait_hours).total_seconds()),
     }
 
 

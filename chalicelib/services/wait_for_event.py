@@ -19,6 +19,7 @@ from chalicelib.services.workflow_ports import WorkflowPorts, load_return
 
 _STATUS = {
     "parcel": "awaiting_parcel", "inspection": "awaiting_inspection", "review": "in_review", "failure_review": "failed",
+    "hold": "awaiting_hold",
 }
 
 

@@ -95,17 +95,55 @@ def test_tracking_before_the_return_request_still_completes(cloud):
     assert len(cloud.refunds("RT-E5")) == 1
 
 
-def test_cancel_before_shipment_holds_the_shipment_and_refunds_without_a_parcel(cloud):
-    unshipped = order("TM-E6", status="paid", shipped_at=None, delivered_at=None)
-    cancel = {"event_id": "evt-cancel-RT-E6", "type": "CancelRequested", "occurred_at": "2026-11-20T09:00:00Z",
-              "data": {"return_id": "RT-E6", "order_id": "TM-E6", "reason": "changed_mind",
-                       "items": [{"line_id": "L1", "quantity": 1}, {"line_id": "L2", "quantity": 3}]}}
-    cloud.deliver(unshipped, cancel)
+def cancel_request(return_id: str, order_id: str, items: list[dict]) -> dict:
+    return {"event_id": f"evt-cancel-{return_id}", "type": "CancelRequested", "occurred_at": "2026-11-20T09:00:00Z",
+            "data": {"return_id": return_id, "order_id": order_id, "reason": "changed_mind", "items": items}}
+
+
+def hold_answer(return_id: str, outcome: str) -> dict:
+    return {"event_id": f"evt-hold-{return_id}", "type": "HoldShipmentAnswered", "occurred_at": "2026-11-20T10:00:00Z",
+            "data": {"return_id": return_id, "outcome": outcome}}
+
+
+def unshipped(order_id: str) -> dict:
+    return order(order_id, status="paid", shipped_at=None, delivered_at=None)
+
+
+def test_cancel_before_shipment_waits_for_the_warehouse_hold_then_refunds_without_a_parcel(cloud):
+    everything = [{"line_id": "L1", "quantity": 1}, {"line_id": "L2", "quantity": 3}]
+    cloud.deliver(unshipped("TM-E6"), cancel_request("RT-E6", "TM-E6", everything))
+    record = cloud.wait_for_status("RT-E6", "awaiting_hold")
+    assert record["decision"]["code"] == "CANCEL_BEFORE_SHIPMENT"
+    assert cloud.refunds("RT-E6") == []  # nothing before the warehouse confirms the hold
+    cloud.deliver(hold_answer("RT-E6", "held"), hold_answer("RT-E6", "held"))
     assert cloud.wait_for_end("RT-E6")["status"] == "SUCCEEDED"
-    assert cloud.states_entered("RT-E6")[:4] == ["Verify", "Decide", "HoldShipment", "CalculateRefund"]
+    assert cloud.states_entered("RT-E6")[:6] == [
+        "Verify", "Decide", "HoldShipment", "AwaitHold", "HoldAnswered", "CalculateRefund"
+    ]
     [record] = cloud.refunds("RT-E6")
     assert record["total"] == "371.00"  # everything paid: 359.00 of goods + 12.00 shipping
-    assert cloud.record("RT-E6")["decision"]["code"] == "CANCEL_BEFORE_SHIPMENT"
+
+
+def test_a_partial_cancellation_refunds_only_its_lines(cloud):
+    cloud.deliver(unshipped("TM-E11"), cancel_request("RT-E11", "TM-E11", [{"line_id": "L2", "quantity": 2}]),
+                  hold_answer("RT-E11", "held"))
+    assert cloud.wait_for_end("RT-E11")["status"] == "SUCCEEDED"
+    [record] = cloud.refunds("RT-E11")
+    # 2 of the 3 units of L2 (99.99 - 9.99 line discount - 6.94 of the coupon = 83.06), no shipping
+    assert (record["total"], [entry["code"] for entry in record["entries"]]) == ("55.37", ["item"])
+
+
+def test_already_shipped_goes_on_as_a_return_with_no_refund_until_the_parcel_is_back(cloud):
+    cloud.deliver(unshipped("TM-E12"), cancel_request("RT-E12", "TM-E12", [{"line_id": "L1", "quantity": 1}]))
+    cloud.wait_for_status("RT-E12", "awaiting_hold")
+    cloud.deliver(hold_answer("RT-E12", "already_shipped"))
+    record = cloud.wait_for_status("RT-E12", "awaiting_parcel")
+    assert cloud.refunds("RT-E12") == []
+    cloud.deliver(*parcel_and_inspection("RT-E12"))
+    assert cloud.wait_for_end("RT-E12")["status"] == "SUCCEEDED"
+    [refund] = cloud.refunds("RT-E12")
+    assert [entry["code"] for entry in refund["entries"]] == ["item"]  # a buyer-fault return: no shipping back
+    assert "AwaitParcel" in cloud.states_entered("RT-E12")
 
 
 def test_a_step_that_fails_waits_in_the_failures_queue_for_a_retry_or_a_rejection(cloud):
