@@ -6,6 +6,7 @@ from chalicelib.config import load_config
 from chalicelib.services.accept_webhook import WebhookPorts
 from chalicelib.services.ingest_event import IngestPorts
 from chalicelib.services.staff_ports import StaffPorts
+from chalicelib.services.sweep_sla import SweepPorts
 from chalicelib.services.workflow_ports import WorkflowPorts
 
 
@@ -29,7 +30,8 @@ def webhook_ports() -> WebhookPorts:
 def ingest_ports() -> IngestPorts:
     import boto3
 
-    from chalicelib.adapters.dynamodb import DynamoEventLog, DynamoOrders, DynamoReturns
+    from chalicelib.adapters.dynamodb import DynamoCustomers, DynamoEventLog, DynamoOrders, DynamoReturns
+    from chalicelib.adapters.ssm_policy import SsmPolicyStore
     from chalicelib.adapters.stepfunctions import StepFunctionsWorkflows
 
     config = load_config()
@@ -39,6 +41,8 @@ def ingest_ports() -> IngestPorts:
         orders=DynamoOrders(dynamodb.Table(config.orders_table)),
         returns=DynamoReturns(dynamodb.Table(config.returns_table)),
         workflows=StepFunctionsWorkflows(boto3.client("stepfunctions"), config.return_workflow_arn),
+        customers=DynamoCustomers(dynamodb.Table(config.customers_table)),
+        policies=SsmPolicyStore(boto3.client("ssm"), config.policy_parameter),
     )
 
 
@@ -46,7 +50,7 @@ def ingest_ports() -> IngestPorts:
 def workflow_ports() -> WorkflowPorts:
     import boto3
 
-    from chalicelib.adapters.dynamodb import DynamoLedger, DynamoOrders, DynamoReturns
+    from chalicelib.adapters.dynamodb import DynamoCustomers, DynamoLedger, DynamoOrders, DynamoReturns
     from chalicelib.adapters.eventbridge import EventBridgeBus
     from chalicelib.adapters.ssm_policy import SsmPolicyStore
     from chalicelib.adapters.stepfunctions import StepFunctionsWorkflows
@@ -61,6 +65,7 @@ def workflow_ports() -> WorkflowPorts:
         bus=EventBridgeBus(boto3.client("events"), config.event_bus),
         workflows=StepFunctionsWorkflows(boto3.client("stepfunctions"), config.return_workflow_arn),
         policies=SsmPolicyStore(boto3.client("ssm"), config.policy_parameter),
+        customers=DynamoCustomers(dynamodb.Table(config.customers_table)),
     )
 
 
@@ -68,7 +73,7 @@ def workflow_ports() -> WorkflowPorts:
 def staff_ports() -> StaffPorts:
     import boto3
 
-    from chalicelib.adapters.dynamodb import DynamoOrders, DynamoReturns, DynamoReviews
+    from chalicelib.adapters.dynamodb import DynamoCustomers, DynamoOrders, DynamoReturns, DynamoReviews
     from chalicelib.adapters.ssm_policy import SsmPolicyStore
     from chalicelib.adapters.ssm_secrets import SsmSecretStore
     from chalicelib.adapters.stepfunctions import StepFunctionsWorkflows
@@ -84,4 +89,20 @@ def staff_ports() -> StaffPorts:
         policies=SsmPolicyStore(ssm, config.policy_parameter),
         reviews=DynamoReviews(returns, dynamodb.Table(config.audit_table)),
         workflows=StepFunctionsWorkflows(boto3.client("stepfunctions"), config.return_workflow_arn),
+        customers=DynamoCustomers(dynamodb.Table(config.customers_table)),
+    )
+
+
+@lru_cache(maxsize=1)
+def sweep_ports() -> SweepPorts:
+    import boto3
+
+    from chalicelib.adapters.dynamodb import DynamoReviews
+    from chalicelib.adapters.eventbridge import EventBridgeBus
+
+    config = load_config()
+    dynamodb = boto3.resource("dynamodb")
+    return SweepPorts(
+        reviews=DynamoReviews(dynamodb.Table(config.returns_table), dynamodb.Table(config.audit_table)),
+        bus=EventBridgeBus(boto3.client("events"), config.event_bus),
     )

@@ -3,7 +3,8 @@
 No AWS account and no Docker: moto's Step Functions executes the state
 machine and reaches the Lambda tasks through the loopback Invoke server;
 SQS event sources are polled here the way Lambda's event source mapping
-does it; the API is Chalice's local server on 127.0.0.1.
+does it, and schedules fired by a timer; the API is Chalice's local server on
+127.0.0.1.
 """
 
 import importlib
@@ -12,11 +13,15 @@ import logging
 import os
 import threading
 import time
+import uuid
+from datetime import datetime, timezone
+
+from chalice.app import ScheduledEventConfig, SQSEventConfig
 
 from infra.package import ROOT
 from localcloud.lambda_invoke import LambdaInvokeServer
 from localcloud.moto_fidelity import reuse_lambda_clients, serialize_moto_requests
-from localcloud.provision import deployed_function_name, provision
+from localcloud.provision import ACCOUNT, deployed_function_name, provision
 from localcloud.sqs_event_source import SqsEventSource
 
 REGION = "us-east-1"
@@ -45,11 +50,14 @@ class LocalCloud:
         max_receive_count: int | None = None,
         staff_keys: dict[str, str] | None = None,
         policy: str | None = None,
+        schedule_interval: float | None = 60,
     ) -> None:
-        """`api_port`: 0 picks a free port, None serves no HTTP API; `policy`: a policy document to publish."""
+        """`api_port`: 0 picks a free port, None serves no HTTP API; `policy`: a policy document to publish;
+        `schedule_interval`: seconds between runs of the scheduled functions (None: only `fire_schedules()`)."""
         self.secrets = secrets or DEFAULT_SECRETS
         self.staff_keys = staff_keys or DEFAULT_STAFF_KEYS
         self._policy = policy
+        self._schedule_interval = schedule_interval
         self._api_port = api_port
         self._visibility_timeout = visibility_timeout
         self._max_receive_count = max_receive_count
@@ -90,8 +98,16 @@ class LocalCloud:
         self.event_sources = [
             SqsEventSource(self.sqs, queues[source.queue], resolve(source.handler_string), source.batch_size, REGION)
             for source in app.event_sources
+            if isinstance(source, SQSEventConfig)
         ]
+        self.schedules = {
+            source.name: resolve(source.handler_string)
+            for source in app.event_sources
+            if isinstance(source, ScheduledEventConfig)
+        }
         self._spawn("sqs-event-sources", self._poll)
+        if self._schedule_interval is not None:
+            self._spawn("schedules", self._fire_schedules_periodically)
         if self._api_port is not None:
             self._serve_api()
         return self
@@ -129,6 +145,25 @@ class LocalCloud:
             if not busy:
                 self._stop.wait(0.05)
 
+    def fire_schedules(self) -> dict:
+        """Run every scheduled function once, with the event EventBridge sends it; their results by name."""
+        results = {}
+        for name, handler in self.schedules.items():
+            event = {
+                "version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event", "source": "aws.events",
+                "account": ACCOUNT, "time": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "region": REGION, "resources": [f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{name}"], "detail": {},
+            }
+            results[name] = handler(event, None)
+        return results
+
+    def _fire_schedules_periodically(self) -> None:
+        while not self._stop.wait(self._schedule_interval):
+            try:
+                self.fire_schedules()
+            except Exception:
+                log.exception("a scheduled function failed")
+
     def _serve_api(self) -> None:
         from chalice.config import Config
         from chalice.local import create_local_server
@@ -164,5 +199,8 @@ def clear_caches() -> None:
     from chalicelib import bootstrap, config
 
     config.load_config.cache_clear()
-    for ports in (bootstrap.webhook_ports, bootstrap.ingest_ports, bootstrap.workflow_ports, bootstrap.staff_ports):
+    for ports in (
+        bootstrap.webhook_ports, bootstrap.ingest_ports, bootstrap.workflow_ports, bootstrap.staff_ports,
+        bootstrap.sweep_ports,
+    ):
         ports.cache_clear()

@@ -4,8 +4,8 @@ from decimal import Decimal
 
 from chalicelib.adapters.ports import StaleQuote
 
-# The returns table's indexes (infra/template.json): a customer's requests by time, for the abuse signal,
-# and the items waiting for a person by queue and SLA deadline.
+# The indexes of infra/template.json: a customer's orders (for RFM) and return requests (for the abuse signal)
+# by time, and the returns waiting for a person by queue and SLA deadline.
 CUSTOMER_INDEX = "by-customer"
 REVIEW_INDEX = "by-review-queue"
 
@@ -34,6 +34,16 @@ def plain(value):
 def _get(table, key: dict) -> dict | None:
     item = table.get_item(Key=key, ConsistentRead=True).get("Item")
     return plain(item) if item else None
+
+
+def _query_all(table, **query) -> list[dict]:
+    items = []
+    while True:
+        page = table.query(**query)
+        items += [plain(item) for item in page["Items"]]
+        if "LastEvaluatedKey" not in page:
+            return items
+        query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 def _set_fields(fields: dict, remove: tuple[str, ...] = ()) -> dict:
@@ -65,6 +75,11 @@ class DynamoEventLog:
 class DynamoOrders:
     def __init__(self, table) -> None:
         self._table = table
+
+    def paid_orders(self, customer_id: str) -> list[dict]:
+        from boto3.dynamodb.conditions import Key
+
+        return _query_all(self._table, IndexName=CUSTOMER_INDEX, KeyConditionExpression=Key("customer_id").eq(customer_id))
 
     def get(self, order_id: str) -> dict | None:
         return _get(self._table, {"order_id": order_id})
@@ -165,13 +180,7 @@ class DynamoReturns:
             "IndexName": CUSTOMER_INDEX,
             "KeyConditionExpression": Key("customer_id").eq(customer_id) & Key("requested_at").between(since, until),
         }
-        count = 0
-        while True:
-            page = self._table.query(**query)
-            count += sum(1 for item in page["Items"] if item["return_id"] != excluding)
-            if "LastEvaluatedKey" not in page:
-                return count
-            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return sum(1 for item in _query_all(self._table, **query) if item["return_id"] != excluding)
 
 
 class DynamoLedger:
@@ -233,6 +242,22 @@ class DynamoLedger:
         )
 
 
+class DynamoCustomers:
+    """A customer's tier, recomputed from the order history whenever an order arrives."""
+
+    def __init__(self, table) -> None:
+        self._table = table
+
+    def get(self, customer_id: str) -> dict | None:
+        return _get(self._table, {"customer_id": customer_id})
+
+    def set_tier(self, customer_id: str, tier: str, facts: dict, at: str, policy_version: str) -> None:
+        self._table.update_item(
+            Key={"customer_id": customer_id},
+            **_set_fields({"tier": tier, "rfm": facts, "tier_computed_at": at, "policy_version": policy_version}),
+        )
+
+
 class DynamoReviews:
     """The review queues (a sparse index of the returns table by queue and deadline) and the audit trail.
 
@@ -255,6 +280,28 @@ class DynamoReviews:
             query["ExclusiveStartKey"] = start
         page = self._returns.query(**query)
         return [plain(item) for item in page["Items"]], page.get("LastEvaluatedKey")
+
+    def overdue(self, queue: str, now: str) -> list[dict]:
+        """The queue's items past their SLA deadline and not yet marked as breached."""
+        from boto3.dynamodb.conditions import Attr, Key
+
+        return _query_all(
+            self._returns,
+            IndexName=REVIEW_INDEX,
+            KeyConditionExpression=Key("review_queue").eq(queue) & Key("sla_deadline").lt(now),
+            FilterExpression=Attr("sla_breached_at").not_exists(),
+        )
+
+    def mark_breached(self, return_id: str, sla_deadline: str, at: str) -> None:
+        """Only while the item still waits with that deadline: a decided item stays as it was decided."""
+        _conditional(
+            self._returns,
+            "update_item",
+            Key={"return_id": return_id},
+            UpdateExpression="SET sla_breached_at = :at",
+            ConditionExpression="sla_deadline = :deadline AND attribute_exists(review_queue)",
+            ExpressionAttributeValues={":at": at, ":deadline": sla_deadline},
+        )
 
     def decide(self, return_id: str, waiting_for: str, status: str, review: dict, audit: dict) -> bool:
         """Keep the decision under `waiting_for` and leave the queue; False when the return no longer waits for it."""

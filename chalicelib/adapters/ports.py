@@ -35,6 +35,15 @@ class OrderStore(Protocol):
     def upsert(self, order: dict, occurred_at: str) -> bool:
         """Store the order unless a newer version is already stored; True when stored."""
 
+    def paid_orders(self, customer_id: str) -> list[dict]:
+        """The customer's paid orders: order_id, paid_at, currency, paid_total_minor, status."""
+
+
+class CustomerStore(Protocol):
+    def get(self, customer_id: str) -> dict | None: ...
+
+    def set_tier(self, customer_id: str, tier: str, facts: dict, at: str, policy_version: str) -> None: ...
+
 
 class ReturnStore(Protocol):
     def get(self, return_id: str) -> dict | None: ...
@@ -96,3 +105,8 @@ class ReviewStore(Protocol):
 
     def decide(self, return_id: str, waiting_for: str, status: str, review: dict, audit: dict) -> bool:
         """Keep a reviewer's decision with its audit entry; False when the return no longer waits for it."""
+
+    def overdue(self, queue: str, now: str) -> list[dict]:
+        """Items past their SLA deadline not yet marked as breached."""
+
+    def mark_breached(self, return_id: str, sla_deadline: str, at: str) -> None: ...

@@ -20,6 +20,7 @@ from pydantic import (
     StrictStr,
     StringConstraints,
     ValidationError,
+    model_validator,
 )
 
 from chalicelib.domain.errors import from_validation_error
@@ -34,6 +35,12 @@ def _policy_amount(value: str) -> str:
     return value
 
 
+def amount_minor(amount: str, exponent: int) -> int:
+    """A policy threshold in minor units of a currency: "2000.00" -> 200000 (exponent 2) or 2000 (exponent 0)."""
+    whole, cents = _AMOUNT.fullmatch(amount).groups()
+    return (int(whole) * 100 + int(cents or 0)) * 10**exponent // 100
+
+
 # A money threshold in the currency's major units, scaled by its exponent: "2000.00" is 200000 fen or 2000 yen.
 PolicyAmount = Annotated[StrictStr, AfterValidator(_policy_amount)]
 Days = Annotated[StrictInt, Field(ge=0, le=3650)]
@@ -44,6 +51,29 @@ Name = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _ascending(values: list) -> list:
+    keys = [amount_minor(value, 2) if isinstance(value, str) else value for value in values]
+    if keys != sorted(keys) or len(set(keys)) != len(keys):
+        raise ValueError("must be 4 thresholds in increasing order")
+    return values
+
+
+class Rfm(_Strict):
+    """Recency, frequency, monetary: four thresholds each make scores 1 to 5; the sum decides the tier."""
+
+    recency_days: Annotated[list[Days], Field(min_length=4, max_length=4), AfterValidator(_ascending)]
+    frequency_orders: Annotated[list[Count], Field(min_length=4, max_length=4), AfterValidator(_ascending)]
+    monetary: Annotated[list[PolicyAmount], Field(min_length=4, max_length=4), AfterValidator(_ascending)]
+    vip_min_score: Annotated[StrictInt, Field(ge=3, le=15)]
+    potential_min_score: Annotated[StrictInt, Field(ge=3, le=15)]
+
+    @model_validator(mode="after")
+    def _vip_above_potential(self) -> "Rfm":
+        if self.potential_min_score > self.vip_min_score:
+            raise ValueError("potential_min_score must not be above vip_min_score")
+        return self
 
 
 class Settings(_Strict):
@@ -58,6 +88,7 @@ class Settings(_Strict):
     hold_wait_hours: Annotated[StrictInt, Field(ge=1, le=24 * 30)] | None = None
     max_return_shipping_reimbursement: PolicyAmount | None = None
     review_sla_hours: Hours | None = None
+    rfm: Rfm | None = None
 
 
 class CategoryRules(_Strict):
@@ -81,6 +112,13 @@ DEFAULT_SETTINGS = Settings(
     hold_wait_hours=24,
     max_return_shipping_reimbursement="30.00",
     review_sla_hours=8,
+    rfm=Rfm(
+        recency_days=[30, 90, 180, 365],
+        frequency_orders=[2, 4, 8, 15],
+        monetary=["200.00", "1000.00", "3000.00", "10000.00"],
+        vip_min_score=13,
+        potential_min_score=9,
+    ),
 )
 DEFAULT_TIERS = {"vip": Settings(review_sla_hours=2), "potential": Settings(review_sla_hours=4)}
 
@@ -124,6 +162,7 @@ class Policy(_Strict):
     hold_wait_hours: int
     max_return_shipping_reimbursement: str
     review_sla_hours: int
+    rfm: Rfm
     categories: dict[str, dict]
 
     def window_days(self, category: str | None) -> int:
@@ -134,12 +173,6 @@ class Policy(_Strict):
         if "non_returnable" in rules:
             return rules["non_returnable"]
         return category in self.non_returnable_categories
-
-
-def amount_minor(amount: str, exponent: int) -> int:
-    """A policy threshold in minor units of a currency: "2000.00" -> 200000 (exponent 2) or 2000 (exponent 0)."""
-    whole, cents = _AMOUNT.fullmatch(amount).groups()
-    return (int(whole) * 100 + int(cents or 0)) * 10**exponent // 100
 
 
 DEFAULT_POLICY = PolicyDocument(version="default-2026-11")

@@ -8,7 +8,7 @@ never doubled. Tracking and inspections resume the workflow waiting for them.
 
 from dataclasses import dataclass
 
-from chalicelib.adapters.ports import EventLog, OrderStore, ReturnStore, Workflows
+from chalicelib.adapters.ports import CustomerStore, EventLog, OrderStore, PolicyStore, ReturnStore, Workflows
 from chalicelib.domain.events import (
     CancelRequested,
     CanonicalEvent,
@@ -19,6 +19,8 @@ from chalicelib.domain.events import (
     TrackingUpdated,
     iso_utc,
 )
+from chalicelib.domain.tiers import paid_total_minor
+from chalicelib.services.rank_customer import rank_customer
 from chalicelib.services.wait_for_event import resume_if_ready
 
 
@@ -28,6 +30,8 @@ class IngestPorts:
     orders: OrderStore
     returns: ReturnStore
     workflows: Workflows
+    customers: CustomerStore
+    policies: PolicyStore
 
 
 def ingest_event(event: CanonicalEvent, ports: IngestPorts) -> str:
@@ -35,8 +39,18 @@ def ingest_event(event: CanonicalEvent, ports: IngestPorts) -> str:
     if ports.event_log.seen(event.event_id):
         return "duplicate"
     if isinstance(event, OrderUpserted):
-        order = event.data.model_dump(mode="json", exclude_none=True)
-        outcome = "order_stored" if ports.orders.upsert({**order, "marketplace": event.source}, _iso(event)) else "order_stale"
+        order = {
+            **event.data.model_dump(mode="json", exclude_none=True),
+            "marketplace": event.source,
+            "paid_total_minor": paid_total_minor(event.data),
+        }
+        if ports.orders.upsert(order, _iso(event)):
+            tier = rank_customer(
+                event.data.customer_id, event.source, ports.orders, ports.customers, ports.policies, event.received_at
+            )
+            outcome = f"order_stored, customer {tier}"
+        else:
+            outcome = "order_stale"
     elif isinstance(event, (ReturnRequested, CancelRequested)):
         ports.returns.create(return_record(event))
         ports.workflows.start(event.data.return_id, {"return_id": event.data.return_id})

@@ -19,7 +19,7 @@ from chalicelib.domain.events import (
 from chalicelib.domain.money import CURRENCY_EXPONENTS, AmountError, parse_minor
 from chalicelib.domain.quote_request import Reason, Tier
 from chalicelib.services.staff_ports import StaffPorts
-from chalicelib.services.verify_return import DEFAULT_TIER, decide
+from chalicelib.services.verify_return import DEFAULT_TIER, customer_tier, decide
 
 
 class PreviewRequest(BaseModel):
@@ -34,7 +34,7 @@ class PreviewRequest(BaseModel):
     evidence_urls: Annotated[list[EvidenceUrl], Field(max_length=20)] = []
     return_shipping_paid: Amount = "0"
     marketplace: Id | None = None
-    tier: Tier = DEFAULT_TIER
+    tier: Tier | None = None
     requested_at: UtcTime | None = None
     returns_30d: Annotated[int, Field(ge=0, le=100_000)] | None = None
 
@@ -61,7 +61,8 @@ def preview_verification(payload: object, ports: StaffPorts, now: datetime) -> d
         except AmountError as error:
             raise InvalidInput("return_shipping_paid", f"{error} ({order['currency']})") from None
     marketplace = preview.marketplace or (order or {}).get("marketplace")
-    policy = ports.policies.current().resolve(marketplace, preview.tier)
+    tier = preview.tier or (customer_tier(ports.customers, order["customer_id"]) if order else DEFAULT_TIER)
+    policy = ports.policies.current().resolve(marketplace, tier)
     record = {
         "return_id": "preview",
         "reason": preview.reason,

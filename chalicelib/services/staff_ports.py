@@ -2,7 +2,15 @@
 
 from dataclasses import dataclass
 
-from chalicelib.adapters.ports import OrderStore, PolicyStore, ReturnStore, ReviewStore, SecretStore, Workflows
+from chalicelib.adapters.ports import (
+    CustomerStore,
+    OrderStore,
+    PolicyStore,
+    ReturnStore,
+    ReviewStore,
+    SecretStore,
+    Workflows,
+)
 
 
 @dataclass(frozen=True)
@@ -13,3 +21,4 @@ class StaffPorts:
     policies: PolicyStore
     reviews: ReviewStore
     workflows: Workflows
+    customers: CustomerStore

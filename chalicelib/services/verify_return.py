@@ -6,7 +6,7 @@ under the version the return was decided under, whatever changes later.
 
 from datetime import datetime, timedelta
 
-from chalicelib.adapters.ports import ReturnStore
+from chalicelib.adapters.ports import CustomerStore, ReturnStore
 from chalicelib.domain.events import OrderData, ReturnLine, iso_utc
 from chalicelib.domain.policy import Policy
 from chalicelib.domain.return_progress import evidence
@@ -15,7 +15,7 @@ from chalicelib.refunds import quote
 from chalicelib.services.quote_return import quote_request
 from chalicelib.services.workflow_ports import WorkflowPorts, load_return
 
-# Customer tiers come with RFM scoring (the verification issue's tiers step); until then every customer is normal.
+# A customer with no ranked order history yet.
 DEFAULT_TIER = "normal"
 ABUSE_LOOKBACK = timedelta(days=30)
 
@@ -23,7 +23,8 @@ ABUSE_LOOKBACK = timedelta(days=30)
 def verify_return(return_id: str, ports: WorkflowPorts) -> dict:
     record = load_return(return_id, ports)
     order = ports.orders.get(record["order_id"])
-    policy = ports.policies.current().resolve(record.get("marketplace"), DEFAULT_TIER)
+    tier = customer_tier(ports.customers, order["customer_id"]) if order else DEFAULT_TIER
+    policy = ports.policies.current().resolve(record.get("marketplace"), tier)
     decision = decide(order, record, policy, ports.returns)
     fields = {
         "status": "rejected" if decision.outcome == "reject" else "verified",
@@ -70,6 +71,10 @@ def decide(order: dict | None, record: dict, policy: Policy, returns: ReturnStor
         estimate_minor,
         recent_returns,
     )
+
+
+def customer_tier(customers: CustomerStore, customer_id: str) -> str:
+    return (customers.get(customer_id) or {}).get("tier", DEFAULT_TIER)
 
 
 def stored_order_data(item: dict) -> OrderData:

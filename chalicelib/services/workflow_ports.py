@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from chalicelib.adapters.ports import EventBus, Ledger, OrderStore, PolicyStore, ReturnStore, Workflows
+from chalicelib.adapters.ports import CustomerStore, EventBus, Ledger, OrderStore, PolicyStore, ReturnStore, Workflows
 
 
 @dataclass(frozen=True)
@@ -13,6 +13,7 @@ class WorkflowPorts:
     bus: EventBus
     workflows: Workflows
     policies: PolicyStore
+    customers: CustomerStore
 
 
 class ReturnNotFound(Exception):

@@ -60,5 +60,5 @@ class Deliveries:
 
 @pytest.fixture(scope="package")
 def cloud():
-    with LocalCloud(secrets={"generic": SECRET.decode()}, visibility_timeout=2) as running:
+    with LocalCloud(secrets={"generic": SECRET.decode()}, visibility_timeout=2, schedule_interval=None) as running:
         yield Deliveries(running)

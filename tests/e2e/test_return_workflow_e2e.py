@@ -1,5 +1,7 @@
 """Signed webhooks over HTTP -> SQS -> consumer -> the real state machine on moto -> the refund ledger."""
 
+import json
+
 import pytest
 
 from chalicelib.refunds import quote
@@ -137,7 +139,7 @@ def test_already_shipped_goes_on_as_a_return_with_no_refund_until_the_parcel_is_
     cloud.deliver(unshipped("TM-E12"), cancel_request("RT-E12", "TM-E12", [{"line_id": "L1", "quantity": 1}]))
     cloud.wait_for_status("RT-E12", "awaiting_hold")
     cloud.deliver(hold_answer("RT-E12", "already_shipped"))
-    record = cloud.wait_for_status("RT-E12", "awaiting_parcel")
+    cloud.wait_for_status("RT-E12", "awaiting_parcel")
     assert cloud.refunds("RT-E12") == []
     cloud.deliver(*parcel_and_inspection("RT-E12"))
     assert cloud.wait_for_end("RT-E12")["status"] == "SUCCEEDED"
@@ -233,3 +235,24 @@ def test_evidence_added_releases_a_return_waiting_for_evidence(cloud):
     assert cloud.wait_for_end("RT-E10")["status"] == "SUCCEEDED"
     assert len(cloud.refunds("RT-E10")) == 1
     assert "StartOver" in cloud.states_entered("RT-E10")
+
+
+def test_the_scheduled_sweep_emits_sla_breached_for_an_overdue_review(cloud):
+    local = cloud.cloud
+    sqs, events = local.session.client("sqs"), local.session.client("events")
+    url = sqs.create_queue(QueueName="e2e-sla-watch")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name="e2e-sla", EventBusName="aftersales", EventPattern=json.dumps({"detail-type": ["SlaBreached"]}))
+    events.put_targets(Rule="e2e-sla", EventBusName="aftersales", Targets=[{"Id": "watch", "Arn": arn}])
+    cloud.deliver(order("TM-E13"), ask("RT-E13", "TM-E13", evidence_urls=[]))
+    record = cloud.wait_for_status("RT-E13", "in_review")
+    # Eight hours later, as far as the deadline is concerned:
+    local.dynamodb.Table("aftersales-returns").update_item(
+        Key={"return_id": "RT-E13"}, UpdateExpression="SET sla_deadline = :past",
+        ExpressionAttributeValues={":past": "2026-11-20T00:00:00Z"},
+    )
+    assert "RT-E13" in local.fire_schedules()["sweep_sla"]["breached"]
+    assert "RT-E13" not in local.fire_schedules()["sweep_sla"]["breached"]
+    assert cloud.record("RT-E13")["sla_breached_at"] >= record["review_since"]
+    details = [json.loads(m["Body"])["detail"] for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]]
+    assert [(d["return_id"], d["decision_code"]) for d in details] == [("RT-E13", "EVIDENCE_REQUIRED")]

@@ -175,3 +175,43 @@ def test_http_answers(aws, client):
         response = get(client, f"/v1/reviews{query}")
         assert (response.status_code, response.json_body["error"]["field"]) == (422, field), query
     assert workflow_ports().returns.get("RT-1").get("review") is None  # nothing was written by the refusals
+
+
+def test_the_sla_sweep_announces_each_overdue_item_once(aws):
+    from chalicelib.bootstrap import sweep_ports
+    from chalicelib.services.sweep_sla import sweep_sla
+
+    sqs, events = aws["sqs"], aws["session"].client("events")
+    url = sqs.create_queue(QueueName="sla-watch")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name="sla", EventBusName="aftersales", EventPattern=json.dumps({"detail-type": ["SlaBreached"]}))
+    events.put_targets(Rule="sla", EventBusName="aftersales", Targets=[{"Id": "watch", "Arn": arn}])
+    store_order()
+    in_review("RT-OVERDUE", at=NOW - timedelta(hours=9))  # normal tier: 8 h
+    in_review("RT-IN-TIME", at=NOW - timedelta(hours=7))
+    in_review("RT-DECIDED", at=NOW - timedelta(hours=9))
+    ports = dataclasses.replace(staff_ports(), workflows=RecordingWorkflows())
+    review_return("RT-DECIDED", {"decision": "approve", "note": "ok"}, "ana", ports, NOW)
+
+    assert sweep_sla(sweep_ports(), NOW) == {"breached": ["RT-OVERDUE"]}
+    assert sweep_sla(sweep_ports(), NOW + timedelta(minutes=5)) == {"breached": []}
+    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    [detail] = [json.loads(message["Body"])["detail"] for message in messages]
+    assert {k: detail[k] for k in ("breach_id", "return_id", "queue", "sla_deadline", "detected_at")} == {
+        "breach_id": "RT-OVERDUE@2026-11-22T07:00:00Z", "return_id": "RT-OVERDUE", "queue": "product_quality",
+        "sla_deadline": "2026-11-22T07:00:00Z", "detected_at": "2026-11-22T08:00:00Z",
+    }
+    assert workflow_ports().returns.get("RT-OVERDUE")["sla_breached_at"] == "2026-11-22T08:00:00Z"
+    [item] = [i for i in staff_ports().reviews.waiting("product_quality", 10, None)[0] if i["return_id"] == "RT-OVERDUE"]
+    assert item["sla_breached_at"] == "2026-11-22T08:00:00Z"
+
+
+def test_a_vip_customer_gets_the_two_hour_sla(aws):
+    store_order(customer_id="C-VIP")
+    workflow_ports().customers.set_tier("C-VIP", "vip", {}, "2026-11-22T00:00:00Z", "default-2026-11")
+    store_return("RT-VIP", reason="quality_issue")
+    from chalicelib.services.verify_return import verify_return
+
+    assert verify_return("RT-VIP", workflow_ports())["code"] == "EVIDENCE_REQUIRED"
+    wait_for_event("RT-VIP", "review", "token", workflow_ports(), NOW)
+    assert workflow_ports().returns.get("RT-VIP")["sla_deadline"] == "2026-11-22T10:00:00Z"

@@ -112,3 +112,28 @@ def test_the_abuse_signal_counts_the_customers_requests_of_the_30_days_before(aw
     facts = ports.returns.get("RT-NOW")["decision"]["facts"]
     assert facts["returns_30d"] == earlier
     assert result["code"] == ("RETURN_ABUSE_SIGNAL" if flagged else "APPROVED")
+
+
+def test_arriving_orders_rank_the_customer_and_verify_uses_the_tier(aws):
+    from chalicelib.bootstrap import ingest_ports
+    from chalicelib.services.ingest_event import ingest_event
+
+    publish(aws, {"version": "vip-30", "tiers": {"vip": {"return_window_days": 30}}})
+    line = {"line_id": "L1", "category": "apparel", "unit_price": "400.00", "quantity": 1}
+    for customer, orders in (("C-VIP", 8), ("C-NEW", 1)):
+        for n in range(orders):
+            event = {**order_upserted(f"TM-{customer}-{n}", customer_id=customer, lines=[line]), "source": "tmall",
+                     "received_at": NOW}
+            outcome = ingest_event(canonical_events.validate_python(event), ingest_ports())
+    assert outcome == "order_stored, customer normal"
+    vip = workflow_ports().customers.get("C-VIP")
+    assert vip["tier"] == "vip" and vip["policy_version"] == "vip-30"
+    assert vip["rfm"]["scores"] == {"recency": 5, "frequency": 4, "monetary": 4, "total": 13}  # 8 x 382.00 spent
+
+    for customer in ("C-VIP", "C-NEW"):  # 20 days after delivery
+        store_return(f"RT-{customer}", order_id=f"TM-{customer}-0", at="2026-12-08T08:00:00Z",
+                     items=[{"line_id": "L1", "quantity": 1}])
+        verify_return(f"RT-{customer}", workflow_ports())
+    vip_decision = workflow_ports().returns.get("RT-C-VIP")["decision"]
+    assert (vip_decision["code"], vip_decision["facts"]["tier"]) == ("APPROVED", "vip")
+    assert workflow_ports().returns.get("RT-C-NEW")["decision"]["code"] == "WINDOW_EXPIRED"
