@@ -21,7 +21,7 @@ from chalicelib.services.dispatch_refund import FINANCE_FIELDS
 from infra.package import ROOT
 from localcloud.cloud import DEFAULT_SECRETS, DEFAULT_STAFF_KEYS, LocalCloud
 from localcloud.sample_traffic import deliveries, sample_cases
-from localcloud.webhook_client import post_webhook
+from localcloud.webhook_client import call_staff_api, post_webhook
 
 WAITING_ON_A_PERSON = ("failed", "in_review")
 
@@ -51,12 +51,37 @@ def run(returns: int, out: Path, timeout: float, policy: str | None) -> int:
             print(f"{len(refused)} webhooks were refused: {Counter(refused)}", file=sys.stderr)
             return 1
         needed = {c.return_id: c.last_needed for c in cases if c.last_needed}
-        seen_at, records = _wait_until_settled(cloud, [c.return_id for c in cases], timeout)
+        return_ids = [c.return_id for c in cases]
+        seen_at, records = _wait_until_settled(cloud, return_ids, timeout)
         latencies = sorted(seen_at[r] - sent_at[needed[r]] for r in seen_at if r in needed)
+        reviewed = _review_like_staff(cloud)
+        if reviewed:
+            print(f"staff decided {sum(reviewed.values())} reviews; waiting for the workflows again", flush=True)
+            _, records = _wait_until_settled(cloud, return_ids, timeout)
         ledger = _ledger(cloud)
         _write_refunds(out, ledger)
-        _report(records, ledger, latencies, out)
+        _report(records, ledger, latencies, reviewed, out)
     return 0
+
+
+def _review_like_staff(cloud: LocalCloud) -> Counter:
+    """A reviewer works the queues through the staff API: high value approved, abuse signals rejected.
+
+    Returns waiting for evidence that never came are left waiting (they expire).
+    """
+    [(key_id, secret)] = DEFAULT_STAFF_KEYS.items()
+    decided: Counter = Counter()
+    for queue in ("product_quality", "logistics", "service"):
+        status, page = call_staff_api(cloud.api_url, f"{key_id}.{secret}", "GET", f"/v1/reviews?queue={queue}&limit=100")
+        for item in page["items"] if status == 200 else []:
+            code = item["decision"]["code"]
+            decision = {"HIGH_VALUE": "approve", "RETURN_ABUSE_SIGNAL": "reject"}.get(code)
+            if decision:
+                note = f"sample reviewer: {code} {decision}d"
+                status, _ = call_staff_api(cloud.api_url, f"{key_id}.{secret}", "POST", f"/v1/reviews/{item['return_id']}",
+                                           {"decision": decision, "note": note})
+                decided[decision] += status == 200
+    return decided
 
 
 def _wait_until_settled(cloud: LocalCloud, return_ids: list[str], timeout: float) -> tuple[dict, dict]:
@@ -107,15 +132,22 @@ def _write_refunds(out: Path, ledger: list[dict]) -> None:
             writer.writerow([json.dumps(record[f]) if f == "entries" else record[f] for f in FINANCE_FIELDS])
 
 
-def _report(records: dict, ledger: list[dict], latencies: list[float], out: Path) -> None:
+def _report(records: dict, ledger: list[dict], latencies: list[float], reviewed: Counter, out: Path) -> None:
     outcomes = Counter(record["status"] for record in records.values())
     totals: dict[str, int] = defaultdict(int)
     for item in ledger:
         totals[item["currency"]] += int(item["total_minor"])
-    zero_touch = sum(n for status, n in outcomes.items() if status in CLOSED) / max(1, len(records))
+    untouched = [r for r in records.values() if r["status"] in CLOSED and not r.get("review")]
+    zero_touch = len(untouched) / max(1, len(records))
     decisions = Counter(record.get("decision", {}).get("code", "not verified") for record in records.values())
+    holds = Counter(r["hold_answer"]["outcome"] for r in records.values() if r.get("hold_answer"))
+    waiting = Counter(r.get("review_queue", "?") for r in records.values() if r["status"] in WAITING_ON_A_PERSON)
     print("\nreturns by outcome: " + ", ".join(f"{status} {n}" for status, n in sorted(outcomes.items())))
     print("verification decisions: " + ", ".join(f"{code} {n}" for code, n in decisions.most_common()))
+    print(f"cancellations: shipment held {holds['held']}, already shipped (went on as returns) {holds['already_shipped']};"
+          f" evidence added later: {sum(1 for r in records.values() if r.get('added_evidence'))}")
+    print(f"manual review: approved {reviewed['approve']}, rejected {reviewed['reject']}; still waiting on a person: "
+          + (", ".join(f"{queue} {n}" for queue, n in sorted(waiting.items())) or "none"))
     print(f"refunds issued: {len(ledger)}; total per currency: "
           + ", ".join(f"{c} {format_minor(t, CURRENCY_EXPONENTS[c])}" for c, t in sorted(totals.items())))
     print(f"zero-touch rate: {zero_touch:.1%} (closed with no person involved)")

@@ -45,7 +45,9 @@ def _case(rng: random.Random, i: int) -> Case:
     kind = rng.choices(["return", "cancel", "late", "unknown_order", "in_transit"], weights=[72, 12, 8, 3, 5])[0]
     status = {"cancel": "paid", "in_transit": "shipped"}.get(kind, "delivered")
     order = {
-        "order_id": order_id, "customer_id": f"C-{rng.randint(1, 400)}", "currency": currency, "status": status,
+        # One serial returner among them: their fifth request within 30 days goes to review.
+        "order_id": order_id, "customer_id": "C-SERIAL" if rng.random() < 0.04 else f"C-{rng.randint(1, 400)}",
+        "currency": currency, "status": status,
         "paid_at": "2026-11-10T08:00:00Z", "shipping_fee": money(rng.choice([0, 6, 10, 12]) * scale),
         "lines": lines,
     }
