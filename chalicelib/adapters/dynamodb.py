@@ -151,7 +151,6 @@ class DynamoReturns:
         )
         return plain(response["Attributes"])
 
-
     def record_hold_answer(self, return_id: str, answer: dict, at: str) -> dict:
         fields = {"hold_answer": answer, "hold_answered_at": at}
         response = _conditional(

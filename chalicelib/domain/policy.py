@@ -3,8 +3,8 @@
 Operators change it without a deploy; every decision keeps the version it
 was made under. Settings resolve from the general to the specific, the last
 one set winning: POLICY.md, the document's defaults, the customer's tier,
-then the marketplace's own defaults and tier. Categories may override their return window and whether
-they are returnable, globally or per marketplace.
+then the marketplace's own defaults and tier. Categories may override their
+return window and whether they are returnable, globally or per marketplace.
 """
 
 import re
