@@ -53,7 +53,7 @@ def webhook_ratio() -> tuple[float, float]:
     now = datetime.now(timezone.utc)
     timestamp = str(int(now.timestamp()))
     signature = sign(SECRET, timestamp, body)
-    ports = WebhookPorts(FakeSecrets({"generic": SECRET}), FakeArchive(), FakeQueue())
+    ports = WebhookPorts(FakeSecrets({"generic": SECRET}), FakeArchive(), FakeQueue(), FakeSecrets({}))
 
     def accept() -> None:
         accept_webhook("generic", timestamp, signature, body, ports, now)

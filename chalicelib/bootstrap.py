@@ -19,10 +19,12 @@ def webhook_ports() -> WebhookPorts:
     from chalicelib.adapters.ssm_secrets import SsmSecretStore
 
     config = load_config()
+    ssm = boto3.client("ssm")
     return WebhookPorts(
-        secrets=SsmSecretStore(boto3.client("ssm"), config.webhook_secrets_prefix),
+        secrets=SsmSecretStore(ssm, config.webhook_secrets_prefix),
         archive=S3Archive(boto3.client("s3"), config.archive_bucket),
         queue=SqsEventQueue(boto3.client("sqs"), config.ingest_queue_url),
+        carrier_secrets=SsmSecretStore(ssm, config.carrier_secrets_prefix),
     )
 
 

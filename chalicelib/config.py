@@ -20,6 +20,7 @@ class Config(BaseModel):
     customers_table: str = Field(resources.CUSTOMERS_TABLE, alias="AFTERSALES_CUSTOMERS_TABLE")
     audit_table: str = Field(resources.AUDIT_TABLE, alias="AFTERSALES_AUDIT_TABLE")
     ledger_table: str = Field(resources.LEDGER_TABLE, alias="AFTERSALES_LEDGER_TABLE")
+    carrier_secrets_prefix: str = Field(resources.CARRIER_SECRETS_PREFIX, alias="AFTERSALES_CARRIER_SECRETS_PREFIX")
     staff_keys_prefix: str = Field(resources.STAFF_KEYS_PREFIX, alias="AFTERSALES_STAFF_KEYS_PREFIX")
     policy_parameter: str = Field(resources.POLICY_PARAMETER, alias="AFTERSALES_POLICY_PARAMETER")
     event_bus: str = Field(resources.EVENT_BUS, alias="AFTERSALES_EVENT_BUS")

@@ -19,7 +19,7 @@ from chalicelib.domain.policy import parse_policy
 from chalicelib.domain.return_progress import CLOSED
 from chalicelib.services.dispatch_refund import FINANCE_FIELDS
 from infra.package import ROOT
-from localcloud.cloud import DEFAULT_SECRETS, DEFAULT_STAFF_KEYS, LocalCloud
+from localcloud.cloud import DEFAULT_CARRIER_SECRETS, DEFAULT_SECRETS, DEFAULT_STAFF_KEYS, LocalCloud
 from localcloud.sample_traffic import deliveries, sample_cases
 from localcloud.webhook_client import call_staff_api, post_webhook
 
@@ -162,6 +162,8 @@ def serve(port: int, policy: str | None) -> int:
     with LocalCloud(api_port=port, policy=policy) as cloud:
         print(f"aftersales local cloud: API on {cloud.api_url}")
         print(f"webhook source 'generic', signing secret {secret!r}")
+        print("carrier pushes /v1/webhooks/carriers/{carrier}, keys: "
+              + ", ".join(f"{carrier} {key!r}" for carrier, key in DEFAULT_CARRIER_SECRETS.items()))
         print("staff endpoints: header X-Api-Key: " + ", ".join(f"{k}.{s}" for k, s in DEFAULT_STAFF_KEYS.items()))
         print(f"try: .venv/bin/python scripts/send_webhook.py {cloud.api_url} examples/order.json examples/return.json "
               "examples/tracking.json examples/inspection.json")

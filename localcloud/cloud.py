@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 
 from chalice.app import ScheduledEventConfig, SQSEventConfig
 
+from chalicelib.adapters.carriers import CARRIER_STYLES
 from infra.package import ROOT
 from localcloud.lambda_invoke import LambdaInvokeServer
 from localcloud.moto_fidelity import reuse_lambda_clients, serialize_moto_requests
@@ -27,6 +28,7 @@ from localcloud.sqs_event_source import SqsEventSource
 REGION = "us-east-1"
 DEFAULT_SECRETS = {"generic": "local-generic-secret"}
 DEFAULT_STAFF_KEYS = {"local-staff": "local-staff-secret"}
+DEFAULT_CARRIER_SECRETS = {carrier: f"local-{carrier}-key" for carrier in CARRIER_STYLES}
 _FAKE_CREDENTIALS = {
     "AWS_DEFAULT_REGION": REGION, "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
     "AWS_SESSION_TOKEN": "local",
@@ -87,7 +89,7 @@ class LocalCloud:
         self.session = boto3.Session(region_name=REGION)
         self.env = provision(
             self.session, list(functions), self.secrets, self._visibility_timeout, self._max_receive_count,
-            self.staff_keys, self._policy,
+            self.staff_keys, self._policy, DEFAULT_CARRIER_SECRETS,
         )
         os.environ.update(self.env)
         clear_caches()

@@ -52,16 +52,20 @@ def provision(
     max_receive_count: int | None = None,
     staff_keys: dict[str, str] | None = None,
     policy: str | None = None,
+    carrier_secrets: dict[str, str] | None = None,
 ) -> dict:
     """Create the resources; returns the environment variables the Lambdas read.
 
     `secrets`: webhook signing secret per source; `staff_keys`: staff API key
-    secret per key id; `policy`: a policy document (JSON text) to publish.
+    secret per key id; `policy`: a policy document (JSON text) to publish;
+    `carrier_secrets`: signing key per carrier.
     """
     region = session.region_name
     ssm = session.client("ssm")
     for source, secret in secrets.items():
         ssm.put_parameter(Name=f"{resources.WEBHOOK_SECRETS_PREFIX}/{source}", Value=secret, Type="SecureString")
+    for carrier, secret in (carrier_secrets or {}).items():
+        ssm.put_parameter(Name=f"{resources.CARRIER_SECRETS_PREFIX}/{carrier}", Value=secret, Type="SecureString")
     for key_id, secret in (staff_keys or {}).items():
         ssm.put_parameter(Name=f"{resources.STAFF_KEYS_PREFIX}/{key_id}", Value=secret, Type="SecureString")
     if policy is not None:

@@ -1,11 +1,12 @@
-"""HTTP clients of the API: a signed webhook the way a marketplace sends it, and a staff call with an API key
-(used by `make run`, scripts/ and the e2e tests)."""
+"""HTTP clients of the API: a signed webhook the way a marketplace sends it, a carrier's tracking push, and a
+staff call with an API key (used by `make run`, scripts/ and the e2e tests)."""
 
 import json
 import time
 import urllib.error
 import urllib.request
 
+from chalicelib.adapters.carriers import CARRIER_STYLES
 from chalicelib.domain.signatures import sign
 
 
@@ -14,6 +15,13 @@ def post_webhook(api_url: str, secret: str, body: bytes, source: str = "generic"
     timestamp = str(int(time.time()))
     headers = {"X-Aftersales-Timestamp": timestamp, "X-Aftersales-Signature": sign(secret.encode(), timestamp, body)}
     return _call(f"{api_url.rstrip('/')}/v1/webhooks/{source}", "POST", body, headers)
+
+
+def post_carrier_push(api_url: str, carrier: str, secret: str, body: bytes) -> tuple[int, dict]:
+    """A tracking push the way the carrier signs it (see chalicelib/adapters/carriers)."""
+    style = CARRIER_STYLES[carrier]
+    headers = {style.SIGNATURE_HEADER: style.sign(secret.encode(), body)}
+    return _call(f"{api_url.rstrip('/')}/v1/webhooks/carriers/{carrier}", "POST", body, headers)
 
 
 def call_staff_api(api_url: str, api_key: str, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:

@@ -20,6 +20,7 @@ class WebhookPorts:
     secrets: SecretStore
     archive: Archive
     queue: EventQueue
+    carrier_secrets: SecretStore
 
 
 class WebhookRejected(Exception):

@@ -1,9 +1,11 @@
 """One local cloud for the end-to-end package: moto running the real ASL, the API on 127.0.0.1."""
 
+import json
+
 import pytest
 
-from localcloud.cloud import DEFAULT_STAFF_KEYS, LocalCloud
-from localcloud.webhook_client import call_staff_api, post_webhook
+from localcloud.cloud import DEFAULT_CARRIER_SECRETS, DEFAULT_STAFF_KEYS, LocalCloud
+from localcloud.webhook_client import call_staff_api, post_carrier_push, post_webhook
 from tests.webhook_events import encode
 
 SECRET = b"e2e-generic-secret"
@@ -22,6 +24,11 @@ class Deliveries:
         for payload in payloads:
             status, body = self.post(payload)
             assert status == 202, body
+
+    def carrier_push(self, carrier: str, payload: dict) -> None:
+        body = json.dumps(payload).encode()
+        status, answer = post_carrier_push(self.cloud.api_url, carrier, DEFAULT_CARRIER_SECRETS[carrier], body)
+        assert status == 202, answer
 
     def staff(self, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
         [(key_id, secret)] = DEFAULT_STAFF_KEYS.items()

@@ -256,3 +256,18 @@ def test_the_scheduled_sweep_emits_sla_breached_for_an_overdue_review(cloud):
     assert cloud.record("RT-E13")["sla_breached_at"] >= record["review_since"]
     details = [json.loads(m["Body"])["detail"] for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]]
     assert [(d["return_id"], d["decision_code"]) for d in details] == [("RT-E13", "EVIDENCE_REQUIRED")]
+
+
+def test_a_carrier_push_moves_the_parcel_wait_and_its_duplicate_changes_nothing(cloud):
+    cloud.deliver(order("TM-E14"), ask("RT-E14", "TM-E14"))
+    cloud.wait_for_status("RT-E14", "awaiting_parcel")
+    push = {"waybillNo": "SF1400000000014", "orderId": "RT-E14", "routes": [
+        {"acceptTime": "2026-11-20 10:02:11", "acceptAddress": "深圳市", "remark": "已收取快件", "opCode": "50"},
+        {"acceptTime": "2026-11-21 11:26:50", "acceptAddress": "杭州市", "remark": "快件已签收", "opCode": "80"}]}
+    cloud.carrier_push("sf-express", push)
+    cloud.carrier_push("sf-express", push)
+    record = cloud.wait_for_status("RT-E14", "awaiting_inspection")
+    assert (record["parcel"]["status"], record["parcel"]["carrier"]) == ("delivered", "sf-express")
+    cloud.deliver(inspection("RT-E14", [{"line_id": "L1", "accepted": 1}]))
+    assert cloud.wait_for_end("RT-E14")["status"] == "SUCCEEDED"
+    assert len(cloud.refunds("RT-E14")) == 1

@@ -8,6 +8,7 @@ from localcloud.provision import provision
 REGION = "us-east-1"
 SECRET = b"generic-secret"
 STAFF_KEY_ID, STAFF_SECRET = "ana", "ana-secret"
+CARRIER_SECRETS = {"aftership": "as-key", "17track": "17-key", "sf-express": "sf-checkword"}
 STAFF_HEADERS = {"X-Api-Key": f"{STAFF_KEY_ID}.{STAFF_SECRET}", "Content-Type": "application/json"}
 
 
@@ -34,7 +35,7 @@ def aws(monkeypatch):
         names = [function.name for function in app.pure_lambda_functions]
         env = provision(
             session, names, {"generic": SECRET.decode()}, visibility_timeout=1, max_receive_count=2,
-            staff_keys={STAFF_KEY_ID: STAFF_SECRET},
+            staff_keys={STAFF_KEY_ID: STAFF_SECRET}, carrier_secrets=CARRIER_SECRETS,
         )
         for key, value in env.items():
             monkeypatch.setenv(key, value)

@@ -14,7 +14,7 @@ NOW = datetime(2026, 11, 22, 8, 0, tzinfo=timezone.utc)
 
 @pytest.fixture
 def ports():
-    return WebhookPorts(FakeSecrets({"generic": SECRET}), FakeArchive(), FakeQueue())
+    return WebhookPorts(FakeSecrets({"generic": SECRET}), FakeArchive(), FakeQueue(), FakeSecrets({}))
 
 
 def deliver(ports, payload=None, *, body=None, source="generic", secret=SECRET, timestamp=None):

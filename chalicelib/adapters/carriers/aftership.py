@@ -1,0 +1,75 @@
+"""Aggregator style (like AfterShip): a status tag per checkpoint; signed with base64 HMAC-SHA256 of the body
+in the `aftership-hmac-sha256` header. Our return id travels in the tracking's `custom_fields.return_id`."""
+
+import base64
+import hashlib
+import hmac
+from datetime import datetime, timezone
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from chalicelib.adapters.carriers.checkpoints import CarrierSignatureError, tracking_event
+from chalicelib.domain.events import Id, TrackingUpdated
+
+SIGNATURE_HEADER = "aftership-hmac-sha256"
+TAGS = {
+    "Pending": "pending", "InfoReceived": "info_received", "InTransit": "in_transit",
+    "OutForDelivery": "out_for_delivery", "AttemptFail": "attempt_fail", "Delivered": "delivered",
+    "AvailableForPickup": "available_for_pickup", "Exception": "exception", "Expired": "expired",
+}
+RETURNED_TO_SENDER = "Exception_011"
+
+
+class _Lenient(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class Checkpoint(_Lenient):
+    checkpoint_time: datetime
+    tag: str
+    subtag: str | None = None
+    message: str | None = None
+    location: str | None = None
+
+
+class Tracking(_Lenient):
+    tracking_number: Id
+    slug: Id
+    checkpoints: list[Checkpoint] = Field(default=[], max_length=500)
+    custom_fields: dict = {}
+
+
+class Push(_Lenient):
+    msg: Tracking
+
+
+def sign(secret: bytes, raw_body: bytes) -> str:
+    return base64.b64encode(hmac.new(secret, raw_body, hashlib.sha256).digest()).decode()
+
+
+def verify(headers: dict, raw_body: bytes, secret: bytes, now: datetime) -> None:
+    signature = headers.get(SIGNATURE_HEADER)
+    if not signature:
+        raise CarrierSignatureError(f"missing {SIGNATURE_HEADER} header")
+    if not hmac.compare_digest(sign(secret, raw_body), signature.strip()):
+        raise CarrierSignatureError("signature does not match the body")
+
+
+def parse(payload: object, source: str, received_at: datetime) -> list[TrackingUpdated]:
+    push = Push.model_validate(payload)
+    tracking = push.msg
+    return_id = tracking.custom_fields.get("return_id")
+    events = []
+    for checkpoint in tracking.checkpoints:
+        status = TAGS.get(checkpoint.tag)
+        if status is None:
+            continue  # a tag this vocabulary does not know says nothing about where the parcel is
+        if (checkpoint.subtag or "").startswith(RETURNED_TO_SENDER):
+            status = "returned_to_sender"
+        at = checkpoint.checkpoint_time
+        events.append(tracking_event(
+            source, tracking.slug, tracking.tracking_number, status,
+            at if at.tzinfo else at.replace(tzinfo=timezone.utc), received_at,
+            return_id if isinstance(return_id, str) else None, checkpoint.location, checkpoint.message,
+        ))
+    return events

@@ -1,0 +1,63 @@
+"""Chinese express route-push style (like SF Express): a waybill number and its route nodes with operation
+codes and China Standard Time; signed with base64(MD5(body + check word)) in the `msgDigest` header. Our
+return id travels as the pickup booking's `orderId`."""
+
+import base64
+import hashlib
+import hmac
+from datetime import datetime, timedelta, timezone
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from chalicelib.adapters.carriers.checkpoints import CarrierSignatureError, tracking_event
+from chalicelib.domain.events import Id, TrackingUpdated
+
+SIGNATURE_HEADER = "msgdigest"
+CHINA_STANDARD_TIME = timezone(timedelta(hours=8))
+# Operation codes; any other scan is the parcel moving on.
+OP_CODES = {
+    "50": "in_transit", "30": "in_transit", "31": "in_transit", "36": "in_transit",
+    "44": "out_for_delivery", "204": "out_for_delivery", "33": "attempt_fail", "70": "exception",
+    "80": "delivered", "8000": "delivered", "99": "returned_to_sender", "648": "returned_to_sender",
+}
+
+
+class _Lenient(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class Route(_Lenient):
+    acceptTime: datetime  # noqa: N815 (the carrier's field names)
+    acceptAddress: str | None = None  # noqa: N815
+    remark: str | None = None
+    opCode: str  # noqa: N815
+
+
+class Push(_Lenient):
+    waybillNo: Id  # noqa: N815
+    orderId: str | None = None  # noqa: N815
+    routes: list[Route] = Field(default=[], max_length=500)
+
+
+def sign(secret: bytes, raw_body: bytes) -> str:
+    return base64.b64encode(hashlib.md5(raw_body + secret).digest()).decode()
+
+
+def verify(headers: dict, raw_body: bytes, secret: bytes, now: datetime) -> None:
+    signature = headers.get(SIGNATURE_HEADER)
+    if not signature:
+        raise CarrierSignatureError("missing msgDigest header")
+    if not hmac.compare_digest(sign(secret, raw_body), signature.strip()):
+        raise CarrierSignatureError("msgDigest does not match the body")
+
+
+def parse(payload: object, source: str, received_at: datetime) -> list[TrackingUpdated]:
+    push = Push.model_validate(payload)
+    return [
+        tracking_event(
+            source, "sf-express", push.waybillNo, OP_CODES.get(route.opCode, "in_transit"),
+            route.acceptTime if route.acceptTime.tzinfo else route.acceptTime.replace(tzinfo=CHINA_STANDARD_TIME),
+            received_at, push.orderId or None, route.acceptAddress, route.remark,
+        )
+        for route in push.routes
+    ]

@@ -1,0 +1,83 @@
+"""Main status + sub status style (like 17TRACK); signed with the hex SHA-256 of "{body}/{key}" in the `sign`
+header. Our return id travels in the tracking's `tag`, set when the number was registered."""
+
+import hashlib
+import hmac
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from chalicelib.adapters.carriers.checkpoints import CarrierSignatureError, tracking_event
+from chalicelib.domain.events import Id, TrackingUpdated, UtcTime
+
+SIGNATURE_HEADER = "sign"
+STAGES = {
+    "NotFound": "pending", "InfoReceived": "info_received", "InTransit": "in_transit",
+    "AvailableForPickup": "available_for_pickup", "OutForDelivery": "out_for_delivery",
+    "DeliveryFailure": "attempt_fail", "Delivered": "delivered", "Exception": "exception", "Expired": "expired",
+}
+RETURNED_TO_SENDER = ("Exception_Returning", "Exception_Returned")
+
+
+class _Lenient(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class Event(_Lenient):
+    time_utc: UtcTime
+    stage: str
+    sub_status: str | None = None
+    description: str | None = None
+    location: str | None = None
+
+
+class Provider(_Lenient):
+    events: list[Event] = Field(default=[], max_length=500)
+
+
+class Progress(_Lenient):
+    providers: list[Provider] = Field(default=[], max_length=10)
+
+
+class TrackInfo(_Lenient):
+    tracking: Progress
+
+
+class Data(_Lenient):
+    number: Id
+    carrier: int
+    tag: str | None = None
+    track_info: TrackInfo
+
+
+class Push(_Lenient):
+    data: Data
+
+
+def sign(secret: bytes, raw_body: bytes) -> str:
+    return hashlib.sha256(raw_body + b"/" + secret).hexdigest()
+
+
+def verify(headers: dict, raw_body: bytes, secret: bytes, now: datetime) -> None:
+    signature = headers.get(SIGNATURE_HEADER)
+    if not signature:
+        raise CarrierSignatureError(f"missing {SIGNATURE_HEADER} header")
+    if not hmac.compare_digest(sign(secret, raw_body), signature.strip().lower()):
+        raise CarrierSignatureError("signature does not match the body")
+
+
+def parse(payload: object, source: str, received_at: datetime) -> list[TrackingUpdated]:
+    data = Push.model_validate(payload).data
+    events = []
+    for provider in data.track_info.tracking.providers:
+        for event in provider.events:
+            status = STAGES.get(event.stage)
+            if status is None:
+                continue
+            if event.sub_status in RETURNED_TO_SENDER:
+                status = "returned_to_sender"
+            events.append(tracking_event(
+                source, str(data.carrier), data.number, status, event.time_utc, received_at,
+                data.tag or None, event.location, event.description,
+            ))
+    return events

@@ -1,0 +1,39 @@
+"""Accept a carrier's tracking push: verify its own signature, turn its checkpoints into canonical
+TrackingUpdated events, archive the raw body, queue the events; only then acknowledge."""
+
+from datetime import datetime
+
+from pydantic import ValidationError
+
+from chalicelib.adapters.carriers import CARRIER_STYLES
+from chalicelib.adapters.carriers.checkpoints import CarrierSignatureError
+from chalicelib.domain.errors import InvalidJson, from_validation_error, load_json
+from chalicelib.services.accept_webhook import MAX_BODY_BYTES, WebhookPorts, WebhookRejected, archive_key
+
+
+def accept_carrier_push(carrier: str, headers: dict, raw_body: bytes, ports: WebhookPorts, now: datetime) -> int:
+    """Returns how many checkpoints were queued."""
+    if len(raw_body) > MAX_BODY_BYTES:
+        raise WebhookRejected(413, "body_too_large", f"the body is {len(raw_body)} bytes; the limit is {MAX_BODY_BYTES}")
+    style = CARRIER_STYLES.get(carrier)
+    secret = ports.carrier_secrets.secret(carrier) if style else None
+    if secret is None:
+        raise WebhookRejected(404, "unknown_carrier", f"no carrier named {carrier!r} is configured")
+    try:
+        style.verify({key.lower(): value for key, value in headers.items()}, raw_body, secret, now)
+    except CarrierSignatureError as error:
+        raise WebhookRejected(401, "invalid_signature", str(error)) from None
+    try:
+        payload = load_json(raw_body)
+    except InvalidJson as error:
+        raise WebhookRejected(400, "invalid_json", str(error)) from None
+    try:
+        events = style.parse(payload, carrier, now)
+    except ValidationError as error:
+        invalid = from_validation_error(error)
+        raise WebhookRejected(422, invalid.code, invalid.message, invalid.field or None) from None
+    if events:
+        ports.archive.put_raw(archive_key(events[0], raw_body), raw_body)
+    for event in events:
+        ports.queue.send(event.model_dump_json(), {"type": event.type, "source": carrier, "event_id": event.event_id})
+    return len(events)
