@@ -32,7 +32,13 @@ def webhook_ports() -> WebhookPorts:
 def ingest_ports() -> IngestPorts:
     import boto3
 
-    from chalicelib.adapters.dynamodb import DynamoCustomers, DynamoEventLog, DynamoOrders, DynamoReturns
+    from chalicelib.adapters.dynamodb import (
+        DynamoCustomers,
+        DynamoEventLog,
+        DynamoOrders,
+        DynamoReturns,
+        DynamoShipments,
+    )
     from chalicelib.adapters.ssm_policy import SsmPolicyStore
     from chalicelib.adapters.stepfunctions import StepFunctionsWorkflows
 
@@ -45,6 +51,7 @@ def ingest_ports() -> IngestPorts:
         workflows=StepFunctionsWorkflows(boto3.client("stepfunctions"), config.return_workflow_arn),
         customers=DynamoCustomers(dynamodb.Table(config.customers_table)),
         policies=SsmPolicyStore(boto3.client("ssm"), config.policy_parameter),
+        shipments=DynamoShipments(dynamodb.Table(config.shipments_table)),
     )
 
 
@@ -75,7 +82,13 @@ def workflow_ports() -> WorkflowPorts:
 def staff_ports() -> StaffPorts:
     import boto3
 
-    from chalicelib.adapters.dynamodb import DynamoCustomers, DynamoOrders, DynamoReturns, DynamoReviews
+    from chalicelib.adapters.dynamodb import (
+        DynamoCustomers,
+        DynamoOrders,
+        DynamoReturns,
+        DynamoReviews,
+        DynamoShipments,
+    )
     from chalicelib.adapters.ssm_policy import SsmPolicyStore
     from chalicelib.adapters.ssm_secrets import SsmSecretStore
     from chalicelib.adapters.stepfunctions import StepFunctionsWorkflows
@@ -92,6 +105,7 @@ def staff_ports() -> StaffPorts:
         reviews=DynamoReviews(returns, dynamodb.Table(config.audit_table)),
         workflows=StepFunctionsWorkflows(boto3.client("stepfunctions"), config.return_workflow_arn),
         customers=DynamoCustomers(dynamodb.Table(config.customers_table)),
+        shipments=DynamoShipments(dynamodb.Table(config.shipments_table)),
     )
 
 

@@ -17,6 +17,7 @@ class Config(BaseModel):
     event_log_table: str = Field(resources.EVENT_LOG_TABLE, alias="AFTERSALES_EVENT_LOG_TABLE")
     orders_table: str = Field(resources.ORDERS_TABLE, alias="AFTERSALES_ORDERS_TABLE")
     returns_table: str = Field(resources.RETURNS_TABLE, alias="AFTERSALES_RETURNS_TABLE")
+    shipments_table: str = Field(resources.SHIPMENTS_TABLE, alias="AFTERSALES_SHIPMENTS_TABLE")
     customers_table: str = Field(resources.CUSTOMERS_TABLE, alias="AFTERSALES_CUSTOMERS_TABLE")
     audit_table: str = Field(resources.AUDIT_TABLE, alias="AFTERSALES_AUDIT_TABLE")
     ledger_table: str = Field(resources.LEDGER_TABLE, alias="AFTERSALES_LEDGER_TABLE")

@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from chalicelib.adapters.ports import StaleQuote
+from chalicelib.domain.tracking import Status, shipment_id, supersedes
 
 # The indexes of infra/template.json: a customer's orders (for RFM) and return requests (for the abuse signal)
 # by time, and the returns waiting for a person by queue and SLA deadline.
@@ -330,3 +331,70 @@ class DynamoReviews:
         except self._client.exceptions.TransactionCanceledException:
             return False
         return True
+
+
+class DynamoShipments:
+    """Parcels by carrier and tracking number: the checkpoint timeline (a map by checkpoint id, so a checkpoint
+    applied twice is kept once), the current status by carrier time and rank, and the return it belongs to."""
+
+    def __init__(self, table) -> None:
+        self._table = table
+
+    def get(self, carrier: str, tracking_number: str) -> dict | None:
+        return _get(self._table, {"shipment_id": shipment_id(carrier, tracking_number)})
+
+    def record(self, carrier: str, tracking_number: str, checkpoint_id: str, checkpoint: dict, return_id: str | None) -> dict:
+        key = {"shipment_id": shipment_id(carrier, tracking_number)}
+        names = {"#cp": checkpoint_id}
+        values = {":cp": checkpoint, ":carrier": carrier, ":number": tracking_number}
+        link = ""
+        if return_id:
+            link, values[":return"] = ", return_id = if_not_exists(return_id, :return)", return_id
+        while True:
+            added = _conditional(
+                self._table, "update_item", Key=key, ConditionExpression="attribute_exists(checkpoints)",
+                UpdateExpression="SET checkpoints.#cp = :cp, carrier = :carrier, tracking_number = :number" + link,
+                ExpressionAttributeNames=names, ExpressionAttributeValues=values,
+            )
+            created = added or _conditional(
+                self._table, "update_item", Key=key, ConditionExpression="attribute_not_exists(checkpoints)",
+                UpdateExpression="SET checkpoints = :timeline, carrier = :carrier, tracking_number = :number" + link,
+                ExpressionAttributeValues={**{k: v for k, v in values.items() if k != ":cp"},
+                                           ":timeline": {checkpoint_id: checkpoint}},
+            )
+            if created:
+                break
+        return self._move_status(key, checkpoint)
+
+    def _move_status(self, key: dict, checkpoint: dict) -> dict:
+        new = Status(checkpoint["status"], checkpoint["at"])
+        while True:
+            item = _get(self._table, key)
+            current = Status(item["status"], item["status_at"]) if "status_at" in item else None
+            if not supersedes(new, current):
+                return item
+            condition = (
+                "attribute_not_exists(status_at)" if current is None else "#status = :old AND status_at = :old_at"
+            )
+            values = {":status": new.status, ":at": new.at, ":detail": checkpoint}
+            if current is not None:
+                values.update({":old": current.status, ":old_at": current.at})
+            moved = _conditional(
+                self._table, "update_item", Key=key, ConditionExpression=condition,
+                UpdateExpression="SET #status = :status, status_at = :at, status_detail = :detail",
+                ExpressionAttributeNames={"#status": "status"}, ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",
+            )
+            if moved:
+                return plain(moved["Attributes"])
+
+    def link(self, carrier: str, tracking_number: str, return_id: str) -> dict | None:
+        """Link the parcel to its return; None when it is linked to another return already."""
+        response = _conditional(
+            self._table, "update_item", Key={"shipment_id": shipment_id(carrier, tracking_number)},
+            UpdateExpression="SET return_id = :return, carrier = :carrier, tracking_number = :number",
+            ConditionExpression="attribute_not_exists(return_id) OR return_id = :return",
+            ExpressionAttributeValues={":return": return_id, ":carrier": carrier, ":number": tracking_number},
+            ReturnValues="ALL_NEW",
+        )
+        return plain(response["Attributes"]) if response else None

@@ -73,6 +73,16 @@ class ReturnStore(Protocol):
         """The customer's return requests made in [since, until], not counting `excluding`."""
 
 
+class ShipmentStore(Protocol):
+    def get(self, carrier: str, tracking_number: str) -> dict | None: ...
+
+    def record(self, carrier: str, tracking_number: str, checkpoint_id: str, checkpoint: dict, return_id: str | None) -> dict:
+        """Keep the checkpoint (once) and move the current status when it supersedes; returns the shipment."""
+
+    def link(self, carrier: str, tracking_number: str, return_id: str) -> dict | None:
+        """Link the parcel to its return; None when another return has it."""
+
+
 class PolicyStore(Protocol):
     def current(self) -> PolicyDocument:
         """The policy in force: the newest valid document (an invalid one is refused and logged)."""

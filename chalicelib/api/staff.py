@@ -12,6 +12,7 @@ from chalicelib.services.authenticate_staff import NotAuthenticated, authenticat
 from chalicelib.services.preview_verification import preview_verification
 from chalicelib.services.review_return import ReviewConflict, UnknownReturn, review_queue, review_return
 from chalicelib.services.staff_ports import StaffPorts
+from chalicelib.services.sync_tracking import TrackingTaken, put_return_tracking
 
 staff_api = Blueprint(__name__)
 
@@ -28,6 +29,11 @@ def list_review_queue() -> Response:
         return review_queue(query.get("queue"), query.get("limit"), query.get("cursor"), ports)
 
     return _answer(work)
+
+
+@staff_api.route("/v1/returns/{return_id}/tracking", methods=["PUT"])
+def link_return_tracking(return_id: str) -> Response:
+    return _answer(lambda request, ports, who: put_return_tracking(return_id, load_json(request.raw_body), ports))
 
 
 @staff_api.route("/v1/reviews/{return_id}", methods=["POST"])
@@ -51,6 +57,8 @@ def _answer(work: Callable[..., dict]) -> Response:
         return error_response(404, "unknown_return", str(error))
     except ReviewConflict as error:
         return error_response(409, "not_waiting_for_review", str(error))
+    except TrackingTaken as error:
+        return error_response(409, "tracking_taken", str(error))
 
 
 def _now() -> datetime:

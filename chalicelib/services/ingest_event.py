@@ -8,7 +8,15 @@ never doubled. Tracking and inspections resume the workflow waiting for them.
 
 from dataclasses import dataclass
 
-from chalicelib.adapters.ports import CustomerStore, EventLog, OrderStore, PolicyStore, ReturnStore, Workflows
+from chalicelib.adapters.ports import (
+    CustomerStore,
+    EventLog,
+    OrderStore,
+    PolicyStore,
+    ReturnStore,
+    ShipmentStore,
+    Workflows,
+)
 from chalicelib.domain.events import (
     CancelRequested,
     CanonicalEvent,
@@ -21,6 +29,7 @@ from chalicelib.domain.events import (
 )
 from chalicelib.domain.tiers import paid_total_minor
 from chalicelib.services.rank_customer import rank_customer
+from chalicelib.services.sync_tracking import link_tracking, record_checkpoint
 from chalicelib.services.wait_for_event import resume_if_ready
 
 
@@ -32,6 +41,7 @@ class IngestPorts:
     workflows: Workflows
     customers: CustomerStore
     policies: PolicyStore
+    shipments: ShipmentStore
 
 
 def ingest_event(event: CanonicalEvent, ports: IngestPorts) -> str:
@@ -53,6 +63,12 @@ def ingest_event(event: CanonicalEvent, ports: IngestPorts) -> str:
             outcome = "order_stale"
     elif isinstance(event, (ReturnRequested, CancelRequested)):
         ports.returns.create(return_record(event))
+        shipment = getattr(event.data, "shipment", None)
+        if shipment is not None:
+            link_tracking(
+                event.data.return_id, shipment.carrier, shipment.tracking_number, ports.shipments, ports.returns,
+                ports.workflows,
+            )
         ports.workflows.start(event.data.return_id, {"return_id": event.data.return_id})
         outcome = "workflow_started"
     elif isinstance(event, EvidenceAdded):
@@ -63,12 +79,7 @@ def ingest_event(event: CanonicalEvent, ports: IngestPorts) -> str:
         record = ports.returns.record_hold_answer(event.data.return_id, answer, _iso(event))
         outcome = _resumed(f"hold_{event.data.outcome}", record, ports)
     elif isinstance(event, TrackingUpdated):
-        if event.data.return_id is None:
-            outcome = "tracking_unlinked"  # kept in the event log until its return is known
-        else:
-            tracking = event.data.model_dump(mode="json", exclude_none=True)
-            record = ports.returns.record_tracking(event.data.return_id, tracking, _iso(event))
-            outcome = "tracking_stale" if record is None else _resumed("tracking_stored", record, ports)
+        outcome = record_checkpoint(event, ports.shipments, ports.returns, ports.workflows)
     else:
         inspection = event.data.model_dump(mode="json", exclude_none=True)
         record = ports.returns.record_inspection(event.data.return_id, inspection, _iso(event))

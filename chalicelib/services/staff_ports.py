@@ -9,6 +9,7 @@ from chalicelib.adapters.ports import (
     ReturnStore,
     ReviewStore,
     SecretStore,
+    ShipmentStore,
     Workflows,
 )
 
@@ -22,3 +23,4 @@ class StaffPorts:
     reviews: ReviewStore
     workflows: Workflows
     customers: CustomerStore
+    shipments: ShipmentStore

@@ -1,0 +1,86 @@
+"""Follow every return parcel by itself: checkpoints go to the parcel's shipment (timeline, current status by
+carrier time and rank), and a shipment linked to a return hands its current status to the return, which
+resumes the workflow waiting for the parcel.
+
+A tracking number is linked by the checkpoint itself (the carrier knew our return id), by the return request
+(`shipment`), or by staff (PUT /v1/returns/{id}/tracking). Checkpoints that arrive before the link are kept on
+the shipment and handed over when the link is made.
+"""
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from chalicelib.adapters.ports import ReturnStore, ShipmentStore, Workflows
+from chalicelib.domain.errors import from_validation_error
+from chalicelib.domain.events import Id, TrackingUpdated, iso_utc
+from chalicelib.services.review_return import UnknownReturn
+from chalicelib.services.staff_ports import StaffPorts
+from chalicelib.services.wait_for_event import resume_if_ready
+
+
+def record_checkpoint(event: TrackingUpdated, shipments: ShipmentStore, returns: ReturnStore, workflows: Workflows) -> str:
+    data = event.data
+    checkpoint = {
+        "status": data.status, "at": iso_utc(event.occurred_at),
+        **data.model_dump(mode="json", exclude_none=True, include={"location", "description"}),
+    }
+    shipment = shipments.record(data.carrier, data.tracking_number, event.event_id, checkpoint, data.return_id)
+    if "return_id" not in shipment:
+        return "tracking_unlinked"  # kept on the shipment until its return is known
+    return apply_to_return(shipment, returns, workflows)
+
+
+def apply_to_return(shipment: dict, returns: ReturnStore, workflows: Workflows) -> str:
+    """Hand the shipment's current status to its return; resume the workflow when it waits for the parcel."""
+    if "status" not in shipment:
+        return "tracking_linked"
+    detail = shipment.get("status_detail", {})
+    parcel = {
+        **{key: detail[key] for key in ("location", "description") if key in detail},
+        "carrier": shipment["carrier"], "tracking_number": shipment["tracking_number"], "status": shipment["status"],
+        "return_id": shipment["return_id"],
+    }
+    record = returns.record_tracking(shipment["return_id"], parcel, shipment["status_at"])
+    if record is None:
+        return "tracking_stale"
+    return "tracking_stored, workflow resumed" if resume_if_ready(record, workflows) else "tracking_stored"
+
+
+def link_tracking(
+    return_id: str, carrier: str, tracking_number: str, shipments: ShipmentStore, returns: ReturnStore,
+    workflows: Workflows,
+) -> dict | None:
+    """Link a tracking number to a return and hand over what is known of it; None when another return has it."""
+    shipment = shipments.link(carrier, tracking_number, return_id)
+    if shipment is None:
+        return None
+    apply_to_return(shipment, returns, workflows)
+    return {key: shipment.get(key) for key in ("carrier", "tracking_number", "return_id", "status", "status_at")}
+
+
+class TrackingLink(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    carrier: Id
+    tracking_number: Id
+
+
+class TrackingTaken(Exception):
+    """The tracking number belongs to another return."""
+
+
+def put_return_tracking(return_id: str, payload: object, ports: StaffPorts) -> dict:
+    """PUT /v1/returns/{id}/tracking: staff link a parcel to its return."""
+    try:
+        link = TrackingLink.model_validate(payload)
+    except ValidationError as error:
+        raise from_validation_error(error) from None
+    record = ports.returns.get(return_id)
+    if record is None or "order_id" not in record:
+        raise UnknownReturn(f"no return {return_id}")
+    linked = link_tracking(
+        return_id, link.carrier, link.tracking_number, ports.shipments, ports.returns, ports.workflows
+    )
+    if linked is None:
+        other = ports.shipments.get(link.carrier, link.tracking_number)["return_id"]
+        raise TrackingTaken(f"{link.carrier} {link.tracking_number} is the parcel of return {other}")
+    return linked

@@ -1,0 +1,100 @@
+"""Tracking sync on moto: the shipment timeline under duplicate and out-of-order checkpoints, tracking that
+arrives before its return, and the three ways a tracking number is linked to its return."""
+
+import json
+import random
+from datetime import datetime, timezone
+
+import pytest
+from chalice.test import Client
+
+from app import app
+from chalicelib.bootstrap import ingest_ports, workflow_ports
+from chalicelib.domain.events import canonical_events
+from chalicelib.services.ingest_event import ingest_event
+from tests.integration.conftest import STAFF_HEADERS
+from tests.webhook_events import order_upserted, return_requested
+
+RECEIVED = datetime(2026, 11, 22, 8, 0, tzinfo=timezone.utc)
+TIMELINE = [
+    ("info_received", "2026-11-20T01:00:00Z"), ("in_transit", "2026-11-20T10:00:00Z"),
+    ("out_for_delivery", "2026-11-21T00:05:00Z"), ("delivered", "2026-11-21T06:30:00Z"),
+]
+
+
+def checkpoint(status: str, at: str, return_id: str | None = None, number: str = "SF100") -> dict:
+    data = {"carrier": "sf-express", "tracking_number": number, "status": status}
+    if return_id:
+        data["return_id"] = return_id
+    return {"event_id": f"cp-{number}-{status}-{at}", "type": "TrackingUpdated", "occurred_at": at, "data": data}
+
+
+def apply(*payloads: dict, source: str = "tmall") -> list[str]:
+    return [
+        ingest_event(canonical_events.validate_python({**p, "source": source, "received_at": RECEIVED}), ingest_ports())
+        for p in payloads
+    ]
+
+
+def shipment(number: str = "SF100") -> dict:
+    return ingest_ports().shipments.get("sf-express", number)
+
+
+def test_shuffled_and_repeated_checkpoints_keep_one_timeline_and_end_delivered(aws):
+    rng = random.Random(7)
+    deliveries = [checkpoint(status, at) for status, at in TIMELINE] * 3
+    rng.shuffle(deliveries)
+    assert set(apply(*deliveries)) == {"tracking_unlinked", "duplicate"}
+    stored = shipment()
+    assert (stored["status"], stored["status_at"]) == ("delivered", "2026-11-21T06:30:00Z")
+    assert sorted((c["at"], c["status"]) for c in stored["checkpoints"].values()) == [(at, s) for s, at in TIMELINE]
+
+
+def test_a_late_in_transit_scan_never_undoes_delivered(aws):
+    apply(checkpoint("delivered", "2026-11-21T06:30:00Z"), checkpoint("in_transit", "2026-11-21T09:00:00Z"))
+    assert shipment()["status"] == "delivered"
+    assert len(shipment()["checkpoints"]) == 2
+
+
+def test_tracking_before_its_return_is_handed_over_when_the_request_names_the_parcel(aws):
+    apply(order_upserted(), *(checkpoint(status, at) for status, at in TIMELINE[:2]))
+    request = return_requested(shipment={"carrier": "sf-express", "tracking_number": "SF100"})
+    assert apply(request) == ["workflow_started"]
+    returned = workflow_ports().returns.get("RT-1")
+    assert (returned["parcel"]["status"], returned["parcel_at"]) == ("in_transit", "2026-11-20T10:00:00Z")
+    assert apply(checkpoint(*TIMELINE[3])) == ["tracking_stored"]  # the return is not waiting for it yet
+    assert workflow_ports().returns.get("RT-1")["parcel"]["status"] == "delivered"
+
+
+def test_a_checkpoint_naming_its_return_links_the_parcel_for_the_ones_after_it(aws):
+    apply(order_upserted(), return_requested())
+    apply(checkpoint("in_transit", "2026-11-20T10:00:00Z", return_id="RT-1"))
+    assert apply(checkpoint("delivered", "2026-11-21T06:30:00Z")) == ["tracking_stored"]
+    assert workflow_ports().returns.get("RT-1")["parcel"]["status"] == "delivered"
+
+
+@pytest.fixture
+def client(aws):
+    with Client(app) as client:
+        yield client
+
+
+def put(client, return_id: str, body: dict, headers=STAFF_HEADERS):
+    return client.http.put(f"/v1/returns/{return_id}/tracking", headers=headers, body=json.dumps(body))
+
+
+def test_staff_link_a_tracking_number_and_what_is_known_of_it_is_handed_over(aws, client):
+    apply(order_upserted(), return_requested(), return_requested("RT-2", event_id="evt-2"),
+          *(checkpoint(status, at) for status, at in TIMELINE))
+    response = put(client, "RT-1", {"carrier": "sf-express", "tracking_number": "SF100"})
+    assert (response.status_code, response.json_body) == (200, {
+        "carrier": "sf-express", "tracking_number": "SF100", "return_id": "RT-1", "status": "delivered",
+        "status_at": "2026-11-21T06:30:00Z",
+    })
+    assert workflow_ports().returns.get("RT-1")["parcel"]["status"] == "delivered"
+    assert put(client, "RT-1", {"carrier": "sf-express", "tracking_number": "SF100"}).status_code == 200  # again: same
+    taken = put(client, "RT-2", {"carrier": "sf-express", "tracking_number": "SF100"})
+    assert (taken.status_code, taken.json_body["error"]["message"]) == (409, "sf-express SF100 is the parcel of return RT-1")
+    assert put(client, "RT-NOPE", {"carrier": "sf-express", "tracking_number": "SF1"}).status_code == 404
+    assert put(client, "RT-1", {"carrier": "sf-express"}).json_body["error"]["field"] == "tracking_number"
+    assert put(client, "RT-1", {"carrier": "sf-express", "tracking_number": "SF1"}, {}).status_code == 401
