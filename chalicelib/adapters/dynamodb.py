@@ -48,16 +48,20 @@ def _query_all(table, **query) -> list[dict]:
 
 
 def _set_fields(fields: dict, remove: tuple[str, ...] = ()) -> dict:
-    expression = "SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(fields)))
+    clauses = []
+    if fields:
+        clauses.append("SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(fields))))
     if remove:
-        expression += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(remove)))
-    return {
-        "UpdateExpression": expression,
+        clauses.append("REMOVE " + ", ".join(f"#r{i}" for i in range(len(remove))))
+    request = {
+        "UpdateExpression": " ".join(clauses),
         "ExpressionAttributeNames": {
             **{f"#f{i}": key for i, key in enumerate(fields)}, **{f"#r{i}": key for i, key in enumerate(remove)}
         },
-        "ExpressionAttributeValues": {f":v{i}": value for i, value in enumerate(fields.values())},
     }
+    if fields:
+        request["ExpressionAttributeValues"] = {f":v{i}": value for i, value in enumerate(fields.values())}
+    return request
 
 
 class DynamoEventLog:
@@ -142,6 +146,14 @@ class DynamoReturns:
             ReturnValues="ALL_NEW",
         )
         return plain(response["Attributes"]) if response else None
+
+    def flag_parcel_problem(self, return_id: str, problem: dict, queue: dict) -> bool:
+        """Put the return in its review queue for its parcel's trouble, once per trouble; True when flagged now."""
+        return _conditional(
+            self._table, "update_item", Key={"return_id": return_id},
+            ConditionExpression="attribute_not_exists(parcel_problem) AND attribute_exists(order_id)",
+            **_set_fields({"parcel_problem": problem, **queue}),
+        ) is not None
 
     def record_inspection(self, return_id: str, inspection: dict, at: str) -> dict:
         response = self._table.update_item(
@@ -303,8 +315,8 @@ class DynamoReviews:
             ExpressionAttributeValues={":at": at, ":deadline": sla_deadline},
         )
 
-    def decide(self, return_id: str, waiting_for: str, status: str, review: dict, audit: dict) -> bool:
-        """Keep the decision under `waiting_for` and leave the queue; False when the return no longer waits for it."""
+    def decide(self, return_id: str, waiting_for: str, status: str, key: str, review: dict, audit: dict) -> bool:
+        """Keep the decision under `key` and leave the queue; False when the return no longer waits for it."""
         try:
             self._client.transact_write_items(
                 TransactItems=[
@@ -315,7 +327,7 @@ class DynamoReviews:
                             "ConditionExpression": "waiting_for = :waiting AND #status = :status"
                             " AND attribute_not_exists(#decision)",
                             "UpdateExpression": "SET #decision = :review REMOVE review_queue",
-                            "ExpressionAttributeNames": {"#status": "status", "#decision": waiting_for},
+                            "ExpressionAttributeNames": {"#status": "status", "#decision": key},
                             "ExpressionAttributeValues": {":waiting": waiting_for, ":status": status, ":review": review},
                         }
                     },

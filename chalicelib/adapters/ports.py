@@ -63,6 +63,9 @@ class ReturnStore(Protocol):
     def record_inspection(self, return_id: str, inspection: dict, at: str) -> dict:
         """Keep the first inspection; returns the whole record."""
 
+    def flag_parcel_problem(self, return_id: str, problem: dict, queue: dict) -> bool:
+        """Put the return in a review queue for its parcel's trouble, once; True when flagged now."""
+
     def record_hold_answer(self, return_id: str, answer: dict, at: str) -> dict:
         """Keep the warehouse's first answer; returns the whole record."""
 
@@ -113,8 +116,8 @@ class ReviewStore(Protocol):
     def waiting(self, queue: str, limit: int, start: dict | None) -> tuple[list[dict], dict | None]:
         """A page of a review queue by SLA deadline, and where the next page starts (None at the end)."""
 
-    def decide(self, return_id: str, waiting_for: str, status: str, review: dict, audit: dict) -> bool:
-        """Keep a reviewer's decision with its audit entry; False when the return no longer waits for it."""
+    def decide(self, return_id: str, waiting_for: str, status: str, key: str, review: dict, audit: dict) -> bool:
+        """Keep a reviewer's decision under `key` with its audit entry; False when the return no longer waits for it."""
 
     def overdue(self, queue: str, now: str) -> list[dict]:
         """Items past their SLA deadline not yet marked as breached."""

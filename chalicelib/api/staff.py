@@ -33,7 +33,7 @@ def list_review_queue() -> Response:
 
 @staff_api.route("/v1/returns/{return_id}/tracking", methods=["PUT"])
 def link_return_tracking(return_id: str) -> Response:
-    return _answer(lambda request, ports, who: put_return_tracking(return_id, load_json(request.raw_body), ports))
+    return _answer(lambda request, ports, who: put_return_tracking(return_id, load_json(request.raw_body), ports, _now()))
 
 
 @staff_api.route("/v1/reviews/{return_id}", methods=["POST"])

@@ -12,11 +12,13 @@ def wait_result(record: dict) -> dict | None:
     """What resumes the task parked on this return, once the record holds it; None while it must wait."""
     waiting_for = record.get("waiting_for")
     if waiting_for == "parcel":
+        if (record.get("parcel_review") or {}).get("decision") == "reject":
+            return {"decision": "reject"}  # a reviewer gave up on a parcel in trouble
         if record.get("inspection"):
-            return {"arrived": "inspected"}  # the warehouse inspected it, so it is there
+            return {"decision": "arrived", "arrived": "inspected"}  # the warehouse inspected it, so it is there
         parcel = record.get("parcel") or {}
         if parcel.get("status") in ARRIVED:
-            return {"arrived": parcel["status"]}
+            return {"decision": "arrived", "arrived": parcel["status"]}
     elif waiting_for == "inspection" and record.get("inspection"):
         return {"inspected_at": record["inspected_at"]}
     elif waiting_for == "review":
@@ -47,8 +49,8 @@ def closing_outcome(state: dict) -> str:
     """The outcome a finished execution closes the return with, from the results its steps left in the state."""
     if "dispatch" in state:
         return "refunded"
-    if "failure_review" in state:
-        return "rejected"  # a failed return a person rejected
+    if "failure_review" in state or state.get("parcel", {}).get("decision") == "reject":
+        return "rejected"  # a failed return, or one whose parcel is lost, that a person rejected
     if "refund" in state:
         return state["refund"]["outcome"]
     if "expired" in state:
@@ -90,7 +92,10 @@ def _path(state: dict) -> list[str]:
     elif "expired" in state:
         return path + ["Notify"]  # AwaitParcel ended by its timeout
     else:
-        path += ["AwaitParcel", "AwaitInspection"]
+        path.append("AwaitParcel")
+        if state.get("parcel", {}).get("decision") == "reject":
+            return path + ["Notify"]
+        path.append("AwaitInspection")
     path.append("CalculateRefund")
     if "refund" in state and state["refund"].get("outcome") != "refund":
         return path + ["Notify"]

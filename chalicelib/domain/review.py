@@ -1,21 +1,37 @@
 """Manual review, the only human step: which queue an item goes to and what a reviewer may decide (pure).
 
 POLICY.md section 6 routes by problem type; returns whose workflow failed wait
-in their own queue. A returned item waits for `approve` or `reject`; a failed
-one for `retry` (the workflow starts over from Verify, every step being
-idempotent) or `reject`.
+in their own queue. A verified return sent to review waits for `approve` or
+`reject`; a failed one for `retry` (the workflow starts over from Verify,
+every step being idempotent) or `reject`; one whose parcel is in trouble
+(exception, returned to sender, expired) for `keep_waiting` or `reject`.
 """
 
-from typing import Annotated, Literal
+from datetime import datetime, timedelta
+from typing import Annotated, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
+
+from chalicelib.domain.events import iso_utc
 
 LOGISTICS_REASONS = frozenset({"damaged_in_transit"})
 PRODUCT_QUALITY_REASONS = frozenset({"quality_issue", "not_as_described", "missing_parts", "wrong_item"})
 FAILURE_QUEUE = "failures"
 QUEUES = ("product_quality", "logistics", "service", FAILURE_QUEUE)
-# What a reviewer may decide, by what the return waits for, and where the decision is kept on the return.
-DECISIONS = {"review": ("approve", "reject"), "failure_review": ("retry", "reject")}
+
+
+class ReviewKind(NamedTuple):
+    decisions: tuple[str, ...]
+    status: str  # the return's status while it waits for this decision
+    key: str  # where the decision is kept on the return
+
+
+# What a reviewer may decide, by what the return's workflow waits for.
+KINDS = {
+    "review": ReviewKind(("approve", "reject"), "in_review", "review"),
+    "failure_review": ReviewKind(("retry", "reject"), "failed", "failure_review"),
+    "parcel": ReviewKind(("keep_waiting", "reject"), "awaiting_parcel", "parcel_review"),
+}
 # A return waiting in EVIDENCE_REQUIRED is verified again once evidence arrives.
 REVERIFY = "reverify"
 
@@ -28,8 +44,17 @@ def problem_type(reason: str) -> str:
     return "service"
 
 
+def queue_fields(queue: str, sla_hours: int, now: datetime) -> dict:
+    """What puts a return in a review queue, with the deadline of its tier's service level."""
+    return {
+        "review_queue": queue,
+        "review_since": iso_utc(now),
+        "sla_deadline": iso_utc(now + timedelta(hours=sla_hours)),
+    }
+
+
 class ReviewDecision(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    decision: Literal["approve", "reject", "retry"]
+    decision: Literal["approve", "reject", "retry", "keep_waiting"]
     note: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]

@@ -67,7 +67,7 @@ def ingest_event(event: CanonicalEvent, ports: IngestPorts) -> str:
         if shipment is not None:
             link_tracking(
                 event.data.return_id, shipment.carrier, shipment.tracking_number, ports.shipments, ports.returns,
-                ports.workflows,
+                ports.workflows, event.received_at,
             )
         ports.workflows.start(event.data.return_id, {"return_id": event.data.return_id})
         outcome = "workflow_started"

@@ -16,10 +16,9 @@ from pydantic import ValidationError
 from chalicelib.domain.errors import InvalidInput, from_validation_error
 from chalicelib.domain.events import iso_utc
 from chalicelib.domain.return_progress import CLOSED, evidence
-from chalicelib.domain.review import DECISIONS, QUEUES, ReviewDecision
+from chalicelib.domain.review import KINDS, QUEUES, ReviewDecision
 from chalicelib.services.staff_ports import StaffPorts
 
-_STATUS = {"review": "in_review", "failure_review": "failed"}
 MAX_PAGE = 100
 
 
@@ -53,10 +52,11 @@ def review_return(return_id: str, payload: object, who: str, ports: StaffPorts, 
     if record is None or "order_id" not in record:
         raise UnknownReturn(f"no return {return_id}")
     waiting_for = record.get("waiting_for")
-    if waiting_for not in DECISIONS or record.get("status") != _STATUS[waiting_for] or record.get(waiting_for):
+    kind = KINDS.get(waiting_for)
+    if kind is None or record.get("status") != kind.status or record.get(kind.key) or not _in_a_queue(record):
         raise ReviewConflict(_why_not_waiting(return_id, record))
-    if decision.decision not in DECISIONS[waiting_for]:
-        allowed = " or ".join(DECISIONS[waiting_for])
+    if decision.decision not in kind.decisions:
+        allowed = " or ".join(kind.decisions)
         raise InvalidInput("decision", f"return {return_id} waits for {allowed}")
     at = iso_utc(now)
     review = {"decision": decision.decision, "note": decision.note, "by": who, "at": at}
@@ -65,18 +65,26 @@ def review_return(return_id: str, payload: object, who: str, ports: StaffPorts, 
         "action": f"{waiting_for}.{decision.decision}", "by": who, "at": at, "note": decision.note,
         "decision_code": (record.get("decision") or {}).get("code"),
     }
-    if not ports.reviews.decide(return_id, waiting_for, record["status"], review, audit):
+    if not ports.reviews.decide(return_id, waiting_for, record["status"], kind.key, review, audit):
         raise ReviewConflict(_why_not_waiting(return_id, ports.returns.get(return_id)))
-    if not ports.workflows.resume(record["task_token"], {"decision": decision.decision}):
-        ports.returns.update(return_id, {waiting_for: {**review, "applied": False}})
+    if decision.decision == "keep_waiting":
+        # The parcel's trouble is dismissed; the next one puts the return in the queue again.
+        ports.returns.update(return_id, {}, remove=("parcel_problem", kind.key))
+    elif not ports.workflows.resume(record["task_token"], {"decision": decision.decision}):
+        ports.returns.update(return_id, {kind.key: {**review, "applied": False}})
         raise ReviewConflict(f"return {return_id} stopped waiting (its review timed out) before this decision")
     return {"return_id": return_id, **review}
 
 
+def _in_a_queue(record: dict) -> bool:
+    """A return waiting for its parcel is a reviewer's only while the parcel is in trouble."""
+    return record.get("waiting_for") != "parcel" or "parcel_problem" in record
+
+
 def _why_not_waiting(return_id: str, record: dict) -> str:
     status = record.get("status")
-    for key in DECISIONS:
-        done = record.get(key)
+    for kind in KINDS.values():
+        done = record.get(kind.key)
         if done and status not in CLOSED:
             return f"return {return_id} was already reviewed: {done['decision']} by {done['by']} at {done['at']}"
     if status in CLOSED:

@@ -7,17 +7,24 @@ A tracking number is linked by the checkpoint itself (the carrier knew our retur
 the shipment and handed over when the link is made.
 """
 
+from datetime import datetime
+
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from chalicelib.adapters.ports import ReturnStore, ShipmentStore, Workflows
 from chalicelib.domain.errors import from_validation_error
 from chalicelib.domain.events import Id, TrackingUpdated, iso_utc
+from chalicelib.domain.policy import DEFAULT_SETTINGS
+from chalicelib.domain.return_progress import CLOSED
+from chalicelib.domain.review import queue_fields
+from chalicelib.domain.tracking import PROBLEMS
 from chalicelib.services.review_return import UnknownReturn
 from chalicelib.services.staff_ports import StaffPorts
 from chalicelib.services.wait_for_event import resume_if_ready
 
 
 def record_checkpoint(event: TrackingUpdated, shipments: ShipmentStore, returns: ReturnStore, workflows: Workflows) -> str:
+    """Keep a checkpoint on its shipment and hand the shipment's status to its return (as of the event's arrival)."""
     data = event.data
     checkpoint = {
         "status": data.status, "at": iso_utc(event.occurred_at),
@@ -26,11 +33,14 @@ def record_checkpoint(event: TrackingUpdated, shipments: ShipmentStore, returns:
     shipment = shipments.record(data.carrier, data.tracking_number, event.event_id, checkpoint, data.return_id)
     if "return_id" not in shipment:
         return "tracking_unlinked"  # kept on the shipment until its return is known
-    return apply_to_return(shipment, returns, workflows)
+    return apply_to_return(shipment, returns, workflows, event.received_at)
 
 
-def apply_to_return(shipment: dict, returns: ReturnStore, workflows: Workflows) -> str:
-    """Hand the shipment's current status to its return; resume the workflow when it waits for the parcel."""
+def apply_to_return(shipment: dict, returns: ReturnStore, workflows: Workflows, now: datetime) -> str:
+    """Hand the shipment's current status to its return; resume the workflow when it waits for the parcel.
+
+    A parcel in trouble (exception, returned to sender, expired) puts its return in the logistics queue.
+    """
     if "status" not in shipment:
         return "tracking_linked"
     detail = shipment.get("status_detail", {})
@@ -42,18 +52,23 @@ def apply_to_return(shipment: dict, returns: ReturnStore, workflows: Workflows) 
     record = returns.record_tracking(shipment["return_id"], parcel, shipment["status_at"])
     if record is None:
         return "tracking_stale"
+    if parcel["status"] in PROBLEMS and record.get("status") not in CLOSED and "inspection" not in record:
+        sla_hours = (record.get("policy") or DEFAULT_SETTINGS.model_dump())["review_sla_hours"]
+        problem = {"status": parcel["status"], "at": shipment["status_at"]}
+        if returns.flag_parcel_problem(record["return_id"], problem, queue_fields("logistics", sla_hours, now)):
+            return "tracking_stored, parcel in trouble: logistics review"
     return "tracking_stored, workflow resumed" if resume_if_ready(record, workflows) else "tracking_stored"
 
 
 def link_tracking(
     return_id: str, carrier: str, tracking_number: str, shipments: ShipmentStore, returns: ReturnStore,
-    workflows: Workflows,
+    workflows: Workflows, now: datetime,
 ) -> dict | None:
     """Link a tracking number to a return and hand over what is known of it; None when another return has it."""
     shipment = shipments.link(carrier, tracking_number, return_id)
     if shipment is None:
         return None
-    apply_to_return(shipment, returns, workflows)
+    apply_to_return(shipment, returns, workflows, now)
     return {key: shipment.get(key) for key in ("carrier", "tracking_number", "return_id", "status", "status_at")}
 
 
@@ -68,7 +83,7 @@ class TrackingTaken(Exception):
     """The tracking number belongs to another return."""
 
 
-def put_return_tracking(return_id: str, payload: object, ports: StaffPorts) -> dict:
+def put_return_tracking(return_id: str, payload: object, ports: StaffPorts, now: datetime) -> dict:
     """PUT /v1/returns/{id}/tracking: staff link a parcel to its return."""
     try:
         link = TrackingLink.model_validate(payload)
@@ -78,7 +93,7 @@ def put_return_tracking(return_id: str, payload: object, ports: StaffPorts) -> d
     if record is None or "order_id" not in record:
         raise UnknownReturn(f"no return {return_id}")
     linked = link_tracking(
-        return_id, link.carrier, link.tracking_number, ports.shipments, ports.returns, ports.workflows
+        return_id, link.carrier, link.tracking_number, ports.shipments, ports.returns, ports.workflows, now
     )
     if linked is None:
         other = ports.shipments.get(link.carrier, link.tracking_number)["return_id"]

@@ -8,12 +8,11 @@ A return that waits for a person enters its review queue with the deadline
 of its tier's service level.
 """
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from chalicelib.adapters.ports import Workflows
-from chalicelib.domain.events import iso_utc
 from chalicelib.domain.return_progress import wait_result
-from chalicelib.domain.review import FAILURE_QUEUE, problem_type
+from chalicelib.domain.review import FAILURE_QUEUE, problem_type, queue_fields
 from chalicelib.services.verify_return import DEFAULT_TIER
 from chalicelib.services.workflow_ports import WorkflowPorts, load_return
 
@@ -36,11 +35,8 @@ def _review_fields(return_id: str, waiting_for: str, ports: WorkflowPorts, now: 
         sla_hours = record["policy"]["review_sla_hours"]
     else:  # failed before Verify kept the policy on it
         sla_hours = ports.policies.current().resolve(record.get("marketplace"), DEFAULT_TIER).review_sla_hours
-    return {
-        "review_queue": FAILURE_QUEUE if waiting_for == "failure_review" else problem_type(record["reason"]),
-        "review_since": iso_utc(now),
-        "sla_deadline": iso_utc(now + timedelta(hours=sla_hours)),
-    }
+    queue = FAILURE_QUEUE if waiting_for == "failure_review" else problem_type(record["reason"])
+    return queue_fields(queue, sla_hours, now)
 
 
 def resume_if_ready(record: dict | None, workflows: Workflows) -> bool:

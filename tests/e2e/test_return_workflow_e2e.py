@@ -60,8 +60,8 @@ def test_an_auto_approved_return_takes_at_most_twelve_state_transitions(cloud):
                   inspection("RT-E2", [{"line_id": "L1", "accepted": 1}]))
     cloud.wait_for_end("RT-E2")
     states = cloud.states_entered("RT-E2")
-    assert states == ["Verify", "Decide", "AwaitParcel", "AwaitInspection", "CalculateRefund", "RefundDue",
-                      "DispatchRefund", "Notify"]
+    assert states == ["Verify", "Decide", "AwaitParcel", "ParcelArrived", "AwaitInspection", "CalculateRefund",
+                      "RefundDue", "DispatchRefund", "Notify"]
 
 
 def test_a_request_after_the_window_is_rejected_with_no_refund(cloud):
@@ -271,3 +271,30 @@ def test_a_carrier_push_moves_the_parcel_wait_and_its_duplicate_changes_nothing(
     cloud.deliver(inspection("RT-E14", [{"line_id": "L1", "accepted": 1}]))
     assert cloud.wait_for_end("RT-E14")["status"] == "SUCCEEDED"
     assert len(cloud.refunds("RT-E14")) == 1
+
+
+def sf_push(return_id: str, *routes: tuple[str, str]) -> dict:
+    return {"waybillNo": f"SF14{return_id[-2:]}", "orderId": return_id,
+            "routes": [{"acceptTime": at, "acceptAddress": "杭州市", "opCode": code} for code, at in routes]}
+
+
+def test_a_parcel_in_trouble_goes_to_the_logistics_queue_and_a_reviewer_decides(cloud):
+    cloud.deliver(order("TM-E15"), ask("RT-E15", "TM-E15"), order("TM-E16"), ask("RT-E16", "TM-E16"))
+    cloud.wait_for_status("RT-E15", "awaiting_parcel")
+    cloud.wait_for_status("RT-E16", "awaiting_parcel")
+    cloud.carrier_push("sf-express", sf_push("RT-E15", ("50", "2026-11-20 10:00:00"), ("70", "2026-11-20 18:00:00")))
+    cloud.carrier_push("sf-express", sf_push("RT-E16", ("50", "2026-11-20 10:00:00"), ("99", "2026-11-21 09:00:00")))
+    cloud.cloud.wait_until(lambda: all(cloud.record(r).get("review_queue") == "logistics" for r in ("RT-E15", "RT-E16")), 30)
+    status, queue = cloud.staff("GET", "/v1/reviews?queue=logistics")
+    assert {"RT-E15", "RT-E16"} <= {item["return_id"] for item in queue["items"]}
+
+    # The carrier sorted out its exception: keep waiting; the parcel then arrives and the return goes on.
+    assert cloud.staff("POST", "/v1/reviews/RT-E15", {"decision": "keep_waiting", "note": "carrier re-routed it"})[0] == 200
+    assert "review_queue" not in cloud.record("RT-E15")
+    cloud.carrier_push("sf-express", sf_push("RT-E15", ("80", "2026-11-21 11:00:00")))
+    cloud.wait_for_status("RT-E15", "awaiting_inspection")
+
+    # Returned to the buyer: the reviewer closes the return, with no refund.
+    assert cloud.staff("POST", "/v1/reviews/RT-E16", {"decision": "reject", "note": "parcel went back to buyer"})[0] == 200
+    assert cloud.wait_for_end("RT-E16")["status"] == "SUCCEEDED"
+    assert cloud.record("RT-E16")["status"] == "rejected" and cloud.refunds("RT-E16") == []

@@ -11,8 +11,8 @@ from chalicelib.domain.review import problem_type
     [
         ({"waiting_for": "parcel"}, None),
         ({"waiting_for": "parcel", "parcel": {"status": "in_transit"}}, None),
-        ({"waiting_for": "parcel", "parcel": {"status": "delivered"}}, {"arrived": "delivered"}),
-        ({"waiting_for": "parcel", "inspection": {"items": []}}, {"arrived": "inspected"}),
+        ({"waiting_for": "parcel", "parcel": {"status": "delivered"}}, {"decision": "arrived", "arrived": "delivered"}),
+        ({"waiting_for": "parcel", "inspection": {"items": []}}, {"decision": "arrived", "arrived": "inspected"}),
         ({"waiting_for": "inspection", "parcel": {"status": "delivered"}}, None),
         ({"waiting_for": "inspection", "inspection": {"items": []}, "inspected_at": "T"}, {"inspected_at": "T"}),
         ({"waiting_for": "review", "review": {"decision": "approve"}}, {"decision": "approve"}),
@@ -22,6 +22,8 @@ from chalicelib.domain.review import problem_type
         ({"waiting_for": "review", "decision": {"code": "HIGH_VALUE"}, "evidence_urls": ["u"]}, None),
         ({"waiting_for": "failure_review"}, None),
         ({"waiting_for": "hold"}, None),
+        ({"waiting_for": "parcel", "parcel_review": {"decision": "reject"}}, {"decision": "reject"}),
+        ({"waiting_for": "parcel", "parcel_review": {"decision": "keep_waiting"}}, None),
         ({"waiting_for": "hold", "hold_answer": {"outcome": "already_shipped"}}, {"outcome": "already_shipped"}),
         ({"waiting_for": "failure_review", "failure_review": {"decision": "retry"}}, {"decision": "retry"}),
         ({"parcel": {"status": "delivered"}}, None),
@@ -41,6 +43,7 @@ def test_wait_result(record, expected):
         ({"verification": {"decision": "return"}, "refund": {"outcome": "refund"}, "dispatch": {}}, "refunded"),
         ({"verification": {"decision": "return"}, "refund": {"outcome": "refund"}, "failure_review": {}}, "rejected"),
         ({"verification": {"decision": "manual"}, "expired": {"Error": "States.Timeout"}}, "expired"),
+        ({"verification": {"decision": "return"}, "parcel": {"decision": "reject"}}, "rejected"),
     ],
 )
 def test_closing_outcome(state, outcome):
@@ -59,6 +62,7 @@ def test_closing_outcome(state, outcome):
          "AwaitParcel"),
         ({"verification": {"decision": "return"}}, "AwaitParcel"),
         ({"verification": {"decision": "return"}, "parcel": {}}, "AwaitInspection"),
+        ({"verification": {"decision": "return"}, "parcel": {"decision": "reject"}}, "Notify"),
         ({"verification": {"decision": "return"}, "expired": {}}, "Notify"),
         ({"verification": {"decision": "manual"}}, "AwaitReview"),
         ({"verification": {"decision": "manual"}, "review": {"decision": "reject"}}, "Notify"),
