@@ -14,6 +14,7 @@ from chalicelib.services.workflow_ports import WorkflowPorts
 def webhook_ports() -> WebhookPorts:
     import boto3  # imported on first use: it is most of a cold start
 
+    from chalicelib.adapters.dynamodb import DynamoReturns
     from chalicelib.adapters.s3_archive import S3Archive
     from chalicelib.adapters.sqs_queue import SqsEventQueue
     from chalicelib.adapters.ssm_secrets import SsmSecretStore
@@ -25,6 +26,7 @@ def webhook_ports() -> WebhookPorts:
         archive=S3Archive(boto3.client("s3"), config.archive_bucket),
         queue=SqsEventQueue(boto3.client("sqs"), config.ingest_queue_url),
         carrier_secrets=SsmSecretStore(ssm, config.carrier_secrets_prefix),
+        returns=DynamoReturns(boto3.resource("dynamodb").Table(config.returns_table)),
     )
 
 

@@ -26,7 +26,7 @@ from localcloud.provision import ACCOUNT, deployed_function_name, provision
 from localcloud.sqs_event_source import SqsEventSource
 
 REGION = "us-east-1"
-DEFAULT_SECRETS = {"generic": "local-generic-secret"}
+DEFAULT_SECRETS = {"generic": "local-generic-secret", "warehouse": "local-warehouse-secret"}
 DEFAULT_STAFF_KEYS = {"local-staff": "local-staff-secret"}
 DEFAULT_CARRIER_SECRETS = {carrier: f"local-{carrier}-key" for carrier in CARRIER_STYLES}
 _FAKE_CREDENTIALS = {

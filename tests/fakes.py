@@ -23,3 +23,13 @@ class FakeQueue:
 
     def send(self, body: str, attributes: dict[str, str]) -> None:
         self.messages.append((body, attributes))
+
+
+class FakeReturns:
+    """The read the webhook makes of a return (to refuse a second inspection)."""
+
+    def __init__(self, records: dict[str, dict] | None = None) -> None:
+        self.records = records or {}
+
+    def get(self, return_id: str) -> dict | None:
+        return self.records.get(return_id)

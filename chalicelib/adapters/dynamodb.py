@@ -155,11 +155,12 @@ class DynamoReturns:
             **_set_fields({"parcel_problem": problem, **queue}),
         ) is not None
 
-    def record_inspection(self, return_id: str, inspection: dict, at: str) -> dict:
+    def record_inspection(self, return_id: str, inspection: dict, at: str, event_id: str) -> dict:
         response = self._table.update_item(
             Key={"return_id": return_id},
-            UpdateExpression="SET inspection = if_not_exists(inspection, :inspection), inspected_at = if_not_exists(inspected_at, :at)",
-            ExpressionAttributeValues={":inspection": inspection, ":at": at},
+            UpdateExpression="SET inspection = if_not_exists(inspection, :inspection), "
+            "inspected_at = if_not_exists(inspected_at, :at), inspection_event_id = if_not_exists(inspection_event_id, :id)",
+            ExpressionAttributeValues={":inspection": inspection, ":at": at, ":id": event_id},
             ReturnValues="ALL_NEW",
         )
         return plain(response["Attributes"])

@@ -60,8 +60,8 @@ class ReturnStore(Protocol):
     def record_tracking(self, return_id: str, tracking: dict, at: str) -> dict | None:
         """Keep the parcel's latest status by carrier time; the record, or None when a newer status is stored."""
 
-    def record_inspection(self, return_id: str, inspection: dict, at: str) -> dict:
-        """Keep the first inspection; returns the whole record."""
+    def record_inspection(self, return_id: str, inspection: dict, at: str, event_id: str) -> dict:
+        """Keep the first inspection (and the id of its event); returns the whole record."""
 
     def flag_parcel_problem(self, return_id: str, problem: dict, queue: dict) -> bool:
         """Put the return in a review queue for its parcel's trouble, once; True when flagged now."""

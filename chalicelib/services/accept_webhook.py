@@ -6,12 +6,17 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from chalicelib.adapters.marketplaces.generic import parse_generic_event
-from chalicelib.adapters.ports import Archive, EventQueue, SecretStore
+from chalicelib.adapters.ports import Archive, EventQueue, ReturnStore, SecretStore
+from chalicelib.adapters.warehouse import SOURCE as WAREHOUSE
+from chalicelib.adapters.warehouse import parse_warehouse_receipt
 from chalicelib.domain.errors import InvalidInput, InvalidJson, load_json
-from chalicelib.domain.events import CanonicalEvent
+from chalicelib.domain.events import CanonicalEvent, InspectionCompleted
+from chalicelib.domain.return_progress import CLOSED
 from chalicelib.domain.signatures import SignatureError, verify_signature
 
 MAX_BODY_BYTES = 256 * 1024
+# Sources with a format of their own; every other source speaks the generic one.
+_FORMATS = {WAREHOUSE: parse_warehouse_receipt}
 _SOURCE = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 
 
@@ -21,6 +26,7 @@ class WebhookPorts:
     archive: Archive
     queue: EventQueue
     carrier_secrets: SecretStore
+    returns: ReturnStore
 
 
 class WebhookRejected(Exception):
@@ -49,15 +55,29 @@ def accept_webhook(
     except InvalidJson as error:
         raise WebhookRejected(400, "invalid_json", str(error)) from None
     try:
-        event = parse_generic_event(payload, source, now)
+        event = _FORMATS.get(source, parse_generic_event)(payload, source, now)
     except InvalidInput as error:
         raise WebhookRejected(422, error.code, error.message, error.field or None) from None
+    if source == WAREHOUSE and isinstance(event, InspectionCompleted):
+        _refuse_a_second_inspection(event, ports.returns)
     message = event.model_dump_json()
     if len(message.encode()) > MAX_BODY_BYTES:
         raise WebhookRejected(413, "body_too_large", "the event is too large to queue")
     ports.archive.put_raw(archive_key(event, raw_body), raw_body)
     ports.queue.send(message, {"type": event.type, "source": source, "event_id": event.event_id})
     return event
+
+
+def _refuse_a_second_inspection(event: InspectionCompleted, returns: ReturnStore) -> None:
+    """The warehouse hears at once that only the first inspection counts: another one for an inspected or a
+    finished return is a conflict, not a message to drop later. Its same receipt again, while the return is
+    open, is a duplicate and accepted."""
+    record = returns.get(event.data.return_id) or {}
+    first = record.get("inspection_event_id")
+    if first is not None and first != event.event_id:
+        raise WebhookRejected(409, "already_inspected", f"return {event.data.return_id} was inspected already ({first})")
+    if record.get("status") in CLOSED:
+        raise WebhookRejected(409, "return_closed", f"return {event.data.return_id} is closed ({record['status']})")
 
 
 def archive_key(event: CanonicalEvent, raw_body: bytes) -> str:

@@ -82,7 +82,7 @@ def ingest_event(event: CanonicalEvent, ports: IngestPorts) -> str:
         outcome = record_checkpoint(event, ports.shipments, ports.returns, ports.workflows)
     else:
         inspection = event.data.model_dump(mode="json", exclude_none=True)
-        record = ports.returns.record_inspection(event.data.return_id, inspection, _iso(event))
+        record = ports.returns.record_inspection(event.data.return_id, inspection, _iso(event), event.event_id)
         outcome = _resumed("inspection_stored", record, ports)
     ports.event_log.record({**event.model_dump(mode="json"), "outcome": outcome})
     return outcome

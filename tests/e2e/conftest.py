@@ -17,8 +17,8 @@ class Deliveries:
     def __init__(self, cloud: LocalCloud) -> None:
         self.cloud = cloud
 
-    def post(self, payload: dict) -> tuple[int, dict]:
-        return post_webhook(self.cloud.api_url, SECRET.decode(), encode(payload))
+    def post(self, payload: dict, source: str = "generic") -> tuple[int, dict]:
+        return post_webhook(self.cloud.api_url, SECRET.decode(), encode(payload), source)
 
     def deliver(self, *payloads: dict) -> None:
         for payload in payloads:
@@ -67,5 +67,6 @@ class Deliveries:
 
 @pytest.fixture(scope="package")
 def cloud():
-    with LocalCloud(secrets={"generic": SECRET.decode()}, visibility_timeout=2, schedule_interval=None) as running:
+    secrets = {"generic": SECRET.decode(), "warehouse": SECRET.decode()}
+    with LocalCloud(secrets=secrets, visibility_timeout=2, schedule_interval=None) as running:
         yield Deliveries(running)

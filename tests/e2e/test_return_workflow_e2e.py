@@ -298,3 +298,19 @@ def test_a_parcel_in_trouble_goes_to_the_logistics_queue_and_a_reviewer_decides(
     assert cloud.staff("POST", "/v1/reviews/RT-E16", {"decision": "reject", "note": "parcel went back to buyer"})[0] == 200
     assert cloud.wait_for_end("RT-E16")["status"] == "SUCCEEDED"
     assert cloud.record("RT-E16")["status"] == "rejected" and cloud.refunds("RT-E16") == []
+
+
+def test_the_warehouse_webhook_inspects_once_and_refuses_a_second_inspection(cloud):
+    cloud.deliver(order("TM-E17"), ask("RT-E17", "TM-E17"), tracking("RT-E17", "delivered", "2026-11-21T10:00:00Z", "t-E17"))
+    cloud.wait_for_status("RT-E17", "awaiting_inspection")
+    receipt = {"receipt_id": "WR-E17", "return_id": "RT-E17", "inspected_at": "2026-11-21T12:00:00Z",
+               "lines": [{"line_id": "L1", "accepted": 1, "deductions": [{"code": "scuffed_box", "amount": "5.00"}]}]}
+    assert cloud.post(receipt, "warehouse")[0] == 202
+    assert cloud.wait_for_end("RT-E17")["status"] == "SUCCEEDED"
+    [refund] = cloud.refunds("RT-E17")
+    assert ("deduction", "-5.00") in [(entry["code"], entry["amount"]) for entry in refund["entries"]]
+    status, answer = cloud.post({**receipt, "receipt_id": "WR-E17-B"}, "warehouse")
+    assert (status, answer["error"]["code"]) == (409, "already_inspected")
+    status, answer = cloud.post(receipt, "warehouse")  # even the same receipt, once the return is finished
+    assert (status, answer["error"]["code"]) == (409, "return_closed")
+    assert len(cloud.refunds("RT-E17")) == 1

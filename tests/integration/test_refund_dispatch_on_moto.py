@@ -53,7 +53,9 @@ def store(return_id: str, quantity: int = 3, line_id: str = "L2") -> None:
         "decision": {"policy_version": "default-2026-11"}, "customer_id": "C-1",
         "policy": DEFAULT_POLICY.resolve("tmall", "normal").model_dump(mode="json"),
     })
-    ports.returns.record_inspection(return_id, {"items": [{"line_id": line_id, "accepted": quantity}]}, "2026-11-21T08:00:00Z")
+    ports.returns.record_inspection(
+        return_id, {"items": [{"line_id": line_id, "accepted": quantity}]}, "2026-11-21T08:00:00Z", f"ins-{return_id}"
+    )
 
 
 def ledger(aws) -> list[dict]:

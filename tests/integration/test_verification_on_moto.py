@@ -69,7 +69,7 @@ def test_a_published_policy_changes_decisions_without_a_deploy_and_a_return_keep
     publish(aws, {"version": "postage-50", "defaults": {"max_return_shipping_reimbursement": "50.00"}})
     clear_caches()
     ports = workflow_ports()
-    ports.returns.record_inspection("RT-2", {"items": [{"line_id": "L2", "accepted": 1}]}, NOW)
+    ports.returns.record_inspection("RT-2", {"items": [{"line_id": "L2", "accepted": 1}]}, NOW, "ins-RT-2")
     quote_return("RT-2", ports)
     [postage] = [e for e in ports.returns.get("RT-2")["quote"]["entries"] if e["code"] == "return_postage_reimbursement"]
     assert postage["amount"] == "5.00"  # the version RT-2 was decided under, not the one published since

@@ -5,7 +5,7 @@ import pytest
 
 from chalicelib.domain.events import ReturnRequested, canonical_events
 from chalicelib.services.accept_webhook import MAX_BODY_BYTES, WebhookPorts, WebhookRejected, accept_webhook
-from tests.fakes import FakeArchive, FakeQueue, FakeSecrets
+from tests.fakes import FakeArchive, FakeQueue, FakeReturns, FakeSecrets
 from tests.webhook_events import encode, order_upserted, return_requested, signed_headers
 
 SECRET = b"generic-secret"
@@ -14,7 +14,7 @@ NOW = datetime(2026, 11, 22, 8, 0, tzinfo=timezone.utc)
 
 @pytest.fixture
 def ports():
-    return WebhookPorts(FakeSecrets({"generic": SECRET}), FakeArchive(), FakeQueue(), FakeSecrets({}))
+    return WebhookPorts(FakeSecrets({"generic": SECRET}), FakeArchive(), FakeQueue(), FakeSecrets({}), FakeReturns())
 
 
 def deliver(ports, payload=None, *, body=None, source="generic", secret=SECRET, timestamp=None):
@@ -93,3 +93,56 @@ def test_not_json_is_400(ports):
 def test_invalid_event_is_422_naming_the_field(ports, payload, field, code):
     error = rejection(ports, body=json.dumps(payload).encode())
     assert (error.status, error.field, error.code) == (422, field, code), error.message
+
+
+RECEIPT = {
+    "receipt_id": "WR-1", "return_id": "RT-1", "inspected_at": "2026-11-21T12:00:00+08:00",
+    "lines": [{"line_id": "L1", "accepted": 1, "deductions": [{"code": "scratch", "amount": "10.00"}]}],
+    "kept_gifts": ["G1"],
+}
+
+
+def warehouse_ports(record: dict | None = None) -> WebhookPorts:
+    return WebhookPorts(
+        FakeSecrets({"warehouse": SECRET}), FakeArchive(), FakeQueue(), FakeSecrets({}),
+        FakeReturns({"RT-1": record} if record else {}),
+    )
+
+
+def test_a_warehouse_receipt_becomes_an_inspection():
+    ports = warehouse_ports({"return_id": "RT-1", "status": "awaiting_inspection"})
+    event = deliver(ports, RECEIPT, source="warehouse")
+    assert (event.type, event.event_id, event.source) == ("InspectionCompleted", "WR-1", "warehouse")
+    assert event.occurred_at == datetime(2026, 11, 21, 4, 0, tzinfo=timezone.utc)
+    assert event.data.items[0].deductions[0].amount == "10.00" and event.data.kept_gifts == ["G1"]
+    assert len(ports.queue.messages) == 1
+
+
+@pytest.mark.parametrize(
+    "record, code",
+    [({"status": "awaiting_inspection", "inspection_event_id": "WR-0"}, "already_inspected"),
+     ({"status": "refunded", "inspection_event_id": "WR-0"}, "already_inspected"),
+     ({"status": "rejected"}, "return_closed")],
+)
+def test_a_second_inspection_or_one_for_a_closed_return_is_a_conflict_and_nothing_is_queued(record, code):
+    ports = warehouse_ports(record)
+    with pytest.raises(WebhookRejected) as rejected:
+        deliver(ports, RECEIPT, source="warehouse")
+    assert (rejected.value.status, rejected.value.code) == (409, code)
+    assert ports.queue.messages == [] and ports.archive.objects == {}
+
+
+def test_the_same_receipt_delivered_again_is_accepted_as_a_duplicate():
+    ports = warehouse_ports({"status": "awaiting_inspection", "inspection_event_id": "WR-1"})
+    assert deliver(ports, RECEIPT, source="warehouse").event_id == "WR-1"
+
+
+@pytest.mark.parametrize(
+    "change, field",
+    [({"lines": []}, "lines"), ({"receipt_id": None}, "receipt_id"), ({"inspected_at": "2026-11-21 12:00"}, "inspected_at"),
+     ({"lines": [{"line_id": "L1", "accepted": -1}]}, "lines[0].accepted"), ({"extra": 1}, "extra")],
+)
+def test_invalid_receipts_name_the_field(change, field):
+    with pytest.raises(WebhookRejected) as rejected:
+        deliver(warehouse_ports(), {**RECEIPT, **change}, source="warehouse")
+    assert (rejected.value.status, rejected.value.field) == (422, field)
