@@ -21,7 +21,7 @@ from chalicelib.services.dispatch_refund import FINANCE_FIELDS
 from infra.package import ROOT
 from localcloud.cloud import DEFAULT_CARRIER_SECRETS, DEFAULT_SECRETS, DEFAULT_STAFF_KEYS, LocalCloud
 from localcloud.sample_traffic import deliveries, sample_cases
-from localcloud.webhook_client import call_staff_api, post_webhook
+from localcloud.webhook_client import call_staff_api, post_carrier_push, post_webhook
 
 WAITING_ON_A_PERSON = ("failed", "in_review")
 
@@ -31,8 +31,9 @@ def run(returns: int, out: Path, timeout: float, policy: str | None) -> int:
     stream = deliveries(cases)
     secret = DEFAULT_SECRETS["generic"]
     with LocalCloud(policy=policy) as cloud:
+        channels = Counter(item.get("channel", "marketplace") for item in stream)
         print(f"local cloud up: API {cloud.api_url}, {returns} returns, {len(stream)} return-side webhooks "
-              f"(with duplicates, shuffled)", flush=True)
+              f"(with duplicates, shuffled): " + ", ".join(f"{c} {n}" for c, n in sorted(channels.items())), flush=True)
         orders = [{"event_id": f"ou-{c.order['order_id']}", "type": "OrderUpserted",
                    "occurred_at": "2026-11-10T08:00:00Z", "data": c.order} for c in cases]
         with ThreadPoolExecutor(8) as pool:
@@ -40,9 +41,18 @@ def run(returns: int, out: Path, timeout: float, policy: str | None) -> int:
             cloud.wait_until(cloud.queue_idle, timeout)
             sent_at = {}
 
-            def send(payload: dict) -> int:
-                status, _ = post_webhook(cloud.api_url, secret, json.dumps(payload).encode())
-                sent_at[payload["event_id"]] = time.monotonic()
+            def send(item: dict) -> int:
+                channel = item.get("channel", "generic")
+                body = json.dumps(item.get("body", item)).encode()
+                if channel == "warehouse":
+                    status, answer = post_webhook(cloud.api_url, DEFAULT_SECRETS["warehouse"], body, "warehouse")
+                    if status == 409 and answer["error"]["code"] in ("already_inspected", "return_closed"):
+                        status = 202  # a receipt sent again after its return was done: refused, as it should be
+                elif channel == "generic":
+                    status, _ = post_webhook(cloud.api_url, secret, body)
+                else:
+                    status, _ = post_carrier_push(cloud.api_url, channel, DEFAULT_CARRIER_SECRETS[channel], body)
+                sent_at.setdefault(item["event_id"], time.monotonic())
                 return status
 
             statuses += list(pool.map(send, stream))

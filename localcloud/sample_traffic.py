@@ -1,5 +1,5 @@
-"""Seeded, realistic marketplace traffic for `make run`: orders, then returns and cancellations with
-their tracking and inspections, some delivered twice and some out of order."""
+"""Seeded, realistic traffic for `make run`: marketplace orders, returns and cancellations, the carriers'
+tracking pushes in their three styles, the warehouse's receipts; some delivered twice and some out of order."""
 
 import random
 from dataclasses import dataclass, field
@@ -88,19 +88,54 @@ def _case(rng: random.Random, i: int) -> Case:
                                       {"return_id": return_id, "evidence_urls": photos}))
         if kind in ("late", "unknown_order"):
             return case
-    tracking = {"carrier": "sf", "tracking_number": f"SF{900000 + i}", "return_id": return_id}
-    case.events.append(_event(f"tu1-{return_id}", "TrackingUpdated", "2026-11-20T10:00:00Z", {**tracking, "status": "in_transit"}))
-    case.events.append(_event(f"tu2-{return_id}", "TrackingUpdated", "2026-11-21T10:00:00Z", {**tracking, "status": "delivered"}))
+    style = CARRIER_STYLES_IN_USE[i % len(CARRIER_STYLES_IN_USE)]
+    case.events += _carrier_pushes(style, return_id, f"{style[:2].upper()}{900000 + i}")
     inspected = []
     for item in items:
         accepted = item["quantity"] if rng.random() < 0.85 else rng.randint(0, item["quantity"])
         deductions = ([{"code": "missing_accessory", "amount": money(rng.randint(1, 5) * scale)}]
                       if accepted and rng.random() < 0.1 else [])
         inspected.append({"line_id": item["line_id"], "accepted": accepted, "deductions": deductions})
-    case.events.append(_event(f"ic-{return_id}", "InspectionCompleted", "2026-11-22T10:00:00Z",
-                              {"return_id": return_id, "items": inspected}))
-    case.last_needed = case.events[-1]["event_id"]
+    receipt = {"receipt_id": f"wr-{return_id}", "return_id": return_id, "inspected_at": "2026-11-22T10:00:00Z",
+               "lines": inspected}
+    case.events.append(_delivery("warehouse", receipt["receipt_id"], receipt))
+    case.last_needed = receipt["receipt_id"]
     return case
+
+
+# The parcel's two checkpoints, as each carrier style pushes them: the timeline so far, every time.
+CARRIER_STYLES_IN_USE = ["aftership", "17track", "sf-express"]
+_CHECKPOINTS = [("in_transit", "2026-11-20T10:00:00Z"), ("delivered", "2026-11-21T10:00:00Z")]
+_AGGREGATOR_TAGS = {"in_transit": "InTransit", "delivered": "Delivered"}
+_ROUTE_CODES = {"in_transit": "30", "delivered": "80"}
+_CHINA_TIME = {"2026-11-20T10:00:00Z": "2026-11-20 18:00:00", "2026-11-21T10:00:00Z": "2026-11-21 18:00:00"}
+
+
+def _carrier_pushes(style: str, return_id: str, number: str) -> list[dict]:
+    pushes = []
+    for n in range(1, len(_CHECKPOINTS) + 1):
+        timeline = _CHECKPOINTS[:n]
+        if style == "aftership":
+            body = {"event": "tracking_update", "msg": {
+                "tracking_number": number, "slug": "ups", "custom_fields": {"return_id": return_id},
+                "checkpoints": [{"checkpoint_time": at, "tag": _AGGREGATOR_TAGS[status], "message": status}
+                                for status, at in timeline]}}
+        elif style == "17track":
+            body = {"event": "TRACKING_UPDATED", "data": {
+                "number": number, "carrier": 190012, "tag": return_id, "track_info": {"tracking": {"providers": [
+                    {"events": [{"time_utc": at, "stage": _AGGREGATOR_TAGS[status], "description": status}
+                                for status, at in reversed(timeline)]}]}}}}
+        else:
+            body = {"waybillNo": number, "orderId": return_id, "routes": [
+                {"acceptTime": _CHINA_TIME[at], "opCode": _ROUTE_CODES[status], "acceptAddress": "杭州市"}
+                for status, at in timeline]}
+        pushes.append(_delivery(style, f"{style}-{number}-{n}", body))
+    return pushes
+
+
+def _delivery(channel: str, key: str, body: dict) -> dict:
+    """A webhook for a channel of its own (a carrier, the warehouse); `event_id` names it for the report."""
+    return {"channel": channel, "event_id": key, "body": body}
 
 
 def _event(event_id: str, event_type: str, occurred_at: str, data: dict) -> dict:
