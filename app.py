@@ -14,10 +14,12 @@ from functions.record_failure import record_failure_task
 from functions.sweep_sla import sweep_sla_schedule
 from functions.verify_return import verify_return_task
 from functions.wait_for_event import wait_for_event_task
+from functions.watch_parcels import watch_parcels_schedule
 
 app = Chalice(app_name="aftersales")
 for blueprint in (
     quotes_api, webhooks_api, staff_api, ingest_events, verify_return_task, hold_shipment_task, wait_for_event_task,
     calculate_refund_task, dispatch_refund_task, notify_outcome_task, record_failure_task, sweep_sla_schedule,
+    watch_parcels_schedule,
 ):
     app.register_blueprint(blueprint)

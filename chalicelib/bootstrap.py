@@ -7,6 +7,7 @@ from chalicelib.services.accept_webhook import WebhookPorts
 from chalicelib.services.ingest_event import IngestPorts
 from chalicelib.services.staff_ports import StaffPorts
 from chalicelib.services.sweep_sla import SweepPorts
+from chalicelib.services.watch_parcels import ParcelWatchPorts
 from chalicelib.services.workflow_ports import WorkflowPorts
 
 
@@ -123,4 +124,18 @@ def sweep_ports() -> SweepPorts:
     return SweepPorts(
         reviews=DynamoReviews(dynamodb.Table(config.returns_table), dynamodb.Table(config.audit_table)),
         bus=EventBridgeBus(boto3.client("events"), config.event_bus),
+    )
+
+
+@lru_cache(maxsize=1)
+def parcel_watch_ports() -> ParcelWatchPorts:
+    import boto3
+
+    from chalicelib.adapters.dynamodb import DynamoReturns
+    from chalicelib.adapters.stepfunctions import StepFunctionsWorkflows
+
+    config = load_config()
+    return ParcelWatchPorts(
+        returns=DynamoReturns(boto3.resource("dynamodb").Table(config.returns_table)),
+        workflows=StepFunctionsWorkflows(boto3.client("stepfunctions"), config.return_workflow_arn),
     )

@@ -6,9 +6,11 @@ from chalicelib.adapters.ports import StaleQuote
 from chalicelib.domain.tracking import Status, shipment_id, supersedes
 
 # The indexes of infra/template.json: a customer's orders (for RFM) and return requests (for the abuse signal)
-# by time, and the returns waiting for a person by queue and SLA deadline.
+# by time, the returns waiting for a person by queue and SLA deadline, and the approved returns with no
+# tracking yet by when it is due.
 CUSTOMER_INDEX = "by-customer"
 REVIEW_INDEX = "by-review-queue"
+PARCEL_WATCH_INDEX = "by-parcel-watch"
 
 
 def _conditional(table, write, **request):
@@ -140,7 +142,7 @@ class DynamoReturns:
             self._table,
             "update_item",
             Key={"return_id": return_id},
-            UpdateExpression="SET parcel = :parcel, parcel_at = :at",
+            UpdateExpression="SET parcel = :parcel, parcel_at = :at REMOVE parcel_watch",
             ConditionExpression="attribute_not_exists(parcel_at) OR parcel_at <= :at",
             ExpressionAttributeValues={":parcel": tracking, ":at": at},
             ReturnValues="ALL_NEW",
@@ -185,6 +187,14 @@ class DynamoReturns:
             ReturnValues="ALL_NEW",
         )
         return plain(response["Attributes"])
+
+    def parcels_overdue(self, now: str) -> list[dict]:
+        from boto3.dynamodb.conditions import Key
+
+        return _query_all(
+            self._table, IndexName=PARCEL_WATCH_INDEX,
+            KeyConditionExpression=Key("parcel_watch").eq("waiting") & Key("tracking_due_at").lt(now),
+        )
 
     def count_requested(self, customer_id: str, since: str, until: str, excluding: str) -> int:
         from boto3.dynamodb.conditions import Key

@@ -72,6 +72,9 @@ class ReturnStore(Protocol):
     def add_evidence(self, return_id: str, urls: list[str]) -> dict:
         """Add evidence to the return (a set: adding the same twice changes nothing); returns the whole record."""
 
+    def parcels_overdue(self, now: str) -> list[dict]:
+        """Approved returns whose tracking was due before `now` and has not come."""
+
     def count_requested(self, customer_id: str, since: str, until: str, excluding: str) -> int:
         """The customer's return requests made in [since, until], not counting `excluding`."""
 
@@ -110,6 +113,9 @@ class Workflows(Protocol):
 
     def resume(self, task_token: str, output: dict) -> bool:
         """Complete a waiting task; False when it is no longer waiting (a duplicate resume)."""
+
+    def fail(self, task_token: str, error: str, cause: str) -> bool:
+        """Fail a waiting task with an error the workflow catches; False when it is no longer waiting."""
 
 
 class ReviewStore(Protocol):

@@ -17,9 +17,15 @@ class StepFunctionsWorkflows:
 
     def resume(self, task_token: str, output: dict) -> bool:
         """A token already used, timed out or closed answers TaskTimedOut / InvalidToken: a duplicate, so done."""
+        return self._complete(self._sfn.send_task_success, taskToken=task_token, output=json.dumps(output, sort_keys=True))
+
+    def fail(self, task_token: str, error: str, cause: str) -> bool:
+        return self._complete(self._sfn.send_task_failure, taskToken=task_token, error=error, cause=cause)
+
+    def _complete(self, call, **request) -> bool:
         errors = self._sfn.exceptions
         try:
-            self._sfn.send_task_success(taskToken=task_token, output=json.dumps(output, sort_keys=True))
+            call(**request)
         except (errors.TaskTimedOut, errors.InvalidToken, errors.TaskDoesNotExist):
             return False
         return True

@@ -86,6 +86,7 @@ class Settings(_Strict):
     parcel_wait_days: Annotated[StrictInt, Field(ge=1, le=365)] | None = None
     review_wait_days: Annotated[StrictInt, Field(ge=1, le=365)] | None = None
     hold_wait_hours: Annotated[StrictInt, Field(ge=1, le=24 * 30)] | None = None
+    tracking_wait_days: Annotated[StrictInt, Field(ge=1, le=365)] | None = None
     max_return_shipping_reimbursement: PolicyAmount | None = None
     review_sla_hours: Hours | None = None
     rfm: Rfm | None = None
@@ -110,6 +111,7 @@ DEFAULT_SETTINGS = Settings(
     parcel_wait_days=14,
     review_wait_days=14,
     hold_wait_hours=24,
+    tracking_wait_days=7,
     max_return_shipping_reimbursement="30.00",
     review_sla_hours=8,
     rfm=Rfm(
@@ -160,6 +162,7 @@ class Policy(_Strict):
     parcel_wait_days: int
     review_wait_days: int
     hold_wait_hours: int
+    tracking_wait_days: int
     max_return_shipping_reimbursement: str
     review_sla_hours: int
     rfm: Rfm

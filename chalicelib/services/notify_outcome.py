@@ -12,7 +12,8 @@ def notify_outcome(return_id: str, state: dict, ports: WorkflowPorts, now: datet
     outcome = closing_outcome(state)
     closed_at = iso_utc(now)
     ports.returns.update(
-        return_id, {"status": outcome, "closed_at": closed_at, "waiting_for": None}, remove=("review_queue",)
+        return_id, {"status": outcome, "closed_at": closed_at, "waiting_for": None},
+        remove=("review_queue", "parcel_watch"),
     )
     ports.bus.publish(
         "ReturnClosed",
@@ -23,6 +24,7 @@ def notify_outcome(return_id: str, state: dict, ports: WorkflowPorts, now: datet
             "outcome": outcome,
             "decision_code": (record.get("decision") or {}).get("code"),
             "refund_id": record.get("refund_id"),
+            "expiry_reason": record.get("expiry_reason"),
             "closed_at": closed_at,
         },
     )

@@ -8,9 +8,11 @@ A return that waits for a person enters its review queue with the deadline
 of its tier's service level.
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from chalicelib.adapters.ports import Workflows
+from chalicelib.domain.events import iso_utc
+from chalicelib.domain.policy import Policy
 from chalicelib.domain.return_progress import wait_result
 from chalicelib.domain.review import FAILURE_QUEUE, problem_type, queue_fields
 from chalicelib.services.verify_return import DEFAULT_TIER
@@ -23,7 +25,12 @@ _STATUS = {
 
 
 def wait_for_event(return_id: str, waiting_for: str, task_token: str, ports: WorkflowPorts, now: datetime) -> dict:
-    fields = _review_fields(return_id, waiting_for, ports, now) if waiting_for in ("review", "failure_review") else {}
+    if waiting_for in ("review", "failure_review"):
+        fields = _review_fields(return_id, waiting_for, ports, now)
+    elif waiting_for == "parcel":
+        fields = _tracking_watch(return_id, ports, now)
+    else:
+        fields = {}
     record = ports.returns.wait_for(return_id, waiting_for, task_token, _STATUS[waiting_for], fields)
     resumed = resume_if_ready(record, ports.workflows)
     return {"waiting_for": waiting_for, "resumed": resumed, **fields}
@@ -31,12 +38,24 @@ def wait_for_event(return_id: str, waiting_for: str, task_token: str, ports: Wor
 
 def _review_fields(return_id: str, waiting_for: str, ports: WorkflowPorts, now: datetime) -> dict:
     record = load_return(return_id, ports)
-    if "policy" in record:
-        sla_hours = record["policy"]["review_sla_hours"]
-    else:  # failed before Verify kept the policy on it
-        sla_hours = ports.policies.current().resolve(record.get("marketplace"), DEFAULT_TIER).review_sla_hours
+    sla_hours = _policy(record, ports).review_sla_hours
     queue = FAILURE_QUEUE if waiting_for == "failure_review" else problem_type(record["reason"])
     return queue_fields(queue, sla_hours, now)
+
+
+def _tracking_watch(return_id: str, ports: WorkflowPorts, now: datetime) -> dict:
+    """An approved return with no tracking yet is watched: none within the policy's days expires it."""
+    record = load_return(return_id, ports)
+    if "parcel" in record:
+        return {}
+    days = _policy(record, ports).tracking_wait_days
+    return {"parcel_watch": "waiting", "tracking_due_at": iso_utc(now + timedelta(days=days))}
+
+
+def _policy(record: dict, ports: WorkflowPorts) -> Policy:
+    if "policy" in record:
+        return Policy.model_validate(record["policy"])
+    return ports.policies.current().resolve(record.get("marketplace"), DEFAULT_TIER)  # failed before Verify
 
 
 def resume_if_ready(record: dict | None, workflows: Workflows) -> bool:

@@ -314,3 +314,25 @@ def test_the_warehouse_webhook_inspects_once_and_refuses_a_second_inspection(clo
     status, answer = cloud.post(receipt, "warehouse")  # even the same receipt, once the return is finished
     assert (status, answer["error"]["code"]) == (409, "return_closed")
     assert len(cloud.refunds("RT-E17")) == 1
+
+
+def test_no_tracking_within_the_policy_days_expires_the_return_and_tracking_in_time_does_not(cloud):
+    local = cloud.cloud
+    cloud.deliver(order("TM-E18"), ask("RT-E18", "TM-E18"), order("TM-E19"), ask("RT-E19", "TM-E19"))
+    for return_id in ("RT-E18", "RT-E19"):
+        record = cloud.wait_for_status(return_id, "awaiting_parcel")
+        assert record["parcel_watch"] == "waiting"  # due 7 days after approval
+    cloud.deliver(tracking("RT-E19", "in_transit", "2026-11-20T10:00:00Z", "t-E19"))
+    local.wait_until(lambda: "parcel_watch" not in cloud.record("RT-E19"), 30)
+    # A week later, as far as the due dates are concerned:
+    for return_id in ("RT-E18", "RT-E19"):
+        local.dynamodb.Table("aftersales-returns").update_item(
+            Key={"return_id": return_id}, UpdateExpression="SET tracking_due_at = :past",
+            ExpressionAttributeValues={":past": "2026-11-01T00:00:00Z"},
+        )
+    assert local.fire_schedules()["watch_parcels"] == {"expired": ["RT-E18"]}
+    assert cloud.wait_for_end("RT-E18")["status"] == "SUCCEEDED"
+    record = cloud.record("RT-E18")
+    assert (record["status"], record["expiry_reason"]) == ("expired", "no tracking by 2026-11-01T00:00:00Z")
+    assert cloud.refunds("RT-E18") == []
+    assert cloud.record("RT-E19")["status"] == "awaiting_parcel"

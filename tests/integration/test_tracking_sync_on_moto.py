@@ -98,3 +98,32 @@ def test_staff_link_a_tracking_number_and_what_is_known_of_it_is_handed_over(aws
     assert put(client, "RT-NOPE", {"carrier": "sf-express", "tracking_number": "SF1"}).status_code == 404
     assert put(client, "RT-1", {"carrier": "sf-express"}).json_body["error"]["field"] == "tracking_number"
     assert put(client, "RT-1", {"carrier": "sf-express", "tracking_number": "SF1"}, {}).status_code == 401
+
+
+class Workflows:
+    def __init__(self) -> None:
+        self.failed: list[tuple[str, str]] = []
+
+    def fail(self, task_token: str, error: str, cause: str) -> bool:
+        self.failed.append((task_token, error))
+        return True
+
+
+def test_the_parcel_watch_expires_only_returns_still_without_tracking(aws):
+    from chalicelib.services.wait_for_event import wait_for_event
+    from chalicelib.services.watch_parcels import ParcelWatchPorts, watch_parcels
+
+    apply(order_upserted(), return_requested(), return_requested("RT-2", event_id="evt-2"))
+    ports = workflow_ports()
+    for return_id in ("RT-1", "RT-2"):
+        wait_for_event(return_id, "parcel", f"token-{return_id}", ports, RECEIVED)
+        assert ports.returns.get(return_id)["tracking_due_at"] == "2026-11-29T08:00:00Z"
+    # RT-2's tracking lands between the watch being set and the sweep, with the watch still on it.
+    ports.returns.update("RT-2", {"parcel": {"status": "in_transit"}})
+    workflows = Workflows()
+    watch = ParcelWatchPorts(returns=ports.returns, workflows=workflows)
+    assert watch_parcels(watch, datetime(2026, 11, 29, 7, 59, tzinfo=timezone.utc)) == {"expired": []}
+    assert watch_parcels(watch, datetime(2026, 11, 29, 8, 1, tzinfo=timezone.utc)) == {"expired": ["RT-1"]}
+    assert workflows.failed == [("token-RT-1", "NoTracking")]
+    assert "parcel_watch" not in ports.returns.get("RT-2") and "expiry_reason" not in ports.returns.get("RT-2")
+    assert watch_parcels(watch, datetime(2026, 12, 30, tzinfo=timezone.utc)) == {"expired": []}
