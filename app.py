@@ -10,6 +10,7 @@ from functions.dispatch_refund import dispatch_refund_task
 from functions.hold_shipment import hold_shipment_task
 from functions.ingest_events import ingest_events
 from functions.notify_outcome import notify_outcome_task
+from functions.poll_carriers import poll_carriers_schedule
 from functions.record_failure import record_failure_task
 from functions.sweep_sla import sweep_sla_schedule
 from functions.verify_return import verify_return_task
@@ -20,6 +21,6 @@ app = Chalice(app_name="aftersales")
 for blueprint in (
     quotes_api, webhooks_api, staff_api, ingest_events, verify_return_task, hold_shipment_task, wait_for_event_task,
     calculate_refund_task, dispatch_refund_task, notify_outcome_task, record_failure_task, sweep_sla_schedule,
-    watch_parcels_schedule,
+    watch_parcels_schedule, poll_carriers_schedule,
 ):
     app.register_blueprint(blueprint)

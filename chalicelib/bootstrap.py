@@ -5,6 +5,7 @@ from functools import lru_cache
 from chalicelib.config import load_config
 from chalicelib.services.accept_webhook import WebhookPorts
 from chalicelib.services.ingest_event import IngestPorts
+from chalicelib.services.poll_carriers import PollPorts
 from chalicelib.services.staff_ports import StaffPorts
 from chalicelib.services.sweep_sla import SweepPorts
 from chalicelib.services.watch_parcels import ParcelWatchPorts
@@ -138,4 +139,27 @@ def parcel_watch_ports() -> ParcelWatchPorts:
     return ParcelWatchPorts(
         returns=DynamoReturns(boto3.resource("dynamodb").Table(config.returns_table)),
         workflows=StepFunctionsWorkflows(boto3.client("stepfunctions"), config.return_workflow_arn),
+    )
+
+
+@lru_cache(maxsize=1)
+def poll_ports() -> PollPorts | None:
+    """None when no carrier API is configured (AFTERSALES_CARRIER_API_URL)."""
+    import boto3
+
+    from chalicelib.adapters.carrier_api import HttpCarrierApi
+    from chalicelib.adapters.dynamodb import DynamoReturns, DynamoShipments
+    from chalicelib.adapters.sqs_queue import SqsEventQueue
+    from chalicelib.adapters.ssm_policy import SsmPolicyStore
+
+    config = load_config()
+    if not config.carrier_api_url:
+        return None
+    dynamodb = boto3.resource("dynamodb")
+    return PollPorts(
+        shipments=DynamoShipments(dynamodb.Table(config.shipments_table)),
+        carrier_api=HttpCarrierApi(config.carrier_api_url),
+        queue=SqsEventQueue(boto3.client("sqs"), config.ingest_queue_url),
+        returns=DynamoReturns(dynamodb.Table(config.returns_table)),
+        policies=SsmPolicyStore(boto3.client("ssm"), config.policy_parameter),
     )

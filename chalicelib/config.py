@@ -25,6 +25,7 @@ class Config(BaseModel):
     staff_keys_prefix: str = Field(resources.STAFF_KEYS_PREFIX, alias="AFTERSALES_STAFF_KEYS_PREFIX")
     policy_parameter: str = Field(resources.POLICY_PARAMETER, alias="AFTERSALES_POLICY_PARAMETER")
     event_bus: str = Field(resources.EVENT_BUS, alias="AFTERSALES_EVENT_BUS")
+    carrier_api_url: str = Field("", alias="AFTERSALES_CARRIER_API_URL")
     return_workflow_arn: str = Field("", alias="AFTERSALES_RETURN_WORKFLOW_ARN")
 
 

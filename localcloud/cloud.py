@@ -4,7 +4,7 @@ No AWS account and no Docker: moto's Step Functions executes the state
 machine and reaches the Lambda tasks through the loopback Invoke server;
 SQS event sources are polled here the way Lambda's event source mapping
 does it, and schedules fired by a timer; the API is Chalice's local server on
-127.0.0.1.
+127.0.0.1; a simulated carrier tracking API answers the stale-shipment poller.
 """
 
 import importlib
@@ -20,6 +20,7 @@ from chalice.app import ScheduledEventConfig, SQSEventConfig
 
 from chalicelib.adapters.carriers import CARRIER_STYLES
 from infra.package import ROOT
+from localcloud.carrier_service import CarrierService
 from localcloud.lambda_invoke import LambdaInvokeServer
 from localcloud.moto_fidelity import reuse_lambda_clients, serialize_moto_requests
 from localcloud.provision import ACCOUNT, deployed_function_name, provision
@@ -86,6 +87,8 @@ class LocalCloud:
         functions = {f.name: resolve(f.handler_string) for f in app.pure_lambda_functions}
         self.lambdas = LambdaInvokeServer(functions, deployed_function_name).start()
         os.environ["AWS_ENDPOINT_URL_LAMBDA"] = self.lambdas.url
+        self.carrier_service = CarrierService().start()
+        os.environ["AFTERSALES_CARRIER_API_URL"] = self.carrier_service.url
         self.session = boto3.Session(region_name=REGION)
         self.env = provision(
             self.session, list(functions), self.secrets, self._visibility_timeout, self._max_receive_count,
@@ -121,8 +124,10 @@ class LocalCloud:
         for thread in self._threads:
             thread.join(timeout=5)
         self.lambdas.stop()
+        self.carrier_service.stop()
         self._mock.stop()
         os.environ.pop("AWS_ENDPOINT_URL_LAMBDA", None)
+        os.environ.pop("AFTERSALES_CARRIER_API_URL", None)
         clear_caches()
 
     def __enter__(self) -> "LocalCloud":
@@ -203,6 +208,6 @@ def clear_caches() -> None:
     config.load_config.cache_clear()
     for ports in (
         bootstrap.webhook_ports, bootstrap.ingest_ports, bootstrap.workflow_ports, bootstrap.staff_ports,
-        bootstrap.sweep_ports, bootstrap.parcel_watch_ports,
+        bootstrap.sweep_ports, bootstrap.parcel_watch_ports, bootstrap.poll_ports,
     ):
         ports.cache_clear()

@@ -7,10 +7,11 @@ from chalicelib.domain.tracking import Status, shipment_id, supersedes
 
 # The indexes of infra/template.json: a customer's orders (for RFM) and return requests (for the abuse signal)
 # by time, the returns waiting for a person by queue and SLA deadline, and the approved returns with no
-# tracking yet by when it is due.
+# tracking yet by when it is due; the parcels still moving by when to ask their carrier next.
 CUSTOMER_INDEX = "by-customer"
 REVIEW_INDEX = "by-review-queue"
 PARCEL_WATCH_INDEX = "by-parcel-watch"
+POLL_INDEX = "by-next-poll"
 
 
 def _conditional(table, write, **request):
@@ -410,6 +411,24 @@ class DynamoShipments:
             )
             if moved:
                 return plain(moved["Attributes"])
+
+    def schedule_poll(self, carrier: str, tracking_number: str, next_poll_at: str | None, attempts: int = 0) -> None:
+        """When to ask the carrier's API about this parcel next; None: never (its status is final)."""
+        key = {"shipment_id": shipment_id(carrier, tracking_number)}
+        if next_poll_at is None:
+            self._table.update_item(Key=key, **_set_fields({}, remove=("poll_state", "next_poll_at")))
+        else:
+            fields = {"poll_state": "active", "next_poll_at": next_poll_at, "poll_attempts": attempts}
+            self._table.update_item(Key=key, **_set_fields(fields))
+
+    def due_for_poll(self, now: str, limit: int) -> list[dict]:
+        from boto3.dynamodb.conditions import Key
+
+        page = self._table.query(
+            IndexName=POLL_INDEX, Limit=limit,
+            KeyConditionExpression=Key("poll_state").eq("active") & Key("next_poll_at").lte(now),
+        )
+        return [self.get(item["carrier"], item["tracking_number"]) for item in page["Items"]]
 
     def link(self, carrier: str, tracking_number: str, return_id: str) -> dict | None:
         """Link the parcel to its return; None when it is linked to another return already."""

@@ -88,6 +88,17 @@ class ShipmentStore(Protocol):
     def link(self, carrier: str, tracking_number: str, return_id: str) -> dict | None:
         """Link the parcel to its return; None when another return has it."""
 
+    def schedule_poll(self, carrier: str, tracking_number: str, next_poll_at: str | None, attempts: int = 0) -> None:
+        """When to ask the carrier's API next; None: never."""
+
+    def due_for_poll(self, now: str, limit: int) -> list[dict]:
+        """At most `limit` shipments due to be asked about, the longest overdue first."""
+
+
+class CarrierApi(Protocol):
+    def checkpoints(self, carrier: str, tracking_number: str) -> list[dict]:
+        """The parcel's checkpoints as the carrier knows them: status (normalized), at (UTC), location, description."""
+
 
 class PolicyStore(Protocol):
     def current(self) -> PolicyDocument:

@@ -87,6 +87,7 @@ class Settings(_Strict):
     review_wait_days: Annotated[StrictInt, Field(ge=1, le=365)] | None = None
     hold_wait_hours: Annotated[StrictInt, Field(ge=1, le=24 * 30)] | None = None
     tracking_wait_days: Annotated[StrictInt, Field(ge=1, le=365)] | None = None
+    stale_tracking_hours: Annotated[StrictInt, Field(ge=1, le=24 * 60)] | None = None
     max_return_shipping_reimbursement: PolicyAmount | None = None
     review_sla_hours: Hours | None = None
     rfm: Rfm | None = None
@@ -112,6 +113,7 @@ DEFAULT_SETTINGS = Settings(
     review_wait_days=14,
     hold_wait_hours=24,
     tracking_wait_days=7,
+    stale_tracking_hours=72,
     max_return_shipping_reimbursement="30.00",
     review_sla_hours=8,
     rfm=Rfm(
@@ -163,6 +165,7 @@ class Policy(_Strict):
     review_wait_days: int
     hold_wait_hours: int
     tracking_wait_days: int
+    stale_tracking_hours: int
     max_return_shipping_reimbursement: str
     review_sla_hours: int
     rfm: Rfm

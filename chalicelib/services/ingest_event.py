@@ -30,6 +30,7 @@ from chalicelib.domain.events import (
 from chalicelib.domain.tiers import paid_total_minor
 from chalicelib.services.rank_customer import rank_customer
 from chalicelib.services.sync_tracking import link_tracking, record_checkpoint
+from chalicelib.services.verify_return import DEFAULT_TIER
 from chalicelib.services.wait_for_event import resume_if_ready
 
 
@@ -79,7 +80,8 @@ def ingest_event(event: CanonicalEvent, ports: IngestPorts) -> str:
         record = ports.returns.record_hold_answer(event.data.return_id, answer, _iso(event))
         outcome = _resumed(f"hold_{event.data.outcome}", record, ports)
     elif isinstance(event, TrackingUpdated):
-        outcome = record_checkpoint(event, ports.shipments, ports.returns, ports.workflows)
+        stale_hours = ports.policies.current().resolve(None, DEFAULT_TIER).stale_tracking_hours
+        outcome = record_checkpoint(event, ports.shipments, ports.returns, ports.workflows, stale_hours)
     else:
         inspection = event.data.model_dump(mode="json", exclude_none=True)
         record = ports.returns.record_inspection(event.data.return_id, inspection, _iso(event), event.event_id)

@@ -7,7 +7,7 @@ A tracking number is linked by the checkpoint itself (the carrier knew our retur
 the shipment and handed over when the link is made.
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -17,20 +17,26 @@ from chalicelib.domain.events import Id, TrackingUpdated, iso_utc
 from chalicelib.domain.policy import DEFAULT_SETTINGS
 from chalicelib.domain.return_progress import CLOSED
 from chalicelib.domain.review import queue_fields
-from chalicelib.domain.tracking import PROBLEMS
+from chalicelib.domain.tracking import FINAL, PROBLEMS
 from chalicelib.services.review_return import UnknownReturn
 from chalicelib.services.staff_ports import StaffPorts
 from chalicelib.services.wait_for_event import resume_if_ready
 
 
-def record_checkpoint(event: TrackingUpdated, shipments: ShipmentStore, returns: ReturnStore, workflows: Workflows) -> str:
-    """Keep a checkpoint on its shipment and hand the shipment's status to its return (as of the event's arrival)."""
+def record_checkpoint(
+    event: TrackingUpdated, shipments: ShipmentStore, returns: ReturnStore, workflows: Workflows, stale_hours: int
+) -> str:
+    """Keep a checkpoint on its shipment and hand the shipment's status to its return (as of the event's arrival).
+
+    A parcel still moving is asked about again if it stays quiet for `stale_hours`; a final one never."""
     data = event.data
     checkpoint = {
         "status": data.status, "at": iso_utc(event.occurred_at),
         **data.model_dump(mode="json", exclude_none=True, include={"location", "description"}),
     }
     shipment = shipments.record(data.carrier, data.tracking_number, event.event_id, checkpoint, data.return_id)
+    quiet_until = None if shipment["status"] in FINAL else iso_utc(event.received_at + timedelta(hours=stale_hours))
+    shipments.schedule_poll(data.carrier, data.tracking_number, quiet_until)
     if "return_id" not in shipment:
         return "tracking_unlinked"  # kept on the shipment until its return is known
     return apply_to_return(shipment, returns, workflows, event.received_at)

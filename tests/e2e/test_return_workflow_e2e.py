@@ -336,3 +336,21 @@ def test_no_tracking_within_the_policy_days_expires_the_return_and_tracking_in_t
     assert (record["status"], record["expiry_reason"]) == ("expired", "no tracking by 2026-11-01T00:00:00Z")
     assert cloud.refunds("RT-E18") == []
     assert cloud.record("RT-E19")["status"] == "awaiting_parcel"
+
+
+def test_the_poller_asks_the_carrier_about_a_quiet_parcel_and_its_delivery_moves_the_return(cloud):
+    local = cloud.cloud
+    cloud.deliver(order("TM-E20"), ask("RT-E20", "TM-E20"))
+    cloud.wait_for_status("RT-E20", "awaiting_parcel")
+    cloud.deliver(tracking("RT-E20", "in_transit", "2026-11-20T10:00:00Z", "t-E20"))
+    local.wait_until(lambda: "parcel" in cloud.record("RT-E20"), 30)
+    shipments = local.dynamodb.Table("aftersales-shipments")
+    assert shipments.get_item(Key={"shipment_id": "sf#SF-RT-E20"})["Item"]["poll_state"] == "active"
+    # Quiet for 72 hours (as far as the schedule is concerned); the carrier's API knows it was delivered.
+    shipments.update_item(Key={"shipment_id": "sf#SF-RT-E20"}, UpdateExpression="SET next_poll_at = :past",
+                          ExpressionAttributeValues={":past": "2026-11-01T00:00:00Z"})
+    local.carrier_service.add("sf", "SF-RT-E20", "delivered", "2026-11-21T09:00:00+00:00", description="signed")
+    result = local.fire_schedules()["poll_carriers"]
+    assert result["moved"] >= 1
+    cloud.wait_for_status("RT-E20", "awaiting_inspection")
+    assert "poll_state" not in shipments.get_item(Key={"shipment_id": "sf#SF-RT-E20"})["Item"]  # final: no more polls

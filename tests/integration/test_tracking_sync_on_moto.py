@@ -127,3 +127,49 @@ def test_the_parcel_watch_expires_only_returns_still_without_tracking(aws):
     assert workflows.failed == [("token-RT-1", "NoTracking")]
     assert "parcel_watch" not in ports.returns.get("RT-2") and "expiry_reason" not in ports.returns.get("RT-2")
     assert watch_parcels(watch, datetime(2026, 12, 30, tzinfo=timezone.utc)) == {"expired": []}
+
+
+class CarrierApi:
+    def __init__(self, known: dict | None = None) -> None:
+        self.known = known or {}
+        self.asked: list[str] = []
+
+    def checkpoints(self, carrier: str, tracking_number: str) -> list[dict]:
+        self.asked.append(tracking_number)
+        return self.known.get(tracking_number, [])
+
+
+def poll_ports(aws, api: CarrierApi):
+    from chalicelib.adapters.sqs_queue import SqsEventQueue
+    from chalicelib.services.poll_carriers import PollPorts
+
+    ports = ingest_ports()
+    return PollPorts(ports.shipments, api, SqsEventQueue(aws["sqs"], aws["queue_url"]), ports.returns, ports.policies)
+
+
+def test_the_poller_asks_only_quiet_parcels_a_batch_at_a_time_backs_off_and_flags_no_movement(aws):
+    from datetime import timedelta
+
+    from chalicelib.services.poll_carriers import poll_carriers
+
+    apply(order_upserted(), return_requested())
+    apply(*(checkpoint("in_transit", "2026-11-20T10:00:00Z", return_id="RT-1" if n == 0 else None, number=f"SF{n}")
+            for n in range(4)))
+    apply(checkpoint("delivered", "2026-11-20T10:00:00Z", number="SF-DONE"))
+    api = CarrierApi({"SF1": [{"status": "in_transit", "at": "2026-11-20T10:00:00+00:00"},
+                              {"status": "delivered", "at": "2026-11-22T09:00:00+00:00"}]})
+    ports = poll_ports(aws, api)
+    assert poll_carriers(ports, RECEIVED) == {"polled": 0, "moved": 0, "no_movement": []}  # not quiet yet
+    later = RECEIVED + timedelta(hours=73)
+    first = poll_carriers(ports, later, batch=3)
+    assert first["polled"] == 3 and "SF-DONE" not in api.asked  # delivered parcels are never asked about
+    second = poll_carriers(ports, later, batch=3)
+    assert (first["polled"] + second["polled"], first["moved"] + second["moved"]) == (4, 1)
+    assert sorted(api.asked) == ["SF0", "SF1", "SF2", "SF3"]
+    assert first["no_movement"] + second["no_movement"] == ["RT-1"]
+    assert workflow_ports().returns.get("RT-1")["review_queue"] == "logistics"
+    queued = aws["sqs"].receive_message(QueueUrl=aws["queue_url"], MaxNumberOfMessages=10)["Messages"]
+    assert [json.loads(m["Body"])["data"]["status"] for m in queued] == ["delivered"]  # only what was new
+    backed_off = ingest_ports().shipments.get("sf-express", "SF2")
+    assert (backed_off["poll_attempts"], backed_off["next_poll_at"]) == (1, "2026-12-01T09:00:00Z")  # 2 x 72 h
+    assert poll_carriers(ports, later, batch=3)["polled"] == 0

@@ -14,7 +14,7 @@ def tracking_event(
     source: str, carrier: str, tracking_number: str, status: str, at: datetime, received_at: datetime,
     return_id: str | None = None, location: str | None = None, description: str | None = None,
 ) -> TrackingUpdated:
-    identity = f"{source}|{carrier}|{tracking_number}|{iso_utc(at)}|{status}|{description or ''}"
+    identity = f"{carrier}|{tracking_number}|{iso_utc(at)}|{status}|{description or ''}"
     return TrackingUpdated.model_validate({
         "event_id": f"trk-{hashlib.sha256(identity.encode()).hexdigest()[:32]}",
         "source": source,

@@ -1,0 +1,21 @@
+"""Scheduled every 30 minutes: ask the carriers' API about parcels that went quiet."""
+
+from datetime import datetime, timezone
+
+from chalice import Blueprint, Rate
+
+from chalicelib.bootstrap import poll_ports
+from chalicelib.observability import logger
+from chalicelib.services.poll_carriers import poll_carriers
+
+poll_carriers_schedule = Blueprint(__name__)
+
+
+@poll_carriers_schedule.schedule(Rate(30, unit=Rate.MINUTES), name="poll_carriers")
+def handle_poll_carriers(event):
+    ports = poll_ports()
+    if ports is None:
+        return {"polled": 0, "disabled": "AFTERSALES_CARRIER_API_URL is not set"}
+    result = poll_carriers(ports, datetime.now(timezone.utc))
+    logger.info("carriers polled", extra=result)
+    return result
