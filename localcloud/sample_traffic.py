@@ -4,7 +4,7 @@ tracking pushes in their three styles, the warehouse's receipts; some delivered 
 import random
 from dataclasses import dataclass, field
 
-from chalicelib.domain.money import CURRENCY_EXPONENTS, format_minor
+from chalicelib.domain.money import CURRENCY_EXPONENTS, format_minor, parse_minor
 
 MARKET_CURRENCIES = ["CNY"] * 6 + ["USD"] * 2 + ["EUR", "JPY"]
 SELLER_FAULT = ["quality_issue", "not_as_described", "wrong_item", "damaged_in_transit", "missing_parts"]
@@ -80,6 +80,12 @@ def _case(rng: random.Random, i: int) -> Case:
                 request["evidence_urls"] = photos
             else:
                 late_photos = rng.random() < 0.6  # the others never send any: they wait for a person
+        if reason in ("wrong_size", "not_as_described") and rng.random() < 0.5:
+            # An exchange for another size or model, a little cheaper or dearer than what comes back.
+            first = lines[0]
+            price = parse_minor(first["unit_price"], exponent) * rng.choice([80, 100, 120]) // 100
+            request["resolution"] = "exchange"
+            request["replacement"] = {"sku": f"{first['sku']}-X", "unit_price": money(price), "quantity": 1}
         if rng.random() < 0.4:
             request["return_shipping_paid"] = money(rng.choice([8, 12, 15, 40]) * scale)
         case.events.append(_event(f"rr-{return_id}", "ReturnRequested", requested_at, request))

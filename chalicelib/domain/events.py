@@ -16,6 +16,7 @@ from pydantic import (
     StringConstraints,
     TypeAdapter,
     field_validator,
+    model_validator,
 )
 
 from chalicelib.domain.errors import InvalidInput
@@ -97,6 +98,14 @@ class ReturnLine(_Model):
 EvidenceUrl = Annotated[str, StringConstraints(min_length=1, max_length=2048)]
 
 
+class Replacement(_Model):
+    """What the buyer gets instead of a refund, in an exchange."""
+
+    sku: Id
+    unit_price: Amount
+    quantity: PositiveUnits = 1
+
+
 class ReturnData(_Model):
     return_id: Id
     order_id: Id
@@ -107,6 +116,13 @@ class ReturnData(_Model):
     return_shipping_paid: Amount = "0"
     shipment: Shipment | None = None
     note: Text | None = None
+    replacement: Replacement | None = None
+
+    @model_validator(mode="after")
+    def _exchange_names_its_replacement(self) -> "ReturnData":
+        if self.resolution == "exchange" and self.replacement is None:
+            raise ValueError("an exchange needs its replacement (sku, unit_price, quantity)")
+        return self
 
 
 class CancelData(_Model):

@@ -5,7 +5,7 @@ from chalicelib.domain.review import REVERIFY
 # Parcel statuses that mean the return parcel reached the warehouse.
 ARRIVED = frozenset({"delivered"})
 # Outcomes a return is closed with; "failed" and "in_review" wait on a person.
-CLOSED = ("refunded", "rejected", "rejected_at_inspection", "nothing_to_refund", "expired")
+CLOSED = ("refunded", "exchanged", "rejected", "rejected_at_inspection", "nothing_to_refund", "expired")
 
 
 def wait_result(record: dict) -> dict | None:
@@ -47,6 +47,8 @@ def evidence(record: dict) -> list[str]:
 
 def closing_outcome(state: dict) -> str:
     """The outcome a finished execution closes the return with, from the results its steps left in the state."""
+    if state.get("refund", {}).get("exchange"):
+        return "exchanged"  # a replacement went out, with the difference refunded or asked for
     if "dispatch" in state:
         return "refunded"
     if "failure_review" in state or state.get("parcel", {}).get("decision") == "reject":

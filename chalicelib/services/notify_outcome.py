@@ -1,4 +1,5 @@
-"""The workflow's Notify step: close the return with its outcome and tell subscribers on the bus."""
+"""The workflow's Notify step: close the return with its outcome and tell subscribers on the bus (and, for an
+exchange, ask for the replacement and for any difference the buyer owes)."""
 
 from datetime import datetime
 
@@ -28,4 +29,20 @@ def notify_outcome(return_id: str, state: dict, ports: WorkflowPorts, now: datet
             "closed_at": closed_at,
         },
     )
+    exchange = record.get("exchange")
+    if outcome == "exchanged" and exchange:
+        _request_replacement(record, exchange, ports)
     return {"outcome": outcome}
+
+
+def _request_replacement(record: dict, exchange: dict, ports: WorkflowPorts) -> None:
+    """The warehouse ships the replacement; a dearer one is paid for by the buyer first. Consumers dedupe on
+    return_id: a retried Notify publishes again."""
+    reference = {"return_id": record["return_id"], "order_id": record["order_id"], "marketplace": record["marketplace"]}
+    ports.bus.publish("ReplacementShipmentRequested", {**reference, **exchange["replacement"]})
+    if exchange["payment_due_minor"] > 0:
+        ports.bus.publish(
+            "PaymentRequested",
+            {**reference, "currency": exchange["currency"], "amount": exchange["payment_due"],
+             "amount_minor": exchange["payment_due_minor"], "reason": "dearer exchange replacement"},
+        )

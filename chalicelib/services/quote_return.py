@@ -5,6 +5,7 @@ after this refund, and the account version it was computed from: the
 dispatch writes that account only if nobody refunded on the order since.
 """
 
+from chalicelib.domain.exchange import plan_exchange
 from chalicelib.domain.money import CURRENCY_EXPONENTS, format_minor
 from chalicelib.domain.policy import Policy, amount_minor
 from chalicelib.domain.return_progress import refund_kind
@@ -25,9 +26,18 @@ def quote_return(return_id: str, ports: WorkflowPorts) -> dict:
     request = quote_request(order, record, Policy.model_validate(record["policy"]))
     result = quote(request)
     accepted = _refunded_units(record)
+    exchange = None
     if refund_kind(record) == "return" and not any(accepted.values()):
         outcome = "rejected_at_inspection"
     else:
+        if record.get("resolution") == "exchange" and refund_kind(record) == "return":
+            exponent = CURRENCY_EXPONENTS[order["currency"]]
+            plan = plan_exchange(result, record["replacement"], exponent)
+            result = plan.refund
+            exchange = {
+                "replacement": record["replacement"], "currency": order["currency"],
+                "payment_due": format_minor(plan.payment_due_minor, exponent), "payment_due_minor": plan.payment_due_minor,
+            }
         outcome = "refund" if result["total_minor"] > 0 else "nothing_to_refund"
     units = dict(order.get("refunded_units", {}))
     for line_id, count in accepted.items():
@@ -46,9 +56,10 @@ def quote_return(return_id: str, ports: WorkflowPorts) -> dict:
             "account_version": order.get("refund_version", 0),
             "quotes": quotes,
             "status": "quoted",
+            "exchange": exchange,
         },
     )
-    return {"outcome": outcome, "total_minor": result["total_minor"]}
+    return {"outcome": outcome, "total_minor": result["total_minor"], "exchange": exchange is not None}
 
 
 class QuoteKeepsChanging(Exception):

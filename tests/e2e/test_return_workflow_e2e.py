@@ -354,3 +354,32 @@ def test_the_poller_asks_the_carrier_about_a_quiet_parcel_and_its_delivery_moves
     assert result["moved"] >= 1
     cloud.wait_for_status("RT-E20", "awaiting_inspection")
     assert "poll_state" not in shipments.get_item(Key={"shipment_id": "sf#SF-RT-E20"})["Item"]  # final: no more polls
+
+
+@pytest.mark.parametrize(
+    "return_id, price, refunded, payment",
+    [("RT-E21", "275.94", None, None), ("RT-E22", "200.00", "75.94", None), ("RT-E23", "300.00", None, "24.06")],
+)
+def test_an_exchange_sends_a_replacement_and_settles_the_difference(cloud, return_id, price, refunded, payment):
+    local = cloud.cloud
+    sqs, events = local.session.client("sqs"), local.session.client("events")
+    url = sqs.create_queue(QueueName=f"watch-{return_id}")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    pattern = {"detail-type": ["ReplacementShipmentRequested", "PaymentRequested"], "detail": {"return_id": [return_id]}}
+    events.put_rule(Name=f"watch-{return_id}", EventBusName="aftersales", EventPattern=json.dumps(pattern))
+    events.put_targets(Rule=f"watch-{return_id}", EventBusName="aftersales", Targets=[{"Id": "watch", "Arn": arn}])
+    order_id = return_id.replace("RT", "TM")
+    replacement = {"sku": "SHOE-43", "unit_price": price, "quantity": 1}
+    cloud.deliver(order(order_id), ask(return_id, order_id, reason="wrong_size", resolution="exchange",
+                                       replacement=replacement))
+    cloud.deliver(*parcel_and_inspection(return_id))
+    assert cloud.wait_for_end(return_id)["status"] == "SUCCEEDED"
+    assert cloud.record(return_id)["status"] == "exchanged"
+    ledger = cloud.refunds(return_id)
+    assert [record["total"] for record in ledger] == ([refunded] if refunded else [])
+    if refunded:
+        assert ledger[0]["entries"][-1]["code"] == "exchange_replacement"
+    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    published = {json.loads(m["Body"])["detail-type"]: json.loads(m["Body"])["detail"] for m in messages}
+    assert published["ReplacementShipmentRequested"]["sku"] == "SHOE-43"
+    assert published.get("PaymentRequested", {}).get("amount") == payment

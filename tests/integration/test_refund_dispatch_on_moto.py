@@ -65,7 +65,7 @@ def ledger(aws) -> list[dict]:
 def test_the_finance_record_equals_the_quote_and_is_written_and_published_once(aws, finance):
     store("RT-1")
     ports = workflow_ports()
-    assert quote_return("RT-1", ports) == {"outcome": "refund", "total_minor": 8306}
+    assert quote_return("RT-1", ports) == {"outcome": "refund", "total_minor": 8306, "exchange": False}
     record = ports.returns.get("RT-1")
     expected = quote(quote_request(ports.orders.get("TM-1001"), record, Policy.model_validate(record["policy"])))
     first = dispatch_refund("RT-1", ports, NOW)

@@ -231,3 +231,19 @@ def test_quote_does_not_change_its_input():
     body = contract_request()
     quote(body)
     assert body == contract_request()
+
+
+def test_an_exchange_credits_the_replacement_against_the_refund():
+    from chalicelib.domain.exchange import plan_exchange
+
+    returned = {"currency": "CNY", "total": "275.94", "total_minor": 27594, "capped": False, "entries": [
+        {"code": "item", "line_id": "L1", "amount": "275.94", "reason": "..."}]}
+    cheaper = plan_exchange(returned, {"sku": "S-2", "unit_price": "250.00", "quantity": 1}, 2)
+    assert (cheaper.refund["total"], cheaper.payment_due_minor) == ("25.94", 0)
+    assert cheaper.refund["entries"][-1]["amount"] == "-250.00"
+    assert sum(int(e["amount"].replace(".", "")) for e in cheaper.refund["entries"]) == cheaper.refund["total_minor"]
+    even = plan_exchange(returned, {"sku": "S-3", "unit_price": "275.94", "quantity": 1}, 2)
+    assert (even.refund["total_minor"], even.payment_due_minor) == (0, 0)
+    dearer = plan_exchange(returned, {"sku": "S-4", "unit_price": "150.00", "quantity": 2}, 2)
+    assert (dearer.refund["total_minor"], dearer.payment_due_minor) == (0, 2406)
+    assert dearer.refund["entries"][-1]["amount"] == "-275.94"
