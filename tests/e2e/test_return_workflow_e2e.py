@@ -383,3 +383,21 @@ def test_an_exchange_sends_a_replacement_and_settles_the_difference(cloud, retur
     published = {json.loads(m["Body"])["detail-type"]: json.loads(m["Body"])["detail"] for m in messages}
     assert published["ReplacementShipmentRequested"]["sku"] == "SHOE-43"
     assert published.get("PaymentRequested", {}).get("amount") == payment
+
+
+def test_an_inspection_accepting_nothing_closes_the_return_rejected_at_inspection_and_says_so(cloud):
+    local = cloud.cloud
+    sqs, events = local.session.client("sqs"), local.session.client("events")
+    url = sqs.create_queue(QueueName="watch-closed-E24")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    pattern = {"detail-type": ["ReturnClosed"], "detail": {"return_id": ["RT-E24"]}}
+    events.put_rule(Name="watch-closed-E24", EventBusName="aftersales", EventPattern=json.dumps(pattern))
+    events.put_targets(Rule="watch-closed-E24", EventBusName="aftersales", Targets=[{"Id": "watch", "Arn": arn}])
+    cloud.deliver(order("TM-E24"), ask("RT-E24", "TM-E24"), tracking("RT-E24", "delivered", "2026-11-21T10:00:00Z", "t-E24"))
+    receipt = {"receipt_id": "WR-E24", "return_id": "RT-E24", "inspected_at": "2026-11-21T12:00:00Z",
+               "lines": [{"line_id": "L1", "accepted": 0}]}
+    assert cloud.post(receipt, "warehouse")[0] == 202
+    assert cloud.wait_for_end("RT-E24")["status"] == "SUCCEEDED"
+    assert cloud.record("RT-E24")["status"] == "rejected_at_inspection" and cloud.refunds("RT-E24") == []
+    [message] = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    assert json.loads(message["Body"])["detail"]["outcome"] == "rejected_at_inspection"
