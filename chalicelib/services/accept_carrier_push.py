@@ -7,26 +7,22 @@ from pydantic import ValidationError
 
 from chalicelib.adapters.carriers import CARRIER_STYLES
 from chalicelib.adapters.carriers.checkpoints import CarrierSignatureError
-from chalicelib.domain.errors import InvalidJson, from_validation_error, load_json
-from chalicelib.services.accept_webhook import MAX_BODY_BYTES, WebhookPorts, WebhookRejected, archive_key
+from chalicelib.domain.errors import from_validation_error
+from chalicelib.services.accept_webhook import WebhookPorts, WebhookRejected, archive_key, check_size, read_json
 
 
 def accept_carrier_push(carrier: str, headers: dict, raw_body: bytes, ports: WebhookPorts, now: datetime) -> int:
     """Returns how many checkpoints were queued."""
-    if len(raw_body) > MAX_BODY_BYTES:
-        raise WebhookRejected(413, "body_too_large", f"the body is {len(raw_body)} bytes; the limit is {MAX_BODY_BYTES}")
+    check_size(raw_body)
     style = CARRIER_STYLES.get(carrier)
     secret = ports.carrier_secrets.secret(carrier) if style else None
     if secret is None:
         raise WebhookRejected(404, "unknown_carrier", f"no carrier named {carrier!r} is configured")
     try:
-        style.verify({key.lower(): value for key, value in headers.items()}, raw_body, secret, now)
+        style.verify({key.lower(): value for key, value in headers.items()}, raw_body, secret)
     except CarrierSignatureError as error:
         raise WebhookRejected(401, "invalid_signature", str(error)) from None
-    try:
-        payload = load_json(raw_body)
-    except InvalidJson as error:
-        raise WebhookRejected(400, "invalid_json", str(error)) from None
+    payload = read_json(raw_body)
     try:
         events = style.parse(payload, carrier, now)
     except ValidationError as error:

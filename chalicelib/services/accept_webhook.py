@@ -41,8 +41,7 @@ class WebhookRejected(Exception):
 def accept_webhook(
     source: str, timestamp: str | None, signature: str | None, raw_body: bytes, ports: WebhookPorts, now: datetime
 ) -> CanonicalEvent:
-    if len(raw_body) > MAX_BODY_BYTES:
-        raise WebhookRejected(413, "body_too_large", f"the body is {len(raw_body)} bytes; the limit is {MAX_BODY_BYTES}")
+    check_size(raw_body)
     secret = ports.secrets.secret(source) if _SOURCE.fullmatch(source) else None
     if secret is None:
         raise WebhookRejected(404, "unknown_source", f"no webhook source named {source!r} is configured")
@@ -50,10 +49,7 @@ def accept_webhook(
         verify_signature(secret, timestamp, signature, raw_body, now.timestamp())
     except SignatureError as error:
         raise WebhookRejected(401, "invalid_signature", str(error)) from None
-    try:
-        payload = load_json(raw_body)
-    except InvalidJson as error:
-        raise WebhookRejected(400, "invalid_json", str(error)) from None
+    payload = read_json(raw_body)
     try:
         event = _FORMATS.get(source, parse_generic_event)(payload, source, now)
     except InvalidInput as error:
@@ -66,6 +62,18 @@ def accept_webhook(
     ports.archive.put_raw(archive_key(event, raw_body), raw_body)
     ports.queue.send(message, {"type": event.type, "source": source, "event_id": event.event_id})
     return event
+
+
+def check_size(raw_body: bytes) -> None:
+    if len(raw_body) > MAX_BODY_BYTES:
+        raise WebhookRejected(413, "body_too_large", f"the body is {len(raw_body)} bytes; the limit is {MAX_BODY_BYTES}")
+
+
+def read_json(raw_body: bytes) -> object:
+    try:
+        return load_json(raw_body)
+    except InvalidJson as error:
+        raise WebhookRejected(400, "invalid_json", str(error)) from None
 
 
 def _refuse_a_second_inspection(event: InspectionCompleted, returns: ReturnStore) -> None:

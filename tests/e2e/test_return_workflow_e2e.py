@@ -1,10 +1,10 @@
 """Signed webhooks over HTTP -> SQS -> consumer -> the real state machine on moto -> the refund ledger."""
 
-import json
 
 import pytest
 
 from chalicelib.refunds import quote
+from tests.bus import watch_bus
 from tests.webhook_events import order_upserted, return_requested
 
 pytestmark = pytest.mark.e2e
@@ -239,11 +239,7 @@ def test_evidence_added_releases_a_return_waiting_for_evidence(cloud):
 
 def test_the_scheduled_sweep_emits_sla_breached_for_an_overdue_review(cloud):
     local = cloud.cloud
-    sqs, events = local.session.client("sqs"), local.session.client("events")
-    url = sqs.create_queue(QueueName="e2e-sla-watch")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    events.put_rule(Name="e2e-sla", EventBusName="aftersales", EventPattern=json.dumps({"detail-type": ["SlaBreached"]}))
-    events.put_targets(Rule="e2e-sla", EventBusName="aftersales", Targets=[{"Id": "watch", "Arn": arn}])
+    breaches = watch_bus(local.session, "e2e-sla-watch", {"detail-type": ["SlaBreached"]})
     cloud.deliver(order("TM-E13"), ask("RT-E13", "TM-E13", evidence_urls=[]))
     record = cloud.wait_for_status("RT-E13", "in_review")
     # Eight hours later, as far as the deadline is concerned:
@@ -254,7 +250,7 @@ def test_the_scheduled_sweep_emits_sla_breached_for_an_overdue_review(cloud):
     assert "RT-E13" in local.fire_schedules()["sweep_sla"]["breached"]
     assert "RT-E13" not in local.fire_schedules()["sweep_sla"]["breached"]
     assert cloud.record("RT-E13")["sla_breached_at"] >= record["review_since"]
-    details = [json.loads(m["Body"])["detail"] for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]]
+    details = [envelope["detail"] for envelope in breaches()]
     assert [(d["return_id"], d["decision_code"]) for d in details] == [("RT-E13", "EVIDENCE_REQUIRED")]
 
 
@@ -361,13 +357,8 @@ def test_the_poller_asks_the_carrier_about_a_quiet_parcel_and_its_delivery_moves
     [("RT-E21", "275.94", None, None), ("RT-E22", "200.00", "75.94", None), ("RT-E23", "300.00", None, "24.06")],
 )
 def test_an_exchange_sends_a_replacement_and_settles_the_difference(cloud, return_id, price, refunded, payment):
-    local = cloud.cloud
-    sqs, events = local.session.client("sqs"), local.session.client("events")
-    url = sqs.create_queue(QueueName=f"watch-{return_id}")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     pattern = {"detail-type": ["ReplacementShipmentRequested", "PaymentRequested"], "detail": {"return_id": [return_id]}}
-    events.put_rule(Name=f"watch-{return_id}", EventBusName="aftersales", EventPattern=json.dumps(pattern))
-    events.put_targets(Rule=f"watch-{return_id}", EventBusName="aftersales", Targets=[{"Id": "watch", "Arn": arn}])
+    received = watch_bus(cloud.cloud.session, f"watch-{return_id}", pattern)
     order_id = return_id.replace("RT", "TM")
     replacement = {"sku": "SHOE-43", "unit_price": price, "quantity": 1}
     cloud.deliver(order(order_id), ask(return_id, order_id, reason="wrong_size", resolution="exchange",
@@ -379,25 +370,18 @@ def test_an_exchange_sends_a_replacement_and_settles_the_difference(cloud, retur
     assert [record["total"] for record in ledger] == ([refunded] if refunded else [])
     if refunded:
         assert ledger[0]["entries"][-1]["code"] == "exchange_replacement"
-    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
-    published = {json.loads(m["Body"])["detail-type"]: json.loads(m["Body"])["detail"] for m in messages}
+    published = {envelope["detail-type"]: envelope["detail"] for envelope in received()}
     assert published["ReplacementShipmentRequested"]["sku"] == "SHOE-43"
     assert published.get("PaymentRequested", {}).get("amount") == payment
 
 
 def test_an_inspection_accepting_nothing_closes_the_return_rejected_at_inspection_and_says_so(cloud):
-    local = cloud.cloud
-    sqs, events = local.session.client("sqs"), local.session.client("events")
-    url = sqs.create_queue(QueueName="watch-closed-E24")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    pattern = {"detail-type": ["ReturnClosed"], "detail": {"return_id": ["RT-E24"]}}
-    events.put_rule(Name="watch-closed-E24", EventBusName="aftersales", EventPattern=json.dumps(pattern))
-    events.put_targets(Rule="watch-closed-E24", EventBusName="aftersales", Targets=[{"Id": "watch", "Arn": arn}])
+    closed = watch_bus(cloud.cloud.session, "watch-closed-E24", {"detail-type": ["ReturnClosed"], "detail": {"return_id": ["RT-E24"]}})
     cloud.deliver(order("TM-E24"), ask("RT-E24", "TM-E24"), tracking("RT-E24", "delivered", "2026-11-21T10:00:00Z", "t-E24"))
     receipt = {"receipt_id": "WR-E24", "return_id": "RT-E24", "inspected_at": "2026-11-21T12:00:00Z",
                "lines": [{"line_id": "L1", "accepted": 0}]}
     assert cloud.post(receipt, "warehouse")[0] == 202
     assert cloud.wait_for_end("RT-E24")["status"] == "SUCCEEDED"
     assert cloud.record("RT-E24")["status"] == "rejected_at_inspection" and cloud.refunds("RT-E24") == []
-    [message] = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
-    assert json.loads(message["Body"])["detail"]["outcome"] == "rejected_at_inspection"
+    [envelope] = closed()
+    assert envelope["detail"]["outcome"] == "rejected_at_inspection"

@@ -1,6 +1,5 @@
 """CalculateRefund and DispatchRefund on moto's DynamoDB and EventBridge: one finance record per return, ever."""
 
-import json
 import threading
 from datetime import datetime, timezone
 
@@ -14,6 +13,7 @@ from chalicelib.refunds import quote
 from chalicelib.services.dispatch_refund import dispatch_refund
 from chalicelib.services.ingest_event import return_record
 from chalicelib.services.quote_return import quote_request, quote_return
+from tests.bus import watch_bus
 from tests.webhook_events import order_upserted, return_requested
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=timezone.utc)
@@ -21,22 +21,9 @@ NOW = datetime(2026, 11, 22, 8, 0, tzinfo=timezone.utc)
 
 @pytest.fixture
 def finance(aws):
-    """An SQS queue subscribed to RefundIssued on the bus, as a finance consumer would be."""
-    sqs, events = aws["sqs"], aws["session"].client("events")
-    url = sqs.create_queue(QueueName="finance")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    events.put_rule(Name="refunds", EventBusName="aftersales", EventPattern=json.dumps({"detail-type": ["RefundIssued"]}))
-    events.put_targets(Rule="refunds", EventBusName="aftersales", Targets=[{"Id": "finance", "Arn": arn}])
-
-    def received() -> list[dict]:
-        messages = []
-        while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
-            for message in batch:
-                messages.append(json.loads(message["Body"])["detail"])
-                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-        return messages
-
-    return received
+    """The RefundIssued details a finance consumer subscribed to the bus receives."""
+    received = watch_bus(aws["session"], "finance", {"detail-type": ["RefundIssued"]})
+    return lambda: [envelope["detail"] for envelope in received()]
 
 
 def store(return_id: str, quantity: int = 3, line_id: str = "L2") -> None:

@@ -11,6 +11,7 @@ from app import app
 from chalicelib.bootstrap import staff_ports, workflow_ports
 from chalicelib.services.review_return import ReviewConflict, review_return
 from chalicelib.services.wait_for_event import wait_for_event
+from tests.bus import watch_bus
 from tests.integration.conftest import STAFF_HEADERS
 from tests.integration.test_verification_on_moto import store_order, store_return
 
@@ -181,11 +182,7 @@ def test_the_sla_sweep_announces_each_overdue_item_once(aws):
     from chalicelib.bootstrap import sweep_ports
     from chalicelib.services.sweep_sla import sweep_sla
 
-    sqs, events = aws["sqs"], aws["session"].client("events")
-    url = sqs.create_queue(QueueName="sla-watch")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    events.put_rule(Name="sla", EventBusName="aftersales", EventPattern=json.dumps({"detail-type": ["SlaBreached"]}))
-    events.put_targets(Rule="sla", EventBusName="aftersales", Targets=[{"Id": "watch", "Arn": arn}])
+    breaches = watch_bus(aws["session"], "sla-watch", {"detail-type": ["SlaBreached"]})
     store_order()
     in_review("RT-OVERDUE", at=NOW - timedelta(hours=9))  # normal tier: 8 h
     in_review("RT-IN-TIME", at=NOW - timedelta(hours=7))
@@ -195,8 +192,7 @@ def test_the_sla_sweep_announces_each_overdue_item_once(aws):
 
     assert sweep_sla(sweep_ports(), NOW) == {"breached": ["RT-OVERDUE"]}
     assert sweep_sla(sweep_ports(), NOW + timedelta(minutes=5)) == {"breached": []}
-    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
-    [detail] = [json.loads(message["Body"])["detail"] for message in messages]
+    [detail] = [envelope["detail"] for envelope in breaches()]
     assert {k: detail[k] for k in ("breach_id", "return_id", "queue", "sla_deadline", "detected_at")} == {
         "breach_id": "RT-OVERDUE@2026-11-22T07:00:00Z", "return_id": "RT-OVERDUE", "queue": "product_quality",
         "sla_deadline": "2026-11-22T07:00:00Z", "detected_at": "2026-11-22T08:00:00Z",

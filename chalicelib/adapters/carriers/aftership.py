@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chalicelib.adapters.carriers.checkpoints import CarrierSignatureError, tracking_event
+from chalicelib.adapters.carriers.checkpoints import check_signature, tracking_event
 from chalicelib.domain.events import Id, TrackingUpdated
 
 SIGNATURE_HEADER = "aftership-hmac-sha256"
@@ -47,12 +47,8 @@ def sign(secret: bytes, raw_body: bytes) -> str:
     return base64.b64encode(hmac.new(secret, raw_body, hashlib.sha256).digest()).decode()
 
 
-def verify(headers: dict, raw_body: bytes, secret: bytes, now: datetime) -> None:
-    signature = headers.get(SIGNATURE_HEADER)
-    if not signature:
-        raise CarrierSignatureError(f"missing {SIGNATURE_HEADER} header")
-    if not hmac.compare_digest(sign(secret, raw_body), signature.strip()):
-        raise CarrierSignatureError("signature does not match the body")
+def verify(headers: dict, raw_body: bytes, secret: bytes) -> None:
+    check_signature(headers, SIGNATURE_HEADER, sign(secret, raw_body))
 
 
 def parse(payload: object, source: str, received_at: datetime) -> list[TrackingUpdated]:

@@ -1,6 +1,7 @@
 """What every carrier style shares: a checkpoint as a canonical TrackingUpdated event."""
 
 import hashlib
+import hmac
 from datetime import datetime
 
 from chalicelib.domain.events import TrackingUpdated, iso_utc
@@ -8,6 +9,15 @@ from chalicelib.domain.events import TrackingUpdated, iso_utc
 
 class CarrierSignatureError(ValueError):
     """The push is not signed by the carrier's key; the webhook answers 401 with this text."""
+
+
+def check_signature(headers: dict, header: str, expected: str, normalize=str.strip) -> None:
+    """Compare the signature header (names lower-case) with the expected one, in constant time."""
+    signature = headers.get(header.lower())
+    if not signature:
+        raise CarrierSignatureError(f"missing {header} header")
+    if not hmac.compare_digest(expected, normalize(signature)):
+        raise CarrierSignatureError(f"{header} does not match the body")
 
 
 def tracking_event(

@@ -2,12 +2,11 @@
 header. Our return id travels in the tracking's `tag`, set when the number was registered."""
 
 import hashlib
-import hmac
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chalicelib.adapters.carriers.checkpoints import CarrierSignatureError, tracking_event
+from chalicelib.adapters.carriers.checkpoints import check_signature, tracking_event
 from chalicelib.domain.events import Id, TrackingUpdated, UtcTime
 
 SIGNATURE_HEADER = "sign"
@@ -58,12 +57,8 @@ def sign(secret: bytes, raw_body: bytes) -> str:
     return hashlib.sha256(raw_body + b"/" + secret).hexdigest()
 
 
-def verify(headers: dict, raw_body: bytes, secret: bytes, now: datetime) -> None:
-    signature = headers.get(SIGNATURE_HEADER)
-    if not signature:
-        raise CarrierSignatureError(f"missing {SIGNATURE_HEADER} header")
-    if not hmac.compare_digest(sign(secret, raw_body), signature.strip().lower()):
-        raise CarrierSignatureError("signature does not match the body")
+def verify(headers: dict, raw_body: bytes, secret: bytes) -> None:
+    check_signature(headers, SIGNATURE_HEADER, sign(secret, raw_body), lambda value: value.strip().lower())
 
 
 def parse(payload: object, source: str, received_at: datetime) -> list[TrackingUpdated]:
