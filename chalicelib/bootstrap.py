@@ -88,6 +88,7 @@ def staff_ports() -> StaffPorts:
 
     from chalicelib.adapters.dynamodb import (
         DynamoCustomers,
+        DynamoLedger,
         DynamoOrders,
         DynamoReturns,
         DynamoReviews,
@@ -110,6 +111,7 @@ def staff_ports() -> StaffPorts:
         workflows=StepFunctionsWorkflows(boto3.client("stepfunctions"), config.return_workflow_arn),
         customers=DynamoCustomers(dynamodb.Table(config.customers_table)),
         shipments=DynamoShipments(dynamodb.Table(config.shipments_table)),
+        ledger=DynamoLedger(dynamodb.Table(config.ledger_table), dynamodb.Table(config.orders_table)),
     )
 
 

@@ -1,7 +1,6 @@
 """`python -m localcloud run|serve`: the whole system on this machine (see README, "Run it locally")."""
 
 import argparse
-import csv
 import json
 import logging
 import os
@@ -14,10 +13,10 @@ from pathlib import Path
 
 from chalicelib.adapters.dynamodb import plain
 from chalicelib.domain.errors import InvalidInput
+from chalicelib.domain.finance_export import finance_record, refunds_csv, refunds_jsonl
 from chalicelib.domain.money import CURRENCY_EXPONENTS, format_minor
 from chalicelib.domain.policy import parse_policy
 from chalicelib.domain.return_progress import CLOSED
-from chalicelib.services.dispatch_refund import FINANCE_FIELDS
 from infra.package import ROOT
 from localcloud.cloud import DEFAULT_CARRIER_SECRETS, DEFAULT_SECRETS, DEFAULT_STAFF_KEYS, LocalCloud
 from localcloud.sample_traffic import deliveries, sample_cases
@@ -131,15 +130,9 @@ def _ledger(cloud: LocalCloud) -> list[dict]:
 
 def _write_refunds(out: Path, ledger: list[dict]) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    records = [{field: plain(item.get(field)) for field in FINANCE_FIELDS} for item in ledger]
-    with open(out / "refunds.jsonl", "w") as jsonl:
-        for record in records:
-            jsonl.write(json.dumps(record) + "\n")
-    with open(out / "refunds.csv", "w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(FINANCE_FIELDS)
-        for record in records:
-            writer.writerow([json.dumps(record[f]) if f == "entries" else record[f] for f in FINANCE_FIELDS])
+    records = [finance_record(plain(item)) for item in ledger]
+    (out / "refunds.jsonl").write_text(refunds_jsonl(records))
+    (out / "refunds.csv").write_text(refunds_csv(records))
 
 
 def _report(records: dict, ledger: list[dict], latencies: list[float], reviewed: Counter, out: Path) -> None:

@@ -7,11 +7,13 @@ from chalicelib.domain.tracking import Status, shipment_id, supersedes
 
 # The indexes of infra/template.json: a customer's orders (for RFM) and return requests (for the abuse signal)
 # by time, the returns waiting for a person by queue and SLA deadline, and the approved returns with no
-# tracking yet by when it is due; the parcels still moving by when to ask their carrier next.
+# tracking yet by when it is due; the parcels still moving by when to ask their carrier next; the refund
+# ledger by day and time.
 CUSTOMER_INDEX = "by-customer"
 REVIEW_INDEX = "by-review-queue"
 PARCEL_WATCH_INDEX = "by-parcel-watch"
 POLL_INDEX = "by-next-poll"
+LEDGER_DAY_INDEX = "by-day"
 
 
 def _conditional(table, write, **request):
@@ -257,6 +259,19 @@ class DynamoLedger:
                 return False
             raise StaleQuote(f"order {order_id} was refunded since the quote was made") from None
         return True
+
+    def issued_on(self, day: str, since: str, until: str, limit: int, start: dict | None) -> tuple[list[dict], dict | None]:
+        """A page of the records issued on `day` (YYYY-MM-DD) in [since, until], oldest first, and where to go on."""
+        from boto3.dynamodb.conditions import Key
+
+        query = {
+            "IndexName": LEDGER_DAY_INDEX, "Limit": limit,
+            "KeyConditionExpression": Key("issued_day").eq(day) & Key("issued_at").between(since, until),
+        }
+        if start:
+            query["ExclusiveStartKey"] = start
+        page = self._ledger.query(**query)
+        return [plain(item) for item in page["Items"]], page.get("LastEvaluatedKey")
 
     def mark_published(self, refund_id: str, at: str) -> None:
         self._ledger.update_item(

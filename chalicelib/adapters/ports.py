@@ -113,6 +113,9 @@ class Ledger(Protocol):
 
     def mark_published(self, refund_id: str, at: str) -> None: ...
 
+    def issued_on(self, day: str, since: str, until: str, limit: int, start: dict | None) -> tuple[list[dict], dict | None]:
+        """A page of the records issued on a day within [since, until], oldest first, and where to go on."""
+
 
 class EventBus(Protocol):
     def publish(self, detail_type: str, detail: dict) -> None: ...

@@ -10,12 +10,8 @@ between publishing and marking it published publishes it once more).
 from datetime import datetime
 
 from chalicelib.domain.events import iso_utc
+from chalicelib.domain.finance_export import finance_record
 from chalicelib.services.workflow_ports import WorkflowPorts, load_return
-
-FINANCE_FIELDS = (
-    "refund_id", "return_id", "order_id", "marketplace", "customer_id", "currency", "total", "total_minor",
-    "entries", "policy_version", "issued_at", "idempotency_key",
-)
 
 
 def refund_id_for(return_id: str) -> str:
@@ -40,6 +36,7 @@ def dispatch_refund(return_id: str, ports: WorkflowPorts, now: datetime) -> dict
             "entries": quote["entries"],
             "policy_version": record["decision"]["policy_version"],
             "issued_at": iso_utc(now),
+            "issued_day": iso_utc(now)[:10],  # the partition of the ledger's index by time (finance queries)
             "idempotency_key": refund_id,
         }
         if not ports.ledger.issue(issued, record["order_id"], record["account_after"], record["account_version"]):
@@ -50,6 +47,3 @@ def dispatch_refund(return_id: str, ports: WorkflowPorts, now: datetime) -> dict
     ports.returns.update(return_id, {"refund_id": refund_id, "status": "refund_issued"})
     return {"refund_id": refund_id, "total": issued["total"]}
 
-
-def finance_record(ledger_item: dict) -> dict:
-    return {field: ledger_item.get(field) for field in FINANCE_FIELDS}

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from chalicelib.adapters.ports import (
     CustomerStore,
+    Ledger,
     OrderStore,
     PolicyStore,
     ReturnStore,
@@ -24,3 +25,4 @@ class StaffPorts:
     workflows: Workflows
     customers: CustomerStore
     shipments: ShipmentStore
+    ledger: Ledger

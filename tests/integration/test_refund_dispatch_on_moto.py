@@ -65,6 +65,8 @@ def test_the_finance_record_equals_the_quote_and_is_written_and_published_once(a
         "entries": expected["entries"], "policy_version": "default-2026-11", "issued_at": "2026-11-22T08:00:00Z",
         "idempotency_key": "RF-RT-1",
     }
+    [stored] = ledger(aws)
+    assert stored["issued_day"] == "2026-11-22"  # the finance API's index by day
     assert len(ledger(aws)) == 1
     account = ports.orders.get("TM-1001")
     assert (account["refunded_total"], account["refunded_units"], account["refund_version"]) == (8306, {"L2": 3}, 1)

@@ -1,0 +1,28 @@
+"""The finance record (CONTRACTS.md) as CSV and JSON Lines: one row per record, a stable column order, amounts
+as decimal strings, `entries` as its JSON list. The same writer serves the API export and `make run`."""
+
+import csv
+import io
+import json
+
+FINANCE_FIELDS = (
+    "refund_id", "return_id", "order_id", "marketplace", "customer_id", "currency", "total", "total_minor",
+    "entries", "policy_version", "issued_at", "idempotency_key",
+)
+
+
+def finance_record(ledger_item: dict) -> dict:
+    return {field: ledger_item.get(field) for field in FINANCE_FIELDS}
+
+
+def refunds_csv(records: list[dict]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(FINANCE_FIELDS)
+    for record in records:
+        writer.writerow([json.dumps(record[f], ensure_ascii=False) if f == "entries" else record[f] for f in FINANCE_FIELDS])
+    return out.getvalue()
+
+
+def refunds_jsonl(records: list[dict]) -> str:
+    return "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records)
