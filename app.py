@@ -7,6 +7,7 @@ from chalicelib.api.staff import staff_api
 from chalicelib.api.webhooks import webhooks_api
 from functions.calculate_refund import calculate_refund_task
 from functions.dispatch_refund import dispatch_refund_task
+from functions.export_refunds import export_refunds_schedule
 from functions.hold_shipment import hold_shipment_task
 from functions.ingest_events import ingest_events
 from functions.notify_outcome import notify_outcome_task
@@ -21,6 +22,6 @@ app = Chalice(app_name="aftersales")
 for blueprint in (
     quotes_api, webhooks_api, staff_api, ingest_events, verify_return_task, hold_shipment_task, wait_for_event_task,
     calculate_refund_task, dispatch_refund_task, notify_outcome_task, record_failure_task, sweep_sla_schedule,
-    watch_parcels_schedule, poll_carriers_schedule,
+    watch_parcels_schedule, poll_carriers_schedule, export_refunds_schedule,
 ):
     app.register_blueprint(blueprint)

@@ -4,6 +4,7 @@ from functools import lru_cache
 
 from chalicelib.config import load_config
 from chalicelib.services.accept_webhook import WebhookPorts
+from chalicelib.services.export_refunds import ExportPorts
 from chalicelib.services.ingest_event import IngestPorts
 from chalicelib.services.poll_carriers import PollPorts
 from chalicelib.services.staff_ports import StaffPorts
@@ -164,4 +165,19 @@ def poll_ports() -> PollPorts | None:
         queue=SqsEventQueue(boto3.client("sqs"), config.ingest_queue_url),
         returns=DynamoReturns(dynamodb.Table(config.returns_table)),
         policies=SsmPolicyStore(boto3.client("ssm"), config.policy_parameter),
+    )
+
+
+@lru_cache(maxsize=1)
+def export_ports() -> ExportPorts:
+    import boto3
+
+    from chalicelib.adapters.dynamodb import DynamoLedger
+    from chalicelib.adapters.s3_archive import S3Archive
+
+    config = load_config()
+    dynamodb = boto3.resource("dynamodb")
+    return ExportPorts(
+        ledger=DynamoLedger(dynamodb.Table(config.ledger_table), dynamodb.Table(config.orders_table)),
+        archive=S3Archive(boto3.client("s3"), config.archive_bucket),
     )

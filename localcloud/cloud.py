@@ -208,6 +208,6 @@ def clear_caches() -> None:
     config.load_config.cache_clear()
     for ports in (
         bootstrap.webhook_ports, bootstrap.ingest_ports, bootstrap.workflow_ports, bootstrap.staff_ports,
-        bootstrap.sweep_ports, bootstrap.parcel_watch_ports, bootstrap.poll_ports,
+        bootstrap.sweep_ports, bootstrap.parcel_watch_ports, bootstrap.poll_ports, bootstrap.export_ports,
     ):
         ports.cache_clear()

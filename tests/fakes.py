@@ -13,7 +13,7 @@ class FakeArchive:
     def __init__(self) -> None:
         self.objects: dict[str, bytes] = {}
 
-    def put_raw(self, key: str, body: bytes) -> None:
+    def put(self, key: str, body: bytes, content_type: str = "application/json") -> None:
         self.objects[key] = body
 
 

@@ -15,7 +15,7 @@ class SecretStore(Protocol):
 
 
 class Archive(Protocol):
-    def put_raw(self, key: str, body: bytes) -> None: ...
+    def put(self, key: str, body: bytes, content_type: str = "application/json") -> None: ...
 
 
 class EventQueue(Protocol):

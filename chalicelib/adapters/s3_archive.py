@@ -1,4 +1,4 @@
-"""Raw webhook bodies kept in S3 for audit and replay."""
+"""The archive bucket: raw webhook bodies for audit and replay, and finance's daily exports."""
 
 
 class S3Archive:
@@ -6,5 +6,5 @@ class S3Archive:
         self._s3 = s3_client
         self._bucket = bucket
 
-    def put_raw(self, key: str, body: bytes) -> None:
-        self._s3.put_object(Bucket=self._bucket, Key=key, Body=body, ContentType="application/json")
+    def put(self, key: str, body: bytes, content_type: str = "application/json") -> None:
+        self._s3.put_object(Bucket=self._bucket, Key=key, Body=body, ContentType=content_type)

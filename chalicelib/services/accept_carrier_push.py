@@ -29,7 +29,7 @@ def accept_carrier_push(carrier: str, headers: dict, raw_body: bytes, ports: Web
         invalid = from_validation_error(error)
         raise WebhookRejected(422, invalid.code, invalid.message, invalid.field or None) from None
     if events:
-        ports.archive.put_raw(archive_key(events[0], raw_body), raw_body)
+        ports.archive.put(archive_key(events[0], raw_body), raw_body)
     for event in events:
         ports.queue.send(event.model_dump_json(), {"type": event.type, "source": carrier, "event_id": event.event_id})
     return len(events)

@@ -59,7 +59,7 @@ def accept_webhook(
     message = event.model_dump_json()
     if len(message.encode()) > MAX_BODY_BYTES:
         raise WebhookRejected(413, "body_too_large", "the event is too large to queue")
-    ports.archive.put_raw(archive_key(event, raw_body), raw_body)
+    ports.archive.put(archive_key(event, raw_body), raw_body)
     ports.queue.send(message, {"type": event.type, "source": source, "event_id": event.event_id})
     return event
 

@@ -79,3 +79,21 @@ def test_bad_queries_answer_422_naming_the_field(client, query, field):
 def test_finance_endpoints_need_a_key(client):
     assert get(client, f"/v1/refunds?{RANGE}", {}).status_code == 401
     assert get(client, f"/v1/refunds/export.csv?{RANGE}", {}).status_code == 401
+
+
+def test_the_daily_export_writes_the_previous_days_records_as_csv_and_jsonl(aws, client):
+    from datetime import date
+
+    from chalicelib.bootstrap import export_ports
+    from chalicelib.services.export_refunds import export_day
+
+    result = export_day(date(2026, 11, 21), export_ports())
+    assert (result["records"], result["keys"]) == (2, [
+        "finance-exports/2026/11/21/refunds-2026-11-21.csv", "finance-exports/2026/11/21/refunds-2026-11-21.jsonl",
+    ])
+    s3 = aws["s3"]
+    lines = s3.get_object(Bucket="aftersales-archive", Key=result["keys"][1])["Body"].read().decode().splitlines()
+    assert [json.loads(line)["refund_id"] for line in lines] == ["RF-RT-1", "RF-RT-2"]
+    rows = list(csv.reader(io.StringIO(s3.get_object(Bucket="aftersales-archive", Key=result["keys"][0])["Body"].read().decode())))
+    assert [row[0] for row in rows] == ["refund_id", "RF-RT-1", "RF-RT-2"]
+    assert export_day(date(2026, 11, 19), export_ports())["records"] == 0  # an empty day still gets its files
