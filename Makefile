@@ -9,7 +9,7 @@ PORT ?= 8000
 POLICY ?=
 POLICY_OPTION = $(if $(POLICY),--policy $(POLICY))
 
-.PHONY: test bench run serve package clean
+.PHONY: test bench run serve package redrive clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,9 @@ serve: $(INSTALLED)
 
 package: $(INSTALLED)
 	$(BIN)/python -m infra.package out/package
+
+redrive: $(INSTALLED)
+	$(BIN)/python -m infra.redrive $(if $(LIST),--list)
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .hypothesis

@@ -5,11 +5,14 @@ DLQ; the others of its batch are done. (The event source mapping must have
 ReportBatchItemFailures, added by infra/.)
 """
 
+from datetime import datetime, timezone
+
 from chalice import Blueprint
 
 from chalicelib import resources
 from chalicelib.bootstrap import ingest_ports
-from chalicelib.domain.events import canonical_events
+from chalicelib.domain.events import canonical_events, iso_utc
+from chalicelib.domain.message_keys import message_key
 from chalicelib.observability import logger
 from chalicelib.services.ingest_event import ingest_event
 
@@ -26,9 +29,22 @@ def handle_ingest_events(event):
 
 
 def _apply(record) -> str:
-    event = canonical_events.validate_json(record.body)
-    return_id = getattr(event.data, "return_id", None)
-    logger.set_correlation_id(return_id)
-    outcome = ingest_event(event, ingest_ports())
+    try:
+        event = canonical_events.validate_json(record.body)
+        logger.set_correlation_id(getattr(event.data, "return_id", None))
+        outcome = ingest_event(event, ingest_ports())
+    except Exception as error:
+        _keep_failure(record.body, error)
+        raise
     logger.info("event ingested", extra={"event_id": event.event_id, "type": event.type, "outcome": outcome})
     return outcome
+
+
+def _keep_failure(body: str, error: Exception) -> None:
+    """The message goes back to the queue (and after enough tries to the DLQ); its error is kept beside it."""
+    try:
+        ingest_ports().event_log.record_failure(
+            message_key(body), type(error).__name__, str(error)[:2000], iso_utc(datetime.now(timezone.utc))
+        )
+    except Exception:
+        logger.exception("the failure of a message could not be recorded")

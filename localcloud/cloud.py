@@ -24,7 +24,7 @@ from localcloud.carrier_service import CarrierService
 from localcloud.lambda_invoke import LambdaInvokeServer
 from localcloud.moto_fidelity import reuse_lambda_clients, serialize_moto_requests
 from localcloud.provision import ACCOUNT, deployed_function_name, provision
-from localcloud.sqs_event_source import SqsEventSource
+from localcloud.sqs_event_source import SqsEventSource, queue_empty
 
 REGION = "us-east-1"
 DEFAULT_SECRETS = {"generic": "local-generic-secret", "warehouse": "local-warehouse-secret"}
@@ -187,11 +187,7 @@ class LocalCloud:
 
     def queue_idle(self) -> bool:
         """Nothing visible or in flight on the ingest queue."""
-        attributes = self.sqs.get_queue_attributes(
-            QueueUrl=self.env["AFTERSALES_INGEST_QUEUE_URL"],
-            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-        )["Attributes"]
-        return attributes["ApproximateNumberOfMessages"] == attributes["ApproximateNumberOfMessagesNotVisible"] == "0"
+        return queue_empty(self.sqs, self.env["AFTERSALES_INGEST_QUEUE_URL"])
 
     def wait_until(self, condition, timeout: float, interval: float = 0.05) -> None:
         """Poll `condition` until true, or raise after `timeout` seconds."""

@@ -81,6 +81,22 @@ class DynamoEventLog:
     def record(self, event: dict) -> None:
         self._table.put_item(Item=event)
 
+    def record_failure(self, message_key: str, error_type: str, error: str, at: str) -> None:
+        self._table.update_item(
+            Key={"event_id": failure_key(message_key)},
+            UpdateExpression="SET error_type = :type, #error = :error, last_failed_at = :at ADD failures :one",
+            ExpressionAttributeNames={"#error": "error"},
+            ExpressionAttributeValues={":type": error_type, ":error": error, ":at": at, ":one": 1},
+        )
+
+    def failure(self, message_key: str) -> dict | None:
+        return _get(self._table, {"event_id": failure_key(message_key)})
+
+
+def failure_key(message_key: str) -> str:
+    """Failures share the event log under their own prefix, which no source's event id can take (ids are alnum first)."""
+    return f"#failure:{message_key}"
+
 
 class DynamoOrders:
     def __init__(self, table) -> None:

@@ -28,6 +28,11 @@ class EventLog(Protocol):
     def record(self, event: dict) -> None:
         """Keep the whole canonical event under its id: the audit trail, and the dedupe key."""
 
+    def record_failure(self, message_key: str, error_type: str, error: str, at: str) -> None:
+        """Keep why a queued message failed (and how often), so it can be read beside the DLQ."""
+
+    def failure(self, message_key: str) -> dict | None: ...
+
 
 class OrderStore(Protocol):
     def get(self, order_id: str) -> dict | None: ...

@@ -5,7 +5,7 @@ import time
 
 from app import app  # noqa: F401  registers the blueprints
 from functions.ingest_events import handle_ingest_events
-from localcloud.sqs_event_source import SqsEventSource
+from localcloud.sqs_event_source import SqsEventSource, queue_empty
 from tests.webhook_events import order_upserted, return_requested
 
 RECEIVED = "2026-11-22T08:00:00Z"
@@ -35,11 +35,7 @@ def drain(aws, deadline_s: float = 15.0) -> None:
     deadline = time.monotonic() + deadline_s
     while time.monotonic() < deadline:
         poller.poll_once()
-        attributes = aws["sqs"].get_queue_attributes(
-            QueueUrl=aws["queue_url"],
-            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-        )["Attributes"]
-        if attributes["ApproximateNumberOfMessages"] == attributes["ApproximateNumberOfMessagesNotVisible"] == "0":
+        if queue_empty(aws["sqs"], aws["queue_url"]):
             return
         time.sleep(0.1)
     raise AssertionError("the queue did not drain before the deadline")
@@ -111,4 +107,34 @@ def test_a_closed_execution_counts_as_done(aws):
     send(aws, canonical(return_requested()))
     drain(aws)
     assert executions(aws) == ["RT-1"]
+    assert aws["sqs"].receive_message(QueueUrl=aws["dlq_url"]).get("Messages") is None
+
+
+def test_a_failing_message_lands_in_the_dlq_with_its_error_and_a_redrive_after_the_fix_applies_it_once(aws, monkeypatch):
+    import functions.ingest_events as consumer
+    from chalicelib.bootstrap import ingest_ports
+    from infra.redrive import dead_letters, redrive
+
+    def broken(event, ports):
+        raise RuntimeError("orders table throttled")
+
+    monkeypatch.setattr(consumer, "ingest_event", broken)
+    body = canonical(return_requested())
+    send(aws, body)
+    drain(aws)
+    [letter] = dead_letters(aws["sqs"], aws["dlq_url"], ingest_ports().event_log, hide_seconds=1)
+    assert letter["body"] == body
+    assert (letter["failure"]["error_type"], letter["failure"]["error"], letter["failure"]["failures"]) == (
+        "RuntimeError", "orders table throttled", 2
+    )
+    assert executions(aws) == []
+
+    monkeypatch.undo()  # the fix is deployed
+    time.sleep(1.1)  # dead_letters left them invisible for a moment; redrive reads them again
+    aws["sqs"].send_message(QueueUrl=aws["dlq_url"], MessageBody=body)  # and a second copy, as after a crash
+    assert redrive(aws["sqs"], aws["dlq_url"], aws["queue_url"]) == 2
+    drain(aws)
+    assert executions(aws) == ["RT-1"]
+    log = aws["dynamodb"].Table("aftersales-event-log").scan()["Items"]
+    assert [item["outcome"] for item in log if item["event_id"] == "evt-return-RT-1"] == ["workflow_started"]
     assert aws["sqs"].receive_message(QueueUrl=aws["dlq_url"]).get("Messages") is None
