@@ -1,3 +1,4 @@
+import boto3
 import pytest
 from moto import mock_aws
 
@@ -6,6 +7,9 @@ from localcloud.moto_fidelity import serialize_moto_requests
 from localcloud.provision import provision
 
 REGION = "us-east-1"
+# One boto3 session for every test: it keeps the service models it has loaded, which is most of the time a
+# fresh session spends creating its clients. Each test still gets a fresh moto account and fresh clients.
+_SESSION = boto3.Session(region_name=REGION)
 SECRET = b"generic-secret"
 STAFF_KEY_ID, STAFF_SECRET = "ana", "ana-secret"
 CARRIER_SECRETS = {"aftership": "as-key", "17track": "17-key", "sf-express": "sf-checkword"}
@@ -27,11 +31,9 @@ def aws(monkeypatch):
         monkeypatch.setenv(key, value)
     serialize_moto_requests()
     with mock_aws():
-        import boto3
-
         from app import app
 
-        session = boto3.Session(region_name=REGION)
+        session = _SESSION
         names = [function.name for function in app.pure_lambda_functions]
         env = provision(
             session, names, {"generic": SECRET.decode()}, visibility_timeout=1, max_receive_count=2,
