@@ -13,6 +13,7 @@ for every amount, which cost a third more again.
 """
 
 from contextvars import ContextVar
+from functools import cache
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -150,7 +151,12 @@ QuoteRequest = with_config(_STRICT)(
         },
     )
 )
-_validator = TypeAdapter(QuoteRequest)
+
+
+@cache
+def _validator() -> TypeAdapter:
+    """Built on the first quote, not at import: every Lambda imports this module, few of them quote."""
+    return TypeAdapter(QuoteRequest)
 
 
 def parse_quote_request(data: object) -> tuple[QuoteRequest, int]:
@@ -167,7 +173,7 @@ def parse_quote_request(data: object) -> tuple[QuoteRequest, int]:
         )
     token = _exponent.set(exponent)
     try:
-        request = _validator.validate_python(data)
+        request = _validator().validate_python(data)
     except ValidationError as error:
         raise from_validation_error(error) from None
     finally:
