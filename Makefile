@@ -9,7 +9,7 @@ PORT ?= 8000
 POLICY ?=
 POLICY_OPTION = $(if $(POLICY),--policy $(POLICY))
 
-.PHONY: test bench run serve package redrive clean
+.PHONY: test bench run serve package redrive reconcile clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,9 @@ package: $(INSTALLED)
 
 redrive: $(INSTALLED)
 	$(BIN)/python -m infra.redrive $(if $(LIST),--list)
+
+reconcile: $(INSTALLED)
+	$(BIN)/python -m infra.reconcile --from $(FROM) --to $(TO) $(if $(MARKETPLACE),--marketplace $(MARKETPLACE))
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .hypothesis

@@ -16,6 +16,7 @@ from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.finance_export import finance_record, refunds_csv, refunds_jsonl
 from chalicelib.domain.money import CURRENCY_EXPONENTS, format_minor
 from chalicelib.domain.policy import parse_policy
+from chalicelib.domain.reconciliation import reconcile
 from chalicelib.domain.return_progress import CLOSED
 from infra.package import ROOT
 from localcloud.cloud import DEFAULT_CARRIER_SECRETS, DEFAULT_SECRETS, DEFAULT_STAFF_KEYS, LocalCloud
@@ -154,6 +155,9 @@ def _report(records: dict, ledger: list[dict], latencies: list[float], reviewed:
     print(f"refunds issued: {len(ledger)}; total per currency: "
           + ", ".join(f"{c} {format_minor(t, CURRENCY_EXPONENTS[c])}" for c, t in sorted(totals.items())))
     print(f"zero-touch rate: {zero_touch:.1%} (closed with no person involved)")
+    ledger_items = [plain(item) for item in ledger]
+    mismatches = reconcile(ledger_items, {item["return_id"]: records.get(item["return_id"]) for item in ledger_items})
+    print(f"reconciliation: {len(ledger_items)} ledger records against their quotes, {len(mismatches)} mismatches")
     if latencies:
         p95 = latencies[min(len(latencies) - 1, int(round(0.95 * len(latencies))) - 1)]
         print(f"last needed event -> refund record: median {statistics.median(latencies):.2f} s, p95 {p95:.2f} s")

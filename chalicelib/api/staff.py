@@ -9,7 +9,7 @@ from chalicelib.api.errors import error_response, invalid_input_response
 from chalicelib.bootstrap import staff_ports
 from chalicelib.domain.errors import InvalidInput, InvalidJson, load_json
 from chalicelib.services.authenticate_staff import NotAuthenticated, authenticate_staff
-from chalicelib.services.list_refunds import export_refunds_csv, list_refunds
+from chalicelib.services.list_refunds import export_refunds_csv, list_refunds, reconcile_refunds
 from chalicelib.services.preview_verification import preview_verification
 from chalicelib.services.review_return import ReviewConflict, UnknownReturn, review_queue, review_return
 from chalicelib.services.staff_ports import StaffPorts
@@ -40,6 +40,11 @@ def link_return_tracking(return_id: str) -> Response:
 @staff_api.route("/v1/refunds", methods=["GET"])
 def list_refund_records() -> Response:
     return _answer(lambda request, ports, who: list_refunds(request.query_params or {}, ports))
+
+
+@staff_api.route("/v1/refunds/reconciliation", methods=["GET"])
+def reconcile_refund_records() -> Response:
+    return _answer(lambda request, ports, who: reconcile_refunds(request.query_params or {}, ports))
 
 
 @staff_api.route("/v1/refunds/export.csv", methods=["GET"])

@@ -1,4 +1,5 @@
-"""Finance's view of the ledger: the refund records issued in a time range, paged, and as a CSV export."""
+"""Finance's view of the ledger: the refund records issued in a time range, paged, as a CSV export, and
+reconciled against the quotes of their returns."""
 
 import base64
 import binascii
@@ -10,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from chalicelib.domain.errors import InvalidInput, from_validation_error
 from chalicelib.domain.events import Id, UtcTime, iso_utc
 from chalicelib.domain.finance_export import finance_record, refunds_csv
+from chalicelib.domain.reconciliation import reconcile
 from chalicelib.services.staff_ports import StaffPorts
 
 MAX_DAYS = 31
@@ -50,6 +52,20 @@ def export_refunds_csv(params: dict, ports: StaffPorts) -> str:
             return refunds_csv(records)
 
 
+def reconcile_refunds(params: dict, ports: StaffPorts) -> dict:
+    """The ledger records of a range against the quotes of their returns; lists every mismatch."""
+    query = _query({key: value for key, value in params.items() if key not in ("limit", "cursor")})
+    records, cursor = [], None
+    while True:
+        items, cursor = _page(query, ports, MAX_PAGE, cursor, raw=True)
+        records += items
+        if cursor is None:
+            break
+    returns = {record["return_id"]: ports.returns.get(record["return_id"]) for record in records}
+    mismatches = reconcile(records, returns)
+    return {"from": iso_utc(query.from_), "to": iso_utc(query.to), "checked": len(records), "mismatches": mismatches}
+
+
 def _query(params: dict) -> RefundQuery:
     try:
         return RefundQuery.model_validate(params)
@@ -57,8 +73,11 @@ def _query(params: dict) -> RefundQuery:
         raise from_validation_error(error) from None
 
 
-def _page(query: RefundQuery, ports: StaffPorts, limit: int, cursor: dict | None) -> tuple[list[dict], dict | None]:
-    """Up to `limit` records in time order from `cursor` ({"day", "key"}), and the cursor after them."""
+def _page(
+    query: RefundQuery, ports: StaffPorts, limit: int, cursor: dict | None, raw: bool = False
+) -> tuple[list[dict], dict | None]:
+    """Up to `limit` records in time order from `cursor` ({"day", "key"}), and the cursor after them; `raw`: the
+    ledger items as stored, else the finance records."""
     since, until = iso_utc(query.from_), iso_utc(query.to)
     day = date.fromisoformat(cursor["day"]) if cursor else query.from_.date()
     start = cursor.get("key") if cursor else None
@@ -66,7 +85,7 @@ def _page(query: RefundQuery, ports: StaffPorts, limit: int, cursor: dict | None
     while day <= query.to.date():
         items, start = ports.ledger.issued_on(day.isoformat(), since, until, limit - len(records), start)
         records += [
-            finance_record(item) for item in items
+            item if raw else finance_record(item) for item in items
             if item["issued_at"] < until and query.marketplace in (None, item["marketplace"])
         ]
         if start is None:

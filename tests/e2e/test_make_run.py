@@ -19,7 +19,7 @@ def test_make_run_with_a_small_sample(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     report = result.stdout
     for line in ("returns by outcome:", "verification decisions:", "cancellations:", "manual review:",
-                 "refunds issued:", "zero-touch rate:", "aftership", "17track", "sf-express", "warehouse"):
+                 "refunds issued:", "zero-touch rate:", "reconciliation:", " 0 mismatches", "aftership", "17track", "sf-express", "warehouse"):
         assert line in report
     records = [json.loads(line) for line in (tmp_path / "refunds.jsonl").read_text().splitlines()]
     csv_rows = (tmp_path / "refunds.csv").read_text().splitlines()

@@ -97,3 +97,27 @@ def test_the_daily_export_writes_the_previous_days_records_as_csv_and_jsonl(aws,
     rows = list(csv.reader(io.StringIO(s3.get_object(Bucket="aftersales-archive", Key=result["keys"][0])["Body"].read().decode())))
     assert [row[0] for row in rows] == ["refund_id", "RF-RT-1", "RF-RT-2"]
     assert export_day(date(2026, 11, 19), export_ports())["records"] == 0  # an empty day still gets its files
+
+
+def test_reconciliation_lists_exactly_the_planted_mismatches(aws, client):
+    returns = aws["dynamodb"].Table("aftersales-returns")
+    quote = {"currency": "CNY", "total": "10.00", "total_minor": 1000, "capped": False,
+             "entries": [{"code": "item", "line_id": "L1", "amount": "10.00", "reason": "1 of 1 units accepted"}]}
+    returns.put_item(Item={"return_id": "RT-1", "order_id": "TM-1", "refund_id": "RF-RT-1", "quote": quote})
+    returns.put_item(Item={"return_id": "RT-2", "order_id": "TM-2", "refund_id": "RF-RT-2",
+                           "quote": {**quote, "total": "9.00", "total_minor": 900}})  # planted: quote != ledger
+    # RT-3 has no stored return at all (planted), and RF-RT-1 is made never published (planted):
+    aws["dynamodb"].Table("aftersales-refund-ledger").update_item(
+        Key={"refund_id": "RF-RT-1"}, UpdateExpression="REMOVE published_at")
+    body = get(client, f"/v1/refunds/reconciliation?{RANGE}").json_body
+    assert body["checked"] == 3
+    assert sorted((m["refund_id"], m["kind"]) for m in body["mismatches"]) == [
+        ("RF-RT-1", "never_published"), ("RF-RT-2", "total_differs_from_quote"), ("RF-RT-3", "no_such_return"),
+    ]
+    [differs] = [m for m in body["mismatches"] if m["kind"] == "total_differs_from_quote"]
+    assert (differs["ledger"], differs["expected"]) == (["10.00", "CNY"], ["9.00", "CNY"])
+    returns.put_item(Item={"return_id": "RT-2", "order_id": "TM-2", "refund_id": "RF-RT-2", "quote": quote})
+    returns.put_item(Item={"return_id": "RT-3", "order_id": "TM-3", "refund_id": "RF-RT-3", "quote": quote})
+    aws["dynamodb"].Table("aftersales-refund-ledger").update_item(
+        Key={"refund_id": "RF-RT-1"}, UpdateExpression="SET published_at = :at", ExpressionAttributeValues={":at": "x"})
+    assert get(client, f"/v1/refunds/reconciliation?{RANGE}").json_body["mismatches"] == []
