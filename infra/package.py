@@ -12,12 +12,19 @@ import os
 import shutil
 import subprocess
 import sys
+from functools import cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 MERGE_TEMPLATE = ROOT / "infra" / "template.json"
 WORKFLOW_ASL = ROOT / "statemachines" / "return_workflow.asl.json"
 STAGE = "dev"
+
+
+@cache
+def infra_resources() -> dict:
+    """The resources infra/template.json declares, by logical id."""
+    return json.loads(MERGE_TEMPLATE.read_text())["Resources"]
 
 
 def package(out: Path, stage: str = STAGE) -> Path:
@@ -40,7 +47,7 @@ def package(out: Path, stage: str = STAGE) -> Path:
         env=env,
         check=True,
     )
-    definition_uri = json.loads(MERGE_TEMPLATE.read_text())["Resources"]["ReturnWorkflow"]["Properties"]["DefinitionUri"]
+    definition_uri = infra_resources()["ReturnWorkflow"]["Properties"]["DefinitionUri"]
     shutil.copyfile(WORKFLOW_ASL, out / definition_uri)
     return out / "sam.json"
 

@@ -44,7 +44,7 @@ def main() -> int:
     import boto3
 
     from chalicelib.adapters.dynamodb import DynamoEventLog
-    from localcloud.provision import infra_resources
+    from infra.package import infra_resources
 
     sqs = boto3.client("sqs")
     dlq_name = infra_resources()["IngestDeadLetterQueue"]["Properties"]["QueueName"]

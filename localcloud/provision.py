@@ -6,18 +6,11 @@ from the Chalice app's own Lambda functions, so local and cloud cannot drift.
 """
 
 import json
-from functools import cache
 
 from chalicelib import resources
-from infra.package import MERGE_TEMPLATE, STAGE, WORKFLOW_ASL
+from infra.package import STAGE, WORKFLOW_ASL, infra_resources
 
 ACCOUNT = "123456789012"
-
-
-@cache
-def infra_resources() -> dict:
-    """The resources infra/ deploys, by logical id."""
-    return json.loads(MERGE_TEMPLATE.read_text())["Resources"]
 
 
 def _properties(logical_id: str) -> dict:

@@ -459,7 +459,7 @@ class DynamoShipments:
             IndexName=POLL_INDEX, Limit=limit,
             KeyConditionExpression=Key("poll_state").eq("active") & Key("next_poll_at").lte(now),
         )
-        return [self.get(item["carrier"], item["tracking_number"]) for item in page["Items"]]
+        return [plain(item) for item in page["Items"]]  # the index carries what the poller reads
 
     def link(self, carrier: str, tracking_number: str, return_id: str) -> dict | None:
         """Link the parcel to its return; None when it is linked to another return already."""

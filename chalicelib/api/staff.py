@@ -11,8 +11,8 @@ from chalicelib.domain.errors import InvalidInput, InvalidJson, load_json
 from chalicelib.services.authenticate_staff import NotAuthenticated, authenticate_staff
 from chalicelib.services.list_refunds import export_refunds_csv, list_refunds, reconcile_refunds
 from chalicelib.services.preview_verification import preview_verification
-from chalicelib.services.review_return import ReviewConflict, UnknownReturn, review_queue, review_return
-from chalicelib.services.staff_ports import StaffPorts
+from chalicelib.services.review_return import ReviewConflict, review_queue, review_return
+from chalicelib.services.staff_ports import StaffPorts, UnknownReturn
 from chalicelib.services.sync_tracking import TrackingTaken, put_return_tracking
 
 staff_api = Blueprint(__name__)

@@ -124,6 +124,8 @@ DEFAULT_SETTINGS = Settings(
         potential_min_score=9,
     ),
 )
+# The tier of a customer with no ranked order history, and of settings that belong to no customer.
+DEFAULT_TIER = "normal"
 DEFAULT_TIERS = {"vip": Settings(review_sla_hours=2), "potential": Settings(review_sla_hours=4)}
 
 

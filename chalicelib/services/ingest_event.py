@@ -27,10 +27,10 @@ from chalicelib.domain.events import (
     TrackingUpdated,
     iso_utc,
 )
+from chalicelib.domain.policy import DEFAULT_TIER
 from chalicelib.domain.tiers import paid_total_minor
 from chalicelib.services.rank_customer import rank_customer
 from chalicelib.services.sync_tracking import link_tracking, record_checkpoint
-from chalicelib.services.verify_return import DEFAULT_TIER
 from chalicelib.services.wait_for_event import resume_if_ready
 
 

@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 from chalicelib.adapters.carriers.checkpoints import tracking_event
 from chalicelib.adapters.ports import CarrierApi, EventQueue, PolicyStore, ReturnStore, ShipmentStore
 from chalicelib.domain.events import iso_utc
+from chalicelib.domain.policy import DEFAULT_TIER
 from chalicelib.domain.review import queue_fields
-from chalicelib.services.verify_return import DEFAULT_TIER
 
 BATCH = 50
 MAX_BACKOFF = timedelta(days=7)

@@ -17,9 +17,10 @@ from chalicelib.domain.events import (
     iso_utc,
 )
 from chalicelib.domain.money import CURRENCY_EXPONENTS, AmountError, parse_minor
+from chalicelib.domain.policy import DEFAULT_TIER
 from chalicelib.domain.quote_request import Reason, Tier
 from chalicelib.services.staff_ports import StaffPorts
-from chalicelib.services.verify_return import DEFAULT_TIER, customer_tier, decide
+from chalicelib.services.verify_return import customer_tier, decide
 
 
 class PreviewRequest(BaseModel):

@@ -4,6 +4,7 @@ from datetime import datetime
 
 from chalicelib.adapters.ports import CustomerStore, OrderStore, PolicyStore
 from chalicelib.domain.events import iso_utc
+from chalicelib.domain.policy import DEFAULT_TIER
 from chalicelib.domain.tiers import PaidOrder, rfm_tier
 
 _NOT_PAID = ("pending_payment", "cancelled")
@@ -19,6 +20,6 @@ def rank_customer(
         for order in orders.paid_orders(customer_id)
         if order.get("status") not in _NOT_PAID and "paid_total_minor" in order
     ]
-    tier, facts = rfm_tier(history, now, policy.resolve(marketplace, "normal").rfm)
+    tier, facts = rfm_tier(history, now, policy.resolve(marketplace, DEFAULT_TIER).rfm)
     customers.set_tier(customer_id, tier, facts, iso_utc(now), policy.version)
     return tier

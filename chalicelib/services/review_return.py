@@ -17,13 +17,9 @@ from chalicelib.domain.errors import InvalidInput, from_validation_error
 from chalicelib.domain.events import iso_utc
 from chalicelib.domain.return_progress import CLOSED, evidence
 from chalicelib.domain.review import KINDS, QUEUES, ReviewDecision
-from chalicelib.services.staff_ports import StaffPorts
+from chalicelib.services.staff_ports import StaffPorts, load_staff_return
 
 MAX_PAGE = 100
-
-
-class UnknownReturn(Exception):
-    pass
 
 
 class ReviewConflict(Exception):
@@ -48,9 +44,7 @@ def review_return(return_id: str, payload: object, who: str, ports: StaffPorts, 
         decision = ReviewDecision.model_validate(payload)
     except ValidationError as error:
         raise from_validation_error(error) from None
-    record = ports.returns.get(return_id)
-    if record is None or "order_id" not in record:
-        raise UnknownReturn(f"no return {return_id}")
+    record = load_staff_return(return_id, ports)
     waiting_for = record.get("waiting_for")
     kind = KINDS.get(waiting_for)
     if kind is None or record.get("status") != kind.status or record.get(kind.key) or not _in_a_queue(record):

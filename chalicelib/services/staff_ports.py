@@ -26,3 +26,15 @@ class StaffPorts:
     customers: CustomerStore
     shipments: ShipmentStore
     ledger: Ledger
+
+
+class UnknownReturn(Exception):
+    pass
+
+
+def load_staff_return(return_id: str, ports: StaffPorts) -> dict:
+    """The return a staff call is about; UnknownReturn (404) when it was never requested."""
+    record = ports.returns.get(return_id)
+    if record is None or "order_id" not in record:
+        raise UnknownReturn(f"no return {return_id}")
+    return record

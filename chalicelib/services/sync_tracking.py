@@ -18,8 +18,7 @@ from chalicelib.domain.policy import DEFAULT_SETTINGS
 from chalicelib.domain.return_progress import CLOSED
 from chalicelib.domain.review import queue_fields
 from chalicelib.domain.tracking import FINAL, PROBLEMS
-from chalicelib.services.review_return import UnknownReturn
-from chalicelib.services.staff_ports import StaffPorts
+from chalicelib.services.staff_ports import StaffPorts, load_staff_return
 from chalicelib.services.wait_for_event import resume_if_ready
 
 
@@ -95,9 +94,7 @@ def put_return_tracking(return_id: str, payload: object, ports: StaffPorts, now:
         link = TrackingLink.model_validate(payload)
     except ValidationError as error:
         raise from_validation_error(error) from None
-    record = ports.returns.get(return_id)
-    if record is None or "order_id" not in record:
-        raise UnknownReturn(f"no return {return_id}")
+    load_staff_return(return_id, ports)
     linked = link_tracking(
         return_id, link.carrier, link.tracking_number, ports.shipments, ports.returns, ports.workflows, now
     )

@@ -8,15 +8,13 @@ from datetime import datetime, timedelta
 
 from chalicelib.adapters.ports import CustomerStore, ReturnStore
 from chalicelib.domain.events import OrderData, ReturnLine, iso_utc
-from chalicelib.domain.policy import Policy
+from chalicelib.domain.policy import DEFAULT_TIER, Policy
 from chalicelib.domain.return_progress import evidence
 from chalicelib.domain.verification import Decision, Request, verify_request
 from chalicelib.refunds import quote
 from chalicelib.services.quote_return import quote_request
 from chalicelib.services.workflow_ports import WorkflowPorts, load_return
 
-# A customer with no ranked order history yet.
-DEFAULT_TIER = "normal"
 ABUSE_LOOKBACK = timedelta(days=30)
 
 

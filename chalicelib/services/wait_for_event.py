@@ -12,10 +12,9 @@ from datetime import datetime, timedelta
 
 from chalicelib.adapters.ports import Workflows
 from chalicelib.domain.events import iso_utc
-from chalicelib.domain.policy import Policy
+from chalicelib.domain.policy import DEFAULT_TIER, Policy
 from chalicelib.domain.return_progress import wait_result
 from chalicelib.domain.review import FAILURE_QUEUE, problem_type, queue_fields
-from chalicelib.services.verify_return import DEFAULT_TIER
 from chalicelib.services.workflow_ports import WorkflowPorts, load_return
 
 _STATUS = {
