@@ -13,6 +13,7 @@ from functions.ingest_events import ingest_events
 from functions.notify_outcome import notify_outcome_task
 from functions.poll_carriers import poll_carriers_schedule
 from functions.record_failure import record_failure_task
+from functions.refund_failed import refund_failed_task
 from functions.sweep_sla import sweep_sla_schedule
 from functions.verify_return import verify_return_task
 from functions.wait_for_event import wait_for_event_task
@@ -21,7 +22,8 @@ from functions.watch_parcels import watch_parcels_schedule
 app = Chalice(app_name="aftersales")
 for blueprint in (
     quotes_api, webhooks_api, staff_api, ingest_events, verify_return_task, hold_shipment_task, wait_for_event_task,
-    calculate_refund_task, dispatch_refund_task, notify_outcome_task, record_failure_task, sweep_sla_schedule,
+    calculate_refund_task, dispatch_refund_task, notify_outcome_task, record_failure_task, refund_failed_task,
+    sweep_sla_schedule,
     watch_parcels_schedule, poll_carriers_schedule, export_refunds_schedule,
 ):
     app.register_blueprint(blueprint)

@@ -71,6 +71,7 @@ def workflow_ports() -> WorkflowPorts:
 
     config = load_config()
     dynamodb = boto3.resource("dynamodb")
+    ssm = boto3.client("ssm")
     orders = dynamodb.Table(config.orders_table)
     return WorkflowPorts(
         orders=DynamoOrders(orders),
@@ -78,9 +79,20 @@ def workflow_ports() -> WorkflowPorts:
         ledger=DynamoLedger(dynamodb.Table(config.ledger_table), orders),
         bus=EventBridgeBus(boto3.client("events"), config.event_bus),
         workflows=StepFunctionsWorkflows(boto3.client("stepfunctions"), config.return_workflow_arn),
-        policies=SsmPolicyStore(boto3.client("ssm"), config.policy_parameter),
+        policies=SsmPolicyStore(ssm, config.policy_parameter),
         customers=DynamoCustomers(dynamodb.Table(config.customers_table)),
+        payments=payment_provider(ssm),
     )
+
+
+def payment_provider(ssm):
+    from chalicelib.adapters.payment_provider import HttpPaymentProvider
+    from chalicelib.adapters.ssm_secrets import SsmSecretStore
+
+    config = load_config()
+    prefix, _, name = config.payment_provider_key_parameter.rpartition("/")
+    key = SsmSecretStore(ssm, prefix)
+    return HttpPaymentProvider(config.payment_provider_url, lambda: key.secret(name), config.payment_timeout_seconds)
 
 
 @lru_cache(maxsize=1)
@@ -113,6 +125,7 @@ def staff_ports() -> StaffPorts:
         customers=DynamoCustomers(dynamodb.Table(config.customers_table)),
         shipments=DynamoShipments(dynamodb.Table(config.shipments_table)),
         ledger=DynamoLedger(dynamodb.Table(config.ledger_table), dynamodb.Table(config.orders_table)),
+        payments=payment_provider(ssm),
     )
 
 

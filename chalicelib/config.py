@@ -27,6 +27,17 @@ class Config(BaseModel):
     event_bus: str = Field(resources.EVENT_BUS, alias="AFTERSALES_EVENT_BUS")
     carrier_api_url: str = Field("", alias="AFTERSALES_CARRIER_API_URL")
     return_workflow_arn: str = Field("", alias="AFTERSALES_RETURN_WORKFLOW_ARN")
+    payment_provider_url: str = Field("", alias="AFTERSALES_PAYMENT_PROVIDER_URL")
+    payment_provider_key_parameter: str = Field(
+        resources.PAYMENT_PROVIDER_KEY_PARAMETER, alias="AFTERSALES_PAYMENT_PROVIDER_KEY_PARAMETER"
+    )
+    payment_timeout_seconds: float = Field(5.0, gt=0, alias="AFTERSALES_PAYMENT_TIMEOUT_SECONDS")
+    # Waits between the provider attempts of one round ("30,120,600": four attempts); then finance's queue.
+    payment_retry_seconds: str = Field("30,120,600,1800", pattern=r"^\d+(,\d+)*$", alias="AFTERSALES_PAYMENT_RETRY_SECONDS")
+
+    @property
+    def payment_retry_schedule(self) -> tuple[int, ...]:
+        return tuple(int(seconds) for seconds in self.payment_retry_seconds.split(","))
 
 
 @lru_cache(maxsize=1)

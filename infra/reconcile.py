@@ -1,11 +1,12 @@
-"""`make reconcile FROM=... TO=...`: the ledger records issued in [FROM, TO) against the quotes of their returns,
-printed as JSON; exits 1 when there is any mismatch. Uses the standard AWS credentials and region (the same
+"""`make reconcile FROM=... TO=...`: the ledger records issued in [FROM, TO) against the quotes of their returns
+and the payment provider's refunds, printed as JSON; exits 1 when there is any mismatch. Uses the standard AWS credentials and region (the same
 report is `GET /v1/refunds/reconciliation`)."""
 
 import argparse
 import json
 import os
 import sys
+from datetime import datetime, timezone
 
 
 def main() -> int:
@@ -15,16 +16,20 @@ def main() -> int:
     parser.add_argument("--marketplace")
     args = parser.parse_args()
     os.environ.setdefault("AFTERSALES_INGEST_QUEUE_URL", "")  # the configuration requires it; reconciling does not use it
+    from chalicelib.adapters.ports import ProviderUnavailable
     from chalicelib.bootstrap import staff_ports
     from chalicelib.domain.errors import InvalidInput
     from chalicelib.services.list_refunds import reconcile_refunds
 
     params = {"from": args.from_, "to": args.to, **({"marketplace": args.marketplace} if args.marketplace else {})}
     try:
-        report = reconcile_refunds(params, staff_ports())
+        report = reconcile_refunds(params, staff_ports(), datetime.now(timezone.utc))
     except InvalidInput as error:
         print(f"refused: {error}", file=sys.stderr)
         return 2
+    except ProviderUnavailable as error:
+        print(str(error), file=sys.stderr)
+        return 3
     print(json.dumps(report, indent=2, ensure_ascii=False))
     return 1 if report["mismatches"] else 0
 

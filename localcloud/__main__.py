@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from chalicelib.adapters.dynamodb import plain
+from chalicelib.adapters.payment_provider import HttpPaymentProvider
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.finance_export import finance_record, refunds_csv, refunds_jsonl
 from chalicelib.domain.money import CURRENCY_EXPONENTS, format_minor
@@ -19,11 +20,17 @@ from chalicelib.domain.policy import parse_policy
 from chalicelib.domain.reconciliation import reconcile
 from chalicelib.domain.return_progress import CLOSED
 from infra.package import ROOT
-from localcloud.cloud import DEFAULT_CARRIER_SECRETS, DEFAULT_SECRETS, DEFAULT_STAFF_KEYS, LocalCloud
+from localcloud.cloud import (
+    DEFAULT_CARRIER_SECRETS,
+    DEFAULT_PAYMENT_KEY,
+    DEFAULT_SECRETS,
+    DEFAULT_STAFF_KEYS,
+    LocalCloud,
+)
 from localcloud.sample_traffic import deliveries, sample_cases
 from localcloud.webhook_client import call_staff_api, post_carrier_push, post_webhook
 
-WAITING_ON_A_PERSON = ("failed", "in_review")
+WAITING_ON_A_PERSON = ("failed", "in_review", "refund_failed")
 
 
 def run(returns: int, out: Path, timeout: float, policy: str | None) -> int:
@@ -70,7 +77,7 @@ def run(returns: int, out: Path, timeout: float, policy: str | None) -> int:
             _, records = _wait_until_settled(cloud, return_ids, timeout)
         ledger = _ledger(cloud)
         _write_refunds(out, ledger)
-        _report(records, ledger, latencies, reviewed, out)
+        _report(records, ledger, provider_refunds(cloud), latencies, reviewed, out)
     return 0
 
 
@@ -129,6 +136,12 @@ def _ledger(cloud: LocalCloud) -> list[dict]:
     return sorted(_scan(cloud.dynamodb.Table("aftersales-refund-ledger")), key=lambda r: r["refund_id"])
 
 
+def provider_refunds(cloud: LocalCloud) -> list[dict]:
+    """Every refund the simulated provider made, read through the adapter from its settlement report."""
+    provider = HttpPaymentProvider(cloud.payment_service.url, lambda: DEFAULT_PAYMENT_KEY.encode())
+    return provider.refunds_between("2000-01-01T00:00:00Z", "9999-12-31T23:59:59Z")
+
+
 def _write_refunds(out: Path, ledger: list[dict]) -> None:
     out.mkdir(parents=True, exist_ok=True)
     records = [finance_record(plain(item)) for item in ledger]
@@ -136,7 +149,19 @@ def _write_refunds(out: Path, ledger: list[dict]) -> None:
     (out / "refunds.csv").write_text(refunds_csv(records))
 
 
-def _report(records: dict, ledger: list[dict], latencies: list[float], reviewed: Counter, out: Path) -> None:
+def reconcile_with_provider(ledger: list[dict], records: dict, provider_refunds: list[dict]) -> tuple[list, list]:
+    """The reconciliation of GET /v1/refunds/reconciliation over the whole ledger and everything the provider paid."""
+    paid = defaultdict(list)
+    for refund in provider_refunds:
+        paid[refund["idempotency_key"]].append(refund)
+    keys = {item["idempotency_key"] for item in ledger}
+    unrecorded = [refund for refund in provider_refunds if refund["idempotency_key"] not in keys]
+    return reconcile(ledger, {item["return_id"]: records.get(item["return_id"]) for item in ledger}, paid, unrecorded)
+
+
+def _report(
+    records: dict, ledger: list[dict], provider_refunds: list[dict], latencies: list[float], reviewed: Counter, out: Path,
+) -> None:
     outcomes = Counter(record["status"] for record in records.values())
     totals: dict[str, int] = defaultdict(int)
     for item in ledger:
@@ -156,8 +181,9 @@ def _report(records: dict, ledger: list[dict], latencies: list[float], reviewed:
           + ", ".join(f"{c} {format_minor(t, CURRENCY_EXPONENTS[c])}" for c, t in sorted(totals.items())))
     print(f"zero-touch rate: {zero_touch:.1%} (closed with no person involved)")
     ledger_items = [plain(item) for item in ledger]
-    mismatches = reconcile(ledger_items, {item["return_id"]: records.get(item["return_id"]) for item in ledger_items})
-    print(f"reconciliation: {len(ledger_items)} ledger records against their quotes, {len(mismatches)} mismatches")
+    mismatches, still_open = reconcile_with_provider(ledger_items, records, provider_refunds)
+    print(f"reconciliation: {len(ledger_items)} ledger records against their quotes and the provider's "
+          f"{len(provider_refunds)} refunds: {len(mismatches)} mismatches, {len(still_open)} payments open")
     if latencies:
         p95 = latencies[min(len(latencies) - 1, int(round(0.95 * len(latencies))) - 1)]
         print(f"last needed event -> refund record: median {statistics.median(latencies):.2f} s, p95 {p95:.2f} s")

@@ -4,7 +4,8 @@ No AWS account and no Docker: moto's Step Functions executes the state
 machine and reaches the Lambda tasks through the loopback Invoke server;
 SQS event sources are polled here the way Lambda's event source mapping
 does it, and schedules fired by a timer; the API is Chalice's local server on
-127.0.0.1; a simulated carrier tracking API answers the stale-shipment poller.
+127.0.0.1; a simulated carrier tracking API answers the stale-shipment poller,
+and a simulated payment provider the refund dispatch.
 """
 
 import importlib
@@ -23,6 +24,7 @@ from infra.package import ROOT
 from localcloud.carrier_service import CarrierService
 from localcloud.lambda_invoke import LambdaInvokeServer
 from localcloud.moto_fidelity import reuse_lambda_clients, serialize_moto_requests
+from localcloud.payment_service import PaymentService
 from localcloud.provision import ACCOUNT, deployed_function_name, provision
 from localcloud.sqs_event_source import SqsEventSource, queue_empty
 
@@ -30,6 +32,7 @@ REGION = "us-east-1"
 DEFAULT_SECRETS = {"generic": "local-generic-secret", "warehouse": "local-warehouse-secret"}
 DEFAULT_STAFF_KEYS = {"local-staff": "local-staff-secret"}
 DEFAULT_CARRIER_SECRETS = {carrier: f"local-{carrier}-key" for carrier in CARRIER_STYLES}
+DEFAULT_PAYMENT_KEY = "local-payment-key"
 _FAKE_CREDENTIALS = {
     "AWS_DEFAULT_REGION": REGION, "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
     "AWS_SESSION_TOKEN": "local",
@@ -54,9 +57,13 @@ class LocalCloud:
         staff_keys: dict[str, str] | None = None,
         policy: str | None = None,
         schedule_interval: float | None = 60,
+        payment_retry_seconds: str = "1,2,4",
+        payment_time_out_rate: float = 0.0,
     ) -> None:
         """`api_port`: 0 picks a free port, None serves no HTTP API; `policy`: a policy document to publish;
-        `schedule_interval`: seconds between runs of the scheduled functions (None: only `fire_schedules()`)."""
+        `schedule_interval`: seconds between runs of the scheduled functions (None: only `fire_schedules()`);
+        `payment_retry_seconds`: the waits between payment attempts; `payment_time_out_rate`: the share of
+        refund calls the simulated provider answers too late."""
         self.secrets = secrets or DEFAULT_SECRETS
         self.staff_keys = staff_keys or DEFAULT_STAFF_KEYS
         self._policy = policy
@@ -64,6 +71,10 @@ class LocalCloud:
         self._api_port = api_port
         self._visibility_timeout = visibility_timeout
         self._max_receive_count = max_receive_count
+        self._payment_env = {
+            "AFTERSALES_PAYMENT_TIMEOUT_SECONDS": "1", "AFTERSALES_PAYMENT_RETRY_SECONDS": payment_retry_seconds,
+        }
+        self._payment_time_out_rate = payment_time_out_rate
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self.api_url: str | None = None
@@ -89,10 +100,12 @@ class LocalCloud:
         os.environ["AWS_ENDPOINT_URL_LAMBDA"] = self.lambdas.url
         self.carrier_service = CarrierService().start()
         os.environ["AFTERSALES_CARRIER_API_URL"] = self.carrier_service.url
+        self.payment_service = PaymentService(DEFAULT_PAYMENT_KEY, time_out_rate=self._payment_time_out_rate).start()
+        os.environ.update(self._payment_env, AFTERSALES_PAYMENT_PROVIDER_URL=self.payment_service.url)
         self.session = boto3.Session(region_name=REGION)
         self.env = provision(
             self.session, list(functions), self.secrets, self._visibility_timeout, self._max_receive_count,
-            self.staff_keys, self._policy, DEFAULT_CARRIER_SECRETS,
+            self.staff_keys, self._policy, DEFAULT_CARRIER_SECRETS, DEFAULT_PAYMENT_KEY,
         )
         os.environ.update(self.env)
         clear_caches()
@@ -125,9 +138,10 @@ class LocalCloud:
             thread.join(timeout=5)
         self.lambdas.stop()
         self.carrier_service.stop()
+        self.payment_service.stop()
         self._mock.stop()
-        os.environ.pop("AWS_ENDPOINT_URL_LAMBDA", None)
-        os.environ.pop("AFTERSALES_CARRIER_API_URL", None)
+        for name in ("AWS_ENDPOINT_URL_LAMBDA", "AFTERSALES_CARRIER_API_URL", "AFTERSALES_PAYMENT_PROVIDER_URL", *self._payment_env):
+            os.environ.pop(name, None)
         clear_caches()
 
     def __enter__(self) -> "LocalCloud":

@@ -46,12 +46,13 @@ def provision(
     staff_keys: dict[str, str] | None = None,
     policy: str | None = None,
     carrier_secrets: dict[str, str] | None = None,
+    payment_key: str | None = None,
 ) -> dict:
     """Create the resources; returns the environment variables the Lambdas read.
 
     `secrets`: webhook signing secret per source; `staff_keys`: staff API key
     secret per key id; `policy`: a policy document (JSON text) to publish;
-    `carrier_secrets`: signing key per carrier.
+    `carrier_secrets`: signing key per carrier; `payment_key`: the payment provider's API key.
     """
     region = session.region_name
     ssm = session.client("ssm")
@@ -61,6 +62,8 @@ def provision(
         ssm.put_parameter(Name=f"{resources.CARRIER_SECRETS_PREFIX}/{carrier}", Value=secret, Type="SecureString")
     for key_id, secret in (staff_keys or {}).items():
         ssm.put_parameter(Name=f"{resources.STAFF_KEYS_PREFIX}/{key_id}", Value=secret, Type="SecureString")
+    if payment_key is not None:
+        ssm.put_parameter(Name=resources.PAYMENT_PROVIDER_KEY_PARAMETER, Value=payment_key, Type="SecureString")
     if policy is not None:
         ssm.put_parameter(Name=resources.POLICY_PARAMETER, Value=policy, Type="String")
     session.client("s3").create_bucket(Bucket=resources.ARCHIVE_BUCKET)

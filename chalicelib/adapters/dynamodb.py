@@ -296,6 +296,20 @@ class DynamoLedger:
             ExpressionAttributeValues={":at": at},
         )
 
+    def update_payment(self, refund_id: str, fields: dict, attempt: bool = False) -> dict | None:
+        """A confirmed payment is final: a late answer of an earlier attempt cannot move it back."""
+        update = _set_fields(fields)
+        if attempt:
+            update["UpdateExpression"] += " ADD payment_attempts :one, round_attempts :one"
+            update["ExpressionAttributeValues"][":one"] = 1
+        update["ExpressionAttributeValues"][":confirmed"] = "confirmed"
+        response = _conditional(
+            self._ledger, "update_item", Key={"refund_id": refund_id}, **update, ReturnValues="ALL_NEW",
+            ConditionExpression="attribute_exists(refund_id)"
+            " AND (attribute_not_exists(payment_status) OR payment_status <> :confirmed)",
+        )
+        return plain(response["Attributes"]) if response else None
+
 
 class DynamoCustomers:
     """A customer's tier, recomputed from the order history whenever an order arrives."""

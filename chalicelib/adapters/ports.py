@@ -9,6 +9,27 @@ class StaleQuote(Exception):
     """Someone refunded on the order after the quote was made; the workflow quotes again (see the ASL)."""
 
 
+class PaymentDeclined(Exception):
+    """The provider refused the refund and made none (its code and message say why); retrying may succeed."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+class PaymentNotConfirmed(Exception):
+    """No answer (timeout, connection lost, 5xx): the refund may or may not exist; only the same key may ask again."""
+
+
+class ProviderUnavailable(Exception):
+    """The provider's settlement report could not be read (no answer, or an error): try again later."""
+
+
+class PaymentMismatch(Exception):
+    """The provider holds a different refund under our key: a person must look (never retried)."""
+
+
 class SecretStore(Protocol):
     def secret(self, name: str) -> bytes | None:
         """The secret stored under `name` (a webhook source, a staff key id), or None when there is none."""
@@ -118,8 +139,24 @@ class Ledger(Protocol):
 
     def mark_published(self, refund_id: str, at: str) -> None: ...
 
+    def update_payment(self, refund_id: str, fields: dict, attempt: bool = False) -> dict | None:
+        """Set payment fields (payment_status, ...; `attempt` counts one in payment_attempts and round_attempts)
+        unless the payment is already confirmed; the record as it is now, or None when it was confirmed."""
+
     def issued_on(self, day: str, since: str, until: str, limit: int, start: dict | None) -> tuple[list[dict], dict | None]:
         """A page of the records issued on a day within [since, until], oldest first, and where to go on."""
+
+
+class PaymentProvider(Protocol):
+    """Refunds through the payment provider. It makes at most one refund per idempotency key: asking again
+    with the same key answers the refund already made (a declined request does not use up the key)."""
+
+    def refund(self, payment_ref: str, currency: str, amount: str, idempotency_key: str) -> dict:
+        """The provider's refund: provider_refund_id, currency, amount, created_at; raises PaymentDeclined or
+        PaymentNotConfirmed."""
+
+    def refunds_between(self, since: str, until: str) -> list[dict]:
+        """Every refund the provider made in [since, until) (its settlement report), with its idempotency key."""
 
 
 class EventBus(Protocol):

@@ -5,6 +5,7 @@ from datetime import datetime, timezone
 
 from chalice import Blueprint, Response
 
+from chalicelib.adapters.ports import ProviderUnavailable
 from chalicelib.api.errors import error_response, invalid_input_response
 from chalicelib.bootstrap import staff_ports
 from chalicelib.domain.errors import InvalidInput, InvalidJson, load_json
@@ -44,7 +45,7 @@ def list_refund_records() -> Response:
 
 @staff_api.route("/v1/refunds/reconciliation", methods=["GET"])
 def reconcile_refund_records() -> Response:
-    return _answer(lambda request, ports, who: reconcile_refunds(request.query_params or {}, ports))
+    return _answer(lambda request, ports, who: reconcile_refunds(request.query_params or {}, ports, _now()))
 
 
 @staff_api.route("/v1/refunds/export.csv", methods=["GET"])
@@ -80,6 +81,8 @@ def _answer(work: Callable[..., dict | Response]) -> Response:
         return error_response(409, "not_waiting_for_review", str(error))
     except TrackingTaken as error:
         return error_response(409, "tracking_taken", str(error))
+    except ProviderUnavailable as error:
+        return error_response(503, "provider_unavailable", str(error))
 
 
 def _now() -> datetime:

@@ -78,6 +78,7 @@ class OrderData(_Model):
     shipped_at: UtcTime | None = None
     delivered_at: UtcTime | None = None
     shipment: Shipment | None = None
+    payment_ref: Id | None = None  # what the payment provider knows the payment as; the order id when absent
     shipping_fee: Amount
     order_discount: Amount = "0"
     lines: Annotated[list[OrderLine], Field(min_length=1, max_length=500)]

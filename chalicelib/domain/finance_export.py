@@ -8,6 +8,8 @@ import json
 FINANCE_FIELDS = (
     "refund_id", "return_id", "order_id", "marketplace", "customer_id", "currency", "total", "total_minor",
     "entries", "policy_version", "issued_at", "idempotency_key",
+    # Added with the payment provider (CONTRACTS.md allows optional fields): how the refund was paid.
+    "payment_ref", "payment_status", "provider_refund_id", "confirmed_at",
 )
 
 

@@ -5,7 +5,9 @@ from chalicelib.domain.review import REVERIFY
 # Parcel statuses that mean the return parcel reached the warehouse.
 ARRIVED = frozenset({"delivered"})
 # Outcomes a return is closed with; "failed" and "in_review" wait on a person.
-CLOSED = ("refunded", "exchanged", "rejected", "rejected_at_inspection", "nothing_to_refund", "expired")
+CLOSED = (
+    "refunded", "exchanged", "rejected", "rejected_at_inspection", "nothing_to_refund", "expired", "refund_written_off",
+)
 
 
 def wait_result(record: dict) -> dict | None:
@@ -28,8 +30,8 @@ def wait_result(record: dict) -> dict | None:
             return {"decision": REVERIFY}
     elif waiting_for == "hold" and record.get("hold_answer"):
         return {"outcome": record["hold_answer"]["outcome"]}
-    elif waiting_for == "failure_review" and record.get("failure_review"):
-        return {"decision": record["failure_review"]["decision"]}
+    elif waiting_for in ("failure_review", "finance_review") and record.get(waiting_for):
+        return {"decision": record[waiting_for]["decision"]}
     return None
 
 
@@ -49,8 +51,10 @@ def closing_outcome(state: dict) -> str:
     """The outcome a finished execution closes the return with, from the results its steps left in the state."""
     if state.get("refund", {}).get("exchange"):
         return "exchanged"  # a replacement went out, with the difference refunded or asked for
-    if "dispatch" in state:
+    if state.get("dispatch", {}).get("payment") == "confirmed":
         return "refunded"
+    if "finance_review" in state:
+        return "refund_written_off"  # the provider never confirmed it and finance settled it outside
     if "failure_review" in state or state.get("parcel", {}).get("decision") == "reject":
         return "rejected"  # a failed return, or one whose parcel is lost, that a person rejected
     if "refund" in state:

@@ -4,7 +4,9 @@ POLICY.md section 6 routes by problem type; returns whose workflow failed wait
 in their own queue. A verified return sent to review waits for `approve` or
 `reject`; a failed one for `retry` (the workflow starts over from Verify,
 every step being idempotent) or `reject`; one whose parcel is in trouble
-(exception, returned to sender, expired) for `keep_waiting` or `reject`.
+(exception, returned to sender, expired) for `keep_waiting` or `reject`; a refund the payment provider did
+not confirm waits in finance's queue for `retry` (another round, same idempotency key) or `write_off`
+(finance settles it outside the provider).
 """
 
 from datetime import datetime, timedelta
@@ -17,7 +19,8 @@ from chalicelib.domain.events import iso_utc
 LOGISTICS_REASONS = frozenset({"damaged_in_transit"})
 PRODUCT_QUALITY_REASONS = frozenset({"quality_issue", "not_as_described", "missing_parts", "wrong_item"})
 FAILURE_QUEUE = "failures"
-QUEUES = ("product_quality", "logistics", "service", FAILURE_QUEUE)
+FINANCE_QUEUE = "finance"
+QUEUES = ("product_quality", "logistics", "service", FAILURE_QUEUE, FINANCE_QUEUE)
 
 
 class ReviewKind(NamedTuple):
@@ -31,6 +34,7 @@ KINDS = {
     "review": ReviewKind(("approve", "reject"), "in_review", "review"),
     "failure_review": ReviewKind(("retry", "reject"), "failed", "failure_review"),
     "parcel": ReviewKind(("keep_waiting", "reject"), "awaiting_parcel", "parcel_review"),
+    "finance_review": ReviewKind(("retry", "write_off"), "refund_failed", "finance_review"),
 }
 # A return waiting in EVIDENCE_REQUIRED is verified again once evidence arrives.
 REVERIFY = "reverify"
@@ -56,5 +60,5 @@ def queue_fields(queue: str, sla_hours: int, now: datetime) -> dict:
 class ReviewDecision(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    decision: Literal["approve", "reject", "retry", "keep_waiting"]
+    decision: Literal["approve", "reject", "retry", "keep_waiting", "write_off"]
     note: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]

@@ -1,10 +1,11 @@
 """Finance's view of the ledger: the refund records issued in a time range, paged, as a CSV export, and
-reconciled against the quotes of their returns."""
+reconciled against the quotes of their returns and the payment provider's refunds."""
 
 import base64
 import binascii
 import json
-from datetime import date, timedelta
+from collections import defaultdict
+from datetime import date, datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -52,8 +53,9 @@ def export_refunds_csv(params: dict, ports: StaffPorts) -> str:
             return refunds_csv(records)
 
 
-def reconcile_refunds(params: dict, ports: StaffPorts) -> dict:
-    """The ledger records of a range against the quotes of their returns; lists every mismatch."""
+def reconcile_refunds(params: dict, ports: StaffPorts, now: datetime) -> dict:
+    """The ledger records of a range against the quotes of their returns and the provider's refunds (made from
+    the range's start until now: a refund is paid after it is issued, sometimes days later)."""
     query = _query({key: value for key, value in params.items() if key not in ("limit", "cursor")})
     records, cursor = [], None
     while True:
@@ -62,8 +64,17 @@ def reconcile_refunds(params: dict, ports: StaffPorts) -> dict:
         if cursor is None:
             break
     returns = {record["return_id"]: ports.returns.get(record["return_id"]) for record in records}
-    mismatches = reconcile(records, returns)
-    return {"from": iso_utc(query.from_), "to": iso_utc(query.to), "checked": len(records), "mismatches": mismatches}
+    since, until = iso_utc(query.from_), iso_utc(query.to)
+    paid: dict[str, list[dict]] = defaultdict(list)
+    for refund in ports.payments.refunds_between(since, iso_utc(max(now, query.to))):
+        paid[refund["idempotency_key"]].append(refund)
+    keys = {record["idempotency_key"] for record in records}
+    unrecorded = [
+        refund for key, refunds in paid.items() for refund in refunds
+        if since <= refund["created_at"] < until and key not in keys and ports.ledger.get(key) is None
+    ]
+    mismatches, still_open = reconcile(records, returns, paid, unrecorded)
+    return {"from": since, "to": until, "checked": len(records), "mismatches": mismatches, "open": still_open}
 
 
 def _query(params: dict) -> RefundQuery:

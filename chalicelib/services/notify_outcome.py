@@ -16,6 +16,8 @@ def notify_outcome(return_id: str, state: dict, ports: WorkflowPorts, now: datet
         return_id, {"status": outcome, "closed_at": closed_at, "waiting_for": None},
         remove=("review_queue", "parcel_watch"),
     )
+    if outcome == "refund_written_off":
+        ports.ledger.update_payment(record["refund_id"], {"payment_status": "written_off", "written_off_at": closed_at})
     ports.bus.publish(
         "ReturnClosed",
         {

@@ -6,6 +6,7 @@ from chalicelib.adapters.ports import (
     CustomerStore,
     Ledger,
     OrderStore,
+    PaymentProvider,
     PolicyStore,
     ReturnStore,
     ReviewStore,
@@ -26,6 +27,7 @@ class StaffPorts:
     customers: CustomerStore
     shipments: ShipmentStore
     ledger: Ledger
+    payments: PaymentProvider
 
 
 class UnknownReturn(Exception):

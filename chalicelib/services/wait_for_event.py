@@ -14,17 +14,18 @@ from chalicelib.adapters.ports import Workflows
 from chalicelib.domain.events import iso_utc
 from chalicelib.domain.policy import DEFAULT_TIER, Policy
 from chalicelib.domain.return_progress import wait_result
-from chalicelib.domain.review import FAILURE_QUEUE, problem_type, queue_fields
+from chalicelib.domain.review import FAILURE_QUEUE, FINANCE_QUEUE, problem_type, queue_fields
 from chalicelib.services.workflow_ports import WorkflowPorts, load_return
 
 _STATUS = {
     "parcel": "awaiting_parcel", "inspection": "awaiting_inspection", "review": "in_review", "failure_review": "failed",
-    "hold": "awaiting_hold",
+    "hold": "awaiting_hold", "finance_review": "refund_failed",
 }
+_QUEUES = {"failure_review": FAILURE_QUEUE, "finance_review": FINANCE_QUEUE}
 
 
 def wait_for_event(return_id: str, waiting_for: str, task_token: str, ports: WorkflowPorts, now: datetime) -> dict:
-    if waiting_for in ("review", "failure_review"):
+    if waiting_for in ("review", *_QUEUES):
         fields = _review_fields(return_id, waiting_for, ports, now)
     elif waiting_for == "parcel":
         fields = _tracking_watch(return_id, ports, now)
@@ -38,7 +39,7 @@ def wait_for_event(return_id: str, waiting_for: str, task_token: str, ports: Wor
 def _review_fields(return_id: str, waiting_for: str, ports: WorkflowPorts, now: datetime) -> dict:
     record = load_return(return_id, ports)
     sla_hours = _policy(record, ports).review_sla_hours
-    queue = FAILURE_QUEUE if waiting_for == "failure_review" else problem_type(record["reason"])
+    queue = _QUEUES.get(waiting_for) or problem_type(record["reason"])
     return queue_fields(queue, sla_hours, now)
 
 

@@ -2,7 +2,16 @@
 
 from dataclasses import dataclass
 
-from chalicelib.adapters.ports import CustomerStore, EventBus, Ledger, OrderStore, PolicyStore, ReturnStore, Workflows
+from chalicelib.adapters.ports import (
+    CustomerStore,
+    EventBus,
+    Ledger,
+    OrderStore,
+    PaymentProvider,
+    PolicyStore,
+    ReturnStore,
+    Workflows,
+)
 
 
 @dataclass(frozen=True)
@@ -14,6 +23,7 @@ class WorkflowPorts:
     workflows: Workflows
     policies: PolicyStore
     customers: CustomerStore
+    payments: PaymentProvider
 
 
 class ReturnNotFound(Exception):

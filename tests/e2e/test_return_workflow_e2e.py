@@ -61,7 +61,7 @@ def test_an_auto_approved_return_takes_at_most_twelve_state_transitions(cloud):
     cloud.wait_for_end("RT-E2")
     states = cloud.states_entered("RT-E2")
     assert states == ["Verify", "Decide", "AwaitParcel", "ParcelArrived", "AwaitInspection", "CalculateRefund",
-                      "RefundDue", "DispatchRefund", "Notify"]
+                      "RefundDue", "DispatchRefund", "RefundPaid", "Notify"]
 
 
 def test_a_request_after_the_window_is_rejected_with_no_refund(cloud):

@@ -13,6 +13,7 @@ _SESSION = boto3.Session(region_name=REGION)
 SECRET = b"generic-secret"
 STAFF_KEY_ID, STAFF_SECRET = "ana", "ana-secret"
 CARRIER_SECRETS = {"aftership": "as-key", "17track": "17-key", "sf-express": "sf-checkword"}
+PAYMENT_KEY = "pay-key"
 STAFF_HEADERS = {"X-Api-Key": f"{STAFF_KEY_ID}.{STAFF_SECRET}", "Content-Type": "application/json"}
 
 
@@ -49,3 +50,22 @@ def aws(monkeypatch):
             "session": session,
         }
         clear_caches()
+
+
+@pytest.fixture
+def payment_service(aws, monkeypatch):
+    """The simulated provider on loopback, reached through the real HTTP adapter (the client waits 0.3 s);
+    its refunds are made at 2026-11-22T08:00:05Z."""
+    from datetime import datetime, timezone
+
+    from chalicelib.resources import PAYMENT_PROVIDER_KEY_PARAMETER
+    from localcloud.payment_service import PaymentService
+
+    made_at = datetime(2026, 11, 22, 8, 0, 5, tzinfo=timezone.utc)
+    service = PaymentService(PAYMENT_KEY, late_answer_seconds=0.6, clock=lambda: made_at).start()
+    aws["session"].client("ssm").put_parameter(Name=PAYMENT_PROVIDER_KEY_PARAMETER, Value=PAYMENT_KEY, Type="SecureString")
+    monkeypatch.setenv("AFTERSALES_PAYMENT_PROVIDER_URL", service.url)
+    monkeypatch.setenv("AFTERSALES_PAYMENT_TIMEOUT_SECONDS", "0.3")
+    clear_caches()
+    yield service
+    service.stop()

@@ -1,4 +1,5 @@
-"""CalculateRefund and DispatchRefund on moto's DynamoDB and EventBridge: one finance record per return, ever."""
+"""CalculateRefund and DispatchRefund on moto's DynamoDB and EventBridge, paying through the simulated provider
+over HTTP: one finance record and one provider refund per return, ever."""
 
 import threading
 from datetime import datetime, timezone
@@ -13,10 +14,17 @@ from chalicelib.refunds import quote
 from chalicelib.services.dispatch_refund import dispatch_refund
 from chalicelib.services.ingest_event import return_record
 from chalicelib.services.quote_return import quote_request, quote_return
+from chalicelib.services.report_refund_failure import report_refund_failure
 from tests.bus import watch_bus
 from tests.webhook_events import order_upserted, return_requested
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=timezone.utc)
+RETRY = (1, 2)  # two waits: three attempts a round
+
+
+@pytest.fixture(autouse=True)
+def provider(payment_service):
+    return payment_service
 
 
 @pytest.fixture
@@ -49,21 +57,28 @@ def ledger(aws) -> list[dict]:
     return aws["dynamodb"].Table("aftersales-refund-ledger").scan()["Items"]
 
 
-def test_the_finance_record_equals_the_quote_and_is_written_and_published_once(aws, finance):
+def test_the_finance_record_equals_the_quote_and_is_written_paid_and_published_once(aws, finance, provider):
     store("RT-1")
     ports = workflow_ports()
     assert quote_return("RT-1", ports) == {"outcome": "refund", "total_minor": 8306, "exchange": False}
     record = ports.returns.get("RT-1")
     expected = quote(quote_request(ports.orders.get("TM-1001"), record, Policy.model_validate(record["policy"])))
-    first = dispatch_refund("RT-1", ports, NOW)
-    again = dispatch_refund("RT-1", ports, NOW)
-    assert first == again == {"refund_id": "RF-RT-1", "total": expected["total"]}
+    first = dispatch_refund("RT-1", ports, NOW, RETRY)
+    again = dispatch_refund("RT-1", ports, NOW, RETRY)
+    assert first == again == {
+        "refund_id": "RF-RT-1", "total": expected["total"], "payment": "confirmed", "attempts": 1,
+        "retry_in_seconds": 0, "error": None,
+    }
+    [paid] = provider.refunds()
+    assert (paid["idempotency_key"], paid["amount"], paid["currency"], paid["payment_ref"]) == (
+        "RF-RT-1", expected["total"], "CNY", "TM-1001")
     [record] = finance()
     assert record == {
         "refund_id": "RF-RT-1", "return_id": "RT-1", "order_id": "TM-1001", "marketplace": "tmall",
         "customer_id": "C-1", "currency": "CNY", "total": expected["total"], "total_minor": expected["total_minor"],
         "entries": expected["entries"], "policy_version": "default-2026-11", "issued_at": "2026-11-22T08:00:00Z",
-        "idempotency_key": "RF-RT-1",
+        "idempotency_key": "RF-RT-1", "payment_ref": "TM-1001", "payment_status": "confirmed",
+        "provider_refund_id": paid["refund_id"], "confirmed_at": paid["created_at"],
     }
     [stored] = ledger(aws)
     assert stored["issued_day"] == "2026-11-22"  # the finance API's index by day
@@ -72,14 +87,14 @@ def test_the_finance_record_equals_the_quote_and_is_written_and_published_once(a
     assert (account["refunded_total"], account["refunded_units"], account["refund_version"]) == (8306, {"L2": 3}, 1)
 
 
-def test_racing_dispatchers_write_one_record(aws):
+def test_racing_dispatchers_write_one_record_and_make_one_provider_refund(aws, provider):
     store("RT-1")
     quote_return("RT-1", workflow_ports())
     results, errors = [], []
 
     def dispatch() -> None:
         try:
-            results.append(dispatch_refund("RT-1", workflow_ports(), NOW))
+            results.append(dispatch_refund("RT-1", workflow_ports(), NOW, RETRY))
         except Exception as error:  # noqa: BLE001  collected for the assertion
             errors.append(error)
 
@@ -92,6 +107,8 @@ def test_racing_dispatchers_write_one_record(aws):
     assert {r["refund_id"] for r in results} == {"RF-RT-1"}
     assert len(ledger(aws)) == 1
     assert workflow_ports().orders.get("TM-1001")["refunded_total"] == 8306
+    assert len(provider.refunds()) == 1
+    assert ledger(aws)[0]["payment_status"] == "confirmed"
 
 
 def test_a_quote_made_before_another_refund_on_the_order_is_refused_and_requoted(aws):
@@ -100,15 +117,65 @@ def test_a_quote_made_before_another_refund_on_the_order_is_refused_and_requoted
     ports = workflow_ports()
     quote_return("RT-1", ports)
     quote_return("RT-2", ports)  # both quoted against the same account version
-    dispatch_refund("RT-1", ports, NOW)
+    dispatch_refund("RT-1", ports, NOW, RETRY)
     with pytest.raises(StaleQuote):
-        dispatch_refund("RT-2", ports, NOW)
+        dispatch_refund("RT-2", ports, NOW, RETRY)
     assert len(ledger(aws)) == 1
     quote_return("RT-2", ports)  # what the ASL's Catch does: quote again, with L1 now returned
-    dispatch_refund("RT-2", ports, NOW)
+    dispatch_refund("RT-2", ports, NOW, RETRY)
     by_return = {item["return_id"]: item for item in ledger(aws)}
     account = ports.orders.get("TM-1001")
     assert account["refunded_total"] == sum(int(item["total_minor"]) for item in by_return.values())
     # The second return completes the order with a seller-fault reason: outbound shipping comes back, once.
     assert [e["code"] for e in by_return["RT-2"]["entries"]].count("shipping_refund") == 1
     assert account["shipping_refunded"] is True
+
+
+def test_a_provider_timeout_then_success_makes_one_provider_refund(aws, finance, provider):
+    """The provider made the refund but answered after the client gave up: asking again with the same key
+    answers that refund; nothing is paid twice and RefundIssued goes out once, after the confirmation."""
+    store("RT-1")
+    ports = workflow_ports()
+    quote_return("RT-1", ports)
+    provider.time_out_next()
+    first = dispatch_refund("RT-1", ports, NOW, RETRY)
+    assert (first["payment"], first["attempts"], first["retry_in_seconds"]) == ("retry", 1, 1)
+    assert first["error"]["type"] == "PaymentNotConfirmed"
+    [pending] = ledger(aws)
+    assert pending["payment_status"] == "sent"  # unknown: the provider may have paid
+    assert finance() == []
+    assert len(provider.refunds()) == 1  # it had
+    second = dispatch_refund("RT-1", ports, NOW, RETRY)
+    assert second["payment"] == "confirmed"
+    assert len(provider.refunds()) == 1
+    assert (provider.calls["made"], provider.calls["replayed"]) == (1, 1)
+    [issued] = finance()
+    assert issued["provider_refund_id"] == provider.refunds()[0]["refund_id"]
+    [confirmed] = ledger(aws)
+    assert (confirmed["payment_status"], confirmed["payment_attempts"]) == ("confirmed", 2)
+
+
+def test_declines_use_up_a_round_then_finance_is_told_and_a_retry_pays_once(aws, provider):
+    received = watch_bus(aws["session"], "finance-failures", {"detail-type": ["RefundFailed", "RefundIssued"]})
+    store("RT-1")
+    ports = workflow_ports()
+    quote_return("RT-1", ports)
+    provider.decline_next(3, code="account_frozen", message="the buyer's account is frozen")
+    results = [dispatch_refund("RT-1", ports, NOW, RETRY) for _ in range(3)]
+    assert [(r["payment"], r["retry_in_seconds"]) for r in results] == [("retry", 1), ("retry", 2), ("failed", 0)]
+    [failed] = ledger(aws)
+    assert failed["payment_status"] == "failed"
+    assert failed["payment_error"]["code"] == "account_frozen"
+    assert provider.refunds() == []
+    report_refund_failure("RT-1", results[-1], ports, NOW)
+    record = ports.returns.get("RT-1")
+    assert record["status"] == "refund_failed"
+    assert record["failure"]["error"] == "PaymentDeclined"
+    [envelope] = received()  # received() hands each message over once
+    told = envelope["detail"]
+    assert (told["refund_id"], told["payment_status"], told["payment_attempts"]) == ("RF-RT-1", "failed", 3)
+    assert told["payment_error"]["code"] == "account_frozen"
+    # Finance retries: a new round of attempts, the same idempotency key.
+    assert dispatch_refund("RT-1", ports, NOW, RETRY)["payment"] == "confirmed"
+    assert len(provider.refunds()) == 1
+    assert [envelope["detail-type"] for envelope in received()] == ["RefundIssued"]

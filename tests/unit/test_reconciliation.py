@@ -1,25 +1,50 @@
-"""Reconciliation of ledger records against the quotes of their returns (pure)."""
+"""Reconciliation of ledger records against the quotes of their returns and the provider's refunds (pure)."""
 
 from chalicelib.domain.reconciliation import reconcile
 
 QUOTE = {"currency": "CNY", "total": "10.00", "total_minor": 1000,
          "entries": [{"code": "item", "line_id": "L1", "amount": "10.00", "reason": "r"}]}
 RECORD = {"refund_id": "RF-RT-1", "return_id": "RT-1", "currency": "CNY", "total": "10.00", "total_minor": 1000,
-          "entries": QUOTE["entries"], "published_at": "2026-11-22T08:00:00Z"}
+          "entries": QUOTE["entries"], "published_at": "2026-11-22T08:00:00Z", "idempotency_key": "RF-RT-1",
+          "payment_status": "confirmed", "provider_refund_id": "PR-1"}
+PAID = {"provider_refund_id": "PR-1", "idempotency_key": "RF-RT-1", "currency": "CNY", "amount": "10.00",
+        "payment_ref": "TM-1", "created_at": "2026-11-22T08:00:01Z"}
 
 
-def kinds(record=RECORD, stored=None):
+def kinds(record=RECORD, stored=None, paid=(PAID,), unrecorded=()):
     stored = {"quote": QUOTE, "refund_id": "RF-RT-1"} if stored is None else stored
-    return [m["kind"] for m in reconcile([record], {"RT-1": stored})]
+    mismatches, _ = reconcile([record], {"RT-1": stored}, {"RF-RT-1": list(paid)}, list(unrecorded))
+    return [m["kind"] for m in mismatches]
 
 
-def test_a_record_equal_to_its_quote_and_published_reconciles():
+def test_a_confirmed_record_equal_to_its_quote_paid_once_and_published_reconciles():
     assert kinds() == []
 
 
-def test_each_kind_of_mismatch():
-    assert kinds({**RECORD, "currency": "USD"}) == ["total_differs_from_quote"]
+def test_each_kind_of_mismatch_with_the_quote():
+    assert kinds({**RECORD, "currency": "USD"}) == ["total_differs_from_quote", "provider_amount_differs"]
     assert kinds({**RECORD, "entries": []}) == ["entries_differ_from_quote"]
     assert kinds(stored={"quote": QUOTE, "refund_id": "RF-OTHER"}) == ["return_names_another_refund"]
     assert kinds({k: v for k, v in RECORD.items() if k != "published_at"}) == ["never_published"]
-    assert [m["kind"] for m in reconcile([RECORD], {"RT-1": None})] == ["no_such_return"]
+    assert reconcile([RECORD], {"RT-1": None}, {"RF-RT-1": [PAID]}, [])[0][0]["kind"] == "no_such_return"
+
+
+def test_each_kind_of_mismatch_with_the_provider():
+    assert kinds(paid=()) == ["confirmed_but_not_paid"]
+    assert kinds(paid=(PAID, {**PAID, "provider_refund_id": "PR-2"})) == ["paid_more_than_once"]
+    assert kinds(paid=({**PAID, "amount": "9.99"},)) == ["provider_amount_differs"]
+    assert kinds(paid=({**PAID, "provider_refund_id": "PR-9"},)) == ["provider_refund_differs"]
+    assert kinds({**RECORD, "payment_status": "sent"}) == ["paid_but_not_confirmed"]
+    assert kinds({**RECORD, "payment_status": "written_off"}) == ["paid_but_not_confirmed"]
+    stray = {**PAID, "idempotency_key": "RF-NOBODY", "provider_refund_id": "PR-7"}
+    assert kinds(unrecorded=(stray,)) == ["provider_refund_without_record"]
+
+
+def test_a_payment_under_way_is_open_not_a_mismatch():
+    for status in ("pending", "sent", "failed"):
+        record = {**RECORD, "payment_status": status, "published_at": None, "provider_refund_id": None}
+        mismatches, still_open = reconcile([record], {"RT-1": {"quote": QUOTE}}, {}, [])
+        assert mismatches == []
+        assert [(o["refund_id"], o["payment_status"]) for o in still_open] == [("RF-RT-1", status)]
+    written_off = {**RECORD, "payment_status": "written_off", "published_at": None}
+    assert reconcile([written_off], {"RT-1": {"quote": QUOTE}}, {}, []) == ([], [])

@@ -40,7 +40,12 @@ def test_wait_result(record, expected):
         ({"verification": {"decision": "manual"}, "review": {"decision": "reject"}}, "rejected"),
         ({"verification": {"decision": "return"}, "expired": {"Error": "States.Timeout"}}, "expired"),
         ({"verification": {"decision": "return"}, "refund": {"outcome": "rejected_at_inspection"}}, "rejected_at_inspection"),
-        ({"verification": {"decision": "return"}, "refund": {"outcome": "refund"}, "dispatch": {}}, "refunded"),
+        ({"verification": {"decision": "return"}, "refund": {"outcome": "refund"}, "dispatch": {"payment": "confirmed"}}, "refunded"),
+        # The provider never confirmed: finance wrote it off, or retried and the next round was confirmed.
+        ({"verification": {"decision": "return"}, "refund": {"outcome": "refund"}, "dispatch": {"payment": "failed"},
+          "finance_review": {"decision": "write_off"}}, "refund_written_off"),
+        ({"verification": {"decision": "return"}, "refund": {"outcome": "refund"}, "dispatch": {"payment": "confirmed"},
+          "finance_review": {"decision": "retry"}}, "refunded"),
         ({"verification": {"decision": "return"}, "refund": {"outcome": "refund"}, "failure_review": {}}, "rejected"),
         ({"verification": {"decision": "manual"}, "expired": {"Error": "States.Timeout"}}, "expired"),
         ({"verification": {"decision": "return"}, "parcel": {"decision": "reject"}}, "rejected"),

@@ -1,0 +1,58 @@
+"""The payment provider adapter against the simulated provider over real HTTP: what each answer means."""
+
+import pytest
+
+from chalicelib.adapters.payment_provider import HttpPaymentProvider
+from chalicelib.adapters.ports import PaymentDeclined, PaymentMismatch, PaymentNotConfirmed, ProviderUnavailable
+from localcloud.payment_service import PaymentService
+
+
+@pytest.fixture
+def service():
+    running = PaymentService("key", late_answer_seconds=0.5).start()
+    yield running
+    running.stop()
+
+
+def client(service, key: bytes | None = b"key") -> HttpPaymentProvider:
+    return HttpPaymentProvider(service.url, lambda: key, timeout_seconds=0.2)
+
+
+def test_one_refund_per_key_and_a_key_with_other_terms_is_a_mismatch(service):
+    provider = client(service)
+    first = provider.refund("TM-1", "JPY", "1200", "RF-RT-1")
+    assert provider.refund("TM-1", "JPY", "1200", "RF-RT-1") == first
+    assert (first["amount"], first["currency"], first["payment_ref"]) == ("1200", "JPY", "TM-1")
+    with pytest.raises(PaymentMismatch):
+        provider.refund("TM-1", "JPY", "1300", "RF-RT-1")
+    assert [r["refund_id"] for r in service.refunds()] == [first["provider_refund_id"]]
+    assert provider.refunds_between("2000-01-01T00:00:00Z", "9999-01-01T00:00:00Z") == [first]
+
+
+def test_no_answer_is_not_confirmed_and_a_refusal_is_declined(service):
+    provider = client(service)
+    service.time_out_next()
+    with pytest.raises(PaymentNotConfirmed):
+        provider.refund("TM-1", "CNY", "1.00", "RF-RT-1")
+    assert len(service.refunds()) == 1  # the late answer's refund exists: only the same key may ask again
+    service.fail_next()
+    with pytest.raises(PaymentNotConfirmed):
+        provider.refund("TM-2", "CNY", "1.00", "RF-RT-2")
+    service.decline_next(code="account_closed", message="closed")
+    with pytest.raises(PaymentDeclined) as declined:
+        provider.refund("TM-2", "CNY", "1.00", "RF-RT-2")
+    assert (declined.value.code, declined.value.message) == ("account_closed", "closed")
+    with pytest.raises(PaymentDeclined) as unauthorized:
+        client(service, b"wrong").refund("TM-2", "CNY", "1.00", "RF-RT-2")
+    assert unauthorized.value.code == "unauthorized"
+    assert len(service.refunds()) == 1
+
+
+def test_an_unreachable_provider(service):
+    service.stop()
+    with pytest.raises(PaymentNotConfirmed):
+        client(service).refund("TM-1", "CNY", "1.00", "RF-RT-1")
+    with pytest.raises(ProviderUnavailable):
+        client(service).refunds_between("2000-01-01T00:00:00Z", "9999-01-01T00:00:00Z")
+    with pytest.raises(RuntimeError, match="AFTERSALES_PAYMENT_PROVIDER_URL"):
+        HttpPaymentProvider("", lambda: None).refund("TM-1", "CNY", "1.00", "RF-RT-1")
