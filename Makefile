@@ -5,11 +5,12 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
 RETURNS ?= 200
+CHAOS_RETURNS ?= 2000
 PORT ?= 8000
 POLICY ?=
 POLICY_OPTION = $(if $(POLICY),--policy $(POLICY))
 
-.PHONY: test bench run serve package redrive reconcile clean
+.PHONY: test bench run serve chaos package redrive reconcile clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +28,9 @@ bench: $(INSTALLED)
 
 run: $(INSTALLED)
 	$(BIN)/python -m localcloud run --returns $(RETURNS) $(POLICY_OPTION)
+
+chaos: $(INSTALLED)
+	$(BIN)/python -m localcloud chaos --returns $(CHAOS_RETURNS)
 
 serve: $(INSTALLED)
 	$(BIN)/python -m localcloud serve --port $(PORT) $(POLICY_OPTION)

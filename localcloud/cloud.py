@@ -23,7 +23,12 @@ from chalicelib.adapters.carriers import CARRIER_STYLES
 from infra.package import ROOT
 from localcloud.carrier_service import CarrierService
 from localcloud.lambda_invoke import LambdaInvokeServer
-from localcloud.moto_fidelity import reuse_lambda_clients, serialize_moto_requests
+from localcloud.moto_fidelity import (
+    answer_item_operations_as_json,
+    parse_each_definition_once,
+    reuse_lambda_clients,
+    serialize_moto_requests,
+)
 from localcloud.payment_service import PaymentService
 from localcloud.provision import ACCOUNT, deployed_function_name, provision
 from localcloud.sqs_event_source import SqsEventSource, queue_empty
@@ -59,11 +64,13 @@ class LocalCloud:
         schedule_interval: float | None = 60,
         payment_retry_seconds: str = "1,2,4",
         payment_time_out_rate: float = 0.0,
+        wrap_handler=None,
     ) -> None:
         """`api_port`: 0 picks a free port, None serves no HTTP API; `policy`: a policy document to publish;
         `schedule_interval`: seconds between runs of the scheduled functions (None: only `fire_schedules()`);
         `payment_retry_seconds`: the waits between payment attempts; `payment_time_out_rate`: the share of
-        refund calls the simulated provider answers too late."""
+        refund calls the simulated provider answers too late; `wrap_handler(name, handler)`: what runs instead of
+        each Lambda task and queue consumer (make chaos injects its faults there)."""
         self.secrets = secrets or DEFAULT_SECRETS
         self.staff_keys = staff_keys or DEFAULT_STAFF_KEYS
         self._policy = policy
@@ -75,6 +82,7 @@ class LocalCloud:
             "AFTERSALES_PAYMENT_TIMEOUT_SECONDS": "1", "AFTERSALES_PAYMENT_RETRY_SECONDS": payment_retry_seconds,
         }
         self._payment_time_out_rate = payment_time_out_rate
+        self._wrap = wrap_handler or (lambda name, handler: handler)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self.api_url: str | None = None
@@ -87,6 +95,8 @@ class LocalCloud:
 
         serialize_moto_requests()
         reuse_lambda_clients()
+        parse_each_definition_once()
+        answer_item_operations_as_json()
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         self._mock.start()
         import boto3
@@ -95,7 +105,7 @@ class LocalCloud:
         from chalicelib import resources
 
         self.app = app
-        functions = {f.name: resolve(f.handler_string) for f in app.pure_lambda_functions}
+        functions = {f.name: self._wrap(f.name, resolve(f.handler_string)) for f in app.pure_lambda_functions}
         self.lambdas = LambdaInvokeServer(functions, deployed_function_name).start()
         os.environ["AWS_ENDPOINT_URL_LAMBDA"] = self.lambdas.url
         self.carrier_service = CarrierService().start()
@@ -114,7 +124,10 @@ class LocalCloud:
         self.dynamodb = self.session.resource("dynamodb")
         queues = {resources.INGEST_QUEUE: self.env["AFTERSALES_INGEST_QUEUE_URL"]}
         self.event_sources = [
-            SqsEventSource(self.sqs, queues[source.queue], resolve(source.handler_string), source.batch_size, REGION)
+            SqsEventSource(
+                self.sqs, queues[source.queue], self._wrap(source.name, resolve(source.handler_string)), source.batch_size,
+                REGION,
+            )
             for source in app.event_sources
             if isinstance(source, SQSEventConfig)
         ]

@@ -67,7 +67,8 @@ class LambdaInvokeServer:
             result = handler(event, context)
         except Exception as error:  # what the Lambda runtime reports for an unhandled exception
             log.info("%s raised %s: %s", name, type(error).__name__, error)
-            payload = {"errorType": type(error).__name__, "errorMessage": str(error), "stackTrace": []}
+            error_type = getattr(error, "lambda_error_type", type(error).__name__)  # a crashed runtime names its own
+            payload = {"errorType": error_type, "errorMessage": str(error), "stackTrace": []}
             return _answer(request, 200, payload, function_error="Unhandled")
         _answer(request, 200, result)
 

@@ -148,8 +148,11 @@ def _event(event_id: str, event_type: str, occurred_at: str, data: dict) -> dict
     return {"event_id": event_id, "type": event_type, "occurred_at": occurred_at, "data": data}
 
 
-def deliveries(cases: list[Case], seed: int = 20261122, duplicate_rate: float = 0.1, window: int = 8) -> list[dict]:
-    """Every case's events, some twice, shuffled within a sliding window so some arrive out of order.
+def deliveries(
+    cases: list[Case], seed: int = 20261122, duplicate_rate: float = 0.1, window: int = 8, max_copies: int = 2,
+) -> list[dict]:
+    """Every case's events, a share of them delivered again (up to `max_copies` times in all), shuffled within a
+    sliding window so some arrive out of order.
 
     A return's request stays before its own tracking and inspection only by
     chance: the workflow must cope with either order.
@@ -160,7 +163,7 @@ def deliveries(cases: list[Case], seed: int = 20261122, duplicate_rate: float = 
         for event in case.events:
             stream.append(event)
             if rng.random() < duplicate_rate:
-                stream.append(event)
+                stream += [event] * (rng.randint(1, max_copies - 1) if max_copies > 2 else 1)
     for start in range(0, len(stream), window):
         chunk = stream[start:start + window]
         rng.shuffle(chunk)

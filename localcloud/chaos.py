@@ -1,0 +1,200 @@
+"""`make chaos`: the local cloud under duplicated, reordered webhooks and injected faults, and the proof that
+money still moves exactly once.
+
+Faults, each at `fault_rate` of the handler calls (Lambda tasks and queue
+batches), chosen by a seeded generator:
+- crash after a write: the handler's first successful DynamoDB write (the
+  ledger record, the event log, ...) is followed by the runtime dying, before
+  the task returns or the batch is acknowledged; Step Functions retries the
+  task, SQS delivers the batch again;
+- DynamoDB throttling: the handler's first DynamoDB call answers
+  ProvisionedThroughputExceededException (what the SDK raises once its own
+  retries are used up);
+and the simulated provider answers `fault_rate` of the refund calls after the
+client stopped waiting (it made the refund: the case that must not pay twice).
+"""
+
+import random
+import threading
+import time
+from collections import Counter, defaultdict
+
+from chalicelib.domain.money import CURRENCY_EXPONENTS, format_minor
+from chalicelib.domain.return_progress import CLOSED
+from localcloud.cloud import LocalCloud, clear_caches
+from localcloud.sample_traffic import deliveries, sample_cases
+from localcloud.traffic import (
+    WAITING_ON_A_PERSON,
+    ledger_items,
+    provider_refunds,
+    reconcile_with_provider,
+    scan,
+    send_traffic,
+    wait_until_settled,
+)
+
+WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"})
+
+
+class SimulatedCrash(BaseException):
+    """The runtime dies: a BaseException, so no `except Exception` in the code under test can handle it."""
+
+
+class RuntimeExited(Exception):
+    """What the platform reports for a handler whose runtime died (Lambda's errorType for it)."""
+
+    lambda_error_type = "Runtime.ExitError"
+
+
+class FaultInjector:
+    def __init__(self, rate: float, seed: int) -> None:
+        self._rate = rate
+        self._rng = random.Random(seed)
+        self._lock = threading.Lock()
+        self._armed = threading.local()
+        self.calls = 0
+        self.injected: Counter = Counter()
+
+    def install(self) -> None:
+        """Hook every DynamoDB client created from now on in this process (the handlers' clients)."""
+        import boto3
+
+        if boto3.DEFAULT_SESSION is None:
+            boto3.setup_default_session()
+        boto3.DEFAULT_SESSION.events.register("before-call.dynamodb", self._before_call)
+        boto3.DEFAULT_SESSION.events.register("after-call.dynamodb", self._after_call)
+
+    def wrap(self, name: str, handler):
+        def faulty(event, context):
+            with self._lock:
+                self.calls += 1
+                fault = self._rng.choice(("crash_after_write", "throttle")) if self._rng.random() < self._rate else None
+            self._armed.fault = fault
+            try:
+                return handler(event, context)
+            except SimulatedCrash:
+                raise RuntimeExited(f"{name}: the runtime exited after a write (injected)") from None
+            finally:
+                self._armed.fault = None
+
+        return faulty
+
+    def _before_call(self, model, **kwargs):
+        if getattr(self._armed, "fault", None) != "throttle":
+            return None
+        from botocore.awsrequest import AWSResponse
+
+        self._armed.fault = None
+        self._count("throttle")
+        error = {"Code": "ProvisionedThroughputExceededException", "Message": "Rate of requests exceeds the allowed throughput (injected)"}
+        return AWSResponse("https://dynamodb.local", 400, {}, None), {"Error": error, "ResponseMetadata": {"HTTPStatusCode": 400}}
+
+    def _after_call(self, http_response, model, **kwargs):
+        if getattr(self._armed, "fault", None) == "crash_after_write" and model.name in WRITES and http_response.status_code < 300:
+            self._armed.fault = None
+            self._count("crash_after_write")
+            raise SimulatedCrash(model.name)
+
+    def _count(self, kind: str) -> None:
+        with self._lock:
+            self.injected[kind] += 1
+
+
+def chaos(returns: int, seed: int, fault_rate: float, duplicate_rate: float, timeout: float) -> int:
+    """Runs the replay and prints the figures, the last line being the verdict; 0 when every check holds."""
+    started = time.monotonic()
+    cases = sample_cases(returns, seed)
+    stream = deliveries(cases, seed, duplicate_rate=duplicate_rate, window=16, max_copies=3)
+    extra = len(stream) - sum(len(case.events) for case in cases)
+    faults = FaultInjector(fault_rate, seed)
+    with LocalCloud(payment_time_out_rate=fault_rate, wrap_handler=faults.wrap, schedule_interval=None) as cloud:
+        faults.install()  # after moto started: it replaces boto3's default session
+        clear_caches()
+        print(f"chaos: {returns} returns, {len(cases) + len(stream)} webhooks ({extra} extra copies, shuffled in "
+              f"windows of 16), faults at {fault_rate:.0%} of handler calls and provider calls", flush=True)
+        statuses, _ = send_traffic(cloud, cases, stream, timeout)
+        refused = Counter(status for status in statuses if status != 202)
+        return_ids = [case.return_id for case in cases]
+        try:
+            _, records = wait_until_settled(cloud, return_ids, timeout)
+        except TimeoutError as error:
+            print(f"  {error}", flush=True)
+            records = {item["return_id"]: item for item in scan(cloud.dynamodb.Table("aftersales-returns"))}
+        ledger = ledger_items(cloud)
+        paid = provider_refunds(cloud)
+        dead = int(cloud.sqs.get_queue_attributes(
+            QueueUrl=cloud.env["AFTERSALES_INGEST_DLQ_URL"], AttributeNames=["ApproximateNumberOfMessages"],
+        )["Attributes"]["ApproximateNumberOfMessages"])
+        orders = {item["order_id"]: item for item in scan(cloud.dynamodb.Table("aftersales-orders"))}
+        provider_calls = sum(cloud.payment_service.calls.values())
+        timed_out = cloud.payment_service.calls["timed_out"]
+    figures = check(return_ids, records, ledger, paid, orders, dead)
+    print(f"handler calls {faults.calls}, faults injected: crash after a write {faults.injected['crash_after_write']}, "
+          f"DynamoDB throttling {faults.injected['throttle']}; provider calls {provider_calls}, timed out {timed_out}; "
+          f"webhooks refused {sum(refused.values())}; {time.monotonic() - started:.0f} s")
+    for problem in figures["problems"][:20]:
+        print(f"  {problem}")
+    totals = ", ".join(f"{c} {format_minor(t, CURRENCY_EXPONENTS[c])}" for c, t in sorted(figures["ledger_totals"].items()))
+    print(f"chaos result: refunds issued twice {figures['twice']}, returns lost {figures['lost']}, "
+          f"ledger total = sum of quotes per currency: {'yes' if figures['totals_match'] else 'NO'} ({totals}), "
+          f"provider refunds without exactly one ledger record {figures['unmatched']}, "
+          f"reconciliation mismatches {figures['mismatches']}")
+    ok = not (figures["twice"] or figures["lost"] or figures["unmatched"] or figures["mismatches"] or refused)
+    return 0 if ok and figures["totals_match"] else 1
+
+
+def check(return_ids: list[str], records: dict, ledger: list[dict], paid: list[dict], orders: dict, dead: int) -> dict:
+    """The four promises, from what the tables, the DLQ and the provider hold at the end."""
+    from chalicelib.adapters.dynamodb import plain
+
+    ledger = [plain(item) for item in ledger]
+    records = {key: plain(value) for key, value in records.items()}
+    problems = []
+    # Issued twice: a second provider refund under a key, a second ledger record for a return, or an order's
+    # refund account moved by more than its ledger records.
+    twice = [key for key, n in Counter(refund["idempotency_key"] for refund in paid).items() if n > 1]
+    twice += [return_id for return_id, n in Counter(item["return_id"] for item in ledger).items() if n > 1]
+    per_order: dict[str, int] = defaultdict(int)
+    for item in ledger:
+        per_order[item["order_id"]] += item["total_minor"]
+    for order_id, order in orders.items():
+        if int(order.get("refunded_total", 0)) != per_order.get(order_id, 0):
+            twice.append(order_id)
+            problems.append(f"order {order_id}: account {order.get('refunded_total')} != ledger {per_order.get(order_id, 0)}")
+    problems += [f"issued twice: {key}" for key in twice]
+    # Lost: a return that is neither closed nor waiting in a named queue with a reason; or a message in the DLQ.
+    lost = []
+    for return_id in return_ids:
+        record = records.get(return_id)
+        status = (record or {}).get("status")
+        reason = (record or {}).get("failure") or ((record or {}).get("decision") or {}).get("code")
+        if status in CLOSED or (status in WAITING_ON_A_PERSON and record.get("review_queue") and reason):
+            continue
+        lost.append(return_id)
+        problems.append(f"return {return_id}: status {status}, queue {(record or {}).get('review_queue')}")
+    if dead:
+        problems.append(f"{dead} messages in the DLQ")
+    # Money: the ledger against the quotes of the returns that were refunded.
+    ledger_totals: dict[str, int] = defaultdict(int)
+    quote_totals: dict[str, int] = defaultdict(int)
+    for item in ledger:
+        ledger_totals[item["currency"]] += item["total_minor"]
+    for record in records.values():
+        if record.get("refund_id"):
+            quote_totals[record["quote"]["currency"]] += record["quote"]["total_minor"]
+    # Every provider refund matches exactly one confirmed ledger record with its amount (and the other way round).
+    by_key = {item["idempotency_key"]: item for item in ledger}
+    unmatched = [
+        refund for refund in paid
+        if (by_key.get(refund["idempotency_key"]) or {}).get("provider_refund_id") != refund["provider_refund_id"]
+        or (by_key[refund["idempotency_key"]]["total"], by_key[refund["idempotency_key"]]["currency"])
+        != (refund["amount"], refund["currency"])
+    ]
+    mismatches, _ = reconcile_with_provider(ledger, records, paid)
+    problems += [f"provider refund {r['provider_refund_id']} ({r['idempotency_key']}) matches no ledger record" for r in unmatched]
+    problems += [f"reconciliation: {m['kind']} {m['refund_id']}" for m in mismatches]
+    return {
+        "twice": len(twice), "lost": len(lost) + dead, "ledger_totals": dict(ledger_totals),
+        "totals_match": dict(ledger_totals) == dict(quote_totals), "unmatched": len(unmatched),
+        "mismatches": len(mismatches), "problems": problems,
+    }

@@ -1,0 +1,102 @@
+"""Driving the local cloud like its users do, and reading back what happened (make run, make chaos)."""
+
+import json
+import time
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+
+from chalicelib.adapters.payment_provider import HttpPaymentProvider
+from chalicelib.domain.reconciliation import reconcile
+from chalicelib.domain.return_progress import CLOSED
+from localcloud.cloud import DEFAULT_CARRIER_SECRETS, DEFAULT_PAYMENT_KEY, DEFAULT_SECRETS, LocalCloud
+from localcloud.sample_traffic import Case
+from localcloud.webhook_client import post_carrier_push, post_webhook
+
+WAITING_ON_A_PERSON = ("failed", "in_review", "refund_failed")
+
+
+def send_traffic(cloud: LocalCloud, cases: list[Case], stream: list[dict], timeout: float) -> tuple[list[int], dict]:
+    """The orders first (and let them be applied), then the stream of return-side webhooks, eight at a time, each
+    on its channel; the statuses answered, and when each event id was first sent."""
+    secret = DEFAULT_SECRETS["generic"]
+    orders = [{"event_id": f"ou-{c.order['order_id']}", "type": "OrderUpserted",
+               "occurred_at": "2026-11-10T08:00:00Z", "data": c.order} for c in cases]
+    sent_at: dict[str, float] = {}
+
+    def send(item: dict) -> int:
+        channel = item.get("channel", "generic")
+        body = json.dumps(item.get("body", item)).encode()
+        if channel == "warehouse":
+            status, answer = post_webhook(cloud.api_url, DEFAULT_SECRETS["warehouse"], body, "warehouse")
+            if status == 409 and answer["error"]["code"] in ("already_inspected", "return_closed"):
+                status = 202  # a receipt sent again after its return was done: refused, as it should be
+        elif channel == "generic":
+            status, _ = post_webhook(cloud.api_url, secret, body)
+        else:
+            status, _ = post_carrier_push(cloud.api_url, channel, DEFAULT_CARRIER_SECRETS[channel], body)
+        sent_at.setdefault(item["event_id"], time.monotonic())
+        return status
+
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(lambda p: post_webhook(cloud.api_url, secret, json.dumps(p).encode())[0], orders))
+        cloud.wait_until(cloud.queue_idle, timeout)
+        statuses += list(pool.map(send, stream))
+    return statuses, sent_at
+
+
+def wait_until_settled(cloud: LocalCloud, return_ids: list[str], timeout: float) -> tuple[dict, dict]:
+    """Poll until every return is closed or waits on a person; notes when each refund record appeared.
+
+    The polls read only the status and the return id (moto serializes every attribute it answers, under the
+    lock the handlers wait for too); the whole records are read once, at the end.
+    """
+    returns = cloud.dynamodb.Table("aftersales-returns")
+    ledger = cloud.dynamodb.Table("aftersales-refund-ledger")
+    seen_at: dict[str, float] = {}
+    deadline = time.monotonic() + timeout
+    last_print = 0.0
+    while True:
+        now = time.monotonic()
+        for item in scan(ledger, "return_id"):
+            seen_at.setdefault(item["return_id"], now)
+        statuses = {item["return_id"]: item.get("status") for item in scan(returns, "return_id, #s", {"#s": "status"})}
+        settled = sum(1 for r in return_ids if statuses.get(r) in CLOSED + WAITING_ON_A_PERSON)
+        if now - last_print > 2 or settled == len(return_ids):
+            print(f"  {settled}/{len(return_ids)} returns finished or waiting on a person", flush=True)
+            last_print = now
+        if settled == len(return_ids):
+            return seen_at, {item["return_id"]: item for item in scan(returns)}
+        if now > deadline:
+            raise TimeoutError(f"only {settled} of {len(return_ids)} returns settled within {timeout:g} s")
+        time.sleep(1.0)
+
+
+def scan(table, projection: str | None = None, names: dict | None = None) -> list[dict]:
+    """Every item of the table (with only the `projection` attributes, when given)."""
+    request = {"ProjectionExpression": projection, **({"ExpressionAttributeNames": names} if names else {})} if projection else {}
+    response = table.scan(**request)
+    items = response["Items"]
+    while "LastEvaluatedKey" in response:
+        response = table.scan(ExclusiveStartKey=response["LastEvaluatedKey"], **request)
+        items += response["Items"]
+    return items
+
+
+def ledger_items(cloud: LocalCloud) -> list[dict]:
+    return sorted(scan(cloud.dynamodb.Table("aftersales-refund-ledger")), key=lambda r: r["refund_id"])
+
+
+def provider_refunds(cloud: LocalCloud) -> list[dict]:
+    """Every refund the simulated provider made, read through the adapter from its settlement report."""
+    provider = HttpPaymentProvider(cloud.payment_service.url, lambda: DEFAULT_PAYMENT_KEY.encode())
+    return provider.refunds_between("2000-01-01T00:00:00Z", "9999-12-31T23:59:59Z")
+
+
+def reconcile_with_provider(ledger: list[dict], records: dict, provider_refunds: list[dict]) -> tuple[list, list]:
+    """The reconciliation of GET /v1/refunds/reconciliation over the whole ledger and everything the provider paid."""
+    paid = defaultdict(list)
+    for refund in provider_refunds:
+        paid[refund["idempotency_key"]].append(refund)
+    keys = {item["idempotency_key"] for item in ledger}
+    unrecorded = [refund for refund in provider_refunds if refund["idempotency_key"] not in keys]
+    return reconcile(ledger, {item["return_id"]: records.get(item["return_id"]) for item in ledger}, paid, unrecorded)
