@@ -39,7 +39,7 @@ def send_traffic(cloud: LocalCloud, cases: list[Case], stream: list[dict], timeo
 
     with ThreadPoolExecutor(8) as pool:
         statuses = list(pool.map(lambda p: post_webhook(cloud.api_url, secret, json.dumps(p).encode())[0], orders))
-        cloud.wait_until(cloud.queue_idle, timeout)
+        cloud.wait_until(cloud.queue_idle, timeout, interval=0.5)  # each look walks every queued message in moto
         statuses += list(pool.map(send, stream))
     return statuses, sent_at
 

@@ -56,3 +56,15 @@ def test_an_unreachable_provider(service):
         client(service).refunds_between("2000-01-01T00:00:00Z", "9999-01-01T00:00:00Z")
     with pytest.raises(RuntimeError, match="AFTERSALES_PAYMENT_PROVIDER_URL"):
         HttpPaymentProvider("", lambda: None).refund("TM-1", "CNY", "1.00", "RF-RT-1")
+
+
+def test_a_slow_answer_within_the_timeout_is_a_confirmation_and_beyond_it_is_not(service):
+    provider = client(service)
+    service.answer_slowly(0.05)
+    assert provider.refund("TM-1", "CNY", "1.00", "RF-RT-1")["amount"] == "1.00"
+    service.answer_slowly(0.4)
+    with pytest.raises(PaymentNotConfirmed):
+        provider.refund("TM-2", "CNY", "2.00", "RF-RT-2")
+    service.answer_slowly(0)
+    assert provider.refund("TM-2", "CNY", "2.00", "RF-RT-2")["amount"] == "2.00"  # the same refund, answered now
+    assert len(service.refunds()) == 2
