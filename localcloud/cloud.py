@@ -26,6 +26,7 @@ from localcloud.lambda_invoke import LambdaInvokeServer
 from localcloud.moto_fidelity import (
     answer_item_operations_as_json,
     parse_each_definition_once,
+    receive_without_recounting_the_queue,
     reuse_lambda_clients,
     serialize_moto_requests,
 )
@@ -97,6 +98,7 @@ class LocalCloud:
         reuse_lambda_clients()
         parse_each_definition_once()
         answer_item_operations_as_json()
+        receive_without_recounting_the_queue()
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         self._mock.start()
         import boto3
@@ -211,6 +213,14 @@ class LocalCloud:
         self._api = create_local_server(self.app, config, "127.0.0.1", self._api_port)
         self.api_url = f"http://127.0.0.1:{self._api.server.server_address[1]}"
         self._spawn("http-api", self._api.server.serve_forever)
+
+    def queue_depth(self) -> int:
+        """Messages on the ingest queue, visible or in flight (one reading; see queue_idle for a settled one)."""
+        attributes = self.sqs.get_queue_attributes(
+            QueueUrl=self.env["AFTERSALES_INGEST_QUEUE_URL"],
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
 
     def queue_idle(self) -> bool:
         """Nothing visible or in flight on the ingest queue."""

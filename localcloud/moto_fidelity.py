@@ -111,3 +111,21 @@ def answer_item_operations_as_json() -> None:
 
     execute_result._fast = True
     DynamoResult.execute_result = execute_result
+
+
+def receive_without_recounting_the_queue() -> None:
+    """moto's SQS checks each message's retention on receive by asking for every queue attribute, which counts
+    every message of the queue again: a receive costs the square of the queue's depth. The retention period is
+    read directly instead (same rule: a message older than the queue's retention period is not delivered)."""
+    from moto.core.utils import unix_time
+    from moto.sqs.models import SQSBackend
+
+    if getattr(SQSBackend.is_message_valid_based_on_retention_period, "_direct", False):
+        return
+
+    def is_message_valid_based_on_retention_period(self, queue_name: str, message) -> bool:
+        retention_period = int(self.get_queue(queue_name).message_retention_period)
+        return retention_period + message.sent_timestamp / 1000 > unix_time()
+
+    is_message_valid_based_on_retention_period._direct = True
+    SQSBackend.is_message_valid_based_on_retention_period = is_message_valid_based_on_retention_period
