@@ -6,6 +6,7 @@ import pytest
 
 from localcloud.cloud import DEFAULT_CARRIER_SECRETS, DEFAULT_STAFF_KEYS, LocalCloud
 from localcloud.webhook_client import call_staff_api, post_carrier_push, post_webhook
+from tests.e2e import commands
 from tests.webhook_events import encode
 
 SECRET = b"e2e-generic-secret"
@@ -70,3 +71,9 @@ def cloud():
     secrets = {"generic": SECRET.decode(), "warehouse": SECRET.decode()}
     with LocalCloud(secrets=secrets, visibility_timeout=2, schedule_interval=None) as running:
         yield Deliveries(running)
+
+
+def pytest_collection_finish(session) -> None:
+    """Start the commands of the collected tests that run one (see tests/e2e/commands.py)."""
+    for item in session.items:
+        commands.start(item.name)

@@ -2,22 +2,16 @@
 DynamoDB throttling and provider timeouts, and still every refund paid exactly once."""
 
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
+from tests.e2e import commands
+
 pytestmark = pytest.mark.e2e
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_chaos_replay_keeps_money_exact_under_injected_faults():
-    # 10% faults instead of 5% so that every kind happens at this size.
-    result = subprocess.run(
-        [sys.executable, "-m", "localcloud", "chaos", "--returns", "30", "--fault-rate", "0.1", "--timeout", "240"],
-        cwd=ROOT, capture_output=True, text=True, timeout=400,
-    )
+    result = commands.result("test_the_chaos_replay_keeps_money_exact_under_injected_faults")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     lines = result.stdout.splitlines()
     faults = next(line for line in lines if line.startswith("handler calls"))
