@@ -148,7 +148,7 @@ def main() -> int:
     chaos_command.add_argument("--seed", type=int, default=20261122)
     chaos_command.add_argument("--fault-rate", type=float, default=0.05)
     chaos_command.add_argument("--duplicate-rate", type=float, default=0.3)
-    chaos_command.add_argument("--timeout", type=float, default=3600)
+    chaos_command.add_argument("--timeout", type=float, default=7200, help="seconds to wait for the returns to settle")
     serve_command = commands.add_parser("serve", help="keep the local cloud up with the API on 127.0.0.1")
     serve_command.add_argument("--port", type=int, default=8000)
     for command in (run_command, serve_command):
