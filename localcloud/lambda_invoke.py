@@ -10,11 +10,12 @@ names as on AWS.
 
 import json
 import logging
-import threading
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from types import SimpleNamespace
 from urllib.parse import unquote
+
+from localcloud.loopback import LoopbackServer
 
 log = logging.getLogger(__name__)
 _PREFIX = "/2015-03-31/functions/"
@@ -25,27 +26,15 @@ class LambdaInvokeServer:
         """`handlers`: function name -> handler(event, context); `deployed_name` maps a name to its deployed one."""
         self._handlers = {deployed_name(name): handler for name, handler in handlers.items()}
         self.invocations = 0
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802  (http.server's naming)
-                server._invoke(self)
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self._http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._http.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._http.server_address[1]}"
-        self._thread = threading.Thread(target=self._http.serve_forever, name="lambda-invoke", daemon=True)
+        self._server = LoopbackServer("lambda-invoke", lambda request, method: self._invoke(request))
+        self.url = self._server.url
 
     def start(self) -> "LambdaInvokeServer":
-        self._thread.start()
+        self._server.start()
         return self
 
     def stop(self) -> None:
-        self._http.shutdown()
-        self._http.server_close()
+        self._server.stop()
 
     def _invoke(self, request: BaseHTTPRequestHandler) -> None:
         path = unquote(request.path)

@@ -12,8 +12,10 @@ import threading
 import time
 from collections import Counter, deque
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlparse
+
+from localcloud.loopback import LoopbackServer
 
 
 class PaymentService:
@@ -32,34 +34,15 @@ class PaymentService:
         self._slow = 0.0
         self._lock = threading.Lock()
         self.calls: Counter = Counter()  # refund calls by what happened: made, replayed, declined, timed_out, ...
-        service = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802  (http.server's naming)
-                service._answer(self, "POST")
-
-            def do_GET(self) -> None:  # noqa: N802
-                service._answer(self, "GET")
-
-            def log_message(self, *args) -> None:
-                pass
-
-        class Server(ThreadingHTTPServer):
-            daemon_threads = True
-
-            def handle_error(self, request, client_address) -> None:
-                pass  # a client that gave up on a late answer closed its socket: expected here
-
-        self._http = Server(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self._http.server_address[1]}"
+        self._server = LoopbackServer("payment-service", self._answer)
+        self.url = self._server.url
 
     def start(self) -> "PaymentService":
-        threading.Thread(target=self._http.serve_forever, name="payment-service", daemon=True).start()
+        self._server.start()
         return self
 
     def stop(self) -> None:
-        self._http.shutdown()
-        self._http.server_close()
+        self._server.stop()
 
     def decline_next(self, times: int = 1, code: str = "account_closed", message: str = "the buyer's account is closed") -> None:
         self._add("decline", times, code=code, message=message)

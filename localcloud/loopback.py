@@ -1,0 +1,37 @@
+"""An HTTP server on 127.0.0.1 (a free port, its own thread) for the simulated services of the local cloud."""
+
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class LoopbackServer:
+    def __init__(self, name: str, answer: Callable[[BaseHTTPRequestHandler, str], None]) -> None:
+        """`answer(request, method)` answers every GET and POST."""
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802  (http.server's naming)
+                answer(self, "GET")
+
+            def do_POST(self) -> None:  # noqa: N802
+                answer(self, "POST")
+
+            def log_message(self, *args) -> None:
+                pass
+
+        class Server(ThreadingHTTPServer):
+            daemon_threads = True
+
+            def handle_error(self, request, client_address) -> None:
+                pass  # a client that stopped waiting closed its socket: expected here
+
+        self._name = name
+        self._http = Server(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._http.server_address[1]}"
+
+    def start(self) -> None:
+        threading.Thread(target=self._http.serve_forever, name=self._name, daemon=True).start()
+
+    def stop(self) -> None:
+        self._http.shutdown()
+        self._http.server_close()
