@@ -13,20 +13,12 @@ from urllib.parse import unquote
 from localcloud.loopback import LoopbackServer
 
 
-class CarrierService:
+class CarrierService(LoopbackServer):
     def __init__(self) -> None:
         self._trackings: dict[tuple[str, str], list[dict]] = defaultdict(list)
         self._lock = threading.Lock()
         self.requests = 0
-        self._server = LoopbackServer("carrier-service", self._answer)
-        self.url = self._server.url
-
-    def start(self) -> "CarrierService":
-        self._server.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.stop()
+        super().__init__("carrier-service", self._answer)
 
     def add(self, carrier: str, tracking_number: str, status: str, at: str, **detail) -> None:
         with self._lock:

@@ -21,20 +21,12 @@ log = logging.getLogger(__name__)
 _PREFIX = "/2015-03-31/functions/"
 
 
-class LambdaInvokeServer:
+class LambdaInvokeServer(LoopbackServer):
     def __init__(self, handlers: dict, deployed_name) -> None:
         """`handlers`: function name -> handler(event, context); `deployed_name` maps a name to its deployed one."""
         self._handlers = {deployed_name(name): handler for name, handler in handlers.items()}
         self.invocations = 0
-        self._server = LoopbackServer("lambda-invoke", lambda request, method: self._invoke(request))
-        self.url = self._server.url
-
-    def start(self) -> "LambdaInvokeServer":
-        self._server.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.stop()
+        super().__init__("lambda-invoke", lambda request, method: self._invoke(request))
 
     def _invoke(self, request: BaseHTTPRequestHandler) -> None:
         path = unquote(request.path)

@@ -3,11 +3,13 @@
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Self
 
 
 class LoopbackServer:
+    """The base of each simulated service: `answer(request, method)` answers every GET and POST."""
+
     def __init__(self, name: str, answer: Callable[[BaseHTTPRequestHandler, str], None]) -> None:
-        """`answer(request, method)` answers every GET and POST."""
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802  (http.server's naming)
@@ -29,8 +31,9 @@ class LoopbackServer:
         self._http = Server(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self._http.server_address[1]}"
 
-    def start(self) -> None:
+    def start(self) -> Self:
         threading.Thread(target=self._http.serve_forever, name=self._name, daemon=True).start()
+        return self
 
     def stop(self) -> None:
         self._http.shutdown()

@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urlparse
 from localcloud.loopback import LoopbackServer
 
 
-class PaymentService:
+class PaymentService(LoopbackServer):
     def __init__(
         self, api_key: str, late_answer_seconds: float = 1.5, time_out_rate: float = 0.0, seed: int = 7, clock=None,
     ) -> None:
@@ -34,15 +34,7 @@ class PaymentService:
         self._slow = 0.0
         self._lock = threading.Lock()
         self.calls: Counter = Counter()  # refund calls by what happened: made, replayed, declined, timed_out, ...
-        self._server = LoopbackServer("payment-service", self._answer)
-        self.url = self._server.url
-
-    def start(self) -> "PaymentService":
-        self._server.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.stop()
+        super().__init__("payment-service", self._answer)
 
     def decline_next(self, times: int = 1, code: str = "account_closed", message: str = "the buyer's account is closed") -> None:
         self._add("decline", times, code=code, message=message)
