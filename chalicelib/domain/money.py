@@ -18,12 +18,15 @@ CURRENCY_EXPONENTS: dict[str, int] = {
 
 # Fifteen integer digits is far above any order and far below float or JSON trouble.
 _MAX_INTEGER_DIGITS = 15
-AMOUNT_PATTERNS = {
-    exponent: re.compile(
-        r"(?:0|[1-9][0-9]{0,%d})%s" % (_MAX_INTEGER_DIGITS - 1, r"\.[0-9]{%d}" % exponent if exponent else "")
-    )
-    for exponent in set(CURRENCY_EXPONENTS.values())
-}
+
+
+def amount_pattern(exponent: int) -> str:
+    """The one definition of a valid amount; plain "0" is valid in every currency, as the contract writes defaults."""
+    integer = rf"(?:0|[1-9][0-9]{{0,{_MAX_INTEGER_DIGITS - 1}}})"
+    return rf"0|{integer}\.[0-9]{{{exponent}}}" if exponent else integer
+
+
+AMOUNT_PATTERNS = {exponent: re.compile(amount_pattern(exponent)) for exponent in set(CURRENCY_EXPONENTS.values())}
 
 
 class AmountError(ValueError):
@@ -38,22 +41,17 @@ def parse_minor(text: object, exponent: int) -> int:
     """Parse a non-negative decimal string with exactly `exponent` decimals into minor units."""
     if type(text) is str and AMOUNT_PATTERNS[exponent].fullmatch(text):
         return int(text.replace(".", ""))
-    return _parse_unusual(text, exponent)
+    raise AmountError(amount_problem(text, exponent))
 
 
-def _parse_unusual(text: object, exponent: int) -> int:
-    """Plain "0" is accepted in every currency, as the contract writes its defaults; the rest is refused."""
-    if text == "0":
-        return 0
-    if not isinstance(text, str):
-        raise AmountError(f"must be a decimal string like {example_amount(exponent)!r}, not {_json_kind(text)}")
-    if text.startswith("-"):
-        raise AmountError(f"must not be negative (got {text!r})")
+def amount_problem(value: object, exponent: int) -> str:
+    """What is wrong with a value that is not an amount of a currency with this exponent."""
+    if not isinstance(value, str):
+        return f"must be a decimal string like {example_amount(exponent)!r}, not {_json_kind(value)}"
+    if value.startswith("-"):
+        return f"must not be negative (got {value!r})"
     decimals = "no decimals" if exponent == 0 else f"exactly {exponent} decimals"
-    raise AmountError(
-        f"{text!r} is not a valid amount: expected a decimal string with {decimals}, "
-        f"like {example_amount(exponent)!r}"
-    )
+    return f"{value!r} is not a valid amount: expected a decimal string with {decimals}, like {example_amount(exponent)!r}"
 
 
 def _json_kind(value: object) -> str:
@@ -70,11 +68,9 @@ def format_minor(minor: int, exponent: int) -> str:
     """Render minor units as the decimal string of the contract ("-15.00", "1990")."""
     if not exponent:
         return str(minor)
-    digits = str(minor) if minor >= 0 else str(-minor)
-    if len(digits) <= exponent:
-        digits = digits.rjust(exponent + 1, "0")
-    text = digits[:-exponent] + "." + digits[-exponent:]
-    return text if minor >= 0 else "-" + text
+    sign = "-" if minor < 0 else ""
+    digits = str(abs(minor)).rjust(exponent + 1, "0")
+    return f"{sign}{digits[:-exponent]}.{digits[-exponent:]}"
 
 
 def round_half_up(numerator: int, denominator: int) -> int:

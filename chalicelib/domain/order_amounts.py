@@ -1,7 +1,5 @@
 """What the buyer really paid per line (POLICY.md section 2)."""
 
-from typing import NamedTuple
-
 from chalicelib.domain.quote_request import Order
 
 
@@ -22,28 +20,24 @@ def allocate_largest_remainder(amount: int, weights: list[int]) -> list[int]:
         remainders.append(remainder)
     leftover = amount - sum(shares)
     if leftover:
-        for i in sorted(range(len(weights)), key=lambda i: (-remainders[i], i))[:leftover]:
+        # A reversed sort is still stable, so equal remainders keep the earlier weight first.
+        for i in sorted(range(len(weights)), key=remainders.__getitem__, reverse=True)[:leftover]:
             shares[i] += 1
     return shares
 
 
-class OrderAmounts(NamedTuple):
-    net_lines: dict[str, int]
-    paid_total: int
-
-
-def order_amounts(order: Order) -> OrderAmounts:
+def order_amounts(order: Order) -> tuple[dict[str, int], int]:
     """Net amount per line after its share of the order coupon, and the paid total."""
     net_lines = {}
-    paying_ids = []
-    paying_totals = []
+    paid = order["shipping_fee"]
     for line in order["lines"]:
-        line_total = line["unit_price"] * line["quantity"] - line["line_discount"]
-        net_lines[line["line_id"]] = line_total
-        if not line["is_gift"]:
-            paying_ids.append(line["line_id"])
-            paying_totals.append(line_total)
-    if order["order_discount"]:
-        for line_id, share in zip(paying_ids, allocate_largest_remainder(order["order_discount"], paying_totals)):
+        net_lines[line["line_id"]] = net = line["unit_price"] * line["quantity"] - line["line_discount"]
+        paid += net
+    discount = order["order_discount"]
+    if discount:
+        paying_ids = [line["line_id"] for line in order["lines"] if not line["is_gift"]]
+        shares = allocate_largest_remainder(discount, [net_lines[line_id] for line_id in paying_ids])
+        for line_id, share in zip(paying_ids, shares):
             net_lines[line_id] -= share
-    return OrderAmounts(net_lines, sum(net_lines.values()) + order["shipping_fee"])
+        paid -= discount
+    return net_lines, paid

@@ -4,8 +4,6 @@ Pure: the same request always gives the same cents, which is what finance
 reconciles against.
 """
 
-from typing import NamedTuple
-
 from chalicelib.domain.money import format_minor, round_half_up
 from chalicelib.domain.order_amounts import order_amounts
 from chalicelib.domain.quote_request import SELLER_FAULT_REASONS, QuoteRequest
@@ -13,21 +11,13 @@ from chalicelib.domain.quote_request import SELLER_FAULT_REASONS, QuoteRequest
 DEFAULT_MAX_RETURN_SHIPPING_UNITS = 30
 
 
-class QuoteEntry(NamedTuple):
-    code: str
-    line_id: str | None
-    amount: int
-    reason: str
+def calculate_refund(request: QuoteRequest, exponent: int) -> dict:
+    """The quote of CONTRACTS.md for a request completed and checked by `parse_quote_request`.
 
-
-class RefundQuote(NamedTuple):
-    total: int
-    capped: bool
-    entries: list[QuoteEntry]
-
-
-def calculate_refund(request: QuoteRequest, exponent: int) -> RefundQuote:
-    """Quote a request completed and checked by `parse_quote_request`."""
+    Entries are built in their contract shape as the rules go (amounts as
+    strings, the total kept in minor units alongside): the quote is on the
+    hot path, and a second pass turning records into dicts cost a tenth of it.
+    """
     order = request["order"]
     ask = request["return"]
     cancel = ask["kind"] == "cancel"
@@ -35,15 +25,17 @@ def calculate_refund(request: QuoteRequest, exponent: int) -> RefundQuote:
     inspection = request["inspection"]
     net_lines, paid_total = order_amounts(order)
     requested = {item["line_id"]: item["quantity"] for item in ask["items"]}
+    kept_gifts = ()
     if inspection:
         inspected = {item["line_id"]: item for item in inspection["items"]}
-        kept_gifts = [line for line in order["lines"] if line["line_id"] in inspection["kept_gifts"]]
+        if inspection["kept_gifts"]:
+            kept_gifts = [line for line in order["lines"] if line["line_id"] in inspection["kept_gifts"]]
         verb = "accepted"
     else:
-        kept_gifts = ()
         verb = "cancelled" if cancel else "requested"
 
     entries = []
+    total = 0
     units_bought = 0
     units_back = 0
     units_accepted = 0
@@ -68,19 +60,22 @@ def calculate_refund(request: QuoteRequest, exponent: int) -> RefundQuote:
         net = net_lines[line_id]
         item = round_half_up(net * (p + k), n) - round_half_up(net * p, n)
         entries.append(
-            QuoteEntry(
-                "item",
-                line_id,
-                item,
-                f"{k} of {n} units {verb} ({p} returned before); the line cost the buyer {format_minor(net, exponent)}",
-            )
+            {
+                "code": "item",
+                "line_id": line_id,
+                "amount": format_minor(item, exponent),
+                "reason": f"{k} of {n} units {verb} ({p} returned before); "
+                f"the line cost the buyer {format_minor(net, exponent)}",
+            }
         )
         remaining = item
         for deduction in deductions:
             applied = min(deduction["amount"], remaining)
             remaining -= applied
             reason = _limited(f"warehouse deduction {deduction['code']}", deduction["amount"], applied, exponent)
-            entries.append(QuoteEntry("deduction", line_id, -applied, reason))
+            entries.append(
+                {"code": "deduction", "line_id": line_id, "amount": format_minor(-applied, exponent), "reason": reason}
+            )
         if kept_gifts and k and p + k == n:
             for gift in kept_gifts:
                 if gift["gift_for"] == line_id and gift["gift_value"]:
@@ -88,19 +83,34 @@ def calculate_refund(request: QuoteRequest, exponent: int) -> RefundQuote:
                     remaining -= applied
                     reason = f"free gift {gift['line_id']} kept although every unit of {line_id} came back"
                     entries.append(
-                        QuoteEntry("kept_gift", gift["line_id"], -applied, _limited(reason, gift["gift_value"], applied, exponent))
+                        {
+                            "code": "kept_gift",
+                            "line_id": gift["line_id"],
+                            "amount": format_minor(-applied, exponent),
+                            "reason": _limited(reason, gift["gift_value"], applied, exponent),
+                        }
                     )
+        total += remaining
 
     rejected_at_inspection = inspection is not None and units_accepted == 0
+    shipping_fee = order["shipping_fee"]
     if (
-        order["shipping_fee"]
+        shipping_fee
         and not order["shipping_refunded"]
         and not rejected_at_inspection
         and units_back == units_bought
         and (cancel or seller_fault)
     ):
         why = "every item cancelled before shipment" if cancel else f"seller-fault reason {ask['reason']} and every item returned"
-        entries.append(QuoteEntry("shipping_refund", None, order["shipping_fee"], f"outbound shipping refunded: {why}"))
+        total += shipping_fee
+        entries.append(
+            {
+                "code": "shipping_refund",
+                "line_id": None,
+                "amount": format_minor(shipping_fee, exponent),
+                "reason": f"outbound shipping refunded: {why}",
+            }
+        )
 
     postage = ask["return_shipping_paid"]
     if postage and not cancel and not rejected_at_inspection and (seller_fault or request["customer"]["tier"] == "vip"):
@@ -112,22 +122,36 @@ def calculate_refund(request: QuoteRequest, exponent: int) -> RefundQuote:
         reason = f"return postage reimbursed: {why}"
         if amount < postage:
             reason += f"; {format_minor(postage, exponent)} paid, capped at {format_minor(limit, exponent)}"
-        entries.append(QuoteEntry("return_postage_reimbursement", None, amount, reason))
-
-    total = sum([entry.amount for entry in entries])
-    available = paid_total - order["refunded_total"]
-    if total <= available:
-        return RefundQuote(total, False, entries)
-    entries.append(
-        QuoteEntry(
-            "cap_adjustment",
-            None,
-            available - total,
-            f"refund limited to {format_minor(available, exponent)}: paid {format_minor(paid_total, exponent)} "
-            f"less {format_minor(order['refunded_total'], exponent)} already refunded",
+        total += amount
+        entries.append(
+            {
+                "code": "return_postage_reimbursement",
+                "line_id": None,
+                "amount": format_minor(amount, exponent),
+                "reason": reason,
+            }
         )
-    )
-    return RefundQuote(available, True, entries)
+
+    available = paid_total - order["refunded_total"]
+    capped = total > available
+    if capped:
+        entries.append(
+            {
+                "code": "cap_adjustment",
+                "line_id": None,
+                "amount": format_minor(available - total, exponent),
+                "reason": f"refund limited to {format_minor(available, exponent)}: paid {format_minor(paid_total, exponent)} "
+                f"less {format_minor(order['refunded_total'], exponent)} already refunded",
+            }
+        )
+        total = available
+    return {
+        "currency": request["currency"],
+        "total": format_minor(total, exponent),
+        "total_minor": total,
+        "capped": capped,
+        "entries": entries,
+    }
 
 
 def _limited(reason: str, assessed: int, applied: int, exponent: int) -> str:

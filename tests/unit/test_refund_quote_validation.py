@@ -1,7 +1,10 @@
 """Every invalid input of CONTRACTS.md is refused with an error that names the field."""
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from chalicelib.domain.money import CURRENCY_EXPONENTS, AmountError, format_minor, parse_minor
 from chalicelib.refunds import InvalidInput, quote
 from tests.quote_requests import contract_request, line, request
 
@@ -123,6 +126,32 @@ def test_amount_scale_follows_the_currency(currency, amount, words):
         quote(body)
     assert raised.value.field == "order.lines[0].unit_price"
     assert words in raised.value.message
+
+
+AMOUNT_LIKE = st.one_of(
+    st.from_regex(r"-?[0-9\u0660-\u0669]{0,17}(\.[0-9]{0,4})?\n?", fullmatch=True),
+    st.text(alphabet="0123456789.-+e \n", max_size=20),
+    st.integers(), st.floats(allow_nan=False), st.none(), st.booleans(),
+)
+
+
+@given(amount=AMOUNT_LIKE, currency=st.sampled_from(["CNY", "JPY", "KWD"]))
+def test_quote_accepts_an_amount_exactly_when_money_parses_it(amount, currency):
+    """The schema checks amounts with its own pattern; it must agree with money's parser, message and value."""
+    exponent = CURRENCY_EXPONENTS[currency]
+    body = request([line("L1", format_minor(100, exponent)), line("L2", "0")], [("L1", 1)], currency=currency,
+                   shipping_fee="0", reason="changed_mind")
+    body["order"]["lines"][1]["unit_price"] = amount
+    try:
+        expected = parse_minor(amount, exponent)
+    except AmountError as error:
+        with pytest.raises(InvalidInput) as raised:
+            quote(body)
+        assert (raised.value.field, raised.value.message) == ("order.lines[1].unit_price", str(error))
+    else:
+        body["return"]["items"] = [{"line_id": "L2", "quantity": 1}]
+        body["inspection"]["items"] = [{"line_id": "L2", "accepted": 1, "deductions": []}]
+        assert quote(body)["total_minor"] == expected
 
 
 def test_cancellation_with_an_inspection_is_refused():
