@@ -8,6 +8,7 @@ return window and whether they are returnable, globally or per marketplace.
 """
 
 import re
+from collections.abc import Callable
 from typing import Annotated
 
 from pydantic import (
@@ -184,6 +185,14 @@ class Policy(_Strict):
 
 
 DEFAULT_POLICY = PolicyDocument(version="default-2026-11")
+
+
+def return_policy(record: dict, current: Callable[[], PolicyDocument]) -> Policy:
+    """The policy a return is held to: the one resolved for its customer's tier when it was verified, else
+    (not verified yet) the policy in force for its marketplace. `current` is only called in the second case."""
+    if "policy" in record:
+        return Policy.model_validate(record["policy"])
+    return current().resolve(record.get("marketplace"), DEFAULT_TIER)
 
 
 def parse_policy(document: object) -> PolicyDocument:

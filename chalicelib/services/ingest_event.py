@@ -27,7 +27,6 @@ from chalicelib.domain.events import (
     TrackingUpdated,
     iso_utc,
 )
-from chalicelib.domain.policy import DEFAULT_TIER
 from chalicelib.domain.tiers import paid_total_minor
 from chalicelib.services.rank_customer import rank_customer
 from chalicelib.services.sync_tracking import link_tracking, record_checkpoint
@@ -68,7 +67,7 @@ def ingest_event(event: CanonicalEvent, ports: IngestPorts) -> str:
         if shipment is not None:
             link_tracking(
                 event.data.return_id, shipment.carrier, shipment.tracking_number, ports.shipments, ports.returns,
-                ports.workflows, event.received_at,
+                ports.workflows, ports.policies, event.received_at,
             )
         ports.workflows.start(event.data.return_id, {"return_id": event.data.return_id})
         outcome = "workflow_started"
@@ -80,8 +79,7 @@ def ingest_event(event: CanonicalEvent, ports: IngestPorts) -> str:
         record = ports.returns.record_hold_answer(event.data.return_id, answer, _iso(event))
         outcome = _resumed(f"hold_{event.data.outcome}", record, ports)
     elif isinstance(event, TrackingUpdated):
-        stale_hours = ports.policies.current().resolve(None, DEFAULT_TIER).stale_tracking_hours
-        outcome = record_checkpoint(event, ports.shipments, ports.returns, ports.workflows, stale_hours)
+        outcome = record_checkpoint(event, ports.shipments, ports.returns, ports.workflows, ports.policies)
     else:
         inspection = event.data.model_dump(mode="json", exclude_none=True)
         record = ports.returns.record_inspection(event.data.return_id, inspection, _iso(event), event.event_id)

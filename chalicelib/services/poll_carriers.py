@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from chalicelib.adapters.carriers.checkpoints import tracking_event
 from chalicelib.adapters.ports import CarrierApi, EventQueue, PolicyStore, ReturnStore, ShipmentStore
 from chalicelib.domain.events import iso_utc
-from chalicelib.domain.policy import DEFAULT_TIER
+from chalicelib.domain.policy import DEFAULT_TIER, return_policy
 from chalicelib.domain.review import queue_fields
 
 BATCH = 50
@@ -45,9 +45,16 @@ def poll_carriers(ports: PollPorts, now: datetime, batch: int = BATCH) -> dict:
             continue
         attempts = shipment.get("poll_attempts", 0) + 1
         ports.shipments.schedule_poll(carrier, number, iso_utc(now + min(quiet * 2**attempts, MAX_BACKOFF)), attempts)
-        if "return_id" in shipment and "status_at" in shipment:
-            problem = {"status": "no_movement", "at": shipment["status_at"]}
-            fields = queue_fields("logistics", settings.review_sla_hours, now)
-            if ports.returns.flag_parcel_problem(shipment["return_id"], problem, fields):
-                flagged.append(shipment["return_id"])
+        if "return_id" in shipment and "status_at" in shipment and _flag_no_movement(shipment, ports, now):
+            flagged.append(shipment["return_id"])
     return {"polled": polled, "moved": moved, "no_movement": flagged}
+
+
+def _flag_no_movement(shipment: dict, ports: PollPorts, now: datetime) -> bool:
+    """Queue the parcel's return for logistics review with the SLA of the policy the return is held to."""
+    record = ports.returns.get(shipment["return_id"])
+    if record is None:
+        return False
+    sla_hours = return_policy(record, ports.policies.current).review_sla_hours
+    problem = {"status": "no_movement", "at": shipment["status_at"]}
+    return ports.returns.flag_parcel_problem(record["return_id"], problem, queue_fields("logistics", sla_hours, now))

@@ -11,10 +11,10 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from chalicelib.adapters.ports import ReturnStore, ShipmentStore, Workflows
+from chalicelib.adapters.ports import PolicyStore, ReturnStore, ShipmentStore, Workflows
 from chalicelib.domain.errors import from_validation_error
 from chalicelib.domain.events import Id, TrackingUpdated, iso_utc
-from chalicelib.domain.policy import DEFAULT_SETTINGS
+from chalicelib.domain.policy import DEFAULT_TIER, return_policy
 from chalicelib.domain.return_progress import CLOSED
 from chalicelib.domain.review import queue_fields
 from chalicelib.domain.tracking import FINAL, PROBLEMS
@@ -23,28 +23,33 @@ from chalicelib.services.wait_for_event import resume_if_ready
 
 
 def record_checkpoint(
-    event: TrackingUpdated, shipments: ShipmentStore, returns: ReturnStore, workflows: Workflows, stale_hours: int
+    event: TrackingUpdated, shipments: ShipmentStore, returns: ReturnStore, workflows: Workflows, policies: PolicyStore
 ) -> str:
     """Keep a checkpoint on its shipment and hand the shipment's status to its return (as of the event's arrival).
 
-    A parcel still moving is asked about again if it stays quiet for `stale_hours`; a final one never."""
+    A parcel still moving is asked about again if it stays quiet for the policy's stale-tracking hours; a final
+    one never."""
     data = event.data
     checkpoint = {
         "status": data.status, "at": iso_utc(event.occurred_at),
         **data.model_dump(mode="json", exclude_none=True, include={"location", "description"}),
     }
     shipment = shipments.record(data.carrier, data.tracking_number, event.event_id, checkpoint, data.return_id)
+    stale_hours = policies.current().resolve(None, DEFAULT_TIER).stale_tracking_hours
     quiet_until = None if shipment["status"] in FINAL else iso_utc(event.received_at + timedelta(hours=stale_hours))
     shipments.schedule_poll(data.carrier, data.tracking_number, quiet_until)
     if "return_id" not in shipment:
         return "tracking_unlinked"  # kept on the shipment until its return is known
-    return apply_to_return(shipment, returns, workflows, event.received_at)
+    return apply_to_return(shipment, returns, workflows, policies, event.received_at)
 
 
-def apply_to_return(shipment: dict, returns: ReturnStore, workflows: Workflows, now: datetime) -> str:
+def apply_to_return(
+    shipment: dict, returns: ReturnStore, workflows: Workflows, policies: PolicyStore, now: datetime
+) -> str:
     """Hand the shipment's current status to its return; resume the workflow when it waits for the parcel.
 
-    A parcel in trouble (exception, returned to sender, expired) puts its return in the logistics queue.
+    A parcel in trouble (exception, returned to sender, expired) puts its return in the logistics queue, with
+    the review SLA of the policy the return is held to.
     """
     if "status" not in shipment:
         return "tracking_linked"
@@ -58,7 +63,7 @@ def apply_to_return(shipment: dict, returns: ReturnStore, workflows: Workflows, 
     if record is None:
         return "tracking_stale"
     if parcel["status"] in PROBLEMS and record.get("status") not in CLOSED and "inspection" not in record:
-        sla_hours = (record.get("policy") or DEFAULT_SETTINGS.model_dump())["review_sla_hours"]
+        sla_hours = return_policy(record, policies.current).review_sla_hours
         problem = {"status": parcel["status"], "at": shipment["status_at"]}
         if returns.flag_parcel_problem(record["return_id"], problem, queue_fields("logistics", sla_hours, now)):
             return "tracking_stored, parcel in trouble: logistics review"
@@ -67,13 +72,13 @@ def apply_to_return(shipment: dict, returns: ReturnStore, workflows: Workflows, 
 
 def link_tracking(
     return_id: str, carrier: str, tracking_number: str, shipments: ShipmentStore, returns: ReturnStore,
-    workflows: Workflows, now: datetime,
+    workflows: Workflows, policies: PolicyStore, now: datetime,
 ) -> dict | None:
     """Link a tracking number to a return and hand over what is known of it; None when another return has it."""
     shipment = shipments.link(carrier, tracking_number, return_id)
     if shipment is None:
         return None
-    apply_to_return(shipment, returns, workflows, now)
+    apply_to_return(shipment, returns, workflows, policies, now)
     return {key: shipment.get(key) for key in ("carrier", "tracking_number", "return_id", "status", "status_at")}
 
 
@@ -96,7 +101,8 @@ def put_return_tracking(return_id: str, payload: object, ports: StaffPorts, now:
         raise from_validation_error(error) from None
     load_staff_return(return_id, ports)
     linked = link_tracking(
-        return_id, link.carrier, link.tracking_number, ports.shipments, ports.returns, ports.workflows, now
+        return_id, link.carrier, link.tracking_number, ports.shipments, ports.returns, ports.workflows, ports.policies,
+        now,
     )
     if linked is None:
         other = ports.shipments.get(link.carrier, link.tracking_number)["return_id"]

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from chalicelib.adapters.ports import Workflows
 from chalicelib.domain.events import iso_utc
-from chalicelib.domain.policy import DEFAULT_TIER, Policy
+from chalicelib.domain.policy import return_policy
 from chalicelib.domain.return_progress import wait_result
 from chalicelib.domain.review import FAILURE_QUEUE, FINANCE_QUEUE, problem_type, queue_fields
 from chalicelib.services.workflow_ports import WorkflowPorts, load_return
@@ -38,7 +38,7 @@ def wait_for_event(return_id: str, waiting_for: str, task_token: str, ports: Wor
 
 def _review_fields(return_id: str, waiting_for: str, ports: WorkflowPorts, now: datetime) -> dict:
     record = load_return(return_id, ports)
-    sla_hours = _policy(record, ports).review_sla_hours
+    sla_hours = return_policy(record, ports.policies.current).review_sla_hours
     queue = _QUEUES.get(waiting_for) or problem_type(record["reason"])
     return queue_fields(queue, sla_hours, now)
 
@@ -48,14 +48,8 @@ def _tracking_watch(return_id: str, ports: WorkflowPorts, now: datetime) -> dict
     record = load_return(return_id, ports)
     if "parcel" in record:
         return {}
-    days = _policy(record, ports).tracking_wait_days
+    days = return_policy(record, ports.policies.current).tracking_wait_days
     return {"parcel_watch": "waiting", "tracking_due_at": iso_utc(now + timedelta(days=days))}
-
-
-def _policy(record: dict, ports: WorkflowPorts) -> Policy:
-    if "policy" in record:
-        return Policy.model_validate(record["policy"])
-    return ports.policies.current().resolve(record.get("marketplace"), DEFAULT_TIER)  # failed before Verify
 
 
 def resume_if_ready(record: dict | None, workflows: Workflows) -> bool:

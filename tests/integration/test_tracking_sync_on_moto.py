@@ -173,3 +173,41 @@ def test_the_poller_asks_only_quiet_parcels_a_batch_at_a_time_backs_off_and_flag
     backed_off = ingest_ports().shipments.get("sf-express", "SF2")
     assert (backed_off["poll_attempts"], backed_off["next_poll_at"]) == (1, "2026-12-01T09:00:00Z")  # 2 x 72 h
     assert poll_carriers(ports, later, batch=3)["polled"] == 0
+
+
+def verified_vip_return() -> None:
+    """RT-1 of customer C-1, ranked vip and verified, so its resolved policy carries the 2-hour SLA."""
+    from chalicelib.services.verify_return import verify_return
+
+    apply(order_upserted(), return_requested())
+    workflow_ports().customers.set_tier("C-1", "vip", {}, "2026-11-22T00:00:00Z", "default-2026-11")
+    verify_return("RT-1", workflow_ports())
+    assert workflow_ports().returns.get("RT-1")["policy"]["review_sla_hours"] == 2
+
+
+def test_a_parcel_in_trouble_queues_its_return_with_the_sla_of_the_return_s_tier(aws):
+    verified_vip_return()
+    apply(checkpoint("exception", "2026-11-21T10:00:00Z", return_id="RT-1"))
+    record = workflow_ports().returns.get("RT-1")
+    assert (record["review_queue"], record["sla_deadline"]) == ("logistics", "2026-11-22T10:00:00Z")  # 08:00 + 2 h
+
+
+def test_a_parcel_in_trouble_before_verification_gets_the_sla_of_the_policy_in_force(aws):
+    from tests.integration.test_verification_on_moto import publish
+
+    publish(aws, {"version": "fast-review", "marketplaces": {"tmall": {"defaults": {"review_sla_hours": 1}}}})
+    apply(order_upserted(), return_requested())
+    apply(checkpoint("exception", "2026-11-21T10:00:00Z", return_id="RT-1"))
+    assert workflow_ports().returns.get("RT-1")["sla_deadline"] == "2026-11-22T09:00:00Z"
+
+
+def test_the_poller_queues_a_parcel_with_no_movement_with_the_sla_of_the_return_s_tier(aws):
+    from datetime import timedelta
+
+    from chalicelib.services.poll_carriers import poll_carriers
+
+    verified_vip_return()
+    apply(checkpoint("in_transit", "2026-11-20T10:00:00Z", return_id="RT-1"))
+    later = RECEIVED + timedelta(hours=73)
+    assert poll_carriers(poll_ports(aws, CarrierApi()), later)["no_movement"] == ["RT-1"]
+    assert workflow_ports().returns.get("RT-1")["sla_deadline"] == "2026-11-25T11:00:00Z"  # 09:00 + 2 h
