@@ -2,7 +2,6 @@
 
 import json
 import time
-from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 
 from chalicelib.adapters.payment_provider import HttpPaymentProvider
@@ -108,9 +107,7 @@ def provider_refunds(cloud: LocalCloud) -> list[dict]:
 
 def reconcile_with_provider(ledger: list[dict], records: dict, provider_refunds: list[dict]) -> tuple[list, list]:
     """The reconciliation of GET /v1/refunds/reconciliation over the whole ledger and everything the provider paid."""
-    paid = defaultdict(list)
-    for refund in provider_refunds:
-        paid[refund["idempotency_key"]].append(refund)
     keys = {item["idempotency_key"] for item in ledger}
     unrecorded = [refund for refund in provider_refunds if refund["idempotency_key"] not in keys]
-    return reconcile(ledger, {item["return_id"]: records.get(item["return_id"]) for item in ledger}, paid, unrecorded)
+    returns = {item["return_id"]: records.get(item["return_id"]) for item in ledger}
+    return reconcile(ledger, returns, provider_refunds, unrecorded)

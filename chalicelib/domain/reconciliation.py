@@ -3,16 +3,21 @@ and the provider's refunds; and every provider refund against the ledger. A mism
 differs and both sides. A payment still under way (pending, sent, failed and waiting for finance) is open,
 not a mismatch, unless the provider did pay it."""
 
+from collections import defaultdict
+
 OPEN = ("pending", "sent", "failed")
 
 
 def reconcile(
-    records: list[dict], returns: dict[str, dict | None], paid: dict[str, list[dict]], unrecorded: list[dict]
+    records: list[dict], returns: dict[str, dict | None], provider_refunds: list[dict], unrecorded: list[dict]
 ) -> tuple[list[dict], list[dict]]:
-    """`returns`: the return of each record by return id (None when it is not stored); `paid`: the provider's
-    refunds by idempotency key; `unrecorded`: provider refunds whose key names no ledger record.
-    Returns (mismatches, open payments)."""
+    """`returns`: the return of each record by return id (None when it is not stored); `provider_refunds`: the
+    provider's refunds, matched to records by idempotency key; `unrecorded`: those whose key names no ledger
+    record. Returns (mismatches, open payments)."""
     mismatches, still_open = [], []
+    paid: dict[str, list[dict]] = defaultdict(list)
+    for refund in provider_refunds:
+        paid[refund["idempotency_key"]].append(refund)
 
     def mismatch(record: dict, kind: str, ledger, expected) -> None:
         mismatches.append({"refund_id": record.get("refund_id"), "return_id": record.get("return_id"), "kind": kind,

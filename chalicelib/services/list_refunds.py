@@ -4,7 +4,6 @@ reconciled against the quotes of their returns and the payment provider's refund
 import base64
 import binascii
 import json
-from collections import defaultdict
 from datetime import date, datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -65,15 +64,14 @@ def reconcile_refunds(params: dict, ports: StaffPorts, now: datetime) -> dict:
             break
     returns = {record["return_id"]: ports.returns.get(record["return_id"]) for record in records}
     since, until = iso_utc(query.from_), iso_utc(query.to)
-    paid: dict[str, list[dict]] = defaultdict(list)
-    for refund in ports.payments.refunds_between(since, iso_utc(max(now, query.to))):
-        paid[refund["idempotency_key"]].append(refund)
+    provider_refunds = ports.payments.refunds_between(since, iso_utc(max(now, query.to)))
     keys = {record["idempotency_key"] for record in records}
     unrecorded = [
-        refund for key, refunds in paid.items() for refund in refunds
-        if since <= refund["created_at"] < until and key not in keys and ports.ledger.get(key) is None
+        refund for refund in provider_refunds
+        if since <= refund["created_at"] < until and refund["idempotency_key"] not in keys
+        and ports.ledger.get(refund["idempotency_key"]) is None
     ]
-    mismatches, still_open = reconcile(records, returns, paid, unrecorded)
+    mismatches, still_open = reconcile(records, returns, provider_refunds, unrecorded)
     return {"from": since, "to": until, "checked": len(records), "mismatches": mismatches, "open": still_open}
 
 
