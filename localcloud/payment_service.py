@@ -4,6 +4,8 @@ It keeps at most one refund per idempotency key, like a real provider, and can
 be told to decline, to time out (it makes the refund and answers too late: the
 case that must never lead to a second refund), to fail with a 503, or to answer
 slowly; `time_out_rate` makes a seeded share of the calls time out (make chaos).
+Its settlement report comes in pages of `report_page_size` refunds, each naming
+the cursor of the next, as real providers' reports do.
 """
 
 import json
@@ -21,6 +23,7 @@ from localcloud.loopback import LoopbackServer
 class PaymentService(LoopbackServer):
     def __init__(
         self, api_key: str, late_answer_seconds: float = 1.5, time_out_rate: float = 0.0, seed: int = 7, clock=None,
+        report_page_size: int = 100,
     ) -> None:
         """`late_answer_seconds`: how late a timed-out answer comes (longer than the client waits); `clock`: what
         time a refund is made at (tests), the wall clock by default."""
@@ -29,11 +32,12 @@ class PaymentService(LoopbackServer):
         self._late = late_answer_seconds
         self._time_out_rate = time_out_rate
         self._rng = random.Random(seed)
+        self._page_size = report_page_size
         self._refunds: dict[str, dict] = {}
         self._script: deque[tuple[str, dict]] = deque()
         self._slow = 0.0
         self._lock = threading.Lock()
-        self.calls: Counter = Counter()  # refund calls by what happened: made, replayed, declined, timed_out, ...
+        self.calls: Counter = Counter()  # by what happened: made, replayed, declined, timed_out, ..., report_pages
         super().__init__("payment-service", self._answer)
 
     def decline_next(self, times: int = 1, code: str = "account_closed", message: str = "the buyer's account is closed") -> None:
@@ -65,8 +69,15 @@ class PaymentService(LoopbackServer):
         if method == "GET" and url.path == "/refunds":
             query = {name: values[0] for name, values in parse_qs(url.query).items()}
             since, until = query.get("since", ""), query.get("until", "~")
-            refunds = sorted((r for r in self.refunds() if since <= r["created_at"] < until), key=lambda r: r["created_at"])
-            return _send(request, 200, {"refunds": refunds})
+            refunds = sorted(
+                (r for r in self.refunds() if since <= r["created_at"] < until),
+                key=lambda r: (r["created_at"], r["refund_id"]),
+            )
+            start = int(query.get("cursor") or 0)
+            end = start + self._page_size
+            with self._lock:
+                self.calls["report_pages"] += 1
+            return _send(request, 200, {"refunds": refunds[start:end], "next_cursor": str(end) if end < len(refunds) else None})
         if method != "POST" or url.path != "/refunds":
             return _send(request, 404, {"error": {"code": "not_found", "message": url.path}})
         body = json.loads(request.rfile.read(int(request.headers.get("Content-Length") or 0)) or b"{}")

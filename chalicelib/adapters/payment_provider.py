@@ -2,7 +2,8 @@
 
 POST {base}/refunds with an `Idempotency-Key` header and {payment_ref, currency, amount}: 200 with the refund
 (the same one for a key asked again), 402/422 with {"error": {"code", "message"}} when refused, 409 when the
-key already names a different refund. GET {base}/refunds?since=&until= is the settlement report.
+key already names a different refund. GET {base}/refunds?since=&until=[&cursor=] is the settlement report, in
+pages: {"refunds": [...], "next_cursor": null or the cursor of the next page}.
 Anything without an answer (timeout, connection lost, 429, 5xx) leaves the outcome unknown.
 """
 
@@ -41,9 +42,19 @@ class HttpPaymentProvider:
         return refund
 
     def refunds_between(self, since: str, until: str) -> list[dict]:
-        query = urllib.parse.urlencode({"since": since, "until": until})
+        """Every page of the settlement report; a report that cannot be read to its end is unavailable."""
+        refunds, cursor, seen = [], None, set()
         try:
-            return [_refund(item) for item in self._call("GET", f"/refunds?{query}")["refunds"]]
+            while True:
+                query = urllib.parse.urlencode({"since": since, "until": until, **({"cursor": cursor} if cursor else {})})
+                page = self._call("GET", f"/refunds?{query}")
+                refunds += [_refund(item) for item in page["refunds"]]
+                cursor = page.get("next_cursor")
+                if not cursor:
+                    return refunds
+                if cursor in seen:
+                    raise ValueError(f"the report came back to cursor {cursor!r}")
+                seen.add(cursor)
         except (urllib.error.URLError, socket.timeout, TimeoutError, ConnectionError, ValueError, KeyError) as error:
             raise ProviderUnavailable(f"the provider's refunds could not be read: {error}") from None
 

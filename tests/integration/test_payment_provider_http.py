@@ -68,3 +68,35 @@ def test_a_slow_answer_within_the_timeout_is_a_confirmation_and_beyond_it_is_not
     service.answer_slowly(0)
     assert provider.refund("TM-2", "CNY", "2.00", "RF-RT-2")["amount"] == "2.00"  # the same refund, answered now
     assert len(service.refunds()) == 2
+
+
+def test_the_settlement_report_is_read_page_by_page_to_its_end():
+    running = PaymentService("key", report_page_size=2).start()
+    try:
+        provider = client(running)
+        made = [provider.refund(f"TM-{n}", "CNY", "1.00", f"RF-RT-{n}") for n in range(5)]
+        report = provider.refunds_between("2000-01-01T00:00:00Z", "9999-01-01T00:00:00Z")
+        assert sorted(r["provider_refund_id"] for r in report) == sorted(r["provider_refund_id"] for r in made)
+        assert running.calls["report_pages"] == 3
+    finally:
+        running.stop()
+
+
+def test_a_report_whose_cursor_comes_back_is_unavailable_not_an_endless_loop():
+    from http.server import BaseHTTPRequestHandler
+
+    from localcloud.loopback import LoopbackServer
+
+    def same_page(request: BaseHTTPRequestHandler, method: str) -> None:
+        body = b'{"refunds": [], "next_cursor": "again"}'
+        request.send_response(200)
+        request.send_header("Content-Length", str(len(body)))
+        request.end_headers()
+        request.wfile.write(body)
+
+    looping = LoopbackServer("looping-provider", same_page).start()
+    try:
+        with pytest.raises(ProviderUnavailable, match="again"):
+            HttpPaymentProvider(looping.url, lambda: b"key", timeout_seconds=1).refunds_between("a", "b")
+    finally:
+        looping.stop()
