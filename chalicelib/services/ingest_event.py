@@ -62,7 +62,7 @@ def ingest_event(event: CanonicalEvent, ports: IngestPorts) -> str:
         else:
             outcome = "order_stale"
     elif isinstance(event, (ReturnRequested, CancelRequested)):
-        ports.returns.create(return_record(event))
+        ports.returns.create(return_record(event, ports.orders.get(event.data.order_id)))
         shipment = getattr(event.data, "shipment", None)
         if shipment is not None:
             link_tracking(
@@ -92,10 +92,13 @@ def _resumed(outcome: str, record: dict, ports: IngestPorts) -> str:
     return f"{outcome}, workflow resumed" if resume_if_ready(record, ports.workflows) else outcome
 
 
-def return_record(event: ReturnRequested | CancelRequested) -> dict:
+def return_record(event: ReturnRequested | CancelRequested, order: dict | None = None) -> dict:
+    """The stored request; with its customer as soon as the order is known, so that the abuse signal (rule 8)
+    counts it from the start, not only once it is verified."""
     record = event.data.model_dump(mode="json", exclude_none=True)
     return {
         **record,
+        **({"customer_id": order["customer_id"]} if order else {}),
         "kind": "cancel" if isinstance(event, CancelRequested) else "return",
         "marketplace": event.source,
         "requested_at": _iso(event),

@@ -137,3 +137,30 @@ def test_arriving_orders_rank_the_customer_and_verify_uses_the_tier(aws):
     vip_decision = workflow_ports().returns.get("RT-C-VIP")["decision"]
     assert (vip_decision["code"], vip_decision["facts"]["tier"]) == ("APPROVED", "vip")
     assert workflow_ports().returns.get("RT-C-NEW")["decision"]["code"] == "WINDOW_EXPIRED"
+
+
+def test_the_abuse_signal_counts_requests_not_verified_yet_whatever_the_order_of_verification(aws):
+    """A burst of six requests: the sixth has five before it, even when it is verified first."""
+    from chalicelib.bootstrap import ingest_ports
+    from chalicelib.services.ingest_event import ingest_event
+
+    store_order(customer_id="C-9")
+    for n in range(6):
+        event = {**return_requested(f"RT-B{n}", event_id=f"evt-b{n}", items=[{"line_id": "L2", "quantity": 1}]),
+                 "occurred_at": iso_utc(REQUESTED + timedelta(minutes=n)), "source": "tmall", "received_at": NOW}
+        ingest_event(canonical_events.validate_python(event), ingest_ports())
+    ports = workflow_ports()
+    codes = {n: verify_return(f"RT-B{n}", ports)["code"] for n in reversed(range(6))}
+    counts = {n: ports.returns.get(f"RT-B{n}")["decision"]["facts"]["returns_30d"] for n in range(6)}
+    assert counts == {n: n for n in range(6)}
+    assert codes == {5: "RETURN_ABUSE_SIGNAL", **{n: "APPROVED" for n in range(5)}}
+
+
+def test_a_request_stored_before_its_order_is_counted_once_verified(aws):
+    store_return("RT-EARLY", at=iso_utc(REQUESTED - timedelta(days=1)))  # no order yet: no customer
+    assert "customer_id" not in workflow_ports().returns.get("RT-EARLY")
+    store_order(customer_id="C-9")
+    verify_return("RT-EARLY", workflow_ports())
+    store_return("RT-NOW", at=iso_utc(REQUESTED))
+    verify_return("RT-NOW", workflow_ports())
+    assert workflow_ports().returns.get("RT-NOW")["decision"]["facts"]["returns_30d"] == 1
