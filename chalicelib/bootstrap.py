@@ -64,7 +64,7 @@ def ingest_ports() -> IngestPorts:
 def workflow_ports() -> WorkflowPorts:
     import boto3
 
-    from chalicelib.adapters.dynamodb import DynamoCustomers, DynamoLedger, DynamoOrders, DynamoReturns
+    from chalicelib.adapters.dynamodb import DynamoCustomers, DynamoLedger, DynamoOrders, DynamoReturns, DynamoShipments
     from chalicelib.adapters.eventbridge import EventBridgeBus
     from chalicelib.adapters.ssm_policy import SsmPolicyStore
     from chalicelib.adapters.stepfunctions import StepFunctionsWorkflows
@@ -82,6 +82,7 @@ def workflow_ports() -> WorkflowPorts:
         policies=SsmPolicyStore(ssm, config.policy_parameter),
         customers=DynamoCustomers(dynamodb.Table(config.customers_table)),
         payments=payment_provider(ssm),
+        shipments=DynamoShipments(dynamodb.Table(config.shipments_table)),
     )
 
 

@@ -32,3 +32,9 @@ def supersedes(new: Status, current: Status | None) -> bool:
 
 def shipment_id(carrier: str, tracking_number: str) -> str:
     return f"{carrier}#{tracking_number}"
+
+
+def delivered_at(shipment: dict | None) -> str | None:
+    """When the carrier first scanned the parcel delivered (ISO 8601 UTC), from its checkpoints; None if never."""
+    times = [c["at"] for c in (shipment or {}).get("checkpoints", {}).values() if c.get("status") == "delivered"]
+    return min(times, default=None)

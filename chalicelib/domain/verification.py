@@ -48,8 +48,12 @@ def verify_request(
     policy: Policy,
     estimate_minor: Callable[[], int],
     recent_returns: Callable[[], int],
+    carrier_delivered_at: datetime | None = None,
 ) -> Decision:
-    """Decide a request from the order as known now, the units refunded on it before and the policy in force."""
+    """Decide a request from the order as known now, the units refunded on it before and the policy in force.
+
+    Delivery is the carrier's delivered scan of the order's shipment when there is one, else the order's
+    `delivered_at` (POLICY.md section 4)."""
     facts: dict = {"marketplace": policy.marketplace, "tier": policy.tier}
 
     def decide(outcome: Outcome, code: str, **more) -> Decision:
@@ -68,8 +72,10 @@ def verify_request(
 
     categories = {item.line_id: lines[item.line_id].category for item in request.items}
     facts["categories"] = categories
-    delivered_at = order.delivered_at
+    delivered_at = carrier_delivered_at or order.delivered_at
     facts["delivered_at"] = iso_utc(delivered_at) if delivered_at else None
+    if delivered_at:
+        facts["delivered_by"] = "carrier" if carrier_delivered_at else "order"
     facts["requested_at"] = iso_utc(request.requested_at)
     if delivered_at is not None:
         windows = {line_id: policy.window_days(category) for line_id, category in categories.items()}

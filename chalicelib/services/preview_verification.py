@@ -72,5 +72,5 @@ def preview_verification(payload: object, ports: StaffPorts, now: datetime) -> d
         "return_shipping_paid": preview.return_shipping_paid,
         "requested_at": iso_utc(preview.requested_at or now),
     }
-    decision = decide(order, record, policy, ports.returns, preview.returns_30d)
+    decision = decide(order, record, policy, ports.returns, ports.shipments, preview.returns_30d)
     return {**decision.model_dump(mode="json"), "policy": policy.model_dump(mode="json"), "dry_run": True}

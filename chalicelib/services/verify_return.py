@@ -6,10 +6,11 @@ under the version the return was decided under, whatever changes later.
 
 from datetime import datetime, timedelta
 
-from chalicelib.adapters.ports import CustomerStore, ReturnStore
+from chalicelib.adapters.ports import CustomerStore, ReturnStore, ShipmentStore
 from chalicelib.domain.events import OrderData, ReturnLine, iso_utc
 from chalicelib.domain.policy import DEFAULT_TIER, Policy
 from chalicelib.domain.return_progress import evidence
+from chalicelib.domain.tracking import delivered_at
 from chalicelib.domain.verification import Decision, Request, verify_request
 from chalicelib.refunds import quote
 from chalicelib.services.quote_return import quote_request
@@ -26,7 +27,7 @@ def verify_return(return_id: str, ports: WorkflowPorts) -> dict:
     if order and record.get("customer_id") != order["customer_id"]:
         # Named before counting: of two requests verified at once, the later count sees the other.
         ports.returns.update(return_id, {"customer_id": order["customer_id"]})
-    decision = decide(order, record, policy, ports.returns)
+    decision = decide(order, record, policy, ports.returns, ports.shipments)
     ports.returns.update(return_id, {
         "status": "rejected" if decision.outcome == "reject" else "verified",
         "decision": decision.model_dump(mode="json"),
@@ -41,7 +42,10 @@ def verify_return(return_id: str, ports: WorkflowPorts) -> dict:
     }
 
 
-def decide(order: dict | None, record: dict, policy: Policy, returns: ReturnStore, returns_30d: int | None = None) -> Decision:
+def decide(
+    order: dict | None, record: dict, policy: Policy, returns: ReturnStore, shipments: ShipmentStore,
+    returns_30d: int | None = None,
+) -> Decision:
     """Verify a stored (or previewed) request against a stored order; `returns_30d` replaces the count query."""
     request = Request(
         reason=record["reason"],
@@ -68,7 +72,15 @@ def decide(order: dict | None, record: dict, policy: Policy, returns: ReturnStor
         policy,
         estimate_minor,
         recent_returns,
+        carrier_delivery(order, shipments) if order else None,
     )
+
+
+def carrier_delivery(order: dict, shipments: ShipmentStore) -> datetime | None:
+    """The carrier's delivered scan of the order's outbound parcel, when its tracking is known."""
+    shipment = order.get("shipment")
+    at = delivered_at(shipments.get(shipment["carrier"], shipment["tracking_number"])) if shipment else None
+    return datetime.fromisoformat(at) if at else None
 
 
 def customer_tier(customers: CustomerStore, customer_id: str) -> str:

@@ -10,6 +10,7 @@ from chalicelib.adapters.ports import (
     PaymentProvider,
     PolicyStore,
     ReturnStore,
+    ShipmentStore,
     Workflows,
 )
 
@@ -24,6 +25,7 @@ class WorkflowPorts:
     policies: PolicyStore
     customers: CustomerStore
     payments: PaymentProvider
+    shipments: ShipmentStore
 
 
 class ReturnNotFound(Exception):

@@ -164,3 +164,19 @@ def test_a_request_stored_before_its_order_is_counted_once_verified(aws):
     store_return("RT-NOW", at=iso_utc(REQUESTED))
     verify_return("RT-NOW", workflow_ports())
     assert workflow_ports().returns.get("RT-NOW")["decision"]["facts"]["returns_30d"] == 1
+
+
+def test_the_window_runs_from_the_carrier_s_delivered_scan_of_the_order_s_parcel(aws):
+    """The order says delivered on the 18th; the carrier scanned its parcel delivered on the 20th at 08:00."""
+    from chalicelib.bootstrap import ingest_ports
+    from chalicelib.services.ingest_event import ingest_event
+
+    store_order(shipment={"carrier": "sf-express", "tracking_number": "SF-OUT"})
+    scan = {"event_id": "cp-out-delivered", "type": "TrackingUpdated", "occurred_at": "2026-11-20T08:00:00Z",
+            "data": {"carrier": "sf-express", "tracking_number": "SF-OUT", "status": "delivered"},
+            "source": "sf-express", "received_at": NOW}
+    assert ingest_event(canonical_events.validate_python(scan), ingest_ports()) == "tracking_unlinked"
+    store_return("RT-LATE", at="2026-11-26T09:00:00Z")  # 8 days after the order's date, 6 after the scan
+    assert verify_return("RT-LATE", workflow_ports())["code"] == "APPROVED"
+    facts = workflow_ports().returns.get("RT-LATE")["decision"]["facts"]
+    assert (facts["delivered_at"], facts["delivered_by"]) == ("2026-11-20T08:00:00Z", "carrier")

@@ -6,6 +6,7 @@ import pytest
 
 from chalicelib.domain.events import OrderData, ReturnLine
 from chalicelib.domain.policy import DEFAULT_POLICY, Policy, parse_policy
+from chalicelib.domain.tracking import delivered_at
 from chalicelib.domain.verification import Request, verify_request
 
 DELIVERED = datetime(2026, 11, 18, 8, 0, tzinfo=timezone.utc)
@@ -26,7 +27,7 @@ def order(**changes) -> OrderData:
 
 def decide(
     the_order=None, units=1, line="L1", reason="changed_mind", evidence=0, returned_before=None,
-    after=timedelta(days=2), policy: Policy | None = None, estimate=1000, returns_30d=0,
+    after=timedelta(days=2), policy: Policy | None = None, estimate=1000, returns_30d=0, carrier_delivered_at=None,
 ):
     asked = []
 
@@ -46,6 +47,7 @@ def decide(
         policy or DEFAULT_POLICY.resolve("generic", "normal"),
         estimate_minor,
         recent_returns,
+        carrier_delivered_at,
     )
     decision.facts["asked"] = asked
     return decision
@@ -138,8 +140,8 @@ def test_rule_10_otherwise_approved_with_every_fact_and_the_policy_version():
     assert (decision.outcome, decision.code, decision.policy_version) == ("return", "APPROVED", "default-2026-11")
     assert decision.facts == {
         "marketplace": "generic", "tier": "normal", "categories": {"L1": "apparel"},
-        "delivered_at": "2026-11-18T08:00:00Z", "requested_at": "2026-11-20T08:00:00Z", "window_days": {"L1": 7},
-        "reason": "changed_mind", "evidence": 0, "estimate": "10.00", "returns_30d": 0,
+        "delivered_at": "2026-11-18T08:00:00Z", "delivered_by": "order", "requested_at": "2026-11-20T08:00:00Z",
+        "window_days": {"L1": 7}, "reason": "changed_mind", "evidence": 0, "estimate": "10.00", "returns_30d": 0,
         "asked": ["estimate", "returns_30d"],
     }
 
@@ -189,3 +191,24 @@ def test_a_category_can_be_made_returnable_or_not():
     assert decide(line="L2", policy=OVERRIDES.resolve("generic", "normal")).code == "APPROVED"
     assert decide(books, policy=OVERRIDES.resolve("tmall", "normal")).code == "NON_RETURNABLE"
     assert decide(books, policy=OVERRIDES.resolve("generic", "normal")).code == "APPROVED"
+
+
+def test_rule_4_measures_the_window_from_the_carrier_s_delivered_scan_when_there_is_one():
+    late_scan = DELIVERED + timedelta(days=1)
+    assert decide(after=timedelta(days=7, hours=12)).code == "WINDOW_EXPIRED"  # 7.5 days after the order's date
+    by_carrier = decide(after=timedelta(days=7, hours=12), carrier_delivered_at=late_scan)
+    assert (by_carrier.code, by_carrier.facts["delivered_by"]) == ("APPROVED", "carrier")
+    assert by_carrier.facts["delivered_at"] == "2026-11-19T08:00:00Z"
+    in_transit = order(status="shipped", delivered_at=None)
+    assert decide(in_transit, carrier_delivered_at=late_scan, after=timedelta(days=9)).code == "WINDOW_EXPIRED"
+
+
+def test_the_first_delivered_checkpoint_is_the_delivery():
+    assert delivered_at(None) is None
+    assert delivered_at({"checkpoints": {"a": {"status": "in_transit", "at": "2026-11-17T08:00:00Z"}}}) is None
+    shipment = {"checkpoints": {
+        "b": {"status": "delivered", "at": "2026-11-19T09:00:00Z"},
+        "a": {"status": "delivered", "at": "2026-11-18T10:00:00Z"},
+        "c": {"status": "in_transit", "at": "2026-11-17T08:00:00Z"},
+    }}
+    assert delivered_at(shipment) == "2026-11-18T10:00:00Z"
