@@ -26,6 +26,7 @@ from localcloud.lambda_invoke import LambdaInvokeServer
 from localcloud.moto_fidelity import (
     answer_item_operations_as_json,
     parse_each_definition_once,
+    read_the_clock_cheaply_in_sqs,
     receive_without_recounting_the_queue,
     reuse_lambda_clients,
     serialize_moto_requests,
@@ -99,6 +100,7 @@ class LocalCloud:
         parse_each_definition_once()
         answer_item_operations_as_json()
         receive_without_recounting_the_queue()
+        read_the_clock_cheaply_in_sqs()
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         self._mock.start()
         import boto3

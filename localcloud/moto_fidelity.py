@@ -129,3 +129,25 @@ def receive_without_recounting_the_queue() -> None:
 
     is_message_valid_based_on_retention_period._direct = True
     SQSBackend.is_message_valid_based_on_retention_period = is_message_valid_based_on_retention_period
+
+
+def read_the_clock_cheaply_in_sqs() -> None:
+    """moto's SQS asks whether each message is visible or delayed by building two datetimes and subtracting
+    them, for every message of the queue on every receive and attribute read: a tenth of the local cloud's
+    CPU. The same epoch time is read from time.time() (an explicit datetime still goes through moto's)."""
+    import time
+
+    from moto.core import utils
+    from moto.sqs import models
+
+    if getattr(models.unix_time_millis, "_cheap", False):
+        return
+
+    def unix_time(dt=None) -> float:
+        return time.time() if dt is None else utils.unix_time(dt)
+
+    def unix_time_millis(dt=None) -> float:
+        return unix_time(dt) * 1000.0
+
+    unix_time_millis._cheap = True
+    models.unix_time, models.unix_time_millis = unix_time, unix_time_millis

@@ -72,11 +72,11 @@ def decide(
         policy,
         estimate_minor,
         recent_returns,
-        carrier_delivery(order, shipments) if order else None,
+        _carrier_delivery(order, shipments) if order else None,
     )
 
 
-def carrier_delivery(order: dict, shipments: ShipmentStore) -> datetime | None:
+def _carrier_delivery(order: dict, shipments: ShipmentStore) -> datetime | None:
     """The carrier's delivered scan of the order's outbound parcel, when its tracking is known."""
     shipment = order.get("shipment")
     at = delivered_at(shipments.get(shipment["carrier"], shipment["tracking_number"])) if shipment else None
