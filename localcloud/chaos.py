@@ -10,6 +10,12 @@ batches), chosen by a seeded generator:
 - DynamoDB throttling: the handler's first DynamoDB call answers
   ProvisionedThroughputExceededException (what the SDK raises once its own
   retries are used up);
+at `fault_rate` of the webhook API calls:
+- crash after the enqueue: the event is on the ingest queue but the function
+  dies before answering, so API Gateway answers 502 and the sender, not
+  knowing, sends it again;
+- queue unavailable: SQS answers 503 to the enqueue, the API answers 5xx and
+  the sender sends it again;
 and the simulated provider answers `fault_rate` of the refund calls after the
 client stopped waiting (it made the refund: the case that must not pay twice).
 """
@@ -38,7 +44,7 @@ PROVIDER_SIDE = frozenset({
     "paid_more_than_once", "provider_amount_differs", "provider_refund_differs", "paid_but_not_confirmed",
     "provider_refund_without_record",
 })
-WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"})
+WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem", "SendMessage"})
 
 
 class SimulatedCrash(BaseException):
@@ -57,24 +63,25 @@ class FaultInjector:
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
         self._armed = threading.local()
-        self.calls = 0
+        self.calls = 0  # Lambda tasks and queue batches
+        self.webhook_calls = 0
         self.injected: Counter = Counter()
 
     def install(self) -> None:
-        """Hook every DynamoDB client created from now on in this process (the handlers' clients)."""
+        """Hook every DynamoDB and SQS client created from now on in this process (the handlers' clients)."""
         import boto3
 
         if boto3.DEFAULT_SESSION is None:
             boto3.setup_default_session()
-        boto3.DEFAULT_SESSION.events.register("before-call.dynamodb", self._before_call)
-        boto3.DEFAULT_SESSION.events.register("after-call.dynamodb", self._after_call)
+        for service in ("dynamodb", "sqs"):
+            boto3.DEFAULT_SESSION.events.register(f"before-call.{service}", self._before_call)
+            boto3.DEFAULT_SESSION.events.register(f"after-call.{service}", self._after_call)
 
     def wrap(self, name: str, handler):
         def faulty(event, context):
+            self._arm(("crash_after_write", "throttle"))
             with self._lock:
                 self.calls += 1
-                fault = self._rng.choice(("crash_after_write", "throttle")) if self._rng.random() < self._rate else None
-            self._armed.fault = fault
             try:
                 return handler(event, context)
             except SimulatedCrash:
@@ -84,20 +91,49 @@ class FaultInjector:
 
         return faulty
 
+    def api_middleware(self, event, get_response):
+        """A Chalice middleware for the HTTP API: the webhook function dies after the enqueue (API Gateway answers
+        502) or finds the queue unavailable."""
+        from chalice import Response
+
+        if "/webhooks/" not in event.path:
+            return get_response(event)
+        self._arm(("api_crash_after_enqueue", "queue_unavailable"))
+        with self._lock:
+            self.webhook_calls += 1
+        try:
+            return get_response(event)
+        except SimulatedCrash:
+            return Response(body={"message": "Internal server error"}, status_code=502)
+        finally:
+            self._armed.fault = None
+
+    def _arm(self, kinds: tuple[str, ...]) -> None:
+        with self._lock:
+            self._armed.fault = self._rng.choice(kinds) if self._rng.random() < self._rate else None
+
     def _before_call(self, model, **kwargs):
-        if getattr(self._armed, "fault", None) != "throttle":
+        fault = getattr(self._armed, "fault", None)
+        service = model.service_model.service_name
+        if fault == "throttle" and service == "dynamodb":
+            code, message, status = "ProvisionedThroughputExceededException", "Rate of requests exceeds the allowed throughput", 400
+        elif fault == "queue_unavailable" and model.name == "SendMessage":
+            code, message, status = "ServiceUnavailable", "The service is unavailable", 503
+        else:
             return None
         from botocore.awsrequest import AWSResponse
 
         self._armed.fault = None
-        self._count("throttle")
-        error = {"Code": "ProvisionedThroughputExceededException", "Message": "Rate of requests exceeds the allowed throughput (injected)"}
-        return AWSResponse("https://dynamodb.local", 400, {}, None), {"Error": error, "ResponseMetadata": {"HTTPStatusCode": 400}}
+        self._count(fault)
+        error = {"Code": code, "Message": f"{message} (injected)"}
+        return AWSResponse(f"https://{service}.local", status, {}, None), {"Error": error, "ResponseMetadata": {"HTTPStatusCode": status}}
 
     def _after_call(self, http_response, model, **kwargs):
-        if getattr(self._armed, "fault", None) == "crash_after_write" and model.name in WRITES and http_response.status_code < 300:
+        fault = getattr(self._armed, "fault", None)
+        crash = model.name in WRITES if fault == "crash_after_write" else fault == "api_crash_after_enqueue" and model.name == "SendMessage"
+        if crash and http_response.status_code < 300:
             self._armed.fault = None
-            self._count("crash_after_write")
+            self._count(fault)
             raise SimulatedCrash(model.name)
 
     def _count(self, kind: str) -> None:
@@ -112,11 +148,14 @@ def chaos(returns: int, seed: int, fault_rate: float, duplicate_rate: float, tim
     stream = deliveries(cases, seed, duplicate_rate=duplicate_rate, window=16, max_copies=3)
     extra = len(stream) - sum(len(case.events) for case in cases)
     faults = FaultInjector(fault_rate, seed)
-    with LocalCloud(payment_time_out_rate=fault_rate, wrap_handler=faults.wrap, schedule_interval=None) as cloud:
+    with LocalCloud(
+        payment_time_out_rate=fault_rate, wrap_handler=faults.wrap, api_middleware=faults.api_middleware,
+        schedule_interval=None,
+    ) as cloud:
         faults.install()  # after moto started: it replaces boto3's default session
         clear_caches()
         print(f"chaos: {returns} returns, {len(cases) + len(stream)} webhooks ({extra} extra copies, shuffled in "
-              f"windows of 16), faults at {fault_rate:.0%} of handler calls and provider calls", flush=True)
+              f"windows of 16), faults at {fault_rate:.0%} of handler calls, webhook calls and provider calls", flush=True)
         statuses, _ = send_traffic(cloud, cases, stream, timeout)
         refused = Counter(status for status in statuses if status != 202)
         return_ids = [case.return_id for case in cases]
@@ -135,8 +174,10 @@ def chaos(returns: int, seed: int, fault_rate: float, duplicate_rate: float, tim
         timed_out = cloud.payment_service.calls["timed_out"]
     figures = check(return_ids, records, ledger, paid, orders, dead)
     print(f"handler calls {faults.calls}, faults injected: crash after a write {faults.injected['crash_after_write']}, "
-          f"DynamoDB throttling {faults.injected['throttle']}; provider calls {provider_calls}, timed out {timed_out}; "
-          f"webhooks refused {sum(refused.values())}; {time.monotonic() - started:.0f} s")
+          f"DynamoDB throttling {faults.injected['throttle']}; webhook calls {faults.webhook_calls}, crash after the "
+          f"enqueue {faults.injected['api_crash_after_enqueue']}, queue unavailable {faults.injected['queue_unavailable']}"
+          f"; provider calls {provider_calls}, timed out {timed_out}; webhooks refused {sum(refused.values())}; "
+          f"{time.monotonic() - started:.0f} s")
     for problem in figures["problems"][:20]:
         print(f"  {problem}")
     totals = ", ".join(f"{c} {format_minor(t, CURRENCY_EXPONENTS[c])}" for c, t in sorted(figures["ledger_totals"].items()))

@@ -67,12 +67,14 @@ class LocalCloud:
         payment_retry_seconds: str = "1,2,4",
         payment_time_out_rate: float = 0.0,
         wrap_handler=None,
+        api_middleware=None,
     ) -> None:
         """`api_port`: 0 picks a free port, None serves no HTTP API; `policy`: a policy document to publish;
         `schedule_interval`: seconds between runs of the scheduled functions (None: only `fire_schedules()`);
         `payment_retry_seconds`: the waits between payment attempts; `payment_time_out_rate`: the share of
         refund calls the simulated provider answers too late; `wrap_handler(name, handler)`: what runs instead of
-        each Lambda task and queue consumer (make chaos injects its faults there)."""
+        each Lambda task and queue consumer, `api_middleware`: a Chalice HTTP middleware around the API (make chaos
+        injects its faults there)."""
         self.secrets = secrets or DEFAULT_SECRETS
         self.staff_keys = staff_keys or DEFAULT_STAFF_KEYS
         self._policy = policy
@@ -85,6 +87,7 @@ class LocalCloud:
         }
         self._payment_time_out_rate = payment_time_out_rate
         self._wrap = wrap_handler or (lambda name, handler: handler)
+        self._api_middleware = api_middleware
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self.api_url: str | None = None
@@ -212,6 +215,8 @@ class LocalCloud:
             chalice_app=self.app,
             config_from_disk=json.loads((ROOT / ".chalice" / "config.json").read_text()),
         )
+        if self._api_middleware is not None:
+            self.app.register_middleware(self._api_middleware, "http")
         self._api = create_local_server(self.app, config, "127.0.0.1", self._api_port)
         self.api_url = f"http://127.0.0.1:{self._api.server.server_address[1]}"
         self._spawn("http-api", self._api.server.serve_forever)

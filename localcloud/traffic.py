@@ -16,6 +16,8 @@ WAITING_ON_A_PERSON = ("failed", "in_review", "refund_failed")
 # every queued message on each call, so a queue thousands deep slows every handler (a sender that never paused
 # took minutes longer for 2,000 orders than one that does).
 PACE = 200
+# A webhook answered with a 5xx is sent again, as marketplaces and carriers do, after 0.05 s, 0.1 s, ...
+RESENDS = 6
 
 
 def send_traffic(cloud: LocalCloud, cases: list[Case], stream: list[dict], timeout: float) -> tuple[list[int], dict]:
@@ -29,19 +31,21 @@ def send_traffic(cloud: LocalCloud, cases: list[Case], stream: list[dict], timeo
     def send(item: dict) -> int:
         channel = item.get("channel", "generic")
         body = json.dumps(item.get("body", item)).encode()
+        sent_at.setdefault(item["event_id"], time.monotonic())
         if channel == "warehouse":
-            status, answer = post_webhook(cloud.api_url, DEFAULT_SECRETS["warehouse"], body, "warehouse")
+            status, answer = until_answered(lambda: post_webhook(cloud.api_url, DEFAULT_SECRETS["warehouse"], body, "warehouse"))
             if status == 409 and answer["error"]["code"] in ("already_inspected", "return_closed"):
                 status = 202  # a receipt sent again after its return was done: refused, as it should be
         elif channel == "generic":
-            status, _ = post_webhook(cloud.api_url, secret, body)
+            status, _ = until_answered(lambda: post_webhook(cloud.api_url, secret, body))
         else:
-            status, _ = post_carrier_push(cloud.api_url, channel, DEFAULT_CARRIER_SECRETS[channel], body)
-        sent_at.setdefault(item["event_id"], time.monotonic())
+            status, _ = until_answered(
+                lambda: post_carrier_push(cloud.api_url, channel, DEFAULT_CARRIER_SECRETS[channel], body)
+            )
         return status
 
     def send_order(order: dict) -> int:
-        return post_webhook(cloud.api_url, secret, json.dumps(order).encode())[0]
+        return until_answered(lambda: post_webhook(cloud.api_url, secret, json.dumps(order).encode()))[0]
 
     statuses: list[int] = []
     with ThreadPoolExecutor(8) as pool:
@@ -55,6 +59,16 @@ def send_traffic(cloud: LocalCloud, cases: list[Case], stream: list[dict], timeo
             if (start // PACE) % 10 == 9:
                 print(f"  {len(statuses)}/{len(orders) + len(stream)} webhooks sent", flush=True)
     return statuses, sent_at
+
+
+def until_answered(post) -> tuple[int, dict]:
+    """Send until the API answers below 500 (or RESENDS times); the last answer."""
+    for attempt in range(RESENDS):
+        status, answer = post()
+        if status < 500:
+            break
+        time.sleep(0.05 * 2**attempt)
+    return status, answer
 
 
 def wait_until_settled(cloud: LocalCloud, return_ids: list[str], timeout: float) -> tuple[dict, dict]:
