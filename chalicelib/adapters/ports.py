@@ -39,8 +39,13 @@ class Archive(Protocol):
     def put(self, key: str, body: bytes, content_type: str = "application/json") -> None: ...
 
 
+class QueueUnavailable(Exception):
+    """The queue did not take the message (an error or no answer): it is not queued; the sender sends it again."""
+
+
 class EventQueue(Protocol):
-    def send(self, body: str, attributes: dict[str, str]) -> None: ...
+    def send(self, body: str, attributes: dict[str, str]) -> None:
+        """Raises QueueUnavailable when the message may not be queued."""
 
 
 class EventLog(Protocol):

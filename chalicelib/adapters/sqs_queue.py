@@ -1,5 +1,9 @@
 """The SQS ingest queue."""
 
+from botocore.exceptions import BotoCoreError, ClientError
+
+from chalicelib.adapters.ports import QueueUnavailable
+
 
 class SqsEventQueue:
     def __init__(self, sqs_client, queue_url: str) -> None:
@@ -7,8 +11,11 @@ class SqsEventQueue:
         self._url = queue_url
 
     def send(self, body: str, attributes: dict[str, str]) -> None:
-        self._sqs.send_message(
-            QueueUrl=self._url,
-            MessageBody=body,
-            MessageAttributes={k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()},
-        )
+        try:
+            self._sqs.send_message(
+                QueueUrl=self._url,
+                MessageBody=body,
+                MessageAttributes={k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()},
+            )
+        except (ClientError, BotoCoreError) as error:
+            raise QueueUnavailable(str(error)) from None

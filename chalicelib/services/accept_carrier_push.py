@@ -8,7 +8,14 @@ from pydantic import ValidationError
 from chalicelib.adapters.carriers import CARRIER_STYLES
 from chalicelib.adapters.carriers.checkpoints import CarrierSignatureError
 from chalicelib.domain.errors import from_validation_error
-from chalicelib.services.accept_webhook import WebhookPorts, WebhookRejected, archive_key, check_size, read_json
+from chalicelib.services.accept_webhook import (
+    WebhookPorts,
+    WebhookRejected,
+    archive_key,
+    check_size,
+    enqueue,
+    read_json,
+)
 
 
 def accept_carrier_push(carrier: str, headers: dict, raw_body: bytes, ports: WebhookPorts, now: datetime) -> int:
@@ -31,5 +38,5 @@ def accept_carrier_push(carrier: str, headers: dict, raw_body: bytes, ports: Web
     if events:
         ports.archive.put(archive_key(events[0], raw_body), raw_body)
     for event in events:
-        ports.queue.send(event.model_dump_json(), {"type": event.type, "source": carrier, "event_id": event.event_id})
+        enqueue(ports.queue, event.model_dump_json(), event, carrier)
     return len(events)

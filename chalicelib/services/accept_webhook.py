@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from chalicelib.adapters.marketplaces.generic import parse_generic_event
-from chalicelib.adapters.ports import Archive, EventQueue, ReturnStore, SecretStore
+from chalicelib.adapters.ports import Archive, EventQueue, QueueUnavailable, ReturnStore, SecretStore
 from chalicelib.adapters.warehouse import SOURCE as WAREHOUSE
 from chalicelib.adapters.warehouse import parse_warehouse_receipt
 from chalicelib.domain.errors import InvalidInput, InvalidJson, load_json
@@ -60,8 +60,16 @@ def accept_webhook(
     if len(message.encode()) > MAX_BODY_BYTES:
         raise WebhookRejected(413, "body_too_large", "the event is too large to queue")
     ports.archive.put(archive_key(event, raw_body), raw_body)
-    ports.queue.send(message, {"type": event.type, "source": source, "event_id": event.event_id})
+    enqueue(ports.queue, message, event, source)
     return event
+
+
+def enqueue(queue: EventQueue, message: str, event: CanonicalEvent, source: str) -> None:
+    """A queue that does not take the event is a 503: nothing was accepted, and the sender sends it again."""
+    try:
+        queue.send(message, {"type": event.type, "source": source, "event_id": event.event_id})
+    except QueueUnavailable:
+        raise WebhookRejected(503, "queue_unavailable", "the event could not be queued; send it again") from None
 
 
 def check_size(raw_body: bytes) -> None:

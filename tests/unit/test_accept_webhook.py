@@ -146,3 +146,16 @@ def test_invalid_receipts_name_the_field(change, field):
     with pytest.raises(WebhookRejected) as rejected:
         deliver(warehouse_ports(), {**RECEIPT, **change}, source="warehouse")
     assert (rejected.value.status, rejected.value.field) == (422, field)
+
+
+def test_a_queue_that_does_not_take_the_event_is_a_503_to_send_again(ports):
+    from chalicelib.adapters.ports import QueueUnavailable
+
+    class DownQueue:
+        def send(self, body, attributes):
+            raise QueueUnavailable("ServiceUnavailable")
+
+    down = WebhookPorts(ports.secrets, ports.archive, DownQueue(), ports.carrier_secrets, ports.returns)
+    with pytest.raises(WebhookRejected) as raised:
+        deliver(down, return_requested())
+    assert (raised.value.status, raised.value.code) == (503, "queue_unavailable")
