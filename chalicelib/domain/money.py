@@ -40,8 +40,13 @@ def example_amount(exponent: int) -> str:
 def parse_minor(text: object, exponent: int) -> int:
     """Parse a non-negative decimal string with exactly `exponent` decimals into minor units."""
     if type(text) is str and AMOUNT_PATTERNS[exponent].fullmatch(text):
-        return int(text.replace(".", ""))
+        return valid_to_minor(text)
     raise AmountError(amount_problem(text, exponent))
+
+
+def valid_to_minor(text: str) -> int:
+    """Minor units of a string that matched its currency's amount pattern ("12.34" -> 1234)."""
+    return int(text.replace(".", ""))
 
 
 def amount_problem(value: object, exponent: int) -> str:

@@ -31,7 +31,7 @@ from pydantic_core import CoreSchema, SchemaValidator, core_schema
 from typing_extensions import TypedDict
 
 from chalicelib.domain.errors import InvalidInput, field_path, from_validation_error
-from chalicelib.domain.money import CURRENCY_EXPONENTS, amount_pattern, amount_problem
+from chalicelib.domain.money import CURRENCY_EXPONENTS, amount_pattern, amount_problem, valid_to_minor
 
 Id = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 Label = Annotated[str, StringConstraints(max_length=128)]
@@ -50,10 +50,6 @@ _STRICT = ConfigDict(extra="forbid")
 _INVALID_AMOUNT = "invalid_amount"
 
 
-def _to_minor(text: str) -> int:
-    return int(text.replace(".", ""))
-
-
 class AmountOf:
     """An amount of a currency with this exponent, validated to integer minor units.
 
@@ -67,7 +63,7 @@ class AmountOf:
     def __get_pydantic_core_schema__(self, source: object, handler: GetCoreSchemaHandler) -> CoreSchema:
         return core_schema.custom_error_schema(
             core_schema.no_info_after_validator_function(
-                _to_minor, core_schema.str_schema(pattern=self.pattern, strict=True)
+                valid_to_minor, core_schema.str_schema(pattern=self.pattern, strict=True)
             ),
             custom_error_type=_INVALID_AMOUNT,
             custom_error_message="is not a valid amount",
