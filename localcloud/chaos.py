@@ -29,6 +29,7 @@ from chalicelib.domain.money import CURRENCY_EXPONENTS, format_minor
 from chalicelib.domain.return_progress import CLOSED
 from localcloud.cloud import LocalCloud, clear_caches
 from localcloud.sample_traffic import deliveries, sample_cases
+from localcloud.sqs_event_source import queue_depth
 from localcloud.traffic import (
     WAITING_ON_A_PERSON,
     ledger_items,
@@ -166,9 +167,7 @@ def chaos(returns: int, seed: int, fault_rate: float, duplicate_rate: float, tim
             records = {item["return_id"]: item for item in scan(cloud.dynamodb.Table("aftersales-returns"))}
         ledger = ledger_items(cloud)
         paid = provider_refunds(cloud)
-        dead = int(cloud.sqs.get_queue_attributes(
-            QueueUrl=cloud.env["AFTERSALES_INGEST_DLQ_URL"], AttributeNames=["ApproximateNumberOfMessages"],
-        )["Attributes"]["ApproximateNumberOfMessages"])
+        dead = queue_depth(cloud.sqs, cloud.env["AFTERSALES_INGEST_DLQ_URL"])
         orders = {item["order_id"]: item for item in scan(cloud.dynamodb.Table("aftersales-orders"))}
         provider_calls = sum(cloud.payment_service.calls.values())
         timed_out = cloud.payment_service.calls["timed_out"]

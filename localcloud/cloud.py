@@ -33,7 +33,7 @@ from localcloud.moto_fidelity import (
 )
 from localcloud.payment_service import PaymentService
 from localcloud.provision import ACCOUNT, deployed_function_name, provision
-from localcloud.sqs_event_source import SqsEventSource, queue_empty
+from localcloud.sqs_event_source import SqsEventSource, queue_depth, queue_empty
 
 REGION = "us-east-1"
 DEFAULT_SECRETS = {"generic": "local-generic-secret", "warehouse": "local-warehouse-secret"}
@@ -223,11 +223,7 @@ class LocalCloud:
 
     def queue_depth(self) -> int:
         """Messages on the ingest queue, visible or in flight (one reading; see queue_idle for a settled one)."""
-        attributes = self.sqs.get_queue_attributes(
-            QueueUrl=self.env["AFTERSALES_INGEST_QUEUE_URL"],
-            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-        )["Attributes"]
-        return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
+        return queue_depth(self.sqs, self.env["AFTERSALES_INGEST_QUEUE_URL"])
 
     def queue_idle(self) -> bool:
         """Nothing visible or in flight on the ingest queue."""

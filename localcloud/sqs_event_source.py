@@ -66,15 +66,20 @@ class SqsEventSource:
         }
 
 
+def queue_depth(sqs, queue_url: str) -> int:
+    """Messages on the queue, visible or in flight (one reading)."""
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    )["Attributes"]
+    return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
+
+
 def queue_empty(sqs, queue_url: str) -> bool:
     """Nothing visible or in flight, seen twice 50 ms apart: moto reads the two counts at two instants, so a
     message whose visibility timeout ends between them is counted in neither."""
     for attempt in range(2):
         if attempt:
             time.sleep(0.05)
-        attributes = sqs.get_queue_attributes(
-            QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
-        )["Attributes"]
-        if not attributes["ApproximateNumberOfMessages"] == attributes["ApproximateNumberOfMessagesNotVisible"] == "0":
+        if queue_depth(sqs, queue_url):
             return False
     return True

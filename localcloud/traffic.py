@@ -3,6 +3,7 @@
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 from chalicelib.adapters.payment_provider import HttpPaymentProvider
 from chalicelib.domain.reconciliation import reconcile
@@ -33,19 +34,18 @@ def send_traffic(cloud: LocalCloud, cases: list[Case], stream: list[dict], timeo
         body = json.dumps(item.get("body", item)).encode()
         sent_at.setdefault(item["event_id"], time.monotonic())
         if channel == "warehouse":
-            status, answer = until_answered(lambda: post_webhook(cloud.api_url, DEFAULT_SECRETS["warehouse"], body, "warehouse"))
-            if status == 409 and answer["error"]["code"] in ("already_inspected", "return_closed"):
-                status = 202  # a receipt sent again after its return was done: refused, as it should be
+            post = partial(post_webhook, cloud.api_url, DEFAULT_SECRETS["warehouse"], body, "warehouse")
         elif channel == "generic":
-            status, _ = until_answered(lambda: post_webhook(cloud.api_url, secret, body))
+            post = partial(post_webhook, cloud.api_url, secret, body)
         else:
-            status, _ = until_answered(
-                lambda: post_carrier_push(cloud.api_url, channel, DEFAULT_CARRIER_SECRETS[channel], body)
-            )
+            post = partial(post_carrier_push, cloud.api_url, channel, DEFAULT_CARRIER_SECRETS[channel], body)
+        status, answer = until_answered(post)
+        if channel == "warehouse" and status == 409 and answer["error"]["code"] in ("already_inspected", "return_closed"):
+            return 202  # a receipt sent again after its return was done: refused, as it should be
         return status
 
     def send_order(order: dict) -> int:
-        return until_answered(lambda: post_webhook(cloud.api_url, secret, json.dumps(order).encode()))[0]
+        return until_answered(partial(post_webhook, cloud.api_url, secret, json.dumps(order).encode()))[0]
 
     statuses: list[int] = []
     with ThreadPoolExecutor(8) as pool:

@@ -53,8 +53,8 @@ def poll_carriers(ports: PollPorts, now: datetime, batch: int = BATCH) -> dict:
 def _flag_no_movement(shipment: dict, ports: PollPorts, now: datetime) -> bool:
     """Queue the parcel's return for logistics review with the SLA of the policy the return is held to."""
     record = ports.returns.get(shipment["return_id"])
-    if record is None:
-        return False
+    if record is None or "parcel_problem" in record:
+        return False  # flagged once per trouble: the conditional write would refuse it anyway
     sla_hours = return_policy(record, ports.policies.current).review_sla_hours
     problem = {"status": "no_movement", "at": shipment["status_at"]}
     return ports.returns.flag_parcel_problem(record["return_id"], problem, queue_fields("logistics", sla_hours, now))
