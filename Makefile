@@ -25,6 +25,7 @@ test: $(INSTALLED)
 bench: $(INSTALLED)
 	$(BIN)/python bench/refund_quotes.py
 	$(BIN)/python bench/pipeline.py
+	$(BIN)/python bench/cold_start.py
 
 run: $(INSTALLED)
 	$(BIN)/python -m localcloud run --returns $(RETURNS) $(POLICY_OPTION)

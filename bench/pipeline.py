@@ -22,8 +22,8 @@ sys.path.insert(0, ROOT)
 
 from chalicelib.domain.events import canonical_events  # noqa: E402
 from chalicelib.domain.signatures import sign  # noqa: E402
-from chalicelib.services.accept_webhook import WebhookPorts, accept_webhook  # noqa: E402
-from tests.fakes import FakeArchive, FakeQueue, FakeReturns, FakeSecrets  # noqa: E402
+from chalicelib.adapters.memory import MemorySecrets, memory_ports  # noqa: E402
+from chalicelib.services.accept_webhook import accept_webhook  # noqa: E402
 from tests.webhook_events import order_upserted  # noqa: E402
 
 SECRET = b"bench-secret"
@@ -53,7 +53,7 @@ def webhook_ratio() -> tuple[float, float]:
     now = datetime.now(timezone.utc)
     timestamp = str(int(now.timestamp()))
     signature = sign(SECRET, timestamp, body)
-    ports = WebhookPorts(FakeSecrets({"generic": SECRET}), FakeArchive(), FakeQueue(), FakeSecrets({}), FakeReturns())
+    ports = memory_ports(webhook_secrets=MemorySecrets({"generic": SECRET}))
 
     def accept() -> None:
         accept_webhook("generic", timestamp, signature, body, ports, now)

@@ -1,197 +1,176 @@
-"""The one place that wires AWS adapters to services; built on first use and cached per warm Lambda."""
+"""The one place that wires the ports: `bootstrap()` gives the process's Ports, built once per warm Lambda.
 
-from functools import lru_cache
+Each port is built on first use, so a function creates (and may read) only
+the clients, tables and secrets its handler touches. Tests and the local
+cloud pass a configuration or any port instead (`bootstrap(config, returns=twin)`);
+`reset()` forgets the wiring, so the next `bootstrap()` reads the environment again.
+"""
 
-from chalicelib.config import load_config
-from chalicelib.services.accept_webhook import WebhookPorts
-from chalicelib.services.export_refunds import ExportPorts
-from chalicelib.services.ingest_event import IngestPorts
-from chalicelib.services.poll_carriers import PollPorts
-from chalicelib.services.staff_ports import StaffPorts
-from chalicelib.services.sweep_sla import SweepPorts
-from chalicelib.services.watch_parcels import ParcelWatchPorts
-from chalicelib.services.workflow_ports import WorkflowPorts
+from functools import cached_property
+
+from chalicelib.config import Config, load_config
 
 
-@lru_cache(maxsize=1)
-def webhook_ports() -> WebhookPorts:
-    import boto3  # imported on first use: it is most of a cold start
+class Ports:
+    """Every port a service may use; an override given by name takes the place of the port."""
 
-    from chalicelib.adapters.dynamodb import DynamoReturns
-    from chalicelib.adapters.s3_archive import S3Archive
-    from chalicelib.adapters.sqs_queue import SqsEventQueue
-    from chalicelib.adapters.ssm_secrets import SsmSecretStore
+    def __init__(self, config: Config | None = None, **overrides) -> None:
+        unknown = [name for name in overrides if not isinstance(getattr(type(self), name, None), cached_property)]
+        if unknown:
+            raise TypeError(f"no port named {', '.join(unknown)}")
+        if config is not None:
+            self.__dict__["config"] = config
+        self.__dict__.update(overrides)
 
-    config = load_config()
-    ssm = boto3.client("ssm")
-    return WebhookPorts(
-        secrets=SsmSecretStore(ssm, config.webhook_secrets_prefix),
-        archive=S3Archive(boto3.client("s3"), config.archive_bucket),
-        queue=SqsEventQueue(boto3.client("sqs"), config.ingest_queue_url),
-        carrier_secrets=SsmSecretStore(ssm, config.carrier_secrets_prefix),
-        returns=DynamoReturns(boto3.resource("dynamodb").Table(config.returns_table)),
-    )
+    def replacing(self, **overrides) -> "Ports":
+        """These ports with some taken by others (the ones built so far are shared)."""
+        ports = Ports(**overrides)
+        ports.__dict__.update({**self.__dict__, **overrides})
+        return ports
 
+    @cached_property
+    def config(self) -> Config:
+        return load_config()
 
-@lru_cache(maxsize=1)
-def ingest_ports() -> IngestPorts:
-    import boto3
+    # Tables.
+    @cached_property
+    def event_log(self):
+        from chalicelib.adapters.dynamodb.event_log import DynamoEventLog
 
-    from chalicelib.adapters.dynamodb import (
-        DynamoCustomers,
-        DynamoEventLog,
-        DynamoOrders,
-        DynamoReturns,
-        DynamoShipments,
-    )
-    from chalicelib.adapters.ssm_policy import SsmPolicyStore
-    from chalicelib.adapters.stepfunctions import StepFunctionsWorkflows
+        return DynamoEventLog(self._table(self.config.event_log_table))
 
-    config = load_config()
-    dynamodb = boto3.resource("dynamodb")
-    return IngestPorts(
-        event_log=DynamoEventLog(dynamodb.Table(config.event_log_table)),
-        orders=DynamoOrders(dynamodb.Table(config.orders_table)),
-        returns=DynamoReturns(dynamodb.Table(config.returns_table)),
-        workflows=StepFunctionsWorkflows(boto3.client("stepfunctions"), config.return_workflow_arn),
-        customers=DynamoCustomers(dynamodb.Table(config.customers_table)),
-        policies=SsmPolicyStore(boto3.client("ssm"), config.policy_parameter),
-        shipments=DynamoShipments(dynamodb.Table(config.shipments_table)),
-    )
+    @cached_property
+    def orders(self):
+        from chalicelib.adapters.dynamodb.orders import DynamoOrders
 
+        return DynamoOrders(self._table(self.config.orders_table))
 
-@lru_cache(maxsize=1)
-def workflow_ports() -> WorkflowPorts:
-    import boto3
+    @cached_property
+    def customers(self):
+        from chalicelib.adapters.dynamodb.customers import DynamoCustomers
 
-    from chalicelib.adapters.dynamodb import DynamoCustomers, DynamoLedger, DynamoOrders, DynamoReturns, DynamoShipments
-    from chalicelib.adapters.eventbridge import EventBridgeBus
-    from chalicelib.adapters.ssm_policy import SsmPolicyStore
-    from chalicelib.adapters.stepfunctions import StepFunctionsWorkflows
+        return DynamoCustomers(self._table(self.config.customers_table))
 
-    config = load_config()
-    dynamodb = boto3.resource("dynamodb")
-    ssm = boto3.client("ssm")
-    orders = dynamodb.Table(config.orders_table)
-    return WorkflowPorts(
-        orders=DynamoOrders(orders),
-        returns=DynamoReturns(dynamodb.Table(config.returns_table)),
-        ledger=DynamoLedger(dynamodb.Table(config.ledger_table), orders),
-        bus=EventBridgeBus(boto3.client("events"), config.event_bus),
-        workflows=StepFunctionsWorkflows(boto3.client("stepfunctions"), config.return_workflow_arn),
-        policies=SsmPolicyStore(ssm, config.policy_parameter),
-        customers=DynamoCustomers(dynamodb.Table(config.customers_table)),
-        payments=payment_provider(ssm),
-        shipments=DynamoShipments(dynamodb.Table(config.shipments_table)),
-    )
+    @cached_property
+    def returns(self):
+        from chalicelib.adapters.dynamodb.audit import DynamoAudit
+        from chalicelib.adapters.dynamodb.returns import DynamoReturns
 
+        return DynamoReturns(self._table(self.config.returns_table), DynamoAudit(self._table(self.config.audit_table)))
 
-def payment_provider(ssm):
-    from chalicelib.adapters.payment_provider import HttpPaymentProvider
-    from chalicelib.adapters.ssm_secrets import SsmSecretStore
+    @cached_property
+    def shipments(self):
+        from chalicelib.adapters.dynamodb.shipments import DynamoShipments
 
-    config = load_config()
-    prefix, _, name = config.payment_provider_key_parameter.rpartition("/")
-    key = SsmSecretStore(ssm, prefix)
-    return HttpPaymentProvider(config.payment_provider_url, lambda: key.secret(name), config.payment_timeout_seconds)
+        return DynamoShipments(self._table(self.config.shipments_table))
 
+    @cached_property
+    def ledger(self):
+        from chalicelib.adapters.dynamodb.ledger import DynamoLedger
+        from chalicelib.adapters.dynamodb.orders import DynamoOrders
 
-@lru_cache(maxsize=1)
-def staff_ports() -> StaffPorts:
-    import boto3
+        return DynamoLedger(self._table(self.config.ledger_table), DynamoOrders(self._table(self.config.orders_table)))
 
-    from chalicelib.adapters.dynamodb import (
-        DynamoCustomers,
-        DynamoLedger,
-        DynamoOrders,
-        DynamoReturns,
-        DynamoReviews,
-        DynamoShipments,
-    )
-    from chalicelib.adapters.ssm_policy import SsmPolicyStore
-    from chalicelib.adapters.ssm_secrets import SsmSecretStore
-    from chalicelib.adapters.stepfunctions import StepFunctionsWorkflows
+    # Secrets and the policy (SSM).
+    @cached_property
+    def webhook_secrets(self):
+        return self._secrets(self.config.webhook_secrets_prefix)
 
-    config = load_config()
-    dynamodb = boto3.resource("dynamodb")
-    ssm = boto3.client("ssm")
-    returns = dynamodb.Table(config.returns_table)
-    return StaffPorts(
-        keys=SsmSecretStore(ssm, config.staff_keys_prefix),
-        orders=DynamoOrders(dynamodb.Table(config.orders_table)),
-        returns=DynamoReturns(returns),
-        policies=SsmPolicyStore(ssm, config.policy_parameter),
-        reviews=DynamoReviews(returns, dynamodb.Table(config.audit_table)),
-        workflows=StepFunctionsWorkflows(boto3.client("stepfunctions"), config.return_workflow_arn),
-        customers=DynamoCustomers(dynamodb.Table(config.customers_table)),
-        shipments=DynamoShipments(dynamodb.Table(config.shipments_table)),
-        ledger=DynamoLedger(dynamodb.Table(config.ledger_table), dynamodb.Table(config.orders_table)),
-        payments=payment_provider(ssm),
-    )
+    @cached_property
+    def carrier_secrets(self):
+        return self._secrets(self.config.carrier_secrets_prefix)
 
+    @cached_property
+    def staff_keys(self):
+        return self._secrets(self.config.staff_keys_prefix)
 
-@lru_cache(maxsize=1)
-def sweep_ports() -> SweepPorts:
-    import boto3
+    @cached_property
+    def policies(self):
+        from chalicelib.adapters.aws.ssm_policy import SsmPolicyStore
 
-    from chalicelib.adapters.dynamodb import DynamoReviews
-    from chalicelib.adapters.eventbridge import EventBridgeBus
+        return SsmPolicyStore(self._client("ssm"), self.config.policy_parameter)
 
-    config = load_config()
-    dynamodb = boto3.resource("dynamodb")
-    return SweepPorts(
-        reviews=DynamoReviews(dynamodb.Table(config.returns_table), dynamodb.Table(config.audit_table)),
-        bus=EventBridgeBus(boto3.client("events"), config.event_bus),
-    )
+    # Queue, archive, bus and workflows.
+    @cached_property
+    def queue(self):
+        from chalicelib.adapters.aws.sqs_queue import SqsEventQueue
 
+        return SqsEventQueue(self._client("sqs"), self.config.ingest_queue_url)
 
-@lru_cache(maxsize=1)
-def parcel_watch_ports() -> ParcelWatchPorts:
-    import boto3
+    @cached_property
+    def archive(self):
+        from chalicelib.adapters.aws.s3_archive import S3Archive
 
-    from chalicelib.adapters.dynamodb import DynamoReturns
-    from chalicelib.adapters.stepfunctions import StepFunctionsWorkflows
+        return S3Archive(self._client("s3"), self.config.archive_bucket)
 
-    config = load_config()
-    return ParcelWatchPorts(
-        returns=DynamoReturns(boto3.resource("dynamodb").Table(config.returns_table)),
-        workflows=StepFunctionsWorkflows(boto3.client("stepfunctions"), config.return_workflow_arn),
-    )
+    @cached_property
+    def bus(self):
+        from chalicelib.adapters.aws.eventbridge import EventBridgeBus
 
+        return EventBridgeBus(self._client("events"), self.config.event_bus)
 
-@lru_cache(maxsize=1)
-def poll_ports() -> PollPorts | None:
-    """None when no carrier API is configured (AFTERSALES_CARRIER_API_URL)."""
-    import boto3
+    @cached_property
+    def workflows(self):
+        from chalicelib.adapters.aws.stepfunctions import StepFunctionsWorkflows
 
-    from chalicelib.adapters.carrier_api import HttpCarrierApi
-    from chalicelib.adapters.dynamodb import DynamoReturns, DynamoShipments
-    from chalicelib.adapters.sqs_queue import SqsEventQueue
-    from chalicelib.adapters.ssm_policy import SsmPolicyStore
+        return StepFunctionsWorkflows(self._client("stepfunctions"), self.config.return_workflow_arn)
 
-    config = load_config()
-    if not config.carrier_api_url:
-        return None
-    dynamodb = boto3.resource("dynamodb")
-    return PollPorts(
-        shipments=DynamoShipments(dynamodb.Table(config.shipments_table)),
-        carrier_api=HttpCarrierApi(config.carrier_api_url),
-        queue=SqsEventQueue(boto3.client("sqs"), config.ingest_queue_url),
-        returns=DynamoReturns(dynamodb.Table(config.returns_table)),
-        policies=SsmPolicyStore(boto3.client("ssm"), config.policy_parameter),
-    )
+    # Outside systems over HTTP.
+    @cached_property
+    def payments(self):
+        from chalicelib.adapters.http.payment_provider import HttpPaymentProvider
+
+        prefix, _, name = self.config.payment_provider_key_parameter.rpartition("/")
+        key = self._secrets(prefix)
+        return HttpPaymentProvider(
+            self.config.payment_provider_url, lambda: key.secret(name), self.config.payment_timeout_seconds
+        )
+
+    @cached_property
+    def carrier_api(self):
+        """None when no carrier API is configured (AFTERSALES_CARRIER_API_URL): the poller has nothing to ask."""
+        from chalicelib.adapters.http.carrier_api import HttpCarrierApi
+
+        return HttpCarrierApi(self.config.carrier_api_url) if self.config.carrier_api_url else None
+
+    def _secrets(self, prefix: str):
+        from chalicelib.adapters.aws.ssm_secrets import SsmSecretStore
+
+        return SsmSecretStore(self._client("ssm"), prefix)
+
+    def _table(self, name: str):
+        return self._dynamodb.Table(name)
+
+    @cached_property
+    def _dynamodb(self):
+        import boto3  # imported on first use: it is most of a cold start
+
+        return boto3.resource("dynamodb")
+
+    def _client(self, service: str):
+        clients = self.__dict__.setdefault("_clients", {})
+        if service not in clients:
+            import boto3
+
+            clients[service] = boto3.client(service)
+        return clients[service]
 
 
-@lru_cache(maxsize=1)
-def export_ports() -> ExportPorts:
-    import boto3
+_wired: Ports | None = None
 
-    from chalicelib.adapters.dynamodb import DynamoLedger
-    from chalicelib.adapters.s3_archive import S3Archive
 
-    config = load_config()
-    dynamodb = boto3.resource("dynamodb")
-    return ExportPorts(
-        ledger=DynamoLedger(dynamodb.Table(config.ledger_table), dynamodb.Table(config.orders_table)),
-        archive=S3Archive(boto3.client("s3"), config.archive_bucket),
-    )
+def bootstrap(config: Config | None = None, **overrides) -> Ports:
+    """The process's ports; given a configuration or ports, wires those instead (and keeps them until `reset`)."""
+    global _wired
+    if config is not None or overrides:
+        _wired = Ports(config, **overrides)
+    elif _wired is None:
+        _wired = Ports()
+    return _wired
+
+
+def reset() -> None:
+    """Forget the wiring and the configuration read from the environment."""
+    global _wired
+    _wired = None
+    load_config.cache_clear()

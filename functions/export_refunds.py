@@ -4,15 +4,16 @@ from datetime import datetime, timedelta, timezone
 
 from chalice import Blueprint, Cron
 
-from chalicelib.bootstrap import export_ports
+from chalicelib.bootstrap import bootstrap
 from chalicelib.observability import logger
-from chalicelib.services.export_refunds import export_day
 
 export_refunds_schedule = Blueprint(__name__)
 
 
 @export_refunds_schedule.schedule(Cron(0, 1, "*", "*", "?", "*"), name="export_refunds")
 def handle_export_refunds(event):
-    result = export_day((datetime.now(timezone.utc) - timedelta(days=1)).date(), export_ports())
+    from chalicelib.services.export_refunds import export_day
+
+    result = export_day((datetime.now(timezone.utc) - timedelta(days=1)).date(), bootstrap())
     logger.info("finance export written", extra=result)
     return result

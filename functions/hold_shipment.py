@@ -2,16 +2,17 @@
 
 from chalice import Blueprint
 
-from chalicelib.bootstrap import workflow_ports
+from chalicelib.bootstrap import bootstrap
 from chalicelib.observability import logger
-from chalicelib.services.hold_shipment import hold_shipment
 
 hold_shipment_task = Blueprint(__name__)
 
 
 @hold_shipment_task.lambda_function(name="hold_shipment")
 def handle_hold_shipment(event, context):
+    from chalicelib.services.hold_shipment import hold_shipment
+
     logger.set_correlation_id(event["return_id"])
-    result = hold_shipment(event["return_id"], workflow_ports())
+    result = hold_shipment(event["return_id"], bootstrap())
     logger.info("shipment hold requested")
     return result

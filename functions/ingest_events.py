@@ -10,11 +10,10 @@ from datetime import datetime, timezone
 from chalice import Blueprint
 
 from chalicelib import resources
-from chalicelib.bootstrap import ingest_ports
-from chalicelib.domain.events import canonical_events, iso_utc
+from chalicelib.bootstrap import bootstrap
+from chalicelib.domain.clock import iso_utc
 from chalicelib.domain.message_keys import message_key
 from chalicelib.observability import logger
-from chalicelib.services.ingest_event import ingest_event
 
 ingest_events = Blueprint(__name__)
 
@@ -29,10 +28,13 @@ def handle_ingest_events(event):
 
 
 def _apply(record) -> str:
+    from chalicelib.domain.events import canonical_events
+    from chalicelib.services.ingest_event import ingest_event
+
     try:
         event = canonical_events.validate_json(record.body)
         logger.set_correlation_id(getattr(event.data, "return_id", None))
-        outcome = ingest_event(event, ingest_ports())
+        outcome = ingest_event(event, bootstrap())
     except Exception as error:
         _keep_failure(record.body, error)
         raise
@@ -43,7 +45,7 @@ def _apply(record) -> str:
 def _keep_failure(body: str, error: Exception) -> None:
     """The message goes back to the queue (and after enough tries to the DLQ); its error is kept beside it."""
     try:
-        ingest_ports().event_log.record_failure(
+        bootstrap().event_log.record_failure(
             message_key(body), type(error).__name__, str(error)[:2000], iso_utc(datetime.now(timezone.utc))
         )
     except Exception:

@@ -4,17 +4,18 @@ from datetime import datetime, timezone
 
 from chalice import Blueprint, Rate
 
-from chalicelib.bootstrap import poll_ports
+from chalicelib.bootstrap import bootstrap
 from chalicelib.observability import logger
-from chalicelib.services.poll_carriers import poll_carriers
 
 poll_carriers_schedule = Blueprint(__name__)
 
 
 @poll_carriers_schedule.schedule(Rate(30, unit=Rate.MINUTES), name="poll_carriers")
 def handle_poll_carriers(event):
-    ports = poll_ports()
-    if ports is None:
+    from chalicelib.services.poll_carriers import poll_carriers
+
+    ports = bootstrap()
+    if ports.carrier_api is None:
         return {"polled": 0, "disabled": "AFTERSALES_CARRIER_API_URL is not set"}
     result = poll_carriers(ports, datetime.now(timezone.utc))
     logger.info("carriers polled", extra=result)

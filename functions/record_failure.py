@@ -4,16 +4,17 @@ from datetime import datetime, timezone
 
 from chalice import Blueprint
 
-from chalicelib.bootstrap import workflow_ports
+from chalicelib.bootstrap import bootstrap
 from chalicelib.observability import logger
-from chalicelib.services.record_failure import record_failure
 
 record_failure_task = Blueprint(__name__)
 
 
 @record_failure_task.lambda_function(name="record_failure")
 def handle_record_failure(event, context):
+    from chalicelib.services.record_failure import record_failure
+
     logger.set_correlation_id(event["return_id"])
-    result = record_failure(event["return_id"], event["state"], workflow_ports(), datetime.now(timezone.utc))
+    result = record_failure(event["return_id"], event["state"], bootstrap(), datetime.now(timezone.utc))
     logger.warning("workflow failure recorded", extra={**result, "error": event["state"].get("failure")})
     return result

@@ -4,16 +4,17 @@ from datetime import datetime, timezone
 
 from chalice import Blueprint
 
-from chalicelib.bootstrap import workflow_ports
+from chalicelib.bootstrap import bootstrap
 from chalicelib.observability import logger
-from chalicelib.services.report_refund_failure import report_refund_failure
 
 refund_failed_task = Blueprint(__name__)
 
 
 @refund_failed_task.lambda_function(name="refund_failed")
 def handle_refund_failed(event, context):
+    from chalicelib.services.report_refund_failure import report_refund_failure
+
     logger.set_correlation_id(event["return_id"])
-    result = report_refund_failure(event["return_id"], event["dispatch"], workflow_ports(), datetime.now(timezone.utc))
+    result = report_refund_failure(event["return_id"], event["dispatch"], bootstrap(), datetime.now(timezone.utc))
     logger.warning("refund not confirmed by the provider; waiting for finance", extra=result)
     return result

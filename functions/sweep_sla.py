@@ -4,16 +4,17 @@ from datetime import datetime, timezone
 
 from chalice import Blueprint, Rate
 
-from chalicelib.bootstrap import sweep_ports
+from chalicelib.bootstrap import bootstrap
 from chalicelib.observability import logger
-from chalicelib.services.sweep_sla import sweep_sla
 
 sweep_sla_schedule = Blueprint(__name__)
 
 
 @sweep_sla_schedule.schedule(Rate(5, unit=Rate.MINUTES), name="sweep_sla")
 def handle_sweep_sla(event):
-    result = sweep_sla(sweep_ports(), datetime.now(timezone.utc))
+    from chalicelib.services.sweep_sla import sweep_sla
+
+    result = sweep_sla(bootstrap(), datetime.now(timezone.utc))
     if result["breached"]:
         logger.warning("review SLA breached", extra=result)
     return result

@@ -2,16 +2,17 @@
 
 from chalice import Blueprint
 
-from chalicelib.bootstrap import workflow_ports
+from chalicelib.bootstrap import bootstrap
 from chalicelib.observability import logger
-from chalicelib.services.verify_return import verify_return
 
 verify_return_task = Blueprint(__name__)
 
 
 @verify_return_task.lambda_function(name="verify_return")
 def handle_verify_return(event, context):
+    from chalicelib.services.verify_return import verify_return
+
     logger.set_correlation_id(event["return_id"])
-    result = verify_return(event["return_id"], workflow_ports())
+    result = verify_return(event["return_id"], bootstrap())
     logger.info("return verified", extra=result)
     return result

@@ -16,14 +16,15 @@ def main() -> int:
     parser.add_argument("--marketplace")
     args = parser.parse_args()
     os.environ.setdefault("AFTERSALES_INGEST_QUEUE_URL", "")  # the configuration requires it; reconciling does not use it
-    from chalicelib.adapters.ports import ProviderUnavailable
-    from chalicelib.bootstrap import staff_ports
+    from chalicelib.ports.errors import ProviderUnavailable
+    from chalicelib.api.queries import refund_query
+    from chalicelib.bootstrap import bootstrap
     from chalicelib.domain.errors import InvalidInput
     from chalicelib.services.list_refunds import reconcile_refunds
 
     params = {"from": args.from_, "to": args.to, **({"marketplace": args.marketplace} if args.marketplace else {})}
     try:
-        report = reconcile_refunds(params, staff_ports(), datetime.now(timezone.utc))
+        report = reconcile_refunds(refund_query(params, paged=False)[0], bootstrap(), datetime.now(timezone.utc))
     except InvalidInput as error:
         print(f"refused: {error}", file=sys.stderr)
         return 2

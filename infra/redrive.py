@@ -43,7 +43,7 @@ def main() -> int:
     args = parser.parse_args()
     import boto3
 
-    from chalicelib.adapters.dynamodb import DynamoEventLog
+    from chalicelib.adapters.dynamodb.event_log import DynamoEventLog
     from infra.package import infra_resources
 
     sqs = boto3.client("sqs")

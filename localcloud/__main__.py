@@ -9,12 +9,12 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from chalicelib.adapters.dynamodb import plain
+from chalicelib.adapters.dynamodb.items import plain
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.finance_export import finance_record, refunds_csv, refunds_jsonl
 from chalicelib.domain.money import CURRENCY_EXPONENTS, format_minor
 from chalicelib.domain.policy import parse_policy
-from chalicelib.domain.return_progress import CLOSED
+from chalicelib.domain.returns import CLOSED
 from infra.package import ROOT
 from localcloud.cloud import (
     DEFAULT_CARRIER_SECRETS,

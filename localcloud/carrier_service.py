@@ -1,4 +1,4 @@
-"""A simulated carrier tracking API on loopback, for the stale-shipment poller (see chalicelib/adapters/carrier_api.py).
+"""A simulated carrier tracking API on loopback, for the stale-shipment poller (see chalicelib/adapters/http/carrier_api.py).
 
 Tests and demos tell it what a carrier knows with `add`; the poller asks it
 over real HTTP like it asks a production aggregator.

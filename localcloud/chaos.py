@@ -26,7 +26,7 @@ import time
 from collections import Counter, defaultdict
 
 from chalicelib.domain.money import CURRENCY_EXPONENTS, format_minor
-from chalicelib.domain.return_progress import CLOSED
+from chalicelib.domain.returns import CLOSED
 from localcloud.cloud import LocalCloud, clear_caches
 from localcloud.sample_traffic import deliveries, sample_cases
 from localcloud.sqs_event_source import queue_depth
@@ -190,7 +190,7 @@ def chaos(returns: int, seed: int, fault_rate: float, duplicate_rate: float, tim
 
 def check(return_ids: list[str], records: dict, ledger: list[dict], paid: list[dict], orders: dict, dead: int) -> dict:
     """The four promises, from what the tables, the DLQ and the provider hold at the end."""
-    from chalicelib.adapters.dynamodb import plain
+    from chalicelib.adapters.dynamodb.items import plain
 
     ledger = [plain(item) for item in ledger]
     records = {key: plain(value) for key, value in records.items()}

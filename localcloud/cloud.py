@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 
 from chalice.app import ScheduledEventConfig, SQSEventConfig
 
-from chalicelib.adapters.carriers import CARRIER_STYLES
+from chalicelib.connectors.carriers import CARRIER_STYLES
 from infra.package import ROOT
 from localcloud.carrier_service import CarrierService
 from localcloud.lambda_invoke import LambdaInvokeServer
@@ -239,11 +239,7 @@ class LocalCloud:
 
 
 def clear_caches() -> None:
-    from chalicelib import bootstrap, config
+    """The next handler call wires its ports from the environment again."""
+    from chalicelib.bootstrap import reset
 
-    config.load_config.cache_clear()
-    for ports in (
-        bootstrap.webhook_ports, bootstrap.ingest_ports, bootstrap.workflow_ports, bootstrap.staff_ports,
-        bootstrap.sweep_ports, bootstrap.parcel_watch_ports, bootstrap.poll_ports, bootstrap.export_ports,
-    ):
-        ports.cache_clear()
+    reset()

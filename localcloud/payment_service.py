@@ -1,4 +1,4 @@
-"""A simulated payment provider on loopback, speaking the refund API of chalicelib/adapters/payment_provider.py.
+"""A simulated payment provider on loopback, speaking the refund API of chalicelib/adapters/http/payment_provider.py.
 
 It keeps at most one refund per idempotency key, like a real provider, and can
 be told to decline, to time out (it makes the refund and answers too late: the

@@ -5,9 +5,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
-from chalicelib.adapters.payment_provider import HttpPaymentProvider
+from chalicelib.adapters.http.payment_provider import HttpPaymentProvider
+from chalicelib.adapters.dynamodb.ledger import record_of
+from chalicelib.adapters.dynamodb.returns import return_of
 from chalicelib.domain.reconciliation import reconcile
-from chalicelib.domain.return_progress import CLOSED
+from chalicelib.domain.returns import CLOSED
 from localcloud.cloud import DEFAULT_CARRIER_SECRETS, DEFAULT_PAYMENT_KEY, DEFAULT_SECRETS, LocalCloud
 from localcloud.sample_traffic import Case
 from localcloud.webhook_client import post_carrier_push, post_webhook
@@ -87,7 +89,7 @@ def wait_until_settled(cloud: LocalCloud, return_ids: list[str], timeout: float)
         for item in scan(ledger, "return_id"):
             seen_at.setdefault(item["return_id"], now)
         statuses = {item["return_id"]: item.get("status") for item in scan(returns, "return_id, #s", {"#s": "status"})}
-        settled = sum(1 for r in return_ids if statuses.get(r) in CLOSED + WAITING_ON_A_PERSON)
+        settled = sum(1 for r in return_ids if statuses.get(r) in CLOSED | set(WAITING_ON_A_PERSON))
         if now - last_print > 2 or settled == len(return_ids):
             print(f"  {settled}/{len(return_ids)} returns finished or waiting on a person", flush=True)
             last_print = now
@@ -124,4 +126,7 @@ def reconcile_with_provider(ledger: list[dict], records: dict, provider_refunds:
     keys = {item["idempotency_key"] for item in ledger}
     unrecorded = [refund for refund in provider_refunds if refund["idempotency_key"] not in keys]
     returns = {item["return_id"]: records.get(item["return_id"]) for item in ledger}
-    return reconcile(ledger, returns, provider_refunds, unrecorded)
+    return reconcile(
+        [record_of(item) for item in ledger], {key: return_of(item) if item else None for key, item in returns.items()},
+        provider_refunds, unrecorded,
+    )

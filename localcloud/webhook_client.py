@@ -6,7 +6,7 @@ import time
 import urllib.error
 import urllib.request
 
-from chalicelib.adapters.carriers import CARRIER_STYLES
+from chalicelib.connectors.carriers import CARRIER_STYLES
 from chalicelib.domain.signatures import sign
 
 
@@ -18,7 +18,7 @@ def post_webhook(api_url: str, secret: str, body: bytes, source: str = "generic"
 
 
 def post_carrier_push(api_url: str, carrier: str, secret: str, body: bytes) -> tuple[int, dict]:
-    """A tracking push the way the carrier signs it (see chalicelib/adapters/carriers)."""
+    """A tracking push the way the carrier signs it (see chalicelib/connectors/carriers)."""
     style = CARRIER_STYLES[carrier]
     headers = {style.SIGNATURE_HEADER: style.sign(secret.encode(), body)}
     return _call(f"{api_url.rstrip('/')}/v1/webhooks/carriers/{carrier}", "POST", body, headers)

@@ -5,39 +5,39 @@ from datetime import datetime, timezone
 
 from chalice import Blueprint, Response
 
-from chalicelib.api.errors import error_response
-from chalicelib.bootstrap import webhook_ports
-from chalicelib.services.accept_carrier_push import accept_carrier_push
-from chalicelib.services.accept_webhook import WebhookRejected, accept_webhook
+from chalicelib.api.errors import answer
+from chalicelib.bootstrap import bootstrap
 
 webhooks_api = Blueprint(__name__)
 
 
 @webhooks_api.route("/v1/webhooks/carriers/{carrier}", methods=["POST"])
 def receive_carrier_push(carrier: str) -> Response:
+    from chalicelib.services.accept_carrier_push import accept_carrier_push
+
     request = webhooks_api.current_request
-    try:
-        queued = accept_carrier_push(carrier, dict(request.headers), request.raw_body, webhook_ports(), _now())
-    except WebhookRejected as rejected:
-        return error_response(rejected.status, rejected.code, rejected.message, rejected.field)
-    return Response(body={"checkpoints": queued, "status": "accepted"}, status_code=202)
+
+    def work() -> dict:
+        queued = accept_carrier_push(carrier, dict(request.headers), request.raw_body, bootstrap(), _now())
+        return {"checkpoints": queued, "status": "accepted"}
+
+    return answer(work, 202)
 
 
 @webhooks_api.route("/v1/webhooks/{source}", methods=["POST"])
 def receive_webhook(source: str) -> Response:
+    from chalicelib.services.accept_webhook import accept_webhook
+
     request = webhooks_api.current_request
-    try:
+
+    def work() -> dict:
         event = accept_webhook(
-            source,
-            request.headers.get("x-aftersales-timestamp"),
-            request.headers.get("x-aftersales-signature"),
-            request.raw_body,
-            webhook_ports(),
-            _now(),
+            source, request.headers.get("x-aftersales-timestamp"), request.headers.get("x-aftersales-signature"),
+            request.raw_body, bootstrap(), _now(),
         )
-    except WebhookRejected as rejected:
-        return error_response(rejected.status, rejected.code, rejected.message, rejected.field)
-    return Response(body={"event_id": event.event_id, "status": "accepted"}, status_code=202)
+        return {"event_id": event.event_id, "status": "accepted"}
+
+    return answer(work, 202)
 
 
 def _now() -> datetime:

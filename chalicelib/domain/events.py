@@ -47,11 +47,6 @@ def _utc(value: datetime) -> datetime:
 UtcTime = Annotated[datetime, AfterValidator(_utc)]
 
 
-def iso_utc(moment: datetime) -> str:
-    """The project's timestamp text: UTC, ISO 8601, seconds, "Z"."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 class OrderLine(_Model):
     line_id: Id
     sku: Text | None = None

@@ -9,7 +9,7 @@ return window and whether they are returnable, globally or per marketplace.
 
 import re
 from collections.abc import Callable
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import (
     AfterValidator,
@@ -26,6 +26,9 @@ from pydantic import (
 
 from chalicelib.domain.errors import from_validation_error
 from chalicelib.domain.quote_request import Tier
+
+if TYPE_CHECKING:
+    from chalicelib.domain.returns import Return
 
 _AMOUNT = re.compile(r"^(0|[1-9][0-9]{0,9})(?:\.([0-9]{2}))?$")
 
@@ -187,12 +190,12 @@ class Policy(_Strict):
 DEFAULT_POLICY = PolicyDocument(version="default-2026-11")
 
 
-def return_policy(record: dict, current: Callable[[], PolicyDocument]) -> Policy:
+def return_policy(record: "Return", current: Callable[[], PolicyDocument]) -> Policy:
     """The policy a return is held to: the one resolved for its customer's tier when it was verified, else
     (not verified yet) the policy in force for its marketplace. `current` is only called in the second case."""
-    if "policy" in record:
-        return Policy.model_validate(record["policy"])
-    return current().resolve(record.get("marketplace"), DEFAULT_TIER)
+    if record.policy is not None:
+        return Policy.model_validate(record.policy)
+    return current().resolve(record.marketplace, DEFAULT_TIER)
 
 
 def parse_policy(document: object) -> PolicyDocument:

@@ -14,7 +14,8 @@ from typing import Annotated, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
-from chalicelib.domain.events import iso_utc
+from chalicelib.domain.returns import Return, ReturnStatus, Waiting
+from chalicelib.domain.clock import iso_utc
 
 LOGISTICS_REASONS = frozenset({"damaged_in_transit"})
 PRODUCT_QUALITY_REASONS = frozenset({"quality_issue", "not_as_described", "missing_parts", "wrong_item"})
@@ -31,13 +32,11 @@ class ReviewKind(NamedTuple):
 
 # What a reviewer may decide, by what the return's workflow waits for.
 KINDS = {
-    "review": ReviewKind(("approve", "reject"), "in_review", "review"),
-    "failure_review": ReviewKind(("retry", "reject"), "failed", "failure_review"),
-    "parcel": ReviewKind(("keep_waiting", "reject"), "awaiting_parcel", "parcel_review"),
-    "finance_review": ReviewKind(("retry", "write_off"), "refund_failed", "finance_review"),
+    Waiting.REVIEW: ReviewKind(("approve", "reject"), ReturnStatus.IN_REVIEW, "review"),
+    Waiting.FAILURE_REVIEW: ReviewKind(("retry", "reject"), ReturnStatus.FAILED, "failure_review"),
+    Waiting.PARCEL: ReviewKind(("keep_waiting", "reject"), ReturnStatus.AWAITING_PARCEL, "parcel_review"),
+    Waiting.FINANCE_REVIEW: ReviewKind(("retry", "write_off"), ReturnStatus.REFUND_FAILED, "finance_review"),
 }
-# A return waiting in EVIDENCE_REQUIRED is verified again once evidence arrives.
-REVERIFY = "reverify"
 
 
 def problem_type(reason: str) -> str:
@@ -62,3 +61,17 @@ class ReviewDecision(BaseModel):
 
     decision: Literal["approve", "reject", "retry", "keep_waiting", "write_off"]
     note: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+
+def review_item(record: Return) -> dict:
+    """A return as a reviewer sees it in a queue."""
+    decision = record.decision or {}
+    return {
+        **{key: getattr(record, key) for key in (
+            "return_id", "order_id", "marketplace", "customer_id", "kind", "reason", "items", "status", "review_since",
+            "sla_deadline", "sla_breached_at", "failure",
+        )},
+        "queue": record.review_queue,
+        "evidence_urls": record.evidence,
+        "decision": {key: decision.get(key) for key in ("code", "facts", "policy_version")},
+    }

@@ -5,19 +5,29 @@ thresholds; the sum decides the tier. Money is compared per currency, each
 threshold scaled by the currency's exponent like every policy amount.
 """
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict
-
-from chalicelib.domain.events import OrderData
 from chalicelib.domain.money import CURRENCY_EXPONENTS, parse_minor
-from chalicelib.domain.policy import Rfm, amount_minor
+from chalicelib.domain.policy import DEFAULT_TIER, Rfm, amount_minor
+
+if TYPE_CHECKING:
+    from chalicelib.domain.events import OrderData
 
 
-class PaidOrder(BaseModel):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Customer:
+    customer_id: str
+    tier: str = DEFAULT_TIER
+    rfm: dict | None = None  # the scores and figures the tier came from
+    tier_computed_at: str | None = None
+    policy_version: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PaidOrder:
     """What RFM needs of one paid order."""
-
-    model_config = ConfigDict(frozen=True)
 
     order_id: str
     paid_at: datetime
@@ -25,7 +35,7 @@ class PaidOrder(BaseModel):
     paid_total_minor: int
 
 
-def paid_total_minor(order: OrderData) -> int:
+def paid_total_minor(order: "OrderData") -> int:
     """What the buyer paid (POLICY.md section 2): line totals less the order coupon, plus shipping."""
     exponent = CURRENCY_EXPONENTS[order.currency]
     lines = sum(

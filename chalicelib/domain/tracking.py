@@ -6,6 +6,7 @@ never replaced by a non-final one, whatever its time: a late or mis-timed
 "in transit" scan cannot undo "delivered".
 """
 
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 RANK = {
@@ -34,7 +35,30 @@ def shipment_id(carrier: str, tracking_number: str) -> str:
     return f"{carrier}#{tracking_number}"
 
 
-def delivered_at(shipment: dict | None) -> str | None:
-    """When the carrier first scanned the parcel delivered (ISO 8601 UTC), from its checkpoints; None if never."""
-    times = [c["at"] for c in (shipment or {}).get("checkpoints", {}).values() if c.get("status") == "delivered"]
-    return min(times, default=None)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Shipment:
+    """A parcel by carrier and tracking number: its checkpoints by id, its current status and its return."""
+
+    carrier: str
+    tracking_number: str
+    checkpoints: dict[str, dict] = field(default_factory=dict)
+    status: str | None = None
+    status_at: str | None = None
+    status_detail: dict = field(default_factory=dict)
+    return_id: str | None = None
+    poll_state: str | None = None
+    next_poll_at: str | None = None
+    poll_attempts: int = 0
+
+    @property
+    def current(self) -> Status | None:
+        return Status(self.status, self.status_at) if self.status_at else None
+
+    @property
+    def delivered_at(self) -> str | None:
+        """When the carrier first scanned the parcel delivered (ISO 8601 UTC), from its checkpoints; None if never."""
+        return min((c["at"] for c in self.checkpoints.values() if c.get("status") == "delivered"), default=None)
+
+    @property
+    def final(self) -> bool:
+        return self.status in FINAL

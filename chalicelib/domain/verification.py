@@ -13,7 +13,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from chalicelib.domain.events import OrderData, ReturnLine, iso_utc
+from chalicelib.domain.clock import iso_utc
+from chalicelib.domain.events import OrderData, ReturnLine
 from chalicelib.domain.money import CURRENCY_EXPONENTS, format_minor
 from chalicelib.domain.policy import Policy, amount_minor
 from chalicelib.domain.quote_request import SELLER_FAULT_REASONS

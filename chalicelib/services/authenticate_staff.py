@@ -7,13 +7,10 @@ so a key is issued or revoked without a deploy.
 import hmac
 import re
 
-from chalicelib.adapters.ports import SecretStore
+from chalicelib.ports import SecretStore
+from chalicelib.ports.errors import NotAuthenticated
 
 _KEY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
-
-
-class NotAuthenticated(Exception):
-    pass
 
 
 def authenticate_staff(api_key: str | None, keys: SecretStore) -> str:

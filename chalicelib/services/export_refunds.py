@@ -2,31 +2,21 @@
 under a key per day, so finance can collect them without calling the API. Writing a day again writes the same
 files (the records of a past day do not change)."""
 
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
-from chalicelib.adapters.ports import Archive, Ledger
-from chalicelib.domain.events import iso_utc
-from chalicelib.domain.finance_export import finance_record, refunds_csv, refunds_jsonl
+from chalicelib.bootstrap import Ports
+from chalicelib.domain.clock import iso_utc
+from chalicelib.domain.finance_export import refunds_csv, refunds_jsonl
+from chalicelib.ports.paging import every_page
 
 PAGE = 500
 
 
-@dataclass(frozen=True)
-class ExportPorts:
-    ledger: Ledger
-    archive: Archive
-
-
-def export_day(day: date, ports: ExportPorts) -> dict:
+def export_day(day: date, ports: Ports) -> dict:
     since = iso_utc(datetime.combine(day, time(), timezone.utc))
     until = iso_utc(datetime.combine(day + timedelta(days=1), time(), timezone.utc))
-    records, start = [], None
-    while True:
-        items, start = ports.ledger.issued_on(day.isoformat(), since, until, PAGE, start)
-        records += [finance_record(item) for item in items]
-        if start is None:
-            break
+    issued = every_page(lambda start: ports.ledger.issued_on(day.isoformat(), since, until, PAGE, start))
+    records = [record.finance_record() for record in issued]
     prefix = f"finance-exports/{day:%Y/%m/%d}/refunds-{day.isoformat()}"
     ports.archive.put(f"{prefix}.csv", refunds_csv(records).encode(), "text/csv")
     ports.archive.put(f"{prefix}.jsonl", refunds_jsonl(records).encode(), "application/x-ndjson")

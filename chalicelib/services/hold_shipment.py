@@ -1,14 +1,13 @@
 """The workflow's HoldShipment step: ask the warehouse not to ship the cancelled lines; AwaitHold waits for its answer
 (HoldShipmentAnswered) before any refund."""
 
-from chalicelib.services.workflow_ports import WorkflowPorts, load_return
+from chalicelib.bootstrap import Ports
+from chalicelib.domain.returns import ReturnStatus
+from chalicelib.services.stored_return import load_return
 
 
-def hold_shipment(return_id: str, ports: WorkflowPorts) -> dict:
+def hold_shipment(return_id: str, ports: Ports) -> dict:
     record = load_return(return_id, ports)
-    ports.bus.publish(
-        "HoldShipmentRequested",
-        {"return_id": return_id, "order_id": record["order_id"], "items": record["items"]},
-    )
-    ports.returns.update(return_id, {"status": "hold_requested"})
+    ports.bus.publish("HoldShipmentRequested", {"return_id": return_id, "order_id": record.order_id, "items": record.items})
+    ports.returns.update(return_id, {"status": ReturnStatus.HOLD_REQUESTED})
     return {"requested": True}

@@ -3,48 +3,41 @@ exchange, ask for the replacement and for any difference the buyer owes)."""
 
 from datetime import datetime
 
-from chalicelib.domain.events import iso_utc
-from chalicelib.domain.return_progress import closing_outcome
-from chalicelib.services.workflow_ports import WorkflowPorts, load_return
+from chalicelib.bootstrap import Ports
+from chalicelib.domain.clock import iso_utc
+from chalicelib.domain.ledger import PaymentStatus
+from chalicelib.domain.returns import Return, ReturnStatus
+from chalicelib.domain.workflow_state import closing_outcome
+from chalicelib.services.stored_return import load_return
 
 
-def notify_outcome(return_id: str, state: dict, ports: WorkflowPorts, now: datetime) -> dict:
+def notify_outcome(return_id: str, state: dict, ports: Ports, now: datetime) -> dict:
     record = load_return(return_id, ports)
-    outcome = closing_outcome(state)
+    outcome = ReturnStatus(closing_outcome(state))
     closed_at = iso_utc(now)
     ports.returns.update(
-        return_id, {"status": outcome, "closed_at": closed_at, "waiting_for": None},
-        remove=("review_queue", "parcel_watch"),
+        return_id, {"status": outcome, "closed_at": closed_at, "waiting_for": None}, remove=("review_queue", "parcel_watch"),
     )
-    if outcome == "refund_written_off":
-        ports.ledger.update_payment(record["refund_id"], {"payment_status": "written_off", "written_off_at": closed_at})
-    ports.bus.publish(
-        "ReturnClosed",
-        {
-            "return_id": return_id,
-            "order_id": record["order_id"],
-            "marketplace": record["marketplace"],
-            "outcome": outcome,
-            "decision_code": (record.get("decision") or {}).get("code"),
-            "refund_id": record.get("refund_id"),
-            "expiry_reason": record.get("expiry_reason"),
-            "closed_at": closed_at,
-        },
-    )
-    exchange = record.get("exchange")
-    if outcome == "exchanged" and exchange:
-        _request_replacement(record, exchange, ports)
+    if outcome == ReturnStatus.REFUND_WRITTEN_OFF:
+        ports.ledger.update_payment(record.refund_id, {"payment_status": PaymentStatus.WRITTEN_OFF, "written_off_at": closed_at})
+    ports.bus.publish("ReturnClosed", {
+        "return_id": return_id, "order_id": record.order_id, "marketplace": record.marketplace, "outcome": outcome,
+        "decision_code": record.decision_code, "refund_id": record.refund_id, "expiry_reason": record.expiry_reason,
+        "closed_at": closed_at,
+    })
+    if outcome == ReturnStatus.EXCHANGED and record.exchange:
+        _request_replacement(record, ports)
     return {"outcome": outcome}
 
 
-def _request_replacement(record: dict, exchange: dict, ports: WorkflowPorts) -> None:
+def _request_replacement(record: Return, ports: Ports) -> None:
     """The warehouse ships the replacement; a dearer one is paid for by the buyer first. Consumers dedupe on
     return_id: a retried Notify publishes again."""
-    reference = {"return_id": record["return_id"], "order_id": record["order_id"], "marketplace": record["marketplace"]}
+    exchange = record.exchange
+    reference = {"return_id": record.return_id, "order_id": record.order_id, "marketplace": record.marketplace}
     ports.bus.publish("ReplacementShipmentRequested", {**reference, **exchange["replacement"]})
     if exchange["payment_due_minor"] > 0:
-        ports.bus.publish(
-            "PaymentRequested",
-            {**reference, "currency": exchange["currency"], "amount": exchange["payment_due"],
-             "amount_minor": exchange["payment_due_minor"], "reason": "dearer exchange replacement"},
-        )
+        ports.bus.publish("PaymentRequested", {
+            **reference, "currency": exchange["currency"], "amount": exchange["payment_due"],
+            "amount_minor": exchange["payment_due_minor"], "reason": "dearer exchange replacement",
+        })

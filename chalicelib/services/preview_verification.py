@@ -5,21 +5,15 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from chalicelib.bootstrap import Ports
+from chalicelib.domain.clock import iso_utc
 from chalicelib.domain.errors import InvalidInput, from_validation_error
-from chalicelib.domain.events import (
-    Amount,
-    EvidenceUrl,
-    Id,
-    OrderData,
-    ReturnLine,
-    UtcTime,
-    check_order_amounts,
-    iso_utc,
-)
+from chalicelib.domain.events import Amount, EvidenceUrl, Id, OrderData, ReturnLine, UtcTime, check_order_amounts
 from chalicelib.domain.money import CURRENCY_EXPONENTS, AmountError, parse_minor
+from chalicelib.domain.orders import Order, OrderStatus
 from chalicelib.domain.policy import DEFAULT_TIER
 from chalicelib.domain.quote_request import Reason, Tier
-from chalicelib.services.staff_ports import StaffPorts
+from chalicelib.domain.returns import Return
 from chalicelib.services.verify_return import customer_tier, decide
 
 
@@ -46,31 +40,29 @@ class PreviewRequest(BaseModel):
         return self
 
 
-def preview_verification(payload: object, ports: StaffPorts, now: datetime) -> dict:
+def preview_verification(payload: object, ports: Ports, now: datetime) -> dict:
     try:
         preview = PreviewRequest.model_validate(payload)
     except ValidationError as error:
         raise from_validation_error(error) from None
     if preview.order is not None:
         check_order_amounts(preview.order, prefix="order")
-        order = preview.order.model_dump(mode="json", exclude_none=True)
+        data = preview.order.model_dump(mode="json", exclude_none=True)
+        order = Order(**{**data, "status": OrderStatus(data["status"])})
     else:
         order = ports.orders.get(preview.order_id)
     if order is not None:
         try:
-            parse_minor(preview.return_shipping_paid, CURRENCY_EXPONENTS[order["currency"]])
+            parse_minor(preview.return_shipping_paid, CURRENCY_EXPONENTS[order.currency])
         except AmountError as error:
-            raise InvalidInput("return_shipping_paid", f"{error} ({order['currency']})") from None
-    marketplace = preview.marketplace or (order or {}).get("marketplace")
-    tier = preview.tier or (customer_tier(ports.customers, order["customer_id"]) if order else DEFAULT_TIER)
+            raise InvalidInput("return_shipping_paid", f"{error} ({order.currency})") from None
+    marketplace = preview.marketplace or (order.marketplace if order else None)
+    tier = preview.tier or (customer_tier(order.customer_id, ports) if order else DEFAULT_TIER)
     policy = ports.policies.current().resolve(marketplace, tier)
-    record = {
-        "return_id": "preview",
-        "reason": preview.reason,
-        "items": [item.model_dump() for item in preview.items],
-        "evidence_urls": preview.evidence_urls,
-        "return_shipping_paid": preview.return_shipping_paid,
-        "requested_at": iso_utc(preview.requested_at or now),
-    }
-    decision = decide(order, record, policy, ports.returns, ports.shipments, preview.returns_30d)
+    record = Return(
+        return_id="preview", reason=preview.reason, items=[item.model_dump() for item in preview.items],
+        evidence_urls=list(preview.evidence_urls), return_shipping_paid=preview.return_shipping_paid,
+        requested_at=iso_utc(preview.requested_at or now),
+    )
+    decision = decide(order, record, policy, ports, preview.returns_30d)
     return {**decision.model_dump(mode="json"), "policy": policy.model_dump(mode="json"), "dry_run": True}

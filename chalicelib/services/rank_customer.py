@@ -2,24 +2,14 @@
 
 from datetime import datetime
 
-from chalicelib.adapters.ports import CustomerStore, OrderStore, PolicyStore
-from chalicelib.domain.events import iso_utc
+from chalicelib.bootstrap import Ports
+from chalicelib.domain.clock import iso_utc
 from chalicelib.domain.policy import DEFAULT_TIER
-from chalicelib.domain.tiers import PaidOrder, rfm_tier
-
-_NOT_PAID = ("pending_payment", "cancelled")
+from chalicelib.domain.tiers import rfm_tier
 
 
-def rank_customer(
-    customer_id: str, marketplace: str, orders: OrderStore, customers: CustomerStore, policies: PolicyStore,
-    now: datetime,
-) -> str:
-    policy = policies.current()
-    history = [
-        PaidOrder.model_validate(order)
-        for order in orders.paid_orders(customer_id)
-        if order.get("status") not in _NOT_PAID and "paid_total_minor" in order
-    ]
-    tier, facts = rfm_tier(history, now, policy.resolve(marketplace, DEFAULT_TIER).rfm)
-    customers.set_tier(customer_id, tier, facts, iso_utc(now), policy.version)
+def rank_customer(customer_id: str, marketplace: str, ports: Ports, now: datetime) -> str:
+    policy = ports.policies.current()
+    tier, facts = rfm_tier(ports.orders.paid_orders(customer_id), now, policy.resolve(marketplace, DEFAULT_TIER).rfm)
+    ports.customers.set_tier(customer_id, tier, facts, iso_utc(now), policy.version)
     return tier

@@ -2,24 +2,22 @@
 
 from datetime import datetime
 
-from chalicelib.domain.events import iso_utc
-from chalicelib.domain.return_progress import failed_step
+from chalicelib.bootstrap import Ports
+from chalicelib.domain.clock import iso_utc
+from chalicelib.domain.returns import ReturnStatus
 from chalicelib.domain.review import FAILURE_QUEUE
-from chalicelib.services.workflow_ports import WorkflowPorts
+from chalicelib.domain.workflow_state import failed_step
 
 
-def record_failure(return_id: str, state: dict, ports: WorkflowPorts, now: datetime) -> dict:
+def record_failure(return_id: str, state: dict, ports: Ports, now: datetime) -> dict:
     failure = state.get("failure") or {}
     step = failed_step(state)
     ports.returns.update(
         return_id,
         {
-            "status": "failed",
+            "status": ReturnStatus.FAILED,
             "failure": {
-                "step": step,
-                "error": failure.get("Error"),
-                "cause": (failure.get("Cause") or "")[:2000],
-                "at": iso_utc(now),
+                "step": step, "error": failure.get("Error"), "cause": (failure.get("Cause") or "")[:2000], "at": iso_utc(now),
             },
         },
         remove=("failure_review",),  # a retried return that fails again waits for a new decision

@@ -3,14 +3,15 @@ finance's review queue, and `RefundFailed` tells finance consumers (they dedupe 
 
 from datetime import datetime
 
-from chalicelib.domain.events import iso_utc
-from chalicelib.domain.finance_export import finance_record
+from chalicelib.bootstrap import Ports
+from chalicelib.domain.clock import iso_utc
+from chalicelib.domain.ledger import refund_id_for
+from chalicelib.domain.returns import ReturnStatus
 from chalicelib.domain.review import FINANCE_QUEUE
-from chalicelib.services.dispatch_refund import refund_id_for
-from chalicelib.services.workflow_ports import WorkflowPorts, load_return
+from chalicelib.services.stored_return import load_return
 
 
-def report_refund_failure(return_id: str, dispatch: dict, ports: WorkflowPorts, now: datetime) -> dict:
+def report_refund_failure(return_id: str, dispatch: dict, ports: Ports, now: datetime) -> dict:
     """`dispatch`: the last DispatchRefund result (its error and attempts)."""
     load_return(return_id, ports)
     refund_id = refund_id_for(return_id)
@@ -20,9 +21,9 @@ def report_refund_failure(return_id: str, dispatch: dict, ports: WorkflowPorts, 
         "step": "DispatchRefund", "error": dispatch["error"]["type"], "cause": dispatch["error"]["message"][:2000],
         "at": iso_utc(now),
     }
-    ports.returns.update(return_id, {"status": "refund_failed", "failure": failure}, remove=("finance_review",))
+    ports.returns.update(return_id, {"status": ReturnStatus.REFUND_FAILED, "failure": failure}, remove=("finance_review",))
     ports.bus.publish("RefundFailed", {
-        **finance_record(record), "payment_attempts": record.get("payment_attempts"),
-        "payment_error": record.get("payment_error") or {"code": "not_confirmed", "message": failure["cause"]},
+        **record.finance_record(), "payment_attempts": record.payment_attempts,
+        "payment_error": record.payment_error or {"code": "not_confirmed", "message": failure["cause"]},
     })
-    return {"queue": FINANCE_QUEUE, "refund_id": refund_id, "payment_status": record["payment_status"]}
+    return {"queue": FINANCE_QUEUE, "refund_id": refund_id, "payment_status": record.payment_status}

@@ -11,20 +11,19 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from chalicelib.adapters.ports import PolicyStore, ReturnStore, ShipmentStore, Workflows
+from chalicelib.bootstrap import Ports
+from chalicelib.domain.clock import iso_utc
 from chalicelib.domain.errors import from_validation_error
-from chalicelib.domain.events import Id, TrackingUpdated, iso_utc
+from chalicelib.domain.events import Id, TrackingUpdated
 from chalicelib.domain.policy import DEFAULT_TIER, return_policy
-from chalicelib.domain.return_progress import CLOSED
 from chalicelib.domain.review import queue_fields
-from chalicelib.domain.tracking import FINAL, PROBLEMS
-from chalicelib.services.staff_ports import StaffPorts, load_staff_return
+from chalicelib.domain.tracking import PROBLEMS, Shipment
+from chalicelib.ports.errors import Conflict
+from chalicelib.services.stored_return import load_staff_return
 from chalicelib.services.wait_for_event import resume_if_ready
 
 
-def record_checkpoint(
-    event: TrackingUpdated, shipments: ShipmentStore, returns: ReturnStore, workflows: Workflows, policies: PolicyStore
-) -> str:
+def record_checkpoint(event: TrackingUpdated, ports: Ports) -> str:
     """Keep a checkpoint on its shipment and hand the shipment's status to its return (as of the event's arrival).
 
     A parcel still moving is asked about again if it stays quiet for the policy's stale-tracking hours; a final
@@ -34,52 +33,47 @@ def record_checkpoint(
         "status": data.status, "at": iso_utc(event.occurred_at),
         **data.model_dump(mode="json", exclude_none=True, include={"location", "description"}),
     }
-    shipment = shipments.record(data.carrier, data.tracking_number, event.event_id, checkpoint, data.return_id)
-    stale_hours = policies.current().resolve(None, DEFAULT_TIER).stale_tracking_hours
-    quiet_until = None if shipment["status"] in FINAL else iso_utc(event.received_at + timedelta(hours=stale_hours))
-    shipments.schedule_poll(data.carrier, data.tracking_number, quiet_until)
-    if "return_id" not in shipment:
+    shipment = ports.shipments.record(data.carrier, data.tracking_number, event.event_id, checkpoint, data.return_id)
+    stale_hours = ports.policies.current().resolve(None, DEFAULT_TIER).stale_tracking_hours
+    quiet_until = None if shipment.final else iso_utc(event.received_at + timedelta(hours=stale_hours))
+    ports.shipments.schedule_poll(data.carrier, data.tracking_number, quiet_until)
+    if shipment.return_id is None:
         return "tracking_unlinked"  # kept on the shipment until its return is known
-    return apply_to_return(shipment, returns, workflows, policies, event.received_at)
+    return apply_to_return(shipment, ports, event.received_at)
 
 
-def apply_to_return(
-    shipment: dict, returns: ReturnStore, workflows: Workflows, policies: PolicyStore, now: datetime
-) -> str:
+def apply_to_return(shipment: Shipment, ports: Ports, now: datetime) -> str:
     """Hand the shipment's current status to its return; resume the workflow when it waits for the parcel.
 
     A parcel in trouble (exception, returned to sender, expired) puts its return in the logistics queue, with
     the review SLA of the policy the return is held to.
     """
-    if "status" not in shipment:
+    if shipment.status is None:
         return "tracking_linked"
-    detail = shipment.get("status_detail", {})
+    detail = shipment.status_detail
     parcel = {
         **{key: detail[key] for key in ("location", "description") if key in detail},
-        "carrier": shipment["carrier"], "tracking_number": shipment["tracking_number"], "status": shipment["status"],
-        "return_id": shipment["return_id"],
+        "carrier": shipment.carrier, "tracking_number": shipment.tracking_number, "status": shipment.status,
+        "return_id": shipment.return_id,
     }
-    record = returns.record_tracking(shipment["return_id"], parcel, shipment["status_at"])
+    record = ports.returns.record_tracking(shipment.return_id, parcel, shipment.status_at)
     if record is None:
         return "tracking_stale"
-    if parcel["status"] in PROBLEMS and record.get("status") not in CLOSED and "inspection" not in record:
-        sla_hours = return_policy(record, policies.current).review_sla_hours
-        problem = {"status": parcel["status"], "at": shipment["status_at"]}
-        if returns.flag_parcel_problem(record["return_id"], problem, queue_fields("logistics", sla_hours, now)):
+    if shipment.status in PROBLEMS and not record.closed and record.inspection is None:
+        sla_hours = return_policy(record, ports.policies.current).review_sla_hours
+        problem = {"status": shipment.status, "at": shipment.status_at}
+        if ports.returns.flag_parcel_problem(record.return_id, problem, queue_fields("logistics", sla_hours, now)):
             return "tracking_stored, parcel in trouble: logistics review"
-    return "tracking_stored, workflow resumed" if resume_if_ready(record, workflows) else "tracking_stored"
+    return "tracking_stored, workflow resumed" if resume_if_ready(record, ports.workflows) else "tracking_stored"
 
 
-def link_tracking(
-    return_id: str, carrier: str, tracking_number: str, shipments: ShipmentStore, returns: ReturnStore,
-    workflows: Workflows, policies: PolicyStore, now: datetime,
-) -> dict | None:
+def link_tracking(return_id: str, carrier: str, tracking_number: str, ports: Ports, now: datetime) -> dict | None:
     """Link a tracking number to a return and hand over what is known of it; None when another return has it."""
-    shipment = shipments.link(carrier, tracking_number, return_id)
+    shipment = ports.shipments.link(carrier, tracking_number, return_id)
     if shipment is None:
         return None
-    apply_to_return(shipment, returns, workflows, policies, now)
-    return {key: shipment.get(key) for key in ("carrier", "tracking_number", "return_id", "status", "status_at")}
+    apply_to_return(shipment, ports, now)
+    return {key: getattr(shipment, key) for key in ("carrier", "tracking_number", "return_id", "status", "status_at")}
 
 
 class TrackingLink(BaseModel):
@@ -89,22 +83,15 @@ class TrackingLink(BaseModel):
     tracking_number: Id
 
 
-class TrackingTaken(Exception):
-    """The tracking number belongs to another return."""
-
-
-def put_return_tracking(return_id: str, payload: object, ports: StaffPorts, now: datetime) -> dict:
+def put_return_tracking(return_id: str, payload: object, ports: Ports, now: datetime) -> dict:
     """PUT /v1/returns/{id}/tracking: staff link a parcel to its return."""
     try:
         link = TrackingLink.model_validate(payload)
     except ValidationError as error:
         raise from_validation_error(error) from None
     load_staff_return(return_id, ports)
-    linked = link_tracking(
-        return_id, link.carrier, link.tracking_number, ports.shipments, ports.returns, ports.workflows, ports.policies,
-        now,
-    )
+    linked = link_tracking(return_id, link.carrier, link.tracking_number, ports, now)
     if linked is None:
-        other = ports.shipments.get(link.carrier, link.tracking_number)["return_id"]
-        raise TrackingTaken(f"{link.carrier} {link.tracking_number} is the parcel of return {other}")
+        other = ports.shipments.get(link.carrier, link.tracking_number).return_id
+        raise Conflict(f"{link.carrier} {link.tracking_number} is the parcel of return {other}", "tracking_taken")
     return linked

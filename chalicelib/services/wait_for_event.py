@@ -10,51 +10,49 @@ of its tier's service level.
 
 from datetime import datetime, timedelta
 
-from chalicelib.adapters.ports import Workflows
-from chalicelib.domain.events import iso_utc
+from chalicelib.bootstrap import Ports
+from chalicelib.domain.clock import iso_utc
 from chalicelib.domain.policy import return_policy
-from chalicelib.domain.return_progress import wait_result
+from chalicelib.domain.returns import WAITING_STATUS, Return, Waiting
 from chalicelib.domain.review import FAILURE_QUEUE, FINANCE_QUEUE, problem_type, queue_fields
-from chalicelib.services.workflow_ports import WorkflowPorts, load_return
+from chalicelib.ports import Workflows
+from chalicelib.services.stored_return import load_return
 
-_STATUS = {
-    "parcel": "awaiting_parcel", "inspection": "awaiting_inspection", "review": "in_review", "failure_review": "failed",
-    "hold": "awaiting_hold", "finance_review": "refund_failed",
-}
-_QUEUES = {"failure_review": FAILURE_QUEUE, "finance_review": FINANCE_QUEUE}
+_QUEUES = {Waiting.FAILURE_REVIEW: FAILURE_QUEUE, Waiting.FINANCE_REVIEW: FINANCE_QUEUE}
 
 
-def wait_for_event(return_id: str, waiting_for: str, task_token: str, ports: WorkflowPorts, now: datetime) -> dict:
-    if waiting_for in ("review", *_QUEUES):
+def wait_for_event(return_id: str, waiting_for: str, task_token: str, ports: Ports, now: datetime) -> dict:
+    waiting_for = Waiting(waiting_for)
+    if waiting_for in (Waiting.REVIEW, *_QUEUES):
         fields = _review_fields(return_id, waiting_for, ports, now)
-    elif waiting_for == "parcel":
+    elif waiting_for == Waiting.PARCEL:
         fields = _tracking_watch(return_id, ports, now)
     else:
         fields = {}
-    record = ports.returns.wait_for(return_id, waiting_for, task_token, _STATUS[waiting_for], fields)
+    record = ports.returns.wait_for(return_id, waiting_for, task_token, WAITING_STATUS[waiting_for], fields)
     resumed = resume_if_ready(record, ports.workflows)
     return {"waiting_for": waiting_for, "resumed": resumed, **fields}
 
 
-def _review_fields(return_id: str, waiting_for: str, ports: WorkflowPorts, now: datetime) -> dict:
+def _review_fields(return_id: str, waiting_for: Waiting, ports: Ports, now: datetime) -> dict:
     record = load_return(return_id, ports)
     sla_hours = return_policy(record, ports.policies.current).review_sla_hours
-    queue = _QUEUES.get(waiting_for) or problem_type(record["reason"])
+    queue = _QUEUES.get(waiting_for) or problem_type(record.reason)
     return queue_fields(queue, sla_hours, now)
 
 
-def _tracking_watch(return_id: str, ports: WorkflowPorts, now: datetime) -> dict:
+def _tracking_watch(return_id: str, ports: Ports, now: datetime) -> dict:
     """An approved return with no tracking yet is watched: none within the policy's days expires it."""
     record = load_return(return_id, ports)
-    if "parcel" in record:
+    if record.parcel is not None:
         return {}
     days = return_policy(record, ports.policies.current).tracking_wait_days
     return {"parcel_watch": "waiting", "tracking_due_at": iso_utc(now + timedelta(days=days))}
 
 
-def resume_if_ready(record: dict | None, workflows: Workflows) -> bool:
+def resume_if_ready(record: Return | None, workflows: Workflows) -> bool:
     """Send the awaited result to the parked task when the record holds it; False when nothing was resumed."""
-    if not record or not record.get("task_token"):
+    if record is None or not record.task_token:
         return False
-    output = wait_result(record)
-    return output is not None and workflows.resume(record["task_token"], output)
+    output = record.wait_result()
+    return output is not None and workflows.resume(record.task_token, output)

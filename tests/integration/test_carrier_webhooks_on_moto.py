@@ -8,7 +8,7 @@ import pytest
 from chalice.test import Client
 
 from app import app
-from chalicelib.adapters.carriers import CARRIER_STYLES
+from chalicelib.connectors.carriers import CARRIER_STYLES
 from tests.integration.conftest import CARRIER_SECRETS
 
 SAMPLES = Path(__file__).parent.parent / "fixtures" / "carriers"

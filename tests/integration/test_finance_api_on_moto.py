@@ -8,7 +8,7 @@ import pytest
 from chalice.test import Client
 
 from app import app
-from chalicelib.adapters.payment_provider import HttpPaymentProvider
+from chalicelib.adapters.http.payment_provider import HttpPaymentProvider
 from chalicelib.domain.finance_export import FINANCE_FIELDS
 from tests.integration.conftest import PAYMENT_KEY, STAFF_HEADERS
 
@@ -93,10 +93,10 @@ def test_finance_endpoints_need_a_key(client):
 def test_the_daily_export_writes_the_previous_days_records_as_csv_and_jsonl(aws, client):
     from datetime import date
 
-    from chalicelib.bootstrap import export_ports
+    from chalicelib.bootstrap import bootstrap
     from chalicelib.services.export_refunds import export_day
 
-    result = export_day(date(2026, 11, 21), export_ports())
+    result = export_day(date(2026, 11, 21), bootstrap())
     assert (result["records"], result["keys"]) == (2, [
         "finance-exports/2026/11/21/refunds-2026-11-21.csv", "finance-exports/2026/11/21/refunds-2026-11-21.jsonl",
     ])
@@ -105,7 +105,7 @@ def test_the_daily_export_writes_the_previous_days_records_as_csv_and_jsonl(aws,
     assert [json.loads(line)["refund_id"] for line in lines] == ["RF-RT-1", "RF-RT-2"]
     rows = list(csv.reader(io.StringIO(s3.get_object(Bucket="aftersales-archive", Key=result["keys"][0])["Body"].read().decode())))
     assert [row[0] for row in rows] == ["refund_id", "RF-RT-1", "RF-RT-2"]
-    assert export_day(date(2026, 11, 19), export_ports())["records"] == 0  # an empty day still gets its files
+    assert export_day(date(2026, 11, 19), bootstrap())["records"] == 0  # an empty day still gets its files
 
 
 def test_reconciliation_lists_exactly_the_planted_mismatches(aws, client, provider):

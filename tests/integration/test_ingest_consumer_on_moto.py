@@ -111,25 +111,24 @@ def test_a_closed_execution_counts_as_done(aws):
 
 
 def test_a_failing_message_lands_in_the_dlq_with_its_error_and_a_redrive_after_the_fix_applies_it_once(aws, monkeypatch):
-    import functions.ingest_events as consumer
-    from chalicelib.bootstrap import ingest_ports
+    from chalicelib.bootstrap import bootstrap
     from infra.redrive import dead_letters, redrive
 
     def broken(event, ports):
         raise RuntimeError("orders table throttled")
 
-    monkeypatch.setattr(consumer, "ingest_event", broken)
     body = canonical(return_requested())
-    send(aws, body)
-    drain(aws)
-    [letter] = dead_letters(aws["sqs"], aws["dlq_url"], ingest_ports().event_log, hide_seconds=1)
+    with monkeypatch.context() as patch:  # until the fix is deployed
+        patch.setattr("chalicelib.services.ingest_event.ingest_event", broken)
+        send(aws, body)
+        drain(aws)
+    [letter] = dead_letters(aws["sqs"], aws["dlq_url"], bootstrap().event_log, hide_seconds=1)
     assert letter["body"] == body
     assert (letter["failure"]["error_type"], letter["failure"]["error"], letter["failure"]["failures"]) == (
         "RuntimeError", "orders table throttled", 2
     )
     assert executions(aws) == []
 
-    monkeypatch.undo()  # the fix is deployed
     time.sleep(1.1)  # dead_letters left them invisible for a moment; redrive reads them again
     aws["sqs"].send_message(QueueUrl=aws["dlq_url"], MessageBody=body)  # and a second copy, as after a crash
     assert redrive(aws["sqs"], aws["dlq_url"], aws["queue_url"]) == 2

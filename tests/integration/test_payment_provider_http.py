@@ -2,8 +2,8 @@
 
 import pytest
 
-from chalicelib.adapters.payment_provider import HttpPaymentProvider
-from chalicelib.adapters.ports import PaymentDeclined, PaymentMismatch, PaymentNotConfirmed, ProviderUnavailable
+from chalicelib.adapters.http.payment_provider import HttpPaymentProvider
+from chalicelib.ports.errors import PaymentDeclined, PaymentMismatch, PaymentNotConfirmed, ProviderUnavailable
 from localcloud.payment_service import PaymentService
 
 

@@ -6,8 +6,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from chalicelib.adapters.ports import StaleQuote
-from chalicelib.bootstrap import workflow_ports
+from chalicelib.ports.errors import StaleQuote
+from chalicelib.bootstrap import bootstrap
 from chalicelib.domain.events import canonical_events
 from chalicelib.domain.policy import DEFAULT_POLICY, Policy
 from chalicelib.refunds import quote
@@ -36,7 +36,7 @@ def finance(aws):
 
 def store(return_id: str, quantity: int = 3, line_id: str = "L2") -> None:
     """An order and a verified, inspected return of it, as the earlier steps leave them."""
-    ports = workflow_ports()
+    ports = bootstrap()
     order = canonical_events.validate_python({**order_upserted(), "source": "tmall", "received_at": NOW})
     ports.orders.upsert({**order.data.model_dump(mode="json", exclude_none=True), "marketplace": "tmall"}, "2026-11-20T08:00:00Z")
     event = canonical_events.validate_python(
@@ -53,16 +53,21 @@ def store(return_id: str, quantity: int = 3, line_id: str = "L2") -> None:
     )
 
 
+def stored_order(aws, order_id: str) -> dict:
+    """The order's item as stored, with its refund account."""
+    return aws["dynamodb"].Table("aftersales-orders").get_item(Key={"order_id": order_id})["Item"]
+
+
 def ledger(aws) -> list[dict]:
     return aws["dynamodb"].Table("aftersales-refund-ledger").scan()["Items"]
 
 
 def test_the_finance_record_equals_the_quote_and_is_written_paid_and_published_once(aws, finance, provider):
     store("RT-1")
-    ports = workflow_ports()
+    ports = bootstrap()
     assert quote_return("RT-1", ports) == {"outcome": "refund", "total_minor": 8306, "exchange": False}
     record = ports.returns.get("RT-1")
-    expected = quote(quote_request(ports.orders.get("TM-1001"), record, Policy.model_validate(record["policy"])))
+    expected = quote(quote_request(ports.orders.get("TM-1001"), record, Policy.model_validate(record.policy)))
     first = dispatch_refund("RT-1", ports, NOW, RETRY)
     again = dispatch_refund("RT-1", ports, NOW, RETRY)
     assert first == again == {
@@ -83,18 +88,18 @@ def test_the_finance_record_equals_the_quote_and_is_written_paid_and_published_o
     [stored] = ledger(aws)
     assert stored["issued_day"] == "2026-11-22"  # the finance API's index by day
     assert len(ledger(aws)) == 1
-    account = ports.orders.get("TM-1001")
+    account = stored_order(aws, "TM-1001")
     assert (account["refunded_total"], account["refunded_units"], account["refund_version"]) == (8306, {"L2": 3}, 1)
 
 
 def test_racing_dispatchers_write_one_record_and_make_one_provider_refund(aws, provider):
     store("RT-1")
-    quote_return("RT-1", workflow_ports())
+    quote_return("RT-1", bootstrap())
     results, errors = [], []
 
     def dispatch() -> None:
         try:
-            results.append(dispatch_refund("RT-1", workflow_ports(), NOW, RETRY))
+            results.append(dispatch_refund("RT-1", bootstrap(), NOW, RETRY))
         except Exception as error:  # noqa: BLE001  collected for the assertion
             errors.append(error)
 
@@ -106,7 +111,7 @@ def test_racing_dispatchers_write_one_record_and_make_one_provider_refund(aws, p
     assert errors == []
     assert {r["refund_id"] for r in results} == {"RF-RT-1"}
     assert len(ledger(aws)) == 1
-    assert workflow_ports().orders.get("TM-1001")["refunded_total"] == 8306
+    assert stored_order(aws, "TM-1001")["refunded_total"] == 8306
     assert len(provider.refunds()) == 1
     assert ledger(aws)[0]["payment_status"] == "confirmed"
 
@@ -114,7 +119,7 @@ def test_racing_dispatchers_write_one_record_and_make_one_provider_refund(aws, p
 def test_a_quote_made_before_another_refund_on_the_order_is_refused_and_requoted(aws):
     store("RT-1", quantity=1, line_id="L1")
     store("RT-2", quantity=3, line_id="L2")
-    ports = workflow_ports()
+    ports = bootstrap()
     quote_return("RT-1", ports)
     quote_return("RT-2", ports)  # both quoted against the same account version
     dispatch_refund("RT-1", ports, NOW, RETRY)
@@ -124,7 +129,7 @@ def test_a_quote_made_before_another_refund_on_the_order_is_refused_and_requoted
     quote_return("RT-2", ports)  # what the ASL's Catch does: quote again, with L1 now returned
     dispatch_refund("RT-2", ports, NOW, RETRY)
     by_return = {item["return_id"]: item for item in ledger(aws)}
-    account = ports.orders.get("TM-1001")
+    account = stored_order(aws, "TM-1001")
     assert account["refunded_total"] == sum(int(item["total_minor"]) for item in by_return.values())
     # The second return completes the order with a seller-fault reason: outbound shipping comes back, once.
     assert [e["code"] for e in by_return["RT-2"]["entries"]].count("shipping_refund") == 1
@@ -135,7 +140,7 @@ def test_a_provider_timeout_then_success_makes_one_provider_refund(aws, finance,
     """The provider made the refund but answered after the client gave up: asking again with the same key
     answers that refund; nothing is paid twice and RefundIssued goes out once, after the confirmation."""
     store("RT-1")
-    ports = workflow_ports()
+    ports = bootstrap()
     quote_return("RT-1", ports)
     provider.time_out_next()
     first = dispatch_refund("RT-1", ports, NOW, RETRY)
@@ -158,7 +163,7 @@ def test_a_provider_timeout_then_success_makes_one_provider_refund(aws, finance,
 def test_declines_use_up_a_round_then_finance_is_told_and_a_retry_pays_once(aws, provider):
     received = watch_bus(aws["session"], "finance-failures", {"detail-type": ["RefundFailed", "RefundIssued"]})
     store("RT-1")
-    ports = workflow_ports()
+    ports = bootstrap()
     quote_return("RT-1", ports)
     provider.decline_next(3, code="account_frozen", message="the buyer's account is frozen")
     results = [dispatch_refund("RT-1", ports, NOW, RETRY) for _ in range(3)]
@@ -169,8 +174,8 @@ def test_declines_use_up_a_round_then_finance_is_told_and_a_retry_pays_once(aws,
     assert provider.refunds() == []
     report_refund_failure("RT-1", results[-1], ports, NOW)
     record = ports.returns.get("RT-1")
-    assert record["status"] == "refund_failed"
-    assert record["failure"]["error"] == "PaymentDeclined"
+    assert record.status == "refund_failed"
+    assert record.failure["error"] == "PaymentDeclined"
     [envelope] = received()  # received() hands each message over once
     told = envelope["detail"]
     assert (told["refund_id"], told["payment_status"], told["payment_attempts"]) == ("RF-RT-1", "failed", 3)

@@ -1,6 +1,5 @@
 """Manual review on moto: the queues by SLA deadline, a decision kept once with its audit entry, 409s."""
 
-import dataclasses
 import json
 from datetime import datetime, timedelta, timezone
 
@@ -8,8 +7,9 @@ import pytest
 from chalice.test import Client
 
 from app import app
-from chalicelib.bootstrap import staff_ports, workflow_ports
-from chalicelib.services.review_return import ReviewConflict, review_return
+from chalicelib.bootstrap import bootstrap
+from chalicelib.ports.errors import Conflict
+from chalicelib.services.review_return import review_return
 from chalicelib.services.wait_for_event import wait_for_event
 from tests.bus import watch_bus
 from tests.integration.conftest import STAFF_HEADERS
@@ -39,7 +39,7 @@ def client(aws):
 def in_review(return_id: str, reason: str = "quality_issue", at: datetime = NOW, waiting_for: str = "review") -> None:
     """A return parked by AwaitReview (or AwaitFailureReview), as the workflow leaves it."""
     store_return(return_id, reason=reason)
-    ports = workflow_ports()
+    ports = bootstrap()
     ports.returns.update(return_id, {"decision": {"code": "HIGH_VALUE", "facts": {"estimate": "2500.00"},
                                                   "policy_version": "default-2026-11"}})
     if waiting_for == "failure_review":
@@ -93,19 +93,19 @@ def test_a_decision_resumes_the_workflow_once_and_is_audited(aws):
     store_order()
     in_review("RT-1")
     workflows = RecordingWorkflows()
-    ports = dataclasses.replace(staff_ports(), workflows=workflows)
+    ports = bootstrap().replacing(workflows=workflows)
     answer = review_return("RT-1", {"decision": "approve", "note": "photos show the defect"}, "ana", ports, NOW)
     assert answer == {"return_id": "RT-1", "decision": "approve", "note": "photos show the defect", "by": "ana",
                       "at": "2026-11-22T08:00:00Z"}
     assert workflows.resumed == [("token-RT-1", {"decision": "approve"})]
     record = ports.returns.get("RT-1")
-    assert "review_queue" not in record and record["review"]["by"] == "ana"
+    assert record.review_queue is None and record.review["by"] == "ana"
     [audit] = aws["dynamodb"].Table("aftersales-audit").scan()["Items"]
     assert {k: audit[k] for k in ("subject", "action", "by", "at", "note", "decision_code")} == {
         "subject": "return#RT-1", "action": "review.approve", "by": "ana", "at": "2026-11-22T08:00:00Z",
         "note": "photos show the defect", "decision_code": "HIGH_VALUE",
     }
-    with pytest.raises(ReviewConflict, match="already reviewed: approve by ana at 2026-11-22T08:00:00Z"):
+    with pytest.raises(Conflict, match="already reviewed: approve by ana at 2026-11-22T08:00:00Z"):
         review_return("RT-1", {"decision": "reject", "note": "second thoughts"}, "bo", ports, NOW)
     assert workflows.resumed == [("token-RT-1", {"decision": "approve"})]
     assert len(aws["dynamodb"].Table("aftersales-audit").scan()["Items"]) == 1
@@ -117,13 +117,13 @@ def test_two_reviewers_at_once_one_decision(aws):
     store_order()
     in_review("RT-1")
     workflows = RecordingWorkflows()
-    ports = dataclasses.replace(staff_ports(), workflows=workflows)
+    ports = bootstrap().replacing(workflows=workflows)
     outcomes = []
 
     def decide(who: str) -> None:
         try:
             outcomes.append(review_return("RT-1", {"decision": "approve", "note": "ok"}, who, ports, NOW)["by"])
-        except ReviewConflict:
+        except Conflict:
             outcomes.append("conflict")
 
     threads = [threading.Thread(target=decide, args=(f"staff-{n}",)) for n in range(6)]
@@ -138,12 +138,12 @@ def test_two_reviewers_at_once_one_decision(aws):
 def test_a_decision_after_the_review_timed_out_is_refused(aws):
     store_order()
     in_review("RT-1")
-    ports = dataclasses.replace(staff_ports(), workflows=RecordingWorkflows(waiting=False))
-    with pytest.raises(ReviewConflict, match="timed out"):
+    ports = bootstrap().replacing(workflows=RecordingWorkflows(waiting=False))
+    with pytest.raises(Conflict, match="timed out"):
         review_return("RT-1", {"decision": "approve", "note": "late"}, "ana", ports, NOW)
-    assert ports.returns.get("RT-1")["review"]["applied"] is False
-    workflow_ports().returns.update("RT-1", {"status": "expired", "waiting_for": None})
-    with pytest.raises(ReviewConflict, match=r"closed \(expired\) after its review timed out"):
+    assert ports.returns.get("RT-1").review["applied"] is False
+    bootstrap().returns.update("RT-1", {"status": "expired", "waiting_for": None})
+    with pytest.raises(Conflict, match=r"closed \(expired\) after its review timed out"):
         review_return("RT-1", {"decision": "approve", "note": "later still"}, "ana", ports, NOW)
 
 
@@ -175,11 +175,11 @@ def test_http_answers(aws, client):
                          ("?queue=service&limit=x", "limit"), ("?queue=service&cursor=abc", "cursor")]:
         response = get(client, f"/v1/reviews{query}")
         assert (response.status_code, response.json_body["error"]["field"]) == (422, field), query
-    assert workflow_ports().returns.get("RT-1").get("review") is None  # nothing was written by the refusals
+    assert bootstrap().returns.get("RT-1").review is None  # nothing was written by the refusals
 
 
 def test_the_sla_sweep_announces_each_overdue_item_once(aws):
-    from chalicelib.bootstrap import sweep_ports
+    from chalicelib.bootstrap import bootstrap
     from chalicelib.services.sweep_sla import sweep_sla
 
     breaches = watch_bus(aws["session"], "sla-watch", {"detail-type": ["SlaBreached"]})
@@ -187,27 +187,27 @@ def test_the_sla_sweep_announces_each_overdue_item_once(aws):
     in_review("RT-OVERDUE", at=NOW - timedelta(hours=9))  # normal tier: 8 h
     in_review("RT-IN-TIME", at=NOW - timedelta(hours=7))
     in_review("RT-DECIDED", at=NOW - timedelta(hours=9))
-    ports = dataclasses.replace(staff_ports(), workflows=RecordingWorkflows())
+    ports = bootstrap().replacing(workflows=RecordingWorkflows())
     review_return("RT-DECIDED", {"decision": "approve", "note": "ok"}, "ana", ports, NOW)
 
-    assert sweep_sla(sweep_ports(), NOW) == {"breached": ["RT-OVERDUE"]}
-    assert sweep_sla(sweep_ports(), NOW + timedelta(minutes=5)) == {"breached": []}
+    assert sweep_sla(bootstrap(), NOW) == {"breached": ["RT-OVERDUE"]}
+    assert sweep_sla(bootstrap(), NOW + timedelta(minutes=5)) == {"breached": []}
     [detail] = [envelope["detail"] for envelope in breaches()]
     assert {k: detail[k] for k in ("breach_id", "return_id", "queue", "sla_deadline", "detected_at")} == {
         "breach_id": "RT-OVERDUE@2026-11-22T07:00:00Z", "return_id": "RT-OVERDUE", "queue": "product_quality",
         "sla_deadline": "2026-11-22T07:00:00Z", "detected_at": "2026-11-22T08:00:00Z",
     }
-    assert workflow_ports().returns.get("RT-OVERDUE")["sla_breached_at"] == "2026-11-22T08:00:00Z"
-    [item] = [i for i in staff_ports().reviews.waiting("product_quality", 10, None)[0] if i["return_id"] == "RT-OVERDUE"]
-    assert item["sla_breached_at"] == "2026-11-22T08:00:00Z"
+    assert bootstrap().returns.get("RT-OVERDUE").sla_breached_at == "2026-11-22T08:00:00Z"
+    [item] = [i for i in bootstrap().returns.waiting_for_review("product_quality", 10, None)[0] if i.return_id == "RT-OVERDUE"]
+    assert item.sla_breached_at == "2026-11-22T08:00:00Z"
 
 
 def test_a_vip_customer_gets_the_two_hour_sla(aws):
     store_order(customer_id="C-VIP")
-    workflow_ports().customers.set_tier("C-VIP", "vip", {}, "2026-11-22T00:00:00Z", "default-2026-11")
+    bootstrap().customers.set_tier("C-VIP", "vip", {}, "2026-11-22T00:00:00Z", "default-2026-11")
     store_return("RT-VIP", reason="quality_issue")
     from chalicelib.services.verify_return import verify_return
 
-    assert verify_return("RT-VIP", workflow_ports())["code"] == "EVIDENCE_REQUIRED"
-    wait_for_event("RT-VIP", "review", "token", workflow_ports(), NOW)
-    assert workflow_ports().returns.get("RT-VIP")["sla_deadline"] == "2026-11-22T10:00:00Z"
+    assert verify_return("RT-VIP", bootstrap())["code"] == "EVIDENCE_REQUIRED"
+    wait_for_event("RT-VIP", "review", "token", bootstrap(), NOW)
+    assert bootstrap().returns.get("RT-VIP").sla_deadline == "2026-11-22T10:00:00Z"

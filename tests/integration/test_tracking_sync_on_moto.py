@@ -3,13 +3,14 @@ arrives before its return, and the three ways a tracking number is linked to its
 
 import json
 import random
+from dataclasses import asdict
 from datetime import datetime, timezone
 
 import pytest
 from chalice.test import Client
 
 from app import app
-from chalicelib.bootstrap import ingest_ports, workflow_ports
+from chalicelib.bootstrap import bootstrap
 from chalicelib.domain.events import canonical_events
 from chalicelib.services.ingest_event import ingest_event
 from tests.integration.conftest import STAFF_HEADERS
@@ -31,13 +32,13 @@ def checkpoint(status: str, at: str, return_id: str | None = None, number: str =
 
 def apply(*payloads: dict, source: str = "tmall") -> list[str]:
     return [
-        ingest_event(canonical_events.validate_python({**p, "source": source, "received_at": RECEIVED}), ingest_ports())
+        ingest_event(canonical_events.validate_python({**p, "source": source, "received_at": RECEIVED}), bootstrap())
         for p in payloads
     ]
 
 
 def shipment(number: str = "SF100") -> dict:
-    return ingest_ports().shipments.get("sf-express", number)
+    return asdict(bootstrap().shipments.get("sf-express", number))
 
 
 def test_shuffled_and_repeated_checkpoints_keep_one_timeline_and_end_delivered(aws):
@@ -60,17 +61,17 @@ def test_tracking_before_its_return_is_handed_over_when_the_request_names_the_pa
     apply(order_upserted(), *(checkpoint(status, at) for status, at in TIMELINE[:2]))
     request = return_requested(shipment={"carrier": "sf-express", "tracking_number": "SF100"})
     assert apply(request) == ["workflow_started"]
-    returned = workflow_ports().returns.get("RT-1")
+    returned = asdict(bootstrap().returns.get("RT-1"))
     assert (returned["parcel"]["status"], returned["parcel_at"]) == ("in_transit", "2026-11-20T10:00:00Z")
     assert apply(checkpoint(*TIMELINE[3])) == ["tracking_stored"]  # the return is not waiting for it yet
-    assert workflow_ports().returns.get("RT-1")["parcel"]["status"] == "delivered"
+    assert bootstrap().returns.get("RT-1").parcel["status"] == "delivered"
 
 
 def test_a_checkpoint_naming_its_return_links_the_parcel_for_the_ones_after_it(aws):
     apply(order_upserted(), return_requested())
     apply(checkpoint("in_transit", "2026-11-20T10:00:00Z", return_id="RT-1"))
     assert apply(checkpoint("delivered", "2026-11-21T06:30:00Z")) == ["tracking_stored"]
-    assert workflow_ports().returns.get("RT-1")["parcel"]["status"] == "delivered"
+    assert bootstrap().returns.get("RT-1").parcel["status"] == "delivered"
 
 
 @pytest.fixture
@@ -91,7 +92,7 @@ def test_staff_link_a_tracking_number_and_what_is_known_of_it_is_handed_over(aws
         "carrier": "sf-express", "tracking_number": "SF100", "return_id": "RT-1", "status": "delivered",
         "status_at": "2026-11-21T06:30:00Z",
     })
-    assert workflow_ports().returns.get("RT-1")["parcel"]["status"] == "delivered"
+    assert bootstrap().returns.get("RT-1").parcel["status"] == "delivered"
     assert put(client, "RT-1", {"carrier": "sf-express", "tracking_number": "SF100"}).status_code == 200  # again: same
     taken = put(client, "RT-2", {"carrier": "sf-express", "tracking_number": "SF100"})
     assert (taken.status_code, taken.json_body["error"]["message"]) == (409, "sf-express SF100 is the parcel of return RT-1")
@@ -111,21 +112,21 @@ class Workflows:
 
 def test_the_parcel_watch_expires_only_returns_still_without_tracking(aws):
     from chalicelib.services.wait_for_event import wait_for_event
-    from chalicelib.services.watch_parcels import ParcelWatchPorts, watch_parcels
+    from chalicelib.services.watch_parcels import watch_parcels
 
     apply(order_upserted(), return_requested(), return_requested("RT-2", event_id="evt-2"))
-    ports = workflow_ports()
+    ports = bootstrap()
     for return_id in ("RT-1", "RT-2"):
         wait_for_event(return_id, "parcel", f"token-{return_id}", ports, RECEIVED)
-        assert ports.returns.get(return_id)["tracking_due_at"] == "2026-11-29T08:00:00Z"
+        assert ports.returns.get(return_id).tracking_due_at == "2026-11-29T08:00:00Z"
     # RT-2's tracking lands between the watch being set and the sweep, with the watch still on it.
     ports.returns.update("RT-2", {"parcel": {"status": "in_transit"}})
     workflows = Workflows()
-    watch = ParcelWatchPorts(returns=ports.returns, workflows=workflows)
+    watch = ports.replacing(workflows=workflows)
     assert watch_parcels(watch, datetime(2026, 11, 29, 7, 59, tzinfo=timezone.utc)) == {"expired": []}
     assert watch_parcels(watch, datetime(2026, 11, 29, 8, 1, tzinfo=timezone.utc)) == {"expired": ["RT-1"]}
     assert workflows.failed == [("token-RT-1", "NoTracking")]
-    assert "parcel_watch" not in ports.returns.get("RT-2") and "expiry_reason" not in ports.returns.get("RT-2")
+    assert ports.returns.get("RT-2").parcel_watch is None and ports.returns.get("RT-2").expiry_reason is None
     assert watch_parcels(watch, datetime(2026, 12, 30, tzinfo=timezone.utc)) == {"expired": []}
 
 
@@ -140,11 +141,9 @@ class CarrierApi:
 
 
 def poll_ports(aws, api: CarrierApi):
-    from chalicelib.adapters.sqs_queue import SqsEventQueue
-    from chalicelib.services.poll_carriers import PollPorts
+    from chalicelib.adapters.aws.sqs_queue import SqsEventQueue
 
-    ports = ingest_ports()
-    return PollPorts(ports.shipments, api, SqsEventQueue(aws["sqs"], aws["queue_url"]), ports.returns, ports.policies)
+    return bootstrap().replacing(carrier_api=api, queue=SqsEventQueue(aws["sqs"], aws["queue_url"]))
 
 
 def test_the_poller_asks_only_quiet_parcels_a_batch_at_a_time_backs_off_and_flags_no_movement(aws):
@@ -167,10 +166,10 @@ def test_the_poller_asks_only_quiet_parcels_a_batch_at_a_time_backs_off_and_flag
     assert (first["polled"] + second["polled"], first["moved"] + second["moved"]) == (4, 1)
     assert sorted(api.asked) == ["SF0", "SF1", "SF2", "SF3"]
     assert first["no_movement"] + second["no_movement"] == ["RT-1"]
-    assert workflow_ports().returns.get("RT-1")["review_queue"] == "logistics"
+    assert bootstrap().returns.get("RT-1").review_queue == "logistics"
     queued = aws["sqs"].receive_message(QueueUrl=aws["queue_url"], MaxNumberOfMessages=10)["Messages"]
     assert [json.loads(m["Body"])["data"]["status"] for m in queued] == ["delivered"]  # only what was new
-    backed_off = ingest_ports().shipments.get("sf-express", "SF2")
+    backed_off = shipment("SF2")
     assert (backed_off["poll_attempts"], backed_off["next_poll_at"]) == (1, "2026-12-01T09:00:00Z")  # 2 x 72 h
     assert poll_carriers(ports, later, batch=3)["polled"] == 0
 
@@ -180,15 +179,15 @@ def verified_vip_return() -> None:
     from chalicelib.services.verify_return import verify_return
 
     apply(order_upserted(), return_requested())
-    workflow_ports().customers.set_tier("C-1", "vip", {}, "2026-11-22T00:00:00Z", "default-2026-11")
-    verify_return("RT-1", workflow_ports())
-    assert workflow_ports().returns.get("RT-1")["policy"]["review_sla_hours"] == 2
+    bootstrap().customers.set_tier("C-1", "vip", {}, "2026-11-22T00:00:00Z", "default-2026-11")
+    verify_return("RT-1", bootstrap())
+    assert bootstrap().returns.get("RT-1").policy["review_sla_hours"] == 2
 
 
 def test_a_parcel_in_trouble_queues_its_return_with_the_sla_of_the_return_s_tier(aws):
     verified_vip_return()
     apply(checkpoint("exception", "2026-11-21T10:00:00Z", return_id="RT-1"))
-    record = workflow_ports().returns.get("RT-1")
+    record = asdict(bootstrap().returns.get("RT-1"))
     assert (record["review_queue"], record["sla_deadline"]) == ("logistics", "2026-11-22T10:00:00Z")  # 08:00 + 2 h
 
 
@@ -198,7 +197,7 @@ def test_a_parcel_in_trouble_before_verification_gets_the_sla_of_the_policy_in_f
     publish(aws, {"version": "fast-review", "marketplaces": {"tmall": {"defaults": {"review_sla_hours": 1}}}})
     apply(order_upserted(), return_requested())
     apply(checkpoint("exception", "2026-11-21T10:00:00Z", return_id="RT-1"))
-    assert workflow_ports().returns.get("RT-1")["sla_deadline"] == "2026-11-22T09:00:00Z"
+    assert bootstrap().returns.get("RT-1").sla_deadline == "2026-11-22T09:00:00Z"
 
 
 def test_the_poller_queues_a_parcel_with_no_movement_with_the_sla_of_the_return_s_tier(aws):
@@ -210,4 +209,4 @@ def test_the_poller_queues_a_parcel_with_no_movement_with_the_sla_of_the_return_
     apply(checkpoint("in_transit", "2026-11-20T10:00:00Z", return_id="RT-1"))
     later = RECEIVED + timedelta(hours=73)
     assert poll_carriers(poll_ports(aws, CarrierApi()), later)["no_movement"] == ["RT-1"]
-    assert workflow_ports().returns.get("RT-1")["sla_deadline"] == "2026-11-25T11:00:00Z"  # 09:00 + 2 h
+    assert bootstrap().returns.get("RT-1").sla_deadline == "2026-11-25T11:00:00Z"  # 09:00 + 2 h

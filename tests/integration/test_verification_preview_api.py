@@ -6,7 +6,7 @@ import pytest
 from chalice.test import Client
 
 from app import app
-from chalicelib.bootstrap import workflow_ports
+from chalicelib.bootstrap import bootstrap
 from tests.integration.conftest import STAFF_HEADERS
 from tests.webhook_events import order_upserted
 
@@ -58,7 +58,7 @@ def test_preview_walks_the_decision_table(client, changes, code):
 
 
 def test_preview_of_a_stored_order_by_id_and_of_an_unknown_one(aws, client):
-    workflow_ports().orders.upsert({**ORDER, "marketplace": "tmall"}, "2026-11-20T08:00:00Z")
+    bootstrap().orders.upsert({**ORDER, "marketplace": "tmall"}, "2026-11-20T08:00:00Z")
     request = {key: value for key, value in REQUEST.items() if key != "order"}
     stored = preview(client, {**request, "order_id": "TM-1001"}).json_body
     assert (stored["code"], stored["facts"]["marketplace"]) == ("APPROVED", "tmall")

@@ -50,13 +50,13 @@ def test_rejected_webhooks_queue_and_archive_nothing(aws):
 
 
 def test_a_queue_gone_missing_answers_503_with_nothing_queued_and_the_resend_is_accepted(aws, monkeypatch):
-    from chalicelib.bootstrap import webhook_ports
+    from chalicelib.bootstrap import bootstrap
 
     body = encode(return_requested())
     queue_url = aws["queue_url"]
-    monkeypatch.setattr(webhook_ports().queue, "_url", queue_url + "-gone")  # SQS answers QueueDoesNotExist
+    monkeypatch.setattr(bootstrap().queue, "_url", queue_url + "-gone")  # SQS answers QueueDoesNotExist
     down = post(body, signed_headers(SECRET, body, int(time.time())))
     assert (down.status_code, down.json_body["error"]["code"]) == (503, "queue_unavailable")
-    monkeypatch.setattr(webhook_ports().queue, "_url", queue_url)
+    monkeypatch.setattr(bootstrap().queue, "_url", queue_url)
     assert post(body, signed_headers(SECRET, body, int(time.time()))).status_code == 202
     assert [event["event_id"] for event in queued(aws)] == ["evt-return-RT-1"]

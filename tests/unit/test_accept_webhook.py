@@ -4,8 +4,11 @@ from datetime import datetime, timezone
 import pytest
 
 from chalicelib.domain.events import ReturnRequested, canonical_events
-from chalicelib.services.accept_webhook import MAX_BODY_BYTES, WebhookPorts, WebhookRejected, accept_webhook
-from tests.fakes import FakeArchive, FakeQueue, FakeReturns, FakeSecrets
+from types import SimpleNamespace
+
+from chalicelib.adapters.memory import MemoryQueue, MemoryReturns, MemorySecrets, memory_ports
+from chalicelib.api.errors import answer
+from chalicelib.services.accept_webhook import MAX_BODY_BYTES, accept_webhook
 from tests.webhook_events import encode, order_upserted, return_requested, signed_headers
 
 SECRET = b"generic-secret"
@@ -14,7 +17,7 @@ NOW = datetime(2026, 11, 22, 8, 0, tzinfo=timezone.utc)
 
 @pytest.fixture
 def ports():
-    return WebhookPorts(FakeSecrets({"generic": SECRET}), FakeArchive(), FakeQueue(), FakeSecrets({}), FakeReturns())
+    return memory_ports(webhook_secrets=MemorySecrets({"generic": SECRET}))
 
 
 def deliver(ports, payload=None, *, body=None, source="generic", secret=SECRET, timestamp=None):
@@ -42,11 +45,17 @@ def test_order_event_is_accepted(ports):
     assert event.data.lines[1].line_discount == "9.99"
 
 
-def rejection(ports, **kwargs) -> WebhookRejected:
-    with pytest.raises(WebhookRejected) as raised:
-        deliver(ports, **kwargs)
+def refused(call) -> SimpleNamespace:
+    """The refusal as the API answers it: its status and error body (the one mapping of api/errors.py)."""
+    response = answer(call)
+    assert response.status_code >= 400, response.body
+    return SimpleNamespace(status=response.status_code, **response.body["error"])
+
+
+def rejection(ports, **kwargs) -> SimpleNamespace:
+    error = refused(lambda: deliver(ports, **kwargs))
     assert not ports.archive.objects and not ports.queue.messages, "nothing is written for a rejected request"
-    return raised.value
+    return error
 
 
 def test_unknown_source_is_404(ports):
@@ -102,15 +111,15 @@ RECEIPT = {
 }
 
 
-def warehouse_ports(record: dict | None = None) -> WebhookPorts:
-    return WebhookPorts(
-        FakeSecrets({"warehouse": SECRET}), FakeArchive(), FakeQueue(), FakeSecrets({}),
-        FakeReturns({"RT-1": record} if record else {}),
-    )
+def warehouse_ports(record: dict | None = None):
+    returns = MemoryReturns()
+    if record:
+        returns.update("RT-1", record)
+    return memory_ports(webhook_secrets=MemorySecrets({"warehouse": SECRET}), returns=returns)
 
 
 def test_a_warehouse_receipt_becomes_an_inspection():
-    ports = warehouse_ports({"return_id": "RT-1", "status": "awaiting_inspection"})
+    ports = warehouse_ports({"status": "awaiting_inspection"})
     event = deliver(ports, RECEIPT, source="warehouse")
     assert (event.type, event.event_id, event.source) == ("InspectionCompleted", "WR-1", "warehouse")
     assert event.occurred_at == datetime(2026, 11, 21, 4, 0, tzinfo=timezone.utc)
@@ -126,9 +135,8 @@ def test_a_warehouse_receipt_becomes_an_inspection():
 )
 def test_a_second_inspection_or_one_for_a_closed_return_is_a_conflict_and_nothing_is_queued(record, code):
     ports = warehouse_ports(record)
-    with pytest.raises(WebhookRejected) as rejected:
-        deliver(ports, RECEIPT, source="warehouse")
-    assert (rejected.value.status, rejected.value.code) == (409, code)
+    rejected = refused(lambda: deliver(ports, RECEIPT, source="warehouse"))
+    assert (rejected.status, rejected.code) == (409, code)
     assert ports.queue.messages == [] and ports.archive.objects == {}
 
 
@@ -143,19 +151,11 @@ def test_the_same_receipt_delivered_again_is_accepted_as_a_duplicate():
      ({"lines": [{"line_id": "L1", "accepted": -1}]}, "lines[0].accepted"), ({"extra": 1}, "extra")],
 )
 def test_invalid_receipts_name_the_field(change, field):
-    with pytest.raises(WebhookRejected) as rejected:
-        deliver(warehouse_ports(), {**RECEIPT, **change}, source="warehouse")
-    assert (rejected.value.status, rejected.value.field) == (422, field)
+    rejected = refused(lambda: deliver(warehouse_ports(), {**RECEIPT, **change}, source="warehouse"))
+    assert (rejected.status, rejected.field) == (422, field)
 
 
 def test_a_queue_that_does_not_take_the_event_is_a_503_to_send_again(ports):
-    from chalicelib.adapters.ports import QueueUnavailable
-
-    class DownQueue:
-        def send(self, body, attributes):
-            raise QueueUnavailable("ServiceUnavailable")
-
-    down = WebhookPorts(ports.secrets, ports.archive, DownQueue(), ports.carrier_secrets, ports.returns)
-    with pytest.raises(WebhookRejected) as raised:
-        deliver(down, return_requested())
-    assert (raised.value.status, raised.value.code) == (503, "queue_unavailable")
+    down = memory_ports(webhook_secrets=ports.webhook_secrets, archive=ports.archive, queue=MemoryQueue(available=False))
+    raised = refused(lambda: deliver(down, return_requested()))
+    assert (raised.status, raised.code) == (503, "queue_unavailable")

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from chalicelib.adapters.carriers import CARRIER_STYLES, aftership, route_push, seventeen_track
-from chalicelib.adapters.carriers.checkpoints import CarrierSignatureError
+from chalicelib.connectors.carriers import CARRIER_STYLES, aftership, route_push, seventeen_track
+from chalicelib.connectors.carriers.checkpoints import CarrierSignatureError
 
 SAMPLES = Path(__file__).parent.parent / "fixtures" / "carriers"
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=timezone.utc)

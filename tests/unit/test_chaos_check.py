@@ -6,7 +6,8 @@ QUOTE = {"currency": "CNY", "total": "10.00", "total_minor": 1000, "entries": []
 RETURN = {"return_id": "RT-1", "status": "refunded", "refund_id": "RF-RT-1", "quote": QUOTE}
 RECORD = {"refund_id": "RF-RT-1", "return_id": "RT-1", "order_id": "TM-1", "currency": "CNY", "total": "10.00",
           "total_minor": 1000, "entries": [], "idempotency_key": "RF-RT-1", "payment_status": "confirmed",
-          "provider_refund_id": "PR-1", "published_at": "2026-11-22T08:00:00Z"}
+          "provider_refund_id": "PR-1", "published_at": "2026-11-22T08:00:00Z", "policy_version": "v1",
+          "issued_at": "2026-11-22T08:00:00Z", "issued_day": "2026-11-22", "payment_ref": "TM-1"}
 PAID = {"provider_refund_id": "PR-1", "idempotency_key": "RF-RT-1", "currency": "CNY", "amount": "10.00",
         "payment_ref": "TM-1", "created_at": "2026-11-22T08:00:00Z"}
 ORDERS = {"TM-1": {"order_id": "TM-1", "refunded_total": 1000}}

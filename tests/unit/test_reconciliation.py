@@ -1,14 +1,28 @@
 """Reconciliation of ledger records against the quotes of their returns and the provider's refunds (pure)."""
 
-from chalicelib.domain.reconciliation import reconcile
+from chalicelib.domain.ledger import LedgerRecord
+from chalicelib.domain.reconciliation import reconcile as reconcile_records
+from chalicelib.domain.returns import Return
 
 QUOTE = {"currency": "CNY", "total": "10.00", "total_minor": 1000,
          "entries": [{"code": "item", "line_id": "L1", "amount": "10.00", "reason": "r"}]}
 RECORD = {"refund_id": "RF-RT-1", "return_id": "RT-1", "currency": "CNY", "total": "10.00", "total_minor": 1000,
           "entries": QUOTE["entries"], "published_at": "2026-11-22T08:00:00Z", "idempotency_key": "RF-RT-1",
           "payment_status": "confirmed", "provider_refund_id": "PR-1"}
+LEDGER_ONLY = {"order_id": "TM-1", "policy_version": "v1", "issued_at": "2026-11-22T08:00:00Z",
+               "issued_day": "2026-11-22", "payment_ref": "TM-1"}
 PAID = {"provider_refund_id": "PR-1", "idempotency_key": "RF-RT-1", "currency": "CNY", "amount": "10.00",
         "payment_ref": "TM-1", "created_at": "2026-11-22T08:00:01Z"}
+
+
+def reconcile(records, returns, paid, unrecorded):
+    """The records and returns of these tests as dicts of their fields."""
+    return reconcile_records(
+        [LedgerRecord(**{**LEDGER_ONLY, **record}) for record in records],
+        {return_id: Return(return_id=return_id, **stored) if stored is not None else None
+         for return_id, stored in returns.items()},
+        paid, unrecorded,
+    )
 
 
 def kinds(record=RECORD, stored=None, paid=(PAID,), unrecorded=()):

@@ -6,7 +6,7 @@ import pytest
 
 from chalicelib.domain.events import OrderData, ReturnLine
 from chalicelib.domain.policy import DEFAULT_POLICY, Policy, parse_policy
-from chalicelib.domain.tracking import delivered_at
+from chalicelib.domain.tracking import Shipment
 from chalicelib.domain.verification import Request, verify_request
 
 DELIVERED = datetime(2026, 11, 18, 8, 0, tzinfo=timezone.utc)
@@ -203,8 +203,12 @@ def test_rule_4_measures_the_window_from_the_carrier_s_delivered_scan_when_there
     assert decide(in_transit, carrier_delivered_at=late_scan, after=timedelta(days=9)).code == "WINDOW_EXPIRED"
 
 
+def delivered_at(shipment: dict) -> str | None:
+    return Shipment(carrier="sf", tracking_number="SF1", **shipment).delivered_at
+
+
 def test_the_first_delivered_checkpoint_is_the_delivery():
-    assert delivered_at(None) is None
+    assert delivered_at({}) is None
     assert delivered_at({"checkpoints": {"a": {"status": "in_transit", "at": "2026-11-17T08:00:00Z"}}}) is None
     shipment = {"checkpoints": {
         "b": {"status": "delivered", "at": "2026-11-19T09:00:00Z"},

@@ -14,7 +14,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable
 
-from chalicelib.adapters.ports import PaymentDeclined, PaymentMismatch, PaymentNotConfirmed, ProviderUnavailable
+from chalicelib.ports.errors import PaymentDeclined, PaymentMismatch, PaymentNotConfirmed, ProviderUnavailable
 
 
 class HttpPaymentProvider:

@@ -2,7 +2,8 @@
 
 import pytest
 
-from chalicelib.domain.return_progress import closing_outcome, failed_step, wait_result
+from chalicelib.domain.returns import Return
+from chalicelib.domain.workflow_state import closing_outcome, failed_step
 from chalicelib.domain.review import problem_type
 
 
@@ -30,7 +31,7 @@ from chalicelib.domain.review import problem_type
     ],
 )
 def test_wait_result(record, expected):
-    assert wait_result(record) == expected
+    assert Return(return_id="RT-1", **record).wait_result() == expected
 
 
 @pytest.mark.parametrize(

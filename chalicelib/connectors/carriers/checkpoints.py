@@ -4,7 +4,8 @@ import hashlib
 import hmac
 from datetime import datetime
 
-from chalicelib.domain.events import TrackingUpdated, iso_utc
+from chalicelib.domain.clock import iso_utc
+from chalicelib.domain.events import TrackingUpdated
 
 
 class CarrierSignatureError(ValueError):

@@ -2,7 +2,7 @@
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from chalicelib.adapters.ports import QueueUnavailable
+from chalicelib.ports.errors import QueueUnavailable
 
 
 class SqsEventQueue:

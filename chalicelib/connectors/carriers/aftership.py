@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chalicelib.adapters.carriers.checkpoints import check_signature, tracking_event
+from chalicelib.connectors.carriers.checkpoints import check_signature, tracking_event
 from chalicelib.domain.events import Id, TrackingUpdated
 
 SIGNATURE_HEADER = "aftership-hmac-sha256"

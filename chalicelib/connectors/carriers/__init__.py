@@ -5,7 +5,7 @@ A checkpoint's event id is derived from what identifies it at the carrier (track
 so a checkpoint pushed again, alone or within a longer timeline, is applied once.
 """
 
-from chalicelib.adapters.carriers import aftership, route_push, seventeen_track
+from chalicelib.connectors.carriers import aftership, route_push, seventeen_track
 
 # `POST /v1/webhooks/carriers/{carrier}`: the style each carrier name speaks.
 CARRIER_STYLES = {"aftership": aftership, "17track": seventeen_track, "sf-express": route_push}

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chalicelib.adapters.carriers.checkpoints import check_signature, tracking_event
+from chalicelib.connectors.carriers.checkpoints import check_signature, tracking_event
 from chalicelib.domain.events import Id, TrackingUpdated, UtcTime
 
 SIGNATURE_HEADER = "sign"

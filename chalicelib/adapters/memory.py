@@ -1,0 +1,424 @@
+"""In-memory twins of every port, with the semantics of the adapters they stand for: the same conditional
+writes (a second ledger record for one key fails the same way), the same index orders, copies in and out.
+Unit tests run services on them; tests/contract runs one suite on each twin and its AWS adapter."""
+
+import copy
+
+from chalicelib.adapters.dynamodb.items import check_names, from_item, to_item
+from chalicelib.adapters.dynamodb.ledger import record_of
+from chalicelib.adapters.dynamodb.orders import order_of
+from chalicelib.adapters.dynamodb.returns import return_of
+from chalicelib.adapters.dynamodb.shipments import shipment_of
+from chalicelib.bootstrap import Ports
+from chalicelib.domain.ledger import LedgerRecord, PaymentStatus
+from chalicelib.domain.orders import NOT_PAID, RefundAccount
+from chalicelib.domain.policy import DEFAULT_POLICY, PolicyDocument
+from chalicelib.domain.returns import Return
+from chalicelib.domain.tiers import Customer, PaidOrder
+from chalicelib.domain.tracking import Shipment, Status, supersedes
+from chalicelib.ports.errors import PaymentDeclined, QueueUnavailable, StaleQuote
+
+
+def _page(items: list[dict], key: str, limit: int, start: dict | None) -> tuple[list[dict], dict | None]:
+    """DynamoDB's paging of a query sorted by `key`: a page of `limit` and the last key when more may follow."""
+    if start is not None:
+        items = [item for item in items if (item[key], item["id"]) > (start[key], start["id"])]
+    page = items[:limit]
+    last = {key: page[-1][key], "id": page[-1]["id"]} if page and len(page) == limit else None
+    return [item["value"] for item in page], last
+
+
+class MemoryEventLog:
+    def __init__(self) -> None:
+        self.items: dict[str, dict] = {}
+
+    def seen(self, event_id: str) -> bool:
+        return event_id in self.items
+
+    def record(self, event: dict) -> None:
+        self.items[event["event_id"]] = copy.deepcopy(event)
+
+    def record_failure(self, message_key: str, error_type: str, error: str, at: str) -> None:
+        from chalicelib.adapters.dynamodb.event_log import failure_key
+
+        item = self.items.setdefault(failure_key(message_key), {"event_id": failure_key(message_key), "failures": 0})
+        item.update(error_type=error_type, error=error, last_failed_at=at, failures=item["failures"] + 1)
+
+    def failure(self, message_key: str) -> dict | None:
+        from chalicelib.adapters.dynamodb.event_log import failure_key
+
+        return copy.deepcopy(self.items.get(failure_key(message_key)))
+
+
+class MemoryOrders:
+    def __init__(self) -> None:
+        self.items: dict[str, dict] = {}
+
+    def get(self, order_id: str):
+        item = self.items.get(order_id)
+        return order_of(copy.deepcopy(item)) if item else None
+
+    def upsert(self, order: dict, occurred_at: str) -> bool:
+        item = self.items.setdefault(order["order_id"], {"order_id": order["order_id"]})
+        if item.get("updated_at", "") > occurred_at:
+            return False
+        item.update(copy.deepcopy(order), updated_at=occurred_at)
+        return True
+
+    def paid_orders(self, customer_id: str) -> list[PaidOrder]:
+        from datetime import datetime
+
+        items = sorted(
+            (item for item in self.items.values() if item.get("customer_id") == customer_id and "paid_at" in item),
+            key=lambda item: item["paid_at"],
+        )
+        return [
+            PaidOrder(order_id=item["order_id"], paid_at=datetime.fromisoformat(item["paid_at"]),
+                      currency=item["currency"], paid_total_minor=item["paid_total_minor"])
+            for item in items if item.get("status") not in NOT_PAID and "paid_total_minor" in item
+        ]
+
+    def account_stale(self, order_id: str, expected_version: int) -> bool:
+        item = self.items.get(order_id)
+        return item is None or item.get("refund_version", 0) != expected_version
+
+    def move_account(self, order_id: str, account: RefundAccount, expected_version: int) -> None:
+        self.items[order_id].update(copy.deepcopy(account.as_fields()), refund_version=expected_version + 1)
+
+
+class MemoryCustomers:
+    def __init__(self) -> None:
+        self.items: dict[str, dict] = {}
+
+    def get(self, customer_id: str) -> Customer | None:
+        item = self.items.get(customer_id)
+        return from_item(Customer, copy.deepcopy(item)) if item else None
+
+    def set_tier(self, customer_id: str, tier: str, facts: dict, at: str, policy_version: str) -> None:
+        self.items.setdefault(customer_id, {"customer_id": customer_id}).update(
+            tier=tier, rfm=copy.deepcopy(facts), tier_computed_at=at, policy_version=policy_version
+        )
+
+
+class MemoryReturns:
+    def __init__(self) -> None:
+        self.items: dict[str, dict] = {}
+        self.audit: list[dict] = []
+
+    def get(self, return_id: str) -> Return | None:
+        item = self.items.get(return_id)
+        return self._record(item) if item else None
+
+    def create(self, record: Return) -> bool:
+        item = self.items.setdefault(record.return_id, {"return_id": record.return_id})
+        if "order_id" in item:
+            return False
+        item.update(copy.deepcopy(to_item(record)))
+        return True
+
+    def update(self, return_id: str, fields: dict, remove: tuple[str, ...] = ()) -> None:
+        check_names(Return, [*fields, *remove])
+        item = self.items.setdefault(return_id, {"return_id": return_id})
+        item.update(copy.deepcopy(fields))
+        for name in remove:
+            item.pop(name, None)
+
+    def wait_for(self, return_id: str, waiting_for: str, task_token: str, status: str, fields: dict | None = None) -> Return:
+        self.update(return_id, {"waiting_for": waiting_for, "task_token": task_token, "status": status, **(fields or {})})
+        return self.get(return_id)
+
+    def record_tracking(self, return_id: str, parcel: dict, at: str) -> Return | None:
+        item = self.items.setdefault(return_id, {"return_id": return_id})
+        if item.get("parcel_at", "") > at:
+            return None
+        item.update(parcel=copy.deepcopy(parcel), parcel_at=at)
+        item.pop("parcel_watch", None)
+        return self._record(item)
+
+    def flag_parcel_problem(self, return_id: str, problem: dict, queue: dict) -> bool:
+        check_names(Return, queue)
+        item = self.items.get(return_id)
+        if item is None or "parcel_problem" in item or "order_id" not in item:
+            return False
+        item.update(copy.deepcopy({"parcel_problem": problem, **queue}))
+        return True
+
+    def record_inspection(self, return_id: str, inspection: dict, at: str, event_id: str) -> Return:
+        item = self.items.setdefault(return_id, {"return_id": return_id})
+        for name, value in (("inspection", copy.deepcopy(inspection)), ("inspected_at", at), ("inspection_event_id", event_id)):
+            item.setdefault(name, value)
+        return self._record(item)
+
+    def record_hold_answer(self, return_id: str, answer: dict, at: str) -> Return:
+        item = self.items.setdefault(return_id, {"return_id": return_id})
+        if "hold_answer" not in item:
+            item.update(hold_answer=copy.deepcopy(answer), hold_answered_at=at)
+        return self._record(item)
+
+    def add_evidence(self, return_id: str, urls: list[str]) -> Return:
+        item = self.items.setdefault(return_id, {"return_id": return_id})
+        item["added_evidence"] = sorted({*item.get("added_evidence", ()), *urls})
+        return self._record(item)
+
+    def parcels_overdue(self, now: str) -> list[str]:
+        due = [item for item in self.items.values()
+               if item.get("parcel_watch") == "waiting" and item.get("tracking_due_at", now) < now]
+        return [item["return_id"] for item in sorted(due, key=lambda item: item["tracking_due_at"])]
+
+    def count_requested(self, customer_id: str, since: str, until: str, excluding: str) -> int:
+        return sum(
+            1 for item in self.items.values()
+            if item.get("customer_id") == customer_id and since <= item.get("requested_at", "") <= until
+            and item["return_id"] != excluding
+        )
+
+    def waiting_for_review(self, queue: str, limit: int, start: dict | None) -> tuple[list[Return], dict | None]:
+        items = [
+            {"sla_deadline": item["sla_deadline"], "id": item["return_id"], "value": item}
+            for item in self._in_queue(queue)
+        ]
+        page, last = _page(items, "sla_deadline", limit, start and {"sla_deadline": start["sla_deadline"], "id": start["return_id"]})
+        position = {"return_id": last["id"], "review_queue": queue, "sla_deadline": last["sla_deadline"]} if last else None
+        return [self._record(item) for item in page], position
+
+    def overdue_reviews(self, queue: str, now: str) -> list[Return]:
+        return [
+            self._record(item) for item in self._in_queue(queue)
+            if item["sla_deadline"] < now and "sla_breached_at" not in item
+        ]
+
+    def mark_breached(self, return_id: str, sla_deadline: str, at: str) -> None:
+        item = self.items.get(return_id)
+        if item and item.get("sla_deadline") == sla_deadline and "review_queue" in item:
+            item["sla_breached_at"] = at
+
+    def decide(self, return_id: str, waiting_for: str, status: str, key: str, review: dict, audit: dict) -> bool:
+        check_names(Return, [key])
+        item = self.items.get(return_id)
+        if (item is None or item.get("waiting_for") != waiting_for or item.get("status") != status or key in item
+                or any(entry["entry"] == audit["entry"] for entry in self.audit)):
+            return False
+        item[key] = copy.deepcopy(review)
+        item.pop("review_queue", None)
+        self.audit.append(copy.deepcopy(audit))
+        return True
+
+    def _in_queue(self, queue: str) -> list[dict]:
+        items = [item for item in self.items.values() if item.get("review_queue") == queue and "sla_deadline" in item]
+        return sorted(items, key=lambda item: (item["sla_deadline"], item["return_id"]))
+
+    @staticmethod
+    def _record(item: dict) -> Return:
+        return return_of(copy.deepcopy(item))
+
+
+class MemoryShipments:
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], dict] = {}
+
+    def get(self, carrier: str, tracking_number: str) -> Shipment | None:
+        item = self.items.get((carrier, tracking_number))
+        return shipment_of(copy.deepcopy(item)) if item else None
+
+    def record(self, carrier: str, tracking_number: str, checkpoint_id: str, checkpoint: dict, return_id: str | None) -> Shipment:
+        item = self._item(carrier, tracking_number)
+        item.setdefault("checkpoints", {})[checkpoint_id] = copy.deepcopy(checkpoint)
+        if return_id:
+            item.setdefault("return_id", return_id)
+        new = Status(checkpoint["status"], checkpoint["at"])
+        current = Status(item["status"], item["status_at"]) if "status_at" in item else None
+        if supersedes(new, current):
+            item.update(status=new.status, status_at=new.at, status_detail=copy.deepcopy(checkpoint))
+        return self.get(carrier, tracking_number)
+
+    def link(self, carrier: str, tracking_number: str, return_id: str) -> Shipment | None:
+        item = self._item(carrier, tracking_number)
+        if item.setdefault("return_id", return_id) != return_id:
+            return None
+        return self.get(carrier, tracking_number)
+
+    def schedule_poll(self, carrier: str, tracking_number: str, next_poll_at: str | None, attempts: int = 0) -> None:
+        item = self._item(carrier, tracking_number)
+        if next_poll_at is None:
+            item.pop("poll_state", None)
+            item.pop("next_poll_at", None)
+        else:
+            item.update(poll_state="active", next_poll_at=next_poll_at, poll_attempts=attempts)
+
+    def due_for_poll(self, now: str, limit: int) -> list[Shipment]:
+        due = sorted(
+            (item for item in self.items.values() if item.get("poll_state") == "active" and item["next_poll_at"] <= now),
+            key=lambda item: item["next_poll_at"],
+        )[:limit]
+        index = ("carrier", "tracking_number", "status_at", "return_id", "poll_attempts", "poll_state", "next_poll_at")
+        return [shipment_of({key: item[key] for key in index if key in item}) for item in due]
+
+    def _item(self, carrier: str, tracking_number: str) -> dict:
+        return self.items.setdefault((carrier, tracking_number), {"carrier": carrier, "tracking_number": tracking_number})
+
+
+class MemoryLedger:
+    def __init__(self, orders: MemoryOrders) -> None:
+        self.items: dict[str, dict] = {}
+        self._orders = orders
+
+    def get(self, refund_id: str) -> LedgerRecord | None:
+        item = self.items.get(refund_id)
+        return record_of(copy.deepcopy(item)) if item else None
+
+    def issue(self, record: LedgerRecord, account: RefundAccount, expected_version: int) -> bool:
+        if record.refund_id in self.items:
+            return False
+        if self._orders.account_stale(record.order_id, expected_version):
+            raise StaleQuote(f"order {record.order_id} was refunded since the quote was made")
+        self.items[record.refund_id] = copy.deepcopy(to_item(record))
+        self._orders.move_account(record.order_id, account, expected_version)
+        return True
+
+    def mark_published(self, refund_id: str, at: str) -> None:
+        self.items.setdefault(refund_id, {"refund_id": refund_id})["published_at"] = at
+
+    def update_payment(self, refund_id: str, fields: dict, attempt: bool = False) -> LedgerRecord | None:
+        check_names(LedgerRecord, fields)
+        item = self.items.get(refund_id)
+        if item is None or item.get("payment_status") == PaymentStatus.CONFIRMED:
+            return None
+        item.update(copy.deepcopy(fields))
+        if attempt:
+            item["payment_attempts"] = item.get("payment_attempts", 0) + 1
+            item["round_attempts"] = item.get("round_attempts", 0) + 1
+        return self.get(refund_id)
+
+    def issued_on(self, day: str, since: str, until: str, limit: int, start: dict | None) -> tuple[list[LedgerRecord], dict | None]:
+        items = sorted(
+            ({"issued_at": item["issued_at"], "id": item["refund_id"], "value": item} for item in self.items.values()
+             if item.get("issued_day") == day and since <= item["issued_at"] <= until),
+            key=lambda item: (item["issued_at"], item["id"]),
+        )
+        page, last = _page(items, "issued_at", limit, start and {"issued_at": start["issued_at"], "id": start["refund_id"]})
+        position = {"refund_id": last["id"], "issued_day": day, "issued_at": last["issued_at"]} if last else None
+        return [record_of(copy.deepcopy(item)) for item in page], position
+
+
+class MemorySecrets:
+    def __init__(self, secrets: dict[str, bytes] | None = None) -> None:
+        self.secrets = dict(secrets or {})
+
+    def secret(self, name: str) -> bytes | None:
+        return self.secrets.get(name)
+
+
+class MemoryArchive:
+    def __init__(self) -> None:
+        self.objects: dict[str, bytes] = {}
+
+    def put(self, key: str, body: bytes, content_type: str = "application/json") -> None:
+        self.objects[key] = body
+
+
+class MemoryQueue:
+    def __init__(self, available: bool = True) -> None:
+        self.messages: list[tuple[str, dict]] = []
+        self.available = available
+
+    def send(self, body: str, attributes: dict[str, str]) -> None:
+        if not self.available:
+            raise QueueUnavailable("the queue is down")
+        self.messages.append((body, dict(attributes)))
+
+
+class MemoryCarrierApi:
+    def __init__(self, checkpoints: dict[tuple[str, str], list[dict]] | None = None) -> None:
+        self.known = checkpoints or {}
+        self.asked: list[tuple[str, str]] = []
+
+    def checkpoints(self, carrier: str, tracking_number: str) -> list[dict]:
+        self.asked.append((carrier, tracking_number))
+        return copy.deepcopy(self.known.get((carrier, tracking_number), []))
+
+
+class MemoryPolicies:
+    def __init__(self, document: PolicyDocument = DEFAULT_POLICY) -> None:
+        self.document = document
+
+    def current(self) -> PolicyDocument:
+        return self.document
+
+
+class MemoryPayments:
+    """The provider's promise: one refund per idempotency key; `decline` refuses the next requests."""
+
+    def __init__(self, clock: str = "2026-11-22T08:00:05Z") -> None:
+        self.refunds: dict[str, dict] = {}
+        self.decline: tuple[str, str] | None = None
+        self.requests: list[str] = []
+        self.clock = clock
+
+    def refund(self, payment_ref: str, currency: str, amount: str, idempotency_key: str) -> dict:
+        self.requests.append(idempotency_key)
+        if idempotency_key not in self.refunds:
+            if self.decline:
+                raise PaymentDeclined(*self.decline)
+            self.refunds[idempotency_key] = {
+                "provider_refund_id": f"PR-{len(self.refunds) + 1}", "payment_ref": payment_ref, "currency": currency,
+                "amount": amount, "idempotency_key": idempotency_key, "created_at": self.clock,
+            }
+        return dict(self.refunds[idempotency_key])
+
+    def refunds_between(self, since: str, until: str) -> list[dict]:
+        return [dict(r) for r in self.refunds.values() if since <= r["created_at"] < until]
+
+
+class MemoryBus:
+    def __init__(self) -> None:
+        self.events: list[tuple[str, dict]] = []
+
+    def publish(self, detail_type: str, detail: dict) -> None:
+        self.events.append((detail_type, copy.deepcopy(detail)))
+
+    def of(self, detail_type: str) -> list[dict]:
+        return [detail for kind, detail in self.events if kind == detail_type]
+
+
+class MemoryWorkflows:
+    """Executions by name; a task token waits until it is completed once (resumed, failed, or timed out)."""
+
+    def __init__(self) -> None:
+        self.started: dict[str, dict] = {}
+        self.completed: set[str] = set()
+        self.resumed: list[tuple[str, dict]] = []
+        self.failed: list[tuple[str, str, str]] = []
+
+    def start(self, name: str, payload: dict) -> None:
+        self.started.setdefault(name, copy.deepcopy(payload))
+
+    def time_out(self, task_token: str) -> None:
+        self.completed.add(task_token)
+
+    def resume(self, task_token: str, output: dict) -> bool:
+        if task_token in self.completed:
+            return False
+        self.completed.add(task_token)
+        self.resumed.append((task_token, copy.deepcopy(output)))
+        return True
+
+    def fail(self, task_token: str, error: str, cause: str) -> bool:
+        if task_token in self.completed:
+            return False
+        self.completed.add(task_token)
+        self.failed.append((task_token, error, cause))
+        return True
+
+
+def memory_ports(config=None, **overrides) -> Ports:
+    """Ports with a twin in every place (overrides given by name win); nothing outside the process is touched."""
+    orders = overrides.pop("orders", None) or MemoryOrders()
+    twins = {
+        "event_log": MemoryEventLog(), "orders": orders, "customers": MemoryCustomers(), "returns": MemoryReturns(),
+        "shipments": MemoryShipments(), "ledger": MemoryLedger(orders), "webhook_secrets": MemorySecrets(),
+        "carrier_secrets": MemorySecrets(), "staff_keys": MemorySecrets(), "policies": MemoryPolicies(),
+        "queue": MemoryQueue(), "archive": MemoryArchive(), "bus": MemoryBus(), "workflows": MemoryWorkflows(),
+        "payments": MemoryPayments(), "carrier_api": MemoryCarrierApi(),
+    }
+    return Ports(config, **{**twins, **overrides})
+

@@ -1,0 +1,96 @@
+"""Query strings and cursors, read and checked in one place: each bad parameter is a 422 naming it.
+
+A cursor is the position a paged read stopped at, as the API gave it out:
+URL-safe base64 of its JSON. Only a cursor of the shape this endpoint gives
+is taken back.
+"""
+
+import base64
+import binascii
+import json
+from collections.abc import Callable
+from datetime import date, timedelta
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from chalicelib.domain.errors import InvalidInput, from_validation_error
+from chalicelib.domain.events import Id, UtcTime
+from chalicelib.domain.review import QUEUES
+from chalicelib.services.list_refunds import MAX_PAGE as MAX_REFUND_PAGE
+from chalicelib.services.list_refunds import RefundRange
+
+MAX_REFUND_DAYS = 31
+MAX_REVIEW_PAGE = 100
+
+
+def encode_cursor(position: dict | None) -> str | None:
+    return base64.urlsafe_b64encode(json.dumps(position, sort_keys=True).encode()).decode() if position else None
+
+
+def decode_cursor(text: str | None, valid: Callable[[object], bool]) -> dict | None:
+    if text is None:
+        return None
+    try:
+        position = json.loads(base64.urlsafe_b64decode(text.encode()))
+    except (ValueError, binascii.Error):
+        position = None
+    if not isinstance(position, dict) or not valid(position):
+        raise InvalidInput("cursor", "is not a cursor this endpoint gave")
+    return position
+
+
+def _a_key_of_strings(position: dict) -> bool:
+    return all(isinstance(value, str) for value in position.values())
+
+
+def _a_day_and_key(position: dict) -> bool:
+    try:
+        date.fromisoformat(position["day"])
+    except (KeyError, TypeError, ValueError):
+        return False
+    return position.get("key") is None or isinstance(position["key"], dict) and _a_key_of_strings(position["key"])
+
+
+def review_query(params: dict) -> tuple[str, int, dict | None]:
+    """GET /v1/reviews?queue=&limit=&cursor= -> (queue, page size, position)."""
+    queue, limit = params.get("queue"), params.get("limit")
+    if queue not in QUEUES:
+        raise InvalidInput("queue", f"must be one of {', '.join(QUEUES)}")
+    if limit is None:
+        size = 50
+    elif limit.isdigit() and 1 <= int(limit) <= MAX_REVIEW_PAGE:
+        size = int(limit)
+    else:
+        raise InvalidInput("limit", f"must be a whole number from 1 to {MAX_REVIEW_PAGE}")
+    return queue, size, decode_cursor(params.get("cursor"), _a_key_of_strings)
+
+
+class _RefundQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    from_: UtcTime = Field(alias="from")
+    to: UtcTime
+    marketplace: Id | None = None
+    limit: int = Field(100, ge=1, le=MAX_REFUND_PAGE)
+    cursor: str | None = None
+
+    @model_validator(mode="after")
+    def _a_range_of_at_most_a_month(self) -> "_RefundQuery":
+        if self.to <= self.from_:
+            raise ValueError("`to` must be after `from`")
+        if self.to - self.from_ > timedelta(days=MAX_REFUND_DAYS):
+            raise ValueError(f"a range spans at most {MAX_REFUND_DAYS} days; the daily exports in S3 cover longer periods")
+        return self
+
+
+def refund_query(params: dict, paged: bool = True) -> tuple[RefundRange, int, dict | None]:
+    """GET /v1/refunds (and its export and reconciliation, which take no page): the range, page size, position."""
+    if not paged:
+        params = {key: value for key, value in params.items() if key not in ("limit", "cursor")}
+    try:
+        query = _RefundQuery.model_validate(params)
+    except ValidationError as error:
+        raise from_validation_error(error) from None
+    return (
+        RefundRange(query.from_, query.to, query.marketplace), query.limit, decode_cursor(query.cursor, _a_day_and_key)
+    )
