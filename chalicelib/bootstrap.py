@@ -7,14 +7,16 @@ cloud pass a configuration or any port instead (`bootstrap(config, returns=twin)
 """
 
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-from chalicelib.config import Config, load_config
+if TYPE_CHECKING:
+    from chalicelib.config import Config
 
 
 class Ports:
     """Every port a service may use; an override given by name takes the place of the port."""
 
-    def __init__(self, config: Config | None = None, **overrides) -> None:
+    def __init__(self, config: "Config | None" = None, **overrides) -> None:
         unknown = [name for name in overrides if not isinstance(getattr(type(self), name, None), cached_property)]
         if unknown:
             raise TypeError(f"no port named {', '.join(unknown)}")
@@ -29,7 +31,9 @@ class Ports:
         return ports
 
     @cached_property
-    def config(self) -> Config:
+    def config(self) -> "Config":
+        from chalicelib.config import load_config  # a pydantic model: built only by a handler that reads it
+
         return load_config()
 
     # Tables.
@@ -138,28 +142,34 @@ class Ports:
 
         return SsmSecretStore(self._client("ssm"), prefix)
 
+    @cached_property
+    def session(self):
+        """The boto3 session every client is made from: boto3's default one (tests pass one that has its service
+        models loaded)."""
+        import boto3  # imported on first use: it is most of a cold start
+
+        if boto3.DEFAULT_SESSION is None:
+            boto3.setup_default_session()
+        return boto3.DEFAULT_SESSION
+
     def _table(self, name: str):
         return self._dynamodb.Table(name)
 
     @cached_property
     def _dynamodb(self):
-        import boto3  # imported on first use: it is most of a cold start
-
-        return boto3.resource("dynamodb")
+        return self.session.resource("dynamodb")
 
     def _client(self, service: str):
         clients = self.__dict__.setdefault("_clients", {})
         if service not in clients:
-            import boto3
-
-            clients[service] = boto3.client(service)
+            clients[service] = self.session.client(service)
         return clients[service]
 
 
 _wired: Ports | None = None
 
 
-def bootstrap(config: Config | None = None, **overrides) -> Ports:
+def bootstrap(config: "Config | None" = None, **overrides) -> Ports:
     """The process's ports; given a configuration or ports, wires those instead (and keeps them until `reset`)."""
     global _wired
     if config is not None or overrides:
@@ -171,6 +181,8 @@ def bootstrap(config: Config | None = None, **overrides) -> Ports:
 
 def reset() -> None:
     """Forget the wiring and the configuration read from the environment."""
+    from chalicelib.config import load_config
+
     global _wired
     _wired = None
     load_config.cache_clear()

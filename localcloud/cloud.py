@@ -238,8 +238,10 @@ class LocalCloud:
             time.sleep(interval)
 
 
-def clear_caches() -> None:
-    """The next handler call wires its ports from the environment again."""
-    from chalicelib.bootstrap import reset
+def clear_caches(session=None) -> None:
+    """The next handler call wires its ports from the environment again (with this boto3 session, if given)."""
+    from chalicelib.bootstrap import bootstrap, reset
 
     reset()
+    if session is not None:
+        bootstrap(session=session)

@@ -13,9 +13,9 @@ from chalicelib.bootstrap import Ports
 from chalicelib.domain.ledger import LedgerRecord, PaymentStatus
 from chalicelib.domain.orders import NOT_PAID, RefundAccount
 from chalicelib.domain.policy import DEFAULT_POLICY, PolicyDocument
-from chalicelib.domain.returns import Return
+from chalicelib.domain.returns import Return, new_stay
 from chalicelib.domain.tiers import Customer, PaidOrder
-from chalicelib.domain.tracking import Shipment, Status, supersedes
+from chalicelib.domain.tracking import Shipment, Status, shipment_id, supersedes
 from chalicelib.ports.errors import PaymentDeclined, QueueUnavailable, StaleQuote
 
 
@@ -70,7 +70,7 @@ class MemoryOrders:
 
         items = sorted(
             (item for item in self.items.values() if item.get("customer_id") == customer_id and "paid_at" in item),
-            key=lambda item: item["paid_at"],
+            key=lambda item: (item["paid_at"], item["order_id"]),
         )
         return [
             PaidOrder(order_id=item["order_id"], paid_at=datetime.fromisoformat(item["paid_at"]),
@@ -79,11 +79,14 @@ class MemoryOrders:
         ]
 
     def account_stale(self, order_id: str, expected_version: int) -> bool:
-        item = self.items.get(order_id)
-        return item is None or item.get("refund_version", 0) != expected_version
+        """As DynamoOrders.account_update's condition: an order not stored is at version 0."""
+        item = self.items.get(order_id, {})
+        return item.get("refund_version", 0) != expected_version
 
     def move_account(self, order_id: str, account: RefundAccount, expected_version: int) -> None:
-        self.items[order_id].update(copy.deepcopy(account.as_fields()), refund_version=expected_version + 1)
+        """An update: on an order not stored, it makes an item that holds only the account (as DynamoDB does)."""
+        item = self.items.setdefault(order_id, {"order_id": order_id})
+        item.update(copy.deepcopy(account.as_fields()), refund_version=expected_version + 1)
 
 
 class MemoryCustomers:
@@ -124,7 +127,8 @@ class MemoryReturns:
             item.pop(name, None)
 
     def wait_for(self, return_id: str, waiting_for: str, task_token: str, status: str, fields: dict | None = None) -> Return:
-        self.update(return_id, {"waiting_for": waiting_for, "task_token": task_token, "status": status, **(fields or {})})
+        fields = {"waiting_for": waiting_for, "task_token": task_token, "status": status, **(fields or {})}
+        self.update(return_id, fields, new_stay(fields))
         return self.get(return_id)
 
     def record_tracking(self, return_id: str, parcel: dict, at: str) -> Return | None:
@@ -141,6 +145,8 @@ class MemoryReturns:
         if item is None or "parcel_problem" in item or "order_id" not in item:
             return False
         item.update(copy.deepcopy({"parcel_problem": problem, **queue}))
+        for name in new_stay(queue):
+            item.pop(name, None)
         return True
 
     def record_inspection(self, return_id: str, inspection: dict, at: str, event_id: str) -> Return:
@@ -163,7 +169,8 @@ class MemoryReturns:
     def parcels_overdue(self, now: str) -> list[str]:
         due = [item for item in self.items.values()
                if item.get("parcel_watch") == "waiting" and item.get("tracking_due_at", now) < now]
-        return [item["return_id"] for item in sorted(due, key=lambda item: item["tracking_due_at"])]
+        due.sort(key=lambda item: (item["tracking_due_at"], item["return_id"]))  # a tie: by the table's key, as moto
+        return [item["return_id"] for item in due]
 
     def count_requested(self, customer_id: str, since: str, until: str, excluding: str) -> int:
         return sum(
@@ -195,8 +202,10 @@ class MemoryReturns:
     def decide(self, return_id: str, waiting_for: str, status: str, key: str, review: dict, audit: dict) -> bool:
         check_names(Return, [key])
         item = self.items.get(return_id)
+        # The audit table's key is (subject, entry): an entry is refused only when both are taken.
+        audit_key = (audit["subject"], audit["entry"])
         if (item is None or item.get("waiting_for") != waiting_for or item.get("status") != status or key in item
-                or any(entry["entry"] == audit["entry"] for entry in self.audit)):
+                or any((entry["subject"], entry["entry"]) == audit_key for entry in self.audit)):
             return False
         item[key] = copy.deepcopy(review)
         item.pop("review_queue", None)
@@ -218,11 +227,12 @@ class MemoryShipments:
 
     def get(self, carrier: str, tracking_number: str) -> Shipment | None:
         item = self.items.get((carrier, tracking_number))
-        return shipment_of(copy.deepcopy(item)) if item else None
+        return shipment_of(copy.deepcopy(item)) if item is not None else None
 
     def record(self, carrier: str, tracking_number: str, checkpoint_id: str, checkpoint: dict, return_id: str | None) -> Shipment:
         item = self._item(carrier, tracking_number)
         item.setdefault("checkpoints", {})[checkpoint_id] = copy.deepcopy(checkpoint)
+        item.update(carrier=carrier, tracking_number=tracking_number)
         if return_id:
             item.setdefault("return_id", return_id)
         new = Status(checkpoint["status"], checkpoint["at"])
@@ -235,6 +245,7 @@ class MemoryShipments:
         item = self._item(carrier, tracking_number)
         if item.setdefault("return_id", return_id) != return_id:
             return None
+        item.update(carrier=carrier, tracking_number=tracking_number)
         return self.get(carrier, tracking_number)
 
     def schedule_poll(self, carrier: str, tracking_number: str, next_poll_at: str | None, attempts: int = 0) -> None:
@@ -246,15 +257,17 @@ class MemoryShipments:
             item.update(poll_state="active", next_poll_at=next_poll_at, poll_attempts=attempts)
 
     def due_for_poll(self, now: str, limit: int) -> list[Shipment]:
-        due = sorted(
-            (item for item in self.items.values() if item.get("poll_state") == "active" and item["next_poll_at"] <= now),
-            key=lambda item: item["next_poll_at"],
-        )[:limit]
+        due = [item for _, item in sorted(
+            ((item["next_poll_at"], shipment_id(*key)), item) for key, item in self.items.items()
+            if item.get("poll_state") == "active" and item["next_poll_at"] <= now
+        )[:limit]]  # the index's order: by time, then (as moto orders a tie) by the table's key
         index = ("carrier", "tracking_number", "status_at", "return_id", "poll_attempts", "poll_state", "next_poll_at")
         return [shipment_of({key: item[key] for key in index if key in item}) for item in due]
 
     def _item(self, carrier: str, tracking_number: str) -> dict:
-        return self.items.setdefault((carrier, tracking_number), {"carrier": carrier, "tracking_number": tracking_number})
+        """The item, made empty when new: as in DynamoDB, only record and link set carrier and tracking_number, so a
+        parcel only scheduled (never recorded nor linked) is no Shipment yet."""
+        return self.items.setdefault((carrier, tracking_number), {})
 
 
 class MemoryLedger:

@@ -8,6 +8,7 @@ is taken back.
 import base64
 import binascii
 import json
+import re
 from collections.abc import Callable
 from datetime import date, timedelta
 
@@ -32,23 +33,30 @@ def decode_cursor(text: str | None, valid: Callable[[object], bool]) -> dict | N
         return None
     try:
         position = json.loads(base64.urlsafe_b64decode(text.encode()))
-    except (ValueError, binascii.Error):
+    except (ValueError, binascii.Error, RecursionError):
         position = None
     if not isinstance(position, dict) or not valid(position):
         raise InvalidInput("cursor", "is not a cursor this endpoint gave")
     return position
 
 
-def _a_key_of_strings(position: dict) -> bool:
-    return all(isinstance(value, str) for value in position.values())
+def _strings_named(position: object, names: set[str]) -> bool:
+    """A position of an index: exactly its key attributes, each a string."""
+    return isinstance(position, dict) and set(position) == names and all(isinstance(v, str) for v in position.values())
+
+
+def _a_queue_position(position: dict) -> bool:
+    return _strings_named(position, {"return_id", "review_queue", "sla_deadline"})
 
 
 def _a_day_and_key(position: dict) -> bool:
+    if set(position) != {"day", "key"} or not isinstance(position["day"], str):
+        return False
     try:
         date.fromisoformat(position["day"])
-    except (KeyError, TypeError, ValueError):
+    except ValueError:
         return False
-    return position.get("key") is None or isinstance(position["key"], dict) and _a_key_of_strings(position["key"])
+    return position["key"] is None or _strings_named(position["key"], {"refund_id", "issued_day", "issued_at"})
 
 
 def review_query(params: dict) -> tuple[str, int, dict | None]:
@@ -58,11 +66,11 @@ def review_query(params: dict) -> tuple[str, int, dict | None]:
         raise InvalidInput("queue", f"must be one of {', '.join(QUEUES)}")
     if limit is None:
         size = 50
-    elif limit.isdigit() and 1 <= int(limit) <= MAX_REVIEW_PAGE:
+    elif re.fullmatch("[0-9]{1,3}", limit) and 1 <= int(limit) <= MAX_REVIEW_PAGE:
         size = int(limit)
     else:
         raise InvalidInput("limit", f"must be a whole number from 1 to {MAX_REVIEW_PAGE}")
-    return queue, size, decode_cursor(params.get("cursor"), _a_key_of_strings)
+    return queue, size, decode_cursor(params.get("cursor"), _a_queue_position)
 
 
 class _RefundQuery(BaseModel):

@@ -6,7 +6,6 @@ from datetime import datetime, timezone
 from chalice import Blueprint, Response
 
 from chalicelib.api.errors import answer
-from chalicelib.api.queries import encode_cursor, refund_query, review_query
 from chalicelib.bootstrap import Ports, bootstrap
 from chalicelib.domain.errors import load_json
 
@@ -22,6 +21,7 @@ def preview_return_verification() -> Response:
 
 @staff_api.route("/v1/reviews", methods=["GET"])
 def list_review_queue() -> Response:
+    from chalicelib.api.queries import encode_cursor, review_query
     from chalicelib.services.review_return import review_queue
 
     def work(request, ports, who):
@@ -48,6 +48,7 @@ def link_return_tracking(return_id: str) -> Response:
 
 @staff_api.route("/v1/refunds", methods=["GET"])
 def list_refund_records() -> Response:
+    from chalicelib.api.queries import encode_cursor, refund_query
     from chalicelib.services.list_refunds import list_refunds
 
     def work(request, ports, who):
@@ -60,6 +61,7 @@ def list_refund_records() -> Response:
 
 @staff_api.route("/v1/refunds/reconciliation", methods=["GET"])
 def reconcile_refund_records() -> Response:
+    from chalicelib.api.queries import refund_query
     from chalicelib.services.list_refunds import reconcile_refunds
 
     return _as_staff(lambda request, ports, who: reconcile_refunds(
@@ -69,6 +71,7 @@ def reconcile_refund_records() -> Response:
 
 @staff_api.route("/v1/refunds/export.csv", methods=["GET"])
 def export_refund_records() -> Response:
+    from chalicelib.api.queries import refund_query
     from chalicelib.services.list_refunds import export_refunds_csv
 
     def work(request, ports, who):

@@ -20,13 +20,13 @@ from pydantic import (
 )
 
 from chalicelib.domain.errors import InvalidInput
-from chalicelib.domain.money import CURRENCY_EXPONENTS, AmountError, parse_minor
+from chalicelib.domain.money import ANY_AMOUNT_PATTERN, CURRENCY_EXPONENTS, AmountError, parse_minor
 from chalicelib.domain.quote_request import PositiveUnits, Reason, Units
 
 Id = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$")]
 Text = Annotated[str, StringConstraints(max_length=512)]
 # An amount whose currency is not in the same event: its exact scale is checked when the order is known.
-Amount = Annotated[str, StringConstraints(pattern=r"^(0|[1-9][0-9]{0,14})(\.[0-9]{1,3})?$")]
+Amount = Annotated[str, StringConstraints(pattern=ANY_AMOUNT_PATTERN)]
 
 TrackingStatus = Literal[
     "pending", "info_received", "in_transit", "out_for_delivery", "attempt_fail", "delivered",
@@ -59,7 +59,9 @@ class OrderLine(_Model):
     gift_value: Amount = "0"
 
 
-class Shipment(_Model):
+class ParcelRef(_Model):
+    """A parcel by its carrier and tracking number, as a source names it."""
+
     carrier: Id
     tracking_number: Id
 
@@ -72,7 +74,7 @@ class OrderData(_Model):
     paid_at: UtcTime | None = None
     shipped_at: UtcTime | None = None
     delivered_at: UtcTime | None = None
-    shipment: Shipment | None = None
+    shipment: ParcelRef | None = None
     payment_ref: Id | None = None  # what the payment provider knows the payment as; the order id when absent
     shipping_fee: Amount
     order_discount: Amount = "0"
@@ -110,7 +112,7 @@ class ReturnData(_Model):
     resolution: Literal["refund", "exchange"] = "refund"
     evidence_urls: Annotated[list[EvidenceUrl], Field(max_length=20)] = []
     return_shipping_paid: Amount = "0"
-    shipment: Shipment | None = None
+    shipment: ParcelRef | None = None
     note: Text | None = None
     replacement: Replacement | None = None
 
@@ -140,7 +142,7 @@ class HoldAnswerData(_Model):
 
     return_id: Id
     outcome: Literal["held", "already_shipped"]
-    shipment: Shipment | None = None
+    shipment: ParcelRef | None = None
 
 
 class TrackingData(_Model):

@@ -27,6 +27,10 @@ def amount_pattern(exponent: int) -> str:
 
 
 AMOUNT_PATTERNS = {exponent: re.compile(amount_pattern(exponent)) for exponent in set(CURRENCY_EXPONENTS.values())}
+# An amount whose currency is not known yet (an event's amounts, before its order is): valid in some currency.
+ANY_AMOUNT_PATTERN = "^(?:" + "|".join(amount_pattern(exponent) for exponent in sorted(AMOUNT_PATTERNS)) + ")$"
+# A policy threshold, in major units with or without cents ("2000.00", "30"), scaled to each currency's exponent.
+MAJOR_AMOUNT = re.compile(f"{amount_pattern(0)}|{amount_pattern(2)}")
 
 
 class AmountError(ValueError):
@@ -42,6 +46,12 @@ def parse_minor(text: object, exponent: int) -> int:
     if type(text) is str and AMOUNT_PATTERNS[exponent].fullmatch(text):
         return valid_to_minor(text)
     raise AmountError(amount_problem(text, exponent))
+
+
+def major_to_minor(amount: str, exponent: int) -> int:
+    """A policy threshold in minor units of a currency: "2000.00" -> 200000 (exponent 2) or 2000 (exponent 0)."""
+    cents = valid_to_minor(amount) if "." in amount else valid_to_minor(amount) * 100
+    return cents * 10**exponent // 100
 
 
 def valid_to_minor(text: str) -> int:

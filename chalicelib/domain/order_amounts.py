@@ -1,6 +1,6 @@
 """What the buyer really paid per line (POLICY.md section 2)."""
 
-from chalicelib.domain.quote_request import Order
+from chalicelib.domain.quote_request import QuoteOrder
 
 
 def allocate_largest_remainder(amount: int, weights: list[int]) -> list[int]:
@@ -26,7 +26,7 @@ def allocate_largest_remainder(amount: int, weights: list[int]) -> list[int]:
     return shares
 
 
-def order_amounts(order: Order) -> tuple[dict[str, int], int]:
+def order_amounts(order: QuoteOrder) -> tuple[dict[str, int], int]:
     """Net amount per line after its share of the order coupon, and the paid total."""
     net_lines = {}
     paid = order["shipping_fee"]

@@ -7,7 +7,6 @@ then the marketplace's own defaults and tier. Categories may override their
 return window and whether they are returnable, globally or per marketplace.
 """
 
-import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated
 
@@ -25,24 +24,17 @@ from pydantic import (
 )
 
 from chalicelib.domain.errors import from_validation_error
+from chalicelib.domain.money import MAJOR_AMOUNT, major_to_minor
 from chalicelib.domain.quote_request import Tier
 
 if TYPE_CHECKING:
     from chalicelib.domain.returns import Return
 
-_AMOUNT = re.compile(r"^(0|[1-9][0-9]{0,9})(?:\.([0-9]{2}))?$")
-
-
 def _policy_amount(value: str) -> str:
-    if not _AMOUNT.fullmatch(value):
+    if not MAJOR_AMOUNT.fullmatch(value):
         raise ValueError('must be an amount in major units as a string, like "2000.00" or "30"')
     return value
 
-
-def amount_minor(amount: str, exponent: int) -> int:
-    """A policy threshold in minor units of a currency: "2000.00" -> 200000 (exponent 2) or 2000 (exponent 0)."""
-    whole, cents = _AMOUNT.fullmatch(amount).groups()
-    return (int(whole) * 100 + int(cents or 0)) * 10**exponent // 100
 
 
 # A money threshold in the currency's major units, scaled by its exponent: "2000.00" is 200000 fen or 2000 yen.
@@ -58,7 +50,7 @@ class _Strict(BaseModel):
 
 
 def _ascending(values: list) -> list:
-    keys = [amount_minor(value, 2) if isinstance(value, str) else value for value in values]
+    keys = [major_to_minor(value, 2) if isinstance(value, str) else value for value in values]
     if keys != sorted(keys) or len(set(keys)) != len(keys):
         raise ValueError("must be 4 thresholds in increasing order")
     return values

@@ -74,7 +74,7 @@ Money = TypeVar("Money")
 
 
 @with_config(_STRICT)
-class OrderLine(TypedDict, Generic[Money]):
+class QuoteLine(TypedDict, Generic[Money]):
     line_id: Id
     sku: Annotated[Label | None, Field(default=None)]
     category: Annotated[Label | None, Field(default=None)]
@@ -88,13 +88,13 @@ class OrderLine(TypedDict, Generic[Money]):
 
 
 @with_config(_STRICT)
-class Order(TypedDict, Generic[Money]):
+class QuoteOrder(TypedDict, Generic[Money]):
     order_id: Id
     shipping_fee: Money
     order_discount: Annotated[Money, Field(default=0)]
     refunded_total: Annotated[Money, Field(default=0)]
     shipping_refunded: Annotated[StrictBool, Field(default=False)]
-    lines: Annotated[list[OrderLine[Money]], Field(min_length=1, max_length=500)]
+    lines: Annotated[list[QuoteLine[Money]], Field(min_length=1, max_length=500)]
 
 
 @with_config(_STRICT)
@@ -112,26 +112,26 @@ class ReturnRequest(TypedDict, Generic[Money]):
 
 
 @with_config(_STRICT)
-class Deduction(TypedDict, Generic[Money]):
+class QuoteDeduction(TypedDict, Generic[Money]):
     code: Id
     amount: Money
 
 
 @with_config(_STRICT)
-class InspectedLine(TypedDict, Generic[Money]):
+class QuoteInspectedLine(TypedDict, Generic[Money]):
     line_id: Id
     accepted: Units
-    deductions: Annotated[list[Deduction[Money]], Field(default_factory=list, max_length=50)]
+    deductions: Annotated[list[QuoteDeduction[Money]], Field(default_factory=list, max_length=50)]
 
 
 @with_config(_STRICT)
-class Inspection(TypedDict, Generic[Money]):
-    items: Annotated[list[InspectedLine[Money]], Field(max_length=500)]
+class QuoteInspection(TypedDict, Generic[Money]):
+    items: Annotated[list[QuoteInspectedLine[Money]], Field(max_length=500)]
     kept_gifts: Annotated[list[Id], Field(default_factory=list, max_length=500)]
 
 
 @with_config(_STRICT)
-class Customer(TypedDict):
+class QuoteCustomer(TypedDict):
     customer_id: Annotated[Id | None, Field(default=None)]
     tier: Annotated[Tier, Field(default="normal")]
 
@@ -150,10 +150,10 @@ def _request_of(money: object) -> type:
             "QuoteRequest",
             {
                 "currency": str,
-                "order": Order[money],
+                "order": QuoteOrder[money],
                 "return": ReturnRequest[money],
-                "inspection": Annotated[Inspection[money] | None, Field(default=None)],
-                "customer": Annotated[Customer, Field(default_factory=lambda: {"tier": "normal", "customer_id": None})],
+                "inspection": Annotated[QuoteInspection[money] | None, Field(default=None)],
+                "customer": Annotated[QuoteCustomer, Field(default_factory=lambda: {"tier": "normal", "customer_id": None})],
                 "policy": Annotated[
                     RefundPolicy[money], Field(default_factory=lambda: {"max_return_shipping_reimbursement": None})
                 ],
@@ -273,7 +273,7 @@ def check_quote_request(request: QuoteRequest) -> None:
         _check_inspection(inspection, requested, lines)
 
 
-def _check_inspection(inspection: Inspection, requested: dict[str, int], lines: dict[str, OrderLine]) -> None:
+def _check_inspection(inspection: QuoteInspection, requested: dict[str, int], lines: dict[str, QuoteLine]) -> None:
     inspected = set()
     for i, item in enumerate(inspection["items"]):
         line_id = item["line_id"]

@@ -6,7 +6,7 @@ resolved policy, the quote, the inspection, the parcel) stay the JSON their
 writers produced: they are kept for audit and read back as written.
 """
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 
@@ -170,4 +170,6 @@ class Return:
         return None
 
 
-RETURN_FIELDS = frozenset(f.name for f in fields(Return))
+def new_stay(fields: dict) -> tuple[str, ...]:
+    """What a write putting a return in a review queue removes: a breach of an earlier stay is not this one's."""
+    return ("sla_breached_at",) if "review_queue" in fields else ()

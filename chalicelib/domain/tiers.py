@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from chalicelib.domain.money import CURRENCY_EXPONENTS, parse_minor
-from chalicelib.domain.policy import DEFAULT_TIER, Rfm, amount_minor
+from chalicelib.domain.money import CURRENCY_EXPONENTS, major_to_minor, parse_minor
+from chalicelib.domain.policy import DEFAULT_TIER, Rfm
 
 if TYPE_CHECKING:
     from chalicelib.domain.events import OrderData
@@ -56,7 +56,7 @@ def rfm_tier(orders: list[PaidOrder], now: datetime, rfm: Rfm) -> tuple[str, dic
     recency = 5 - sum(1 for days in rfm.recency_days if days_since > days)
     frequency = 1 + sum(1 for count in rfm.frequency_orders if len(orders) >= count)
     monetary = max(
-        1 + sum(1 for threshold in rfm.monetary if total >= amount_minor(threshold, CURRENCY_EXPONENTS[currency]))
+        1 + sum(1 for threshold in rfm.monetary if total >= major_to_minor(threshold, CURRENCY_EXPONENTS[currency]))
         for currency, total in spent.items()
     )
     score = recency + frequency + monetary

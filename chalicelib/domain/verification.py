@@ -15,8 +15,8 @@ from pydantic import BaseModel, ConfigDict
 
 from chalicelib.domain.clock import iso_utc
 from chalicelib.domain.events import OrderData, ReturnLine
-from chalicelib.domain.money import CURRENCY_EXPONENTS, format_minor
-from chalicelib.domain.policy import Policy, amount_minor
+from chalicelib.domain.money import CURRENCY_EXPONENTS, format_minor, major_to_minor
+from chalicelib.domain.policy import Policy
 from chalicelib.domain.quote_request import SELLER_FAULT_REASONS
 
 Outcome = Literal["reject", "cancel", "return", "manual"]
@@ -98,7 +98,7 @@ def verify_request(
 
     exponent = CURRENCY_EXPONENTS[order.currency]
     estimate = estimate_minor()
-    threshold = amount_minor(policy.manual_review_above, exponent)
+    threshold = major_to_minor(policy.manual_review_above, exponent)
     facts["estimate"] = format_minor(estimate, exponent)
     if estimate > threshold:
         return decide("manual", "HIGH_VALUE", manual_review_above=format_minor(threshold, exponent))

@@ -58,7 +58,8 @@ class ReturnStore(Protocol):
         """Set `fields` and delete the fields named in `remove` (names of Return's fields)."""
 
     def wait_for(self, return_id: str, waiting_for: str, task_token: str, status: str, fields: dict | None = None) -> "Return":
-        """Park the workflow's task token on the return (with `fields`); returns the record as it is now."""
+        """Park the workflow's task token on the return (with `fields`); returns the record as it is now. Fields
+        that put it in a review queue start a new stay there: the breach of an earlier one is forgotten."""
 
     def record_tracking(self, return_id: str, parcel: dict, at: str) -> "Return | None":
         """Keep the parcel's latest status by carrier time; the record, or None when a newer status is stored."""
@@ -67,7 +68,8 @@ class ReturnStore(Protocol):
         """Keep the first inspection (and the id of its event); returns the record."""
 
     def flag_parcel_problem(self, return_id: str, problem: dict, queue: dict) -> bool:
-        """Put a requested return in a review queue for its parcel's trouble, once; True when flagged now."""
+        """Put a requested return in a review queue for its parcel's trouble, once (a new stay, as in wait_for);
+        True when flagged now."""
 
     def record_hold_answer(self, return_id: str, answer: dict, at: str) -> "Return":
         """Keep the warehouse's first answer; returns the record."""

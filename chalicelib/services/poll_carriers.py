@@ -23,7 +23,11 @@ def poll_carriers(ports: Ports, now: datetime, batch: int = BATCH) -> dict:
     for shipment in ports.shipments.due_for_poll(iso_utc(now), batch):
         polled += 1
         carrier, number = shipment.carrier, shipment.tracking_number
-        news = [c for c in ports.carrier_api.checkpoints(carrier, number) if c["at"] > (shipment.status_at or "")]
+        known = datetime.fromisoformat(shipment.status_at) if shipment.status_at else None
+        news = [
+            c for c in ports.carrier_api.checkpoints(carrier, number)
+            if known is None or datetime.fromisoformat(c["at"]) > known
+        ]
         for checkpoint in news:
             event = tracking_event(
                 "carrier-api", carrier, number, checkpoint["status"], datetime.fromisoformat(checkpoint["at"]), now,
@@ -44,8 +48,8 @@ def poll_carriers(ports: Ports, now: datetime, batch: int = BATCH) -> dict:
 def _flag_no_movement(shipment: Shipment, ports: Ports, now: datetime) -> bool:
     """Queue the parcel's return for logistics review with the SLA of the policy the return is held to."""
     record = ports.returns.get(shipment.return_id)
-    if record is None or record.parcel_problem is not None:
-        return False  # flagged once per trouble: the conditional write would refuse it anyway
+    if record is None or record.parcel_problem is not None or record.closed or record.inspection is not None:
+        return False  # flagged once per trouble; a parcel the warehouse has, or of a closed return, is no one's
     sla_hours = return_policy(record, ports.policies.current).review_sla_hours
     problem = {"status": "no_movement", "at": shipment.status_at}
     return ports.returns.flag_parcel_problem(record.return_id, problem, queue_fields("logistics", sla_hours, now))

@@ -7,9 +7,9 @@ dispatch writes that account only if nobody refunded on the order since.
 
 from chalicelib.bootstrap import Ports
 from chalicelib.domain.exchange import plan_exchange
-from chalicelib.domain.money import CURRENCY_EXPONENTS, format_minor
+from chalicelib.domain.money import CURRENCY_EXPONENTS, format_minor, major_to_minor
 from chalicelib.domain.orders import Order
-from chalicelib.domain.policy import Policy, amount_minor
+from chalicelib.domain.policy import Policy
 from chalicelib.domain.returns import Return, ReturnStatus
 from chalicelib.refunds import quote
 from chalicelib.services.stored_return import load_return
@@ -74,7 +74,7 @@ def quote_request(order: Order, record: Return, policy: Policy) -> dict:
         "customer": {"customer_id": order.customer_id, "tier": policy.tier},
         "policy": {
             "max_return_shipping_reimbursement": format_minor(
-                amount_minor(policy.max_return_shipping_reimbursement, exponent), exponent
+                major_to_minor(policy.max_return_shipping_reimbursement, exponent), exponent
             )
         },
     }

@@ -1,8 +1,8 @@
 """The `python -m localcloud` commands the e2e tests run in processes of their own.
 
-They start as soon as collection is done (tests/e2e/conftest.py), so they use
-the second core while the in-process tests run; each test then waits for its
-command's result.
+They start with the first end-to-end test of the worker that runs them
+(tests/e2e/conftest.py), so they run while the in-process tests do; each test
+then waits for its command's result.
 """
 
 import subprocess

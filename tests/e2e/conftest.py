@@ -73,7 +73,17 @@ def cloud():
         yield Deliveries(running)
 
 
-def pytest_collection_finish(session) -> None:
-    """Start the commands of the collected tests that run one (see tests/e2e/commands.py)."""
-    for item in session.items:
+def pytest_collection_modifyitems(items) -> None:
+    """The end-to-end tests run in one worker (they share one local cloud), the ones waiting for a command last."""
+    e2e = [item for item in items if item.get_closest_marker("e2e")]
+    for item in e2e:
+        item.add_marker(pytest.mark.xdist_group("e2e"))
+    last = [item for item in e2e if item.name in commands.COMMANDS]
+    items[:] = [item for item in items if item not in last] + last
+
+
+@pytest.fixture(scope="session", autouse=True)
+def commands_started(request) -> None:
+    """The worker that runs the end-to-end tests starts their commands at once (see tests/e2e/commands.py)."""
+    for item in request.session.items:
         commands.start(item.name)

@@ -42,7 +42,7 @@ def aws(monkeypatch):
         )
         for key, value in env.items():
             monkeypatch.setenv(key, value)
-        clear_caches()
+        clear_caches(session)
         yield {
             "queue_url": env["AFTERSALES_INGEST_QUEUE_URL"], "dlq_url": env["AFTERSALES_INGEST_DLQ_URL"],
             "sqs": session.client("sqs"), "s3": session.client("s3"), "sfn": session.client("stepfunctions"),
@@ -66,6 +66,6 @@ def payment_service(aws, monkeypatch):
     aws["session"].client("ssm").put_parameter(Name=PAYMENT_PROVIDER_KEY_PARAMETER, Value=PAYMENT_KEY, Type="SecureString")
     monkeypatch.setenv("AFTERSALES_PAYMENT_PROVIDER_URL", service.url)
     monkeypatch.setenv("AFTERSALES_PAYMENT_TIMEOUT_SECONDS", "0.3")
-    clear_caches()
+    clear_caches(aws["session"])
     yield service
     service.stop()

@@ -3,7 +3,8 @@
 import pytest
 
 from chalicelib.domain.errors import InvalidInput
-from chalicelib.domain.policy import DEFAULT_POLICY, amount_minor, parse_policy
+from chalicelib.domain.money import major_to_minor
+from chalicelib.domain.policy import DEFAULT_POLICY, parse_policy
 
 
 def test_defaults_are_policy_md():
@@ -31,8 +32,8 @@ def test_the_most_specific_setting_wins():
 
 @pytest.mark.parametrize("currency_exponent, minor", [(2, 200000), (0, 2000), (3, 2000000)])
 def test_policy_amounts_scale_with_the_currency_exponent(currency_exponent, minor):
-    assert amount_minor("2000.00", currency_exponent) == minor
-    assert amount_minor("2000", currency_exponent) == minor
+    assert major_to_minor("2000.00", currency_exponent) == minor
+    assert major_to_minor("2000", currency_exponent) == minor
 
 
 @pytest.mark.parametrize(

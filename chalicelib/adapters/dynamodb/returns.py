@@ -14,7 +14,7 @@ from chalicelib.adapters.dynamodb.items import (
     set_fields,
     to_item,
 )
-from chalicelib.domain.returns import Return, ReturnStatus, Waiting
+from chalicelib.domain.returns import Return, ReturnStatus, Waiting, new_stay
 
 CUSTOMER_INDEX = "by-customer"
 REVIEW_INDEX = "by-review-queue"
@@ -53,7 +53,9 @@ class DynamoReturns:
     def wait_for(self, return_id: str, waiting_for: str, task_token: str, status: str, fields: dict | None = None) -> Return:
         fields = {"waiting_for": waiting_for, "task_token": task_token, "status": status, **(fields or {})}
         check_names(Return, fields)
-        response = self._table.update_item(Key={"return_id": return_id}, **set_fields(fields), ReturnValues="ALL_NEW")
+        response = self._table.update_item(
+            Key={"return_id": return_id}, **set_fields(fields, new_stay(fields)), ReturnValues="ALL_NEW"
+        )
         return self._record(response)
 
     def record_tracking(self, return_id: str, parcel: dict, at: str) -> Return | None:
@@ -70,7 +72,7 @@ class DynamoReturns:
         return conditional(
             self._table, "update_item", Key={"return_id": return_id},
             ConditionExpression="attribute_not_exists(parcel_problem) AND attribute_exists(order_id)",
-            **set_fields({"parcel_problem": problem, **queue}),
+            **set_fields({"parcel_problem": problem, **queue}, new_stay(queue)),
         ) is not None
 
     def record_inspection(self, return_id: str, inspection: dict, at: str, event_id: str) -> Return:

@@ -1,0 +1,240 @@
+"""accept_carrier_push on the twins: a carrier's own signature, its checkpoints queued as canonical events, the raw
+body archived; nothing written for a refused push."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from chalicelib.adapters.memory import MemoryQueue, MemorySecrets
+from chalicelib.connectors.carriers import CARRIER_STYLES
+from chalicelib.domain.errors import InvalidInput, InvalidJson
+from chalicelib.domain.events import TrackingUpdated, canonical_events
+from chalicelib.ports.errors import NotAuthenticated, QueueUnavailable, TooLarge, UnknownSubject
+from chalicelib.services.accept_carrier_push import accept_carrier_push
+from chalicelib.services.accept_webhook import MAX_BODY_BYTES
+from tests.unit.services.given import NOW, twins
+
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "carriers"
+SECRETS = {"aftership": b"as-key", "17track": b"17-key", "sf-express": b"sf-checkword"}
+# The header each style signs in, spelled as the carrier sends it (header names are case-insensitive).
+HEADERS = {"aftership": "Aftership-Hmac-Sha256", "17track": "Sign", "sf-express": "msgDigest"}
+CARRIERS = sorted(CARRIER_STYLES)
+
+
+def carrier_ports(**overrides):
+    return twins(carrier_secrets=MemorySecrets(SECRETS), **overrides)
+
+
+def fixture_body(carrier: str) -> bytes:
+    return (FIXTURES / f"{carrier}.json").read_bytes()
+
+
+def signed(carrier: str, body: bytes, secret: bytes | None = None) -> dict:
+    signature = CARRIER_STYLES[carrier].sign(secret or SECRETS[carrier], body)
+    return {"Content-Type": "application/json", HEADERS[carrier]: signature}
+
+
+def push(ports, carrier: str, body: bytes, headers: dict | None = None) -> int:
+    return accept_carrier_push(carrier, signed(carrier, body) if headers is None else headers, body, ports, NOW)
+
+
+def nothing_written(ports) -> bool:
+    return ports.queue.messages == [] and ports.archive.objects == {}
+
+
+def queued_events(ports) -> list[TrackingUpdated]:
+    return [canonical_events.validate_json(body) for body, _ in ports.queue.messages]
+
+
+@pytest.mark.parametrize("carrier", CARRIERS)
+def test_each_checkpoint_of_a_signed_push_is_queued_once_as_a_tracking_event(carrier):
+    ports = carrier_ports()
+    body = fixture_body(carrier)
+    expected = CARRIER_STYLES[carrier].parse(json.loads(body), carrier, NOW)
+
+    queued = push(ports, carrier, body)
+
+    assert queued == len(expected) > 0
+    assert queued_events(ports) == expected
+    assert len({event.event_id for event in queued_events(ports)}) == queued
+
+
+@pytest.mark.parametrize("carrier", CARRIERS)
+def test_each_queued_checkpoint_carries_its_type_source_and_event_id_as_attributes(carrier):
+    ports = carrier_ports()
+
+    push(ports, carrier, fixture_body(carrier))
+
+    for (body, attributes), event in zip(ports.queue.messages, queued_events(ports)):
+        assert attributes == {"type": "TrackingUpdated", "source": carrier, "event_id": event.event_id}
+        assert (event.source, event.received_at) == (carrier, NOW)
+
+
+@pytest.mark.parametrize("carrier", CARRIERS)
+def test_the_raw_body_of_a_push_is_archived_once_by_carrier_and_day(carrier):
+    ports = carrier_ports()
+    body = fixture_body(carrier)
+
+    push(ports, carrier, body)
+
+    [(key, raw)] = ports.archive.objects.items()
+    assert raw == body
+    assert key.startswith(f"webhooks/{carrier}/2026/11/22/trk-")
+
+
+def test_the_same_push_delivered_again_queues_the_same_event_ids_for_the_consumer_to_dedupe():
+    ports = carrier_ports()
+    body = fixture_body("aftership")
+
+    first = push(ports, "aftership", body)
+    push(ports, "aftership", body)
+
+    ids = [attributes["event_id"] for _, attributes in ports.queue.messages]
+    assert ids[:first] == ids[first:]
+    assert len(ports.archive.objects) == 1
+
+
+def test_the_17track_signature_is_accepted_in_upper_case_hex():
+    ports = carrier_ports()
+    body = fixture_body("17track")
+
+    queued = push(ports, "17track", body, {"sign": CARRIER_STYLES["17track"].sign(SECRETS["17track"], body).upper()})
+
+    assert queued == len(ports.queue.messages) > 0
+
+
+@pytest.mark.parametrize("carrier", CARRIERS)
+def test_a_push_signed_with_another_key_is_not_authenticated_and_nothing_is_written(carrier):
+    ports = carrier_ports()
+    body = fixture_body(carrier)
+
+    with pytest.raises(NotAuthenticated) as refused:
+        push(ports, carrier, body, signed(carrier, body, secret=b"not-the-key"))
+
+    assert refused.value.code == "invalid_signature"
+    assert nothing_written(ports)
+
+
+@pytest.mark.parametrize("carrier", CARRIERS)
+def test_a_push_whose_body_was_changed_after_signing_is_not_authenticated(carrier):
+    ports = carrier_ports()
+    body = fixture_body(carrier)
+
+    with pytest.raises(NotAuthenticated) as refused:
+        push(ports, carrier, body + b" ", signed(carrier, body))
+
+    assert refused.value.code == "invalid_signature"
+    assert nothing_written(ports)
+
+
+@pytest.mark.parametrize("carrier", CARRIERS)
+def test_a_push_without_its_signature_header_is_not_authenticated(carrier):
+    ports = carrier_ports()
+
+    with pytest.raises(NotAuthenticated) as refused:
+        push(ports, carrier, fixture_body(carrier), {"Content-Type": "application/json"})
+
+    assert refused.value.code == "invalid_signature"
+    assert nothing_written(ports)
+
+
+def test_a_push_signed_in_another_carriers_style_is_not_authenticated():
+    ports = carrier_ports()
+    body = fixture_body("aftership")
+
+    with pytest.raises(NotAuthenticated):
+        push(ports, "aftership", body, {"sign": CARRIER_STYLES["17track"].sign(SECRETS["aftership"], body)})
+
+    assert nothing_written(ports)
+
+
+@pytest.mark.parametrize("carrier", ["dhl", "../aftership", "AfterShip", ""])
+def test_a_carrier_with_no_style_is_an_unknown_subject(carrier):
+    ports = carrier_ports()
+    body = fixture_body("aftership")
+
+    with pytest.raises(UnknownSubject) as refused:
+        accept_carrier_push(carrier, signed("aftership", body), body, ports, NOW)
+
+    assert refused.value.code == "unknown_carrier"
+    assert nothing_written(ports)
+
+
+def test_a_carrier_with_a_style_but_no_configured_secret_is_an_unknown_subject():
+    ports = twins(carrier_secrets=MemorySecrets({"aftership": SECRETS["aftership"]}))
+    body = fixture_body("sf-express")
+
+    with pytest.raises(UnknownSubject) as refused:
+        push(ports, "sf-express", body)
+
+    assert refused.value.code == "unknown_carrier"
+    assert nothing_written(ports)
+
+
+def test_a_body_over_the_limit_is_too_large_before_anything_else_is_checked():
+    ports = carrier_ports()
+    body = b" " * (MAX_BODY_BYTES + 1)
+
+    with pytest.raises(TooLarge):
+        accept_carrier_push("aftership", {}, body, ports, NOW)
+
+    assert nothing_written(ports)
+
+
+def test_a_signed_body_that_is_not_json_is_invalid_json():
+    ports = carrier_ports()
+
+    with pytest.raises(InvalidJson):
+        push(ports, "aftership", b"{not json")
+
+    assert nothing_written(ports)
+
+
+@pytest.mark.parametrize(
+    "carrier, payload, field",
+    [
+        ("aftership", {"event": "tracking_update"}, "msg"),
+        ("aftership", {"msg": {"slug": "ups", "checkpoints": []}}, "msg.tracking_number"),
+        ("17track", {"data": {"number": "X", "carrier": "yun", "track_info": {"tracking": {}}}}, "data.carrier"),
+        ("sf-express", {"waybillNo": "SF1", "routes": [{"acceptTime": "yesterday", "opCode": "50"}]},
+         "routes[0].acceptTime"),
+    ],
+    ids=["no msg", "no tracking number", "carrier not a number", "time not a time"],
+)
+def test_a_signed_push_that_breaks_its_style_is_invalid_input_naming_the_field(carrier, payload, field):
+    ports = carrier_ports()
+
+    with pytest.raises(InvalidInput) as refused:
+        push(ports, carrier, json.dumps(payload).encode())
+
+    assert refused.value.field == field
+    assert nothing_written(ports)
+
+
+def test_a_push_with_no_checkpoints_queues_nothing():
+    ports = carrier_ports()
+    payload = json.loads(fixture_body("aftership"))
+    payload["msg"]["checkpoints"] = []
+
+    assert push(ports, "aftership", json.dumps(payload).encode()) == 0
+    assert ports.queue.messages == []
+
+
+def test_checkpoints_with_a_tag_the_vocabulary_does_not_know_are_not_queued():
+    ports = carrier_ports()
+    payload = json.loads(fixture_body("aftership"))
+    known = len(payload["msg"]["checkpoints"])
+    payload["msg"]["checkpoints"].append({"checkpoint_time": "2026-11-21T15:00:00+08:00", "tag": "Teleported"})
+
+    assert push(ports, "aftership", json.dumps(payload).encode()) == known
+    assert len(ports.queue.messages) == known
+
+
+def test_a_queue_that_does_not_take_the_checkpoints_is_queue_unavailable():
+    ports = carrier_ports(queue=MemoryQueue(available=False))
+
+    with pytest.raises(QueueUnavailable) as refused:
+        push(ports, "sf-express", fixture_body("sf-express"))
+
+    assert refused.value.code == "queue_unavailable"

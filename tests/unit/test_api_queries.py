@@ -1,0 +1,277 @@
+"""The query strings and cursors of the staff endpoints (chalicelib/api/queries.py): every bad parameter is an
+InvalidInput naming it; a cursor the API gave comes back as the same position; anything else is refused."""
+
+import base64
+from datetime import datetime, timezone
+
+import pytest
+
+from chalicelib.api.queries import MAX_REFUND_DAYS, decode_cursor, encode_cursor, refund_query, review_query
+from chalicelib.domain.errors import InvalidInput
+from chalicelib.domain.ledger import LedgerRecord
+from chalicelib.domain.orders import RefundAccount
+from chalicelib.domain.review import QUEUES
+from chalicelib.services.list_refunds import MAX_PAGE, RefundRange, list_refunds
+from chalicelib.services.review_return import review_queue
+from chalicelib.services.wait_for_event import wait_for_event
+from tests.unit.services.given import NOW, a_return, an_order, twins
+
+REVIEW_POSITION = {"return_id": "RT-7", "review_queue": "service", "sla_deadline": "2026-11-22T16:00:00Z"}
+REFUND_POSITION = {"day": "2026-11-21", "key": {"refund_id": "RF-RT-2", "issued_day": "2026-11-21",
+                                                "issued_at": "2026-11-21T10:00:00Z"}}
+RANGE = {"from": "2026-11-21T00:00:00Z", "to": "2026-11-23T00:00:00Z"}
+
+
+def refused(call) -> InvalidInput:
+    with pytest.raises(InvalidInput) as error:
+        call()
+    return error.value
+
+
+def text(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+# Cursors.
+
+@pytest.mark.parametrize("position", [REVIEW_POSITION, REFUND_POSITION, {"day": "2026-11-22", "key": None}])
+def test_a_cursor_round_trips_to_the_same_position(position):
+    assert decode_cursor(encode_cursor(position), lambda _: True) == position
+
+
+def test_a_cursor_is_url_safe_text():
+    cursor = encode_cursor({"return_id": "RT-?&/+=" * 10, "review_queue": "service", "sla_deadline": "x"})
+
+    assert set(cursor) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=")
+
+
+@pytest.mark.parametrize("position", [None, {}])
+def test_no_position_is_no_cursor(position):
+    assert encode_cursor(position) is None
+
+
+def test_no_cursor_is_no_position():
+    assert decode_cursor(None, lambda _: False) is None
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "abc",
+        "!!!!",
+        encode_cursor(REVIEW_POSITION)[:-6],
+        encode_cursor(REVIEW_POSITION)[6:],
+        text(b"not json"),
+        text(b"\xff\xfe\x00"),
+        text(b"[1, 2]"),
+        text(b'"RT-7"'),
+        text(b"null"),
+        "",
+    ],
+    ids=["not base64", "not the alphabet", "cut short", "head cut off", "not json", "not utf-8", "a list", "a string",
+         "null", "empty"],
+)
+def test_a_tampered_cursor_is_refused_naming_the_cursor(cursor):
+    assert refused(lambda: decode_cursor(cursor, lambda _: True)).field == "cursor"
+
+
+def test_a_cursor_the_endpoint_would_not_give_is_refused():
+    assert refused(lambda: decode_cursor(encode_cursor(REVIEW_POSITION), lambda _: False)).field == "cursor"
+
+
+# GET /v1/reviews
+
+def test_a_review_query_names_its_queue_and_defaults_to_pages_of_50():
+    assert review_query({"queue": "service"}) == ("service", 50, None)
+
+
+@pytest.mark.parametrize("queue", QUEUES)
+def test_every_review_queue_can_be_asked_for(queue):
+    assert review_query({"queue": queue})[0] == queue
+
+
+@pytest.mark.parametrize("limit, size", [("1", 1), ("37", 37), ("100", 100)])
+def test_a_review_page_size_from_1_to_100_is_taken(limit, size):
+    assert review_query({"queue": "service", "limit": limit})[1] == size
+
+
+def test_a_review_cursor_comes_back_as_its_position():
+    params = {"queue": "service", "cursor": encode_cursor(REVIEW_POSITION)}
+
+    assert review_query(params)[2] == REVIEW_POSITION
+
+
+@pytest.mark.parametrize(
+    "params, field",
+    [({}, "queue"), ({"queue": "vip"}, "queue"), ({"queue": ""}, "queue"), ({"queue": "Service"}, "queue"),
+     ({"queue": "service", "limit": "0"}, "limit"), ({"queue": "service", "limit": "101"}, "limit"),
+     ({"queue": "service", "limit": "x"}, "limit"), ({"queue": "service", "limit": "-1"}, "limit"),
+     ({"queue": "service", "limit": "1.5"}, "limit"), ({"queue": "service", "limit": ""}, "limit"),
+     ({"queue": "service", "limit": " 5"}, "limit"),
+     ({"queue": "service", "cursor": "abc"}, "cursor"),
+     ({"queue": "service", "cursor": encode_cursor(REFUND_POSITION)}, "cursor"),
+     ({"queue": "service", "cursor": encode_cursor({"return_id": 7})}, "cursor"),
+     ({"queue": "service", "cursor": encode_cursor({"return_id": None})}, "cursor")],
+    ids=["no queue", "unknown queue", "empty queue", "queue case", "limit 0", "limit 101", "limit word",
+         "limit negative", "limit fraction", "limit empty", "limit padded", "cursor not base64",
+         "cursor of the refunds", "cursor with a number", "cursor with null"],
+)
+def test_a_bad_review_parameter_is_invalid_input_naming_it(params, field):
+    assert refused(lambda: review_query(params)).field == field
+
+
+def test_the_queue_is_checked_before_the_limit():
+    assert refused(lambda: review_query({"queue": "vip", "limit": "0"})).field == "queue"
+
+
+def test_a_review_limit_of_a_digit_that_is_not_a_decimal_is_invalid_input():
+    assert refused(lambda: review_query({"queue": "service", "limit": "²"})).field == "limit"
+
+
+def test_a_deeply_nested_cursor_is_invalid_input():
+    cursor = text(b"[" * 1100)  # about 1.5 kB: fits in a query string
+
+    assert refused(lambda: review_query({"queue": "service", "cursor": cursor})).field == "cursor"
+
+
+def test_a_review_cursor_without_the_names_of_a_queue_position_is_invalid_input():
+    params = {"queue": "service", "cursor": encode_cursor({"return_id": "RT-7"})}
+
+    assert refused(lambda: review_query(params)).field == "cursor"
+
+
+def test_a_refund_cursor_whose_key_is_not_a_ledger_position_is_invalid_input():
+    params = {**RANGE, "cursor": encode_cursor({"day": "2026-11-21", "key": {"x": "y"}})}
+
+    assert refused(lambda: refund_query(params)).field == "cursor"
+
+
+# GET /v1/refunds (and its export and reconciliation)
+
+def test_a_refund_query_is_the_range_with_pages_of_100_by_default():
+    query, limit, cursor = refund_query(RANGE)
+
+    assert query == RefundRange(datetime(2026, 11, 21, tzinfo=timezone.utc),
+                                datetime(2026, 11, 23, tzinfo=timezone.utc))
+    assert (limit, cursor) == (100, None)
+
+
+def test_a_refund_query_names_its_marketplace_and_page():
+    params = {**RANGE, "marketplace": "jd", "limit": "7", "cursor": encode_cursor(REFUND_POSITION)}
+
+    query, limit, cursor = refund_query(params)
+
+    assert (query.marketplace, limit, cursor) == ("jd", 7, REFUND_POSITION)
+
+
+def test_a_refund_range_given_in_another_time_zone_is_the_same_range_in_utc():
+    query = refund_query({"from": "2026-11-21T08:00:00+08:00", "to": "2026-11-23T08:00:00+08:00"})[0]
+
+    assert (query.since, query.until) == (datetime(2026, 11, 21, tzinfo=timezone.utc),
+                                          datetime(2026, 11, 23, tzinfo=timezone.utc))
+    assert query.since.utcoffset().total_seconds() == 0
+
+
+def test_a_refund_range_of_exactly_the_longest_span_is_taken():
+    params = {"from": "2026-11-01T00:00:00Z", "to": "2026-12-02T00:00:00Z"}  # 31 days
+
+    query = refund_query(params)[0]
+
+    assert (query.until - query.since).days == MAX_REFUND_DAYS
+
+
+@pytest.mark.parametrize("limit", ["1", str(MAX_PAGE)])
+def test_a_refund_page_size_up_to_the_ledgers_page_is_taken(limit):
+    assert refund_query({**RANGE, "limit": limit})[1] == int(limit)
+
+
+def test_a_refund_cursor_at_the_start_of_a_day_is_taken():
+    position = {"day": "2026-11-22", "key": None}
+
+    assert refund_query({**RANGE, "cursor": encode_cursor(position)})[2] == position
+
+
+@pytest.mark.parametrize(
+    "params, field, code",
+    [({"to": RANGE["to"]}, "from", "missing_field"),
+     ({"from": RANGE["from"]}, "to", "missing_field"),
+     ({**RANGE, "from": "yesterday"}, "from", "invalid_value"),
+     ({**RANGE, "to": "2026-11-23T00:00:00"}, "to", "invalid_value"),
+     ({**RANGE, "marketplace": "j d"}, "marketplace", "invalid_value"),
+     ({**RANGE, "marketplace": ""}, "marketplace", "invalid_value"),
+     ({**RANGE, "limit": "0"}, "limit", "invalid_value"),
+     ({**RANGE, "limit": str(MAX_PAGE + 1)}, "limit", "invalid_value"),
+     ({**RANGE, "limit": "ten"}, "limit", "invalid_value"),
+     ({**RANGE, "cursor": "zzz"}, "cursor", "invalid_value"),
+     ({**RANGE, "cursor": encode_cursor(REVIEW_POSITION)}, "cursor", "invalid_value"),
+     ({**RANGE, "cursor": encode_cursor({"day": "monday", "key": None})}, "cursor", "invalid_value"),
+     ({**RANGE, "cursor": encode_cursor({"day": 20261121})}, "cursor", "invalid_value"),
+     ({**RANGE, "cursor": encode_cursor({"day": "2026-11-21", "key": "RF-RT-2"})}, "cursor", "invalid_value"),
+     ({**RANGE, "cursor": encode_cursor({"day": "2026-11-21", "key": {"issued_at": 5}})}, "cursor", "invalid_value"),
+     ({**RANGE, "colour": "red"}, "colour", "unknown_field")],
+    ids=["no from", "no to", "from not a time", "to without a zone", "marketplace not an id", "empty marketplace",
+         "limit 0", "limit above the page", "limit word", "cursor not base64", "cursor of the reviews",
+         "cursor day not a date", "cursor day a number", "cursor key a string", "cursor key with a number",
+         "unknown parameter"],
+)
+def test_a_bad_refund_parameter_is_invalid_input_naming_it(params, field, code):
+    error = refused(lambda: refund_query(params))
+
+    assert (error.field, error.code) == (field, code)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"from": RANGE["to"], "to": RANGE["from"]}, {"from": RANGE["from"], "to": RANGE["from"]},
+     {"from": "2026-10-01T00:00:00Z", "to": "2026-11-23T00:00:00Z"}],
+    ids=["backwards", "empty", "longer than a month"],
+)
+def test_a_range_that_is_not_a_range_of_at_most_a_month_is_invalid_input_on_no_single_field(params):
+    error = refused(lambda: refund_query(params))
+
+    assert not error.field
+
+
+def test_a_range_longer_than_a_month_says_so():
+    error = refused(lambda: refund_query({"from": "2026-10-01T00:00:00Z", "to": "2026-11-23T00:00:00Z"}))
+
+    assert str(MAX_REFUND_DAYS) in error.message
+
+
+def test_an_unpaged_refund_query_ignores_limit_and_cursor_even_when_bad():
+    query, limit, cursor = refund_query({**RANGE, "limit": "0", "cursor": "zzz"}, paged=False)
+
+    assert (query, limit, cursor) == (refund_query(RANGE)[0], 100, None)
+
+
+def test_an_unpaged_refund_query_still_checks_its_range():
+    assert refused(lambda: refund_query({"from": RANGE["from"]}, paged=False)).field == "to"
+
+
+def test_a_cursor_list_refunds_gave_is_taken_back_by_the_refund_query():
+    ports = twins()
+    an_order(ports)
+    for n, at in enumerate(["2026-11-21T10:00:00Z", "2026-11-22T10:00:00Z"]):
+        assert ports.ledger.issue(LedgerRecord(
+            refund_id=f"RF-RT-{n}", return_id=f"RT-{n}", order_id="TM-1001", currency="CNY", total="1.00",
+            total_minor=100, entries=[], policy_version="default-2026-11", issued_at=at, issued_day=at[:10],
+            idempotency_key=f"RF-RT-{n}", payment_ref="TM-1001",
+        ), RefundAccount(), n)
+    query, limit, _ = refund_query({**RANGE, "limit": "1"})
+    first, position = list_refunds(query, limit, None, ports)
+
+    _, _, again = refund_query({**RANGE, "limit": "1", "cursor": encode_cursor(position)})
+
+    assert again == position
+    assert list_refunds(query, limit, again, ports)[0] != first
+
+
+def test_a_cursor_review_queue_gave_is_taken_back_by_the_review_query():
+    ports = twins()
+    an_order(ports)
+    for n in range(2):
+        a_return(ports, f"RT-{n}", reason="wrong_size")
+        wait_for_event(f"RT-{n}", "review", f"token-{n}", ports, NOW)
+    _, position = review_queue("service", 1, None, ports)
+
+    assert review_query({"queue": "service", "limit": "1", "cursor": encode_cursor(position)})[2] == position
