@@ -1,6 +1,5 @@
-"""In-memory twins of every port, with the semantics of the adapters they stand for: the same conditional
-writes (a second ledger record for one key fails the same way), the same index orders, copies in and out.
-Unit tests run services on them; tests/contract runs one suite on each twin and its AWS adapter."""
+"""In-memory twins of the tables, with the semantics of the DynamoDB repositories: the same conditional writes
+(a second ledger record for one key fails the same way), the same index orders and paging, copies in and out."""
 
 import copy
 
@@ -9,14 +8,12 @@ from chalicelib.adapters.dynamodb.ledger import record_of
 from chalicelib.adapters.dynamodb.orders import order_of
 from chalicelib.adapters.dynamodb.returns import return_of
 from chalicelib.adapters.dynamodb.shipments import shipment_of
-from chalicelib.bootstrap import Ports
 from chalicelib.domain.ledger import LedgerRecord, PaymentStatus
 from chalicelib.domain.orders import NOT_PAID, RefundAccount
-from chalicelib.domain.policy import DEFAULT_POLICY, PolicyDocument
 from chalicelib.domain.returns import Return, new_stay
 from chalicelib.domain.tiers import Customer, PaidOrder
 from chalicelib.domain.tracking import Shipment, Status, shipment_id, supersedes
-from chalicelib.ports.errors import PaymentDeclined, QueueUnavailable, StaleQuote
+from chalicelib.ports.errors import StaleQuote
 
 
 def _page(items: list[dict], key: str, limit: int, start: dict | None) -> tuple[list[dict], dict | None]:
@@ -311,127 +308,3 @@ class MemoryLedger:
         page, last = _page(items, "issued_at", limit, start and {"issued_at": start["issued_at"], "id": start["refund_id"]})
         position = {"refund_id": last["id"], "issued_day": day, "issued_at": last["issued_at"]} if last else None
         return [record_of(copy.deepcopy(item)) for item in page], position
-
-
-class MemorySecrets:
-    def __init__(self, secrets: dict[str, bytes] | None = None) -> None:
-        self.secrets = dict(secrets or {})
-
-    def secret(self, name: str) -> bytes | None:
-        return self.secrets.get(name)
-
-
-class MemoryArchive:
-    def __init__(self) -> None:
-        self.objects: dict[str, bytes] = {}
-
-    def put(self, key: str, body: bytes, content_type: str = "application/json") -> None:
-        self.objects[key] = body
-
-
-class MemoryQueue:
-    def __init__(self, available: bool = True) -> None:
-        self.messages: list[tuple[str, dict]] = []
-        self.available = available
-
-    def send(self, body: str, attributes: dict[str, str]) -> None:
-        if not self.available:
-            raise QueueUnavailable("the queue is down")
-        self.messages.append((body, dict(attributes)))
-
-
-class MemoryCarrierApi:
-    def __init__(self, checkpoints: dict[tuple[str, str], list[dict]] | None = None) -> None:
-        self.known = checkpoints or {}
-        self.asked: list[tuple[str, str]] = []
-
-    def checkpoints(self, carrier: str, tracking_number: str) -> list[dict]:
-        self.asked.append((carrier, tracking_number))
-        return copy.deepcopy(self.known.get((carrier, tracking_number), []))
-
-
-class MemoryPolicies:
-    def __init__(self, document: PolicyDocument = DEFAULT_POLICY) -> None:
-        self.document = document
-
-    def current(self) -> PolicyDocument:
-        return self.document
-
-
-class MemoryPayments:
-    """The provider's promise: one refund per idempotency key; `decline` refuses the next requests."""
-
-    def __init__(self, clock: str = "2026-11-22T08:00:05Z") -> None:
-        self.refunds: dict[str, dict] = {}
-        self.decline: tuple[str, str] | None = None
-        self.requests: list[str] = []
-        self.clock = clock
-
-    def refund(self, payment_ref: str, currency: str, amount: str, idempotency_key: str) -> dict:
-        self.requests.append(idempotency_key)
-        if idempotency_key not in self.refunds:
-            if self.decline:
-                raise PaymentDeclined(*self.decline)
-            self.refunds[idempotency_key] = {
-                "provider_refund_id": f"PR-{len(self.refunds) + 1}", "payment_ref": payment_ref, "currency": currency,
-                "amount": amount, "idempotency_key": idempotency_key, "created_at": self.clock,
-            }
-        return dict(self.refunds[idempotency_key])
-
-    def refunds_between(self, since: str, until: str) -> list[dict]:
-        return [dict(r) for r in self.refunds.values() if since <= r["created_at"] < until]
-
-
-class MemoryBus:
-    def __init__(self) -> None:
-        self.events: list[tuple[str, dict]] = []
-
-    def publish(self, detail_type: str, detail: dict) -> None:
-        self.events.append((detail_type, copy.deepcopy(detail)))
-
-    def of(self, detail_type: str) -> list[dict]:
-        return [detail for kind, detail in self.events if kind == detail_type]
-
-
-class MemoryWorkflows:
-    """Executions by name; a task token waits until it is completed once (resumed, failed, or timed out)."""
-
-    def __init__(self) -> None:
-        self.started: dict[str, dict] = {}
-        self.completed: set[str] = set()
-        self.resumed: list[tuple[str, dict]] = []
-        self.failed: list[tuple[str, str, str]] = []
-
-    def start(self, name: str, payload: dict) -> None:
-        self.started.setdefault(name, copy.deepcopy(payload))
-
-    def time_out(self, task_token: str) -> None:
-        self.completed.add(task_token)
-
-    def resume(self, task_token: str, output: dict) -> bool:
-        if task_token in self.completed:
-            return False
-        self.completed.add(task_token)
-        self.resumed.append((task_token, copy.deepcopy(output)))
-        return True
-
-    def fail(self, task_token: str, error: str, cause: str) -> bool:
-        if task_token in self.completed:
-            return False
-        self.completed.add(task_token)
-        self.failed.append((task_token, error, cause))
-        return True
-
-
-def memory_ports(config=None, **overrides) -> Ports:
-    """Ports with a twin in every place (overrides given by name win); nothing outside the process is touched."""
-    orders = overrides.pop("orders", None) or MemoryOrders()
-    twins = {
-        "event_log": MemoryEventLog(), "orders": orders, "customers": MemoryCustomers(), "returns": MemoryReturns(),
-        "shipments": MemoryShipments(), "ledger": MemoryLedger(orders), "webhook_secrets": MemorySecrets(),
-        "carrier_secrets": MemorySecrets(), "staff_keys": MemorySecrets(), "policies": MemoryPolicies(),
-        "queue": MemoryQueue(), "archive": MemoryArchive(), "bus": MemoryBus(), "workflows": MemoryWorkflows(),
-        "payments": MemoryPayments(), "carrier_api": MemoryCarrierApi(),
-    }
-    return Ports(config, **{**twins, **overrides})
-

@@ -1,0 +1,117 @@
+"""In-memory twins of the outside systems: secrets, archive, queue, carrier API, policy, payment provider, bus
+and workflows, each keeping what it was given for tests to read."""
+
+import copy
+
+from chalicelib.domain.policy import DEFAULT_POLICY, PolicyDocument
+from chalicelib.ports.errors import PaymentDeclined, QueueUnavailable
+
+
+class MemorySecrets:
+    def __init__(self, secrets: dict[str, bytes] | None = None) -> None:
+        self.secrets = dict(secrets or {})
+
+    def secret(self, name: str) -> bytes | None:
+        return self.secrets.get(name)
+
+
+class MemoryArchive:
+    def __init__(self) -> None:
+        self.objects: dict[str, bytes] = {}
+
+    def put(self, key: str, body: bytes, content_type: str = "application/json") -> None:
+        self.objects[key] = body
+
+
+class MemoryQueue:
+    def __init__(self, available: bool = True) -> None:
+        self.messages: list[tuple[str, dict]] = []
+        self.available = available
+
+    def send(self, body: str, attributes: dict[str, str]) -> None:
+        if not self.available:
+            raise QueueUnavailable("the queue is down")
+        self.messages.append((body, dict(attributes)))
+
+
+class MemoryCarrierApi:
+    def __init__(self, checkpoints: dict[tuple[str, str], list[dict]] | None = None) -> None:
+        self.known = checkpoints or {}
+        self.asked: list[tuple[str, str]] = []
+
+    def checkpoints(self, carrier: str, tracking_number: str) -> list[dict]:
+        self.asked.append((carrier, tracking_number))
+        return copy.deepcopy(self.known.get((carrier, tracking_number), []))
+
+
+class MemoryPolicies:
+    def __init__(self, document: PolicyDocument = DEFAULT_POLICY) -> None:
+        self.document = document
+
+    def current(self) -> PolicyDocument:
+        return self.document
+
+
+class MemoryPayments:
+    """The provider's promise: one refund per idempotency key; `decline` refuses the next requests."""
+
+    def __init__(self, clock: str = "2026-11-22T08:00:05Z") -> None:
+        self.refunds: dict[str, dict] = {}
+        self.decline: tuple[str, str] | None = None
+        self.requests: list[str] = []
+        self.clock = clock
+
+    def refund(self, payment_ref: str, currency: str, amount: str, idempotency_key: str) -> dict:
+        self.requests.append(idempotency_key)
+        if idempotency_key not in self.refunds:
+            if self.decline:
+                raise PaymentDeclined(*self.decline)
+            self.refunds[idempotency_key] = {
+                "provider_refund_id": f"PR-{len(self.refunds) + 1}", "payment_ref": payment_ref, "currency": currency,
+                "amount": amount, "idempotency_key": idempotency_key, "created_at": self.clock,
+            }
+        return dict(self.refunds[idempotency_key])
+
+    def refunds_between(self, since: str, until: str) -> list[dict]:
+        return [dict(r) for r in self.refunds.values() if since <= r["created_at"] < until]
+
+
+class MemoryBus:
+    def __init__(self) -> None:
+        self.events: list[tuple[str, dict]] = []
+
+    def publish(self, detail_type: str, detail: dict) -> None:
+        self.events.append((detail_type, copy.deepcopy(detail)))
+
+    def of(self, detail_type: str) -> list[dict]:
+        return [detail for kind, detail in self.events if kind == detail_type]
+
+
+class MemoryWorkflows:
+    """Executions by name; a task token waits until it is completed once (resumed, failed, or timed out)."""
+
+    def __init__(self) -> None:
+        self.started: dict[str, dict] = {}
+        self.completed: set[str] = set()
+        self.resumed: list[tuple[str, dict]] = []
+        self.failed: list[tuple[str, str, str]] = []
+
+    def start(self, name: str, payload: dict) -> None:
+        self.started.setdefault(name, copy.deepcopy(payload))
+
+    def time_out(self, task_token: str) -> None:
+        self.completed.add(task_token)
+
+    def resume(self, task_token: str, output: dict) -> bool:
+        if task_token in self.completed:
+            return False
+        self.completed.add(task_token)
+        self.resumed.append((task_token, copy.deepcopy(output)))
+        return True
+
+    def fail(self, task_token: str, error: str, cause: str) -> bool:
+        if task_token in self.completed:
+            return False
+        self.completed.add(task_token)
+        self.failed.append((task_token, error, cause))
+        return True
