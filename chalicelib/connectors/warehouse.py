@@ -19,7 +19,7 @@ SOURCE = "warehouse"
 
 
 class Receipt(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     receipt_id: Id
     return_id: Id

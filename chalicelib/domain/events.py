@@ -35,7 +35,7 @@ TrackingStatus = Literal[
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 def _utc(value: datetime) -> datetime:
@@ -220,7 +220,7 @@ _EVENT_CLASSES = (
 CanonicalEvent = Annotated[Union[_EVENT_CLASSES], Field(discriminator="type")]
 EVENT_TYPES = tuple(cls.model_fields["type"].default for cls in _EVENT_CLASSES)
 # Built once per cold start and shared by the webhook and the consumer.
-canonical_events = TypeAdapter(CanonicalEvent)
+canonical_events = TypeAdapter(CanonicalEvent, config=ConfigDict(defer_build=True))
 
 
 def check_order_amounts(order: OrderData, prefix: str = "data") -> None:

@@ -46,7 +46,7 @@ Name = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 def _ascending(values: list) -> list:

@@ -57,7 +57,7 @@ def queue_fields(queue: str, sla_hours: int, now: datetime) -> dict:
 
 
 class ReviewDecision(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     decision: Literal["approve", "reject", "retry", "keep_waiting", "write_off"]
     note: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]

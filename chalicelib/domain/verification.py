@@ -23,7 +23,7 @@ Outcome = Literal["reject", "cancel", "return", "manual"]
 
 
 class Decision(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     outcome: Outcome
     code: str
@@ -34,7 +34,7 @@ class Decision(BaseModel):
 class Request(BaseModel):
     """What verification needs of a return or cancel request."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     reason: str
     items: list[ReturnLine]

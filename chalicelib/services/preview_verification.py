@@ -20,7 +20,7 @@ from chalicelib.services.verify_return import customer_tier, decide
 class PreviewRequest(BaseModel):
     """A return request as a marketplace would send it, with the order inline or stored (by `order_id`)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     order_id: Id | None = None
     order: OrderData | None = None

@@ -77,7 +77,7 @@ def link_tracking(return_id: str, carrier: str, tracking_number: str, ports: Por
 
 
 class TrackingLink(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     carrier: Id
     tracking_number: Id

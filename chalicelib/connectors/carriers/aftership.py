@@ -21,7 +21,7 @@ RETURNED_TO_SENDER = "Exception_011"
 
 
 class _Lenient(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
 
 class Checkpoint(_Lenient):

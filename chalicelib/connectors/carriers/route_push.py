@@ -22,7 +22,7 @@ OP_CODES = {
 
 
 class _Lenient(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
 
 class Route(_Lenient):

@@ -19,7 +19,7 @@ RETURNED_TO_SENDER = ("Exception_Returning", "Exception_Returned")
 
 
 class _Lenient(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
 
 class Event(_Lenient):
