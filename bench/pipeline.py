@@ -1,6 +1,6 @@
-"""The pipeline's budgets: cold import, webhook CPU against its floor, state transitions per return.
+"""The pipeline's budgets: webhook CPU against its floor, state transitions per return (the cold start is
+bench/cold_start.py's).
 
-- `import app` vs `import boto3` alone, each in a fresh interpreter (target <= 1.5x);
 - CPU per accepted webhook (signature, JSON, validation, archive key, queue
   message; the AWS calls replaced by in-memory ports) vs the floor of HMAC +
   json.loads + pydantic validation of the same body (target <= 3x);
@@ -11,8 +11,6 @@ Run with `make bench`.
 
 import json
 import os
-import statistics
-import subprocess
 import sys
 import time
 from datetime import datetime, timezone
@@ -27,15 +25,6 @@ from chalicelib.services.accept_webhook import accept_webhook  # noqa: E402
 from tests.webhook_events import order_upserted  # noqa: E402
 
 SECRET = b"bench-secret"
-
-
-def import_seconds(module: str, runs: int = 5) -> float:
-    code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
-    samples = [
-        float(subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout)
-        for _ in range(runs)
-    ]
-    return statistics.median(samples)
 
 
 def cpu_per_call(call, repeat: int = 3000) -> float:
@@ -99,9 +88,6 @@ def transitions_per_auto_approved_return() -> list[str]:
 
 
 def main() -> None:
-    boto3_s, app_s = import_seconds("boto3"), import_seconds("app")
-    print(f"cold import: app {app_s * 1000:.0f} ms, boto3 alone {boto3_s * 1000:.0f} ms, "
-          f"ratio {app_s / boto3_s:.2f}x (target <= 1.5x; median of 5 fresh interpreters)")
     accept, floor = webhook_ratio()
     print(f"webhook CPU: {accept * 1e6:.0f} us per accepted webhook vs floor {floor * 1e6:.0f} us "
           f"(HMAC + json.loads + validation), ratio {accept / floor:.2f}x (target <= 3x)")
