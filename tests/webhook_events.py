@@ -45,6 +45,20 @@ def return_requested(return_id="RT-1", order_id="TM-1001", event_id=None, **data
     }
 
 
+# A parcel's scans as the carrier made them, and one of them as a generic TrackingUpdated event.
+TIMELINE = [
+    ("info_received", "2026-11-20T01:00:00Z"), ("in_transit", "2026-11-20T10:00:00Z"),
+    ("out_for_delivery", "2026-11-21T00:05:00Z"), ("delivered", "2026-11-21T06:30:00Z"),
+]
+
+
+def checkpoint(status: str, at: str, return_id: str | None = None, number: str = "SF100") -> dict:
+    data = {"carrier": "sf-express", "tracking_number": number, "status": status}
+    if return_id:
+        data["return_id"] = return_id
+    return {"event_id": f"cp-{number}-{status}-{at}", "type": "TrackingUpdated", "occurred_at": at, "data": data}
+
+
 def signed_headers(secret: bytes, body: bytes, timestamp: int) -> dict:
     return {
         "Content-Type": "application/json",

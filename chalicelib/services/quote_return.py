@@ -7,6 +7,7 @@ dispatch writes that account only if nobody refunded on the order since.
 
 from chalicelib.bootstrap import Ports
 from chalicelib.domain.exchange import plan_exchange
+from chalicelib.domain.ledger import refund_id_for
 from chalicelib.domain.money import CURRENCY_EXPONENTS, format_minor, major_to_minor
 from chalicelib.domain.orders import Order
 from chalicelib.domain.policy import Policy
@@ -25,6 +26,10 @@ class QuoteKeepsChanging(Exception):
 
 def quote_return(return_id: str, ports: Ports) -> dict:
     record = load_return(return_id, ports)
+    if record.quote and ports.ledger.get(refund_id_for(return_id)):
+        # Refunded under this quote already (a person retried a later step): quoting again would count the
+        # return's own units as returned before; the ledger record and the quote stay as they are.
+        return {"outcome": "refund", "total_minor": record.quote["total_minor"], "exchange": record.exchange is not None}
     quotes = record.quotes + 1
     if quotes > MAX_QUOTES:
         raise QuoteKeepsChanging(f"the order of return {return_id} changed under {MAX_QUOTES} quotes in a row")

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from chalicelib.bootstrap import Ports
 from chalicelib.domain.clock import iso_utc
 from chalicelib.domain.events import OrderData, ReturnLine
+from chalicelib.domain.ledger import refund_id_for
 from chalicelib.domain.orders import Order
 from chalicelib.domain.policy import DEFAULT_TIER, Policy
 from chalicelib.domain.returns import Return, ReturnStatus
@@ -23,6 +24,10 @@ ABUSE_LOOKBACK = timedelta(days=30)
 
 def verify_return(return_id: str, ports: Ports) -> dict:
     record = load_return(return_id, ports)
+    if record.decision and ports.ledger.get(refund_id_for(return_id)):
+        # Refunded already (a person retried a later step): its own units are in the order's refunded units
+        # now, so deciding again would refuse it; it keeps the decision it was refunded under.
+        return _result(record.decision, Policy.model_validate(record.policy))
     order = ports.orders.get(record.order_id)
     tier = customer_tier(order.customer_id, ports) if order else DEFAULT_TIER
     policy = ports.policies.current().resolve(record.marketplace, tier)
@@ -35,9 +40,14 @@ def verify_return(return_id: str, ports: Ports) -> dict:
         "decision": decision.model_dump(mode="json"),
         "policy": policy.model_dump(mode="json"),
     })
+    return _result(decision.model_dump(mode="json"), policy)
+
+
+def _result(decision: dict, policy: Policy) -> dict:
+    """What the ASL's Choice and waits read."""
     return {
-        "decision": decision.outcome,
-        "code": decision.code,
+        "decision": decision["outcome"],
+        "code": decision["code"],
         "parcel_wait_seconds": int(timedelta(days=policy.parcel_wait_days).total_seconds()),
         "review_wait_seconds": int(timedelta(days=policy.review_wait_days).total_seconds()),
         "hold_wait_seconds": int(timedelta(hours=policy.hold_wait_hours).total_seconds()),

@@ -14,22 +14,9 @@ from chalicelib.bootstrap import bootstrap
 from chalicelib.domain.events import canonical_events
 from chalicelib.services.ingest_event import ingest_event
 from tests.integration.conftest import STAFF_HEADERS
-from tests.webhook_events import order_upserted, return_requested
+from tests.webhook_events import TIMELINE, checkpoint, order_upserted, return_requested
 
 RECEIVED = datetime(2026, 11, 22, 8, 0, tzinfo=timezone.utc)
-TIMELINE = [
-    ("info_received", "2026-11-20T01:00:00Z"), ("in_transit", "2026-11-20T10:00:00Z"),
-    ("out_for_delivery", "2026-11-21T00:05:00Z"), ("delivered", "2026-11-21T06:30:00Z"),
-]
-
-
-def checkpoint(status: str, at: str, return_id: str | None = None, number: str = "SF100") -> dict:
-    data = {"carrier": "sf-express", "tracking_number": number, "status": status}
-    if return_id:
-        data["return_id"] = return_id
-    return {"event_id": f"cp-{number}-{status}-{at}", "type": "TrackingUpdated", "occurred_at": at, "data": data}
-
-
 def apply(*payloads: dict, source: str = "tmall") -> list[str]:
     return [
         ingest_event(canonical_events.validate_python({**p, "source": source, "received_at": RECEIVED}), bootstrap())

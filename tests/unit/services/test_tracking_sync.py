@@ -16,19 +16,7 @@ from chalicelib.services.sync_tracking import apply_to_return, link_tracking, pu
 from chalicelib.services.verify_return import verify_return
 from chalicelib.services.wait_for_event import wait_for_event
 from tests.unit.services.given import NOW, a_return, an_order, event, ingested, inspected, twins
-
-TIMELINE = [
-    ("info_received", "2026-11-20T01:00:00Z"), ("in_transit", "2026-11-20T10:00:00Z"),
-    ("out_for_delivery", "2026-11-21T00:05:00Z"), ("delivered", "2026-11-21T06:30:00Z"),
-]
-
-
-def checkpoint(status: str, at: str, return_id: str | None = None, number: str = "SF100") -> dict:
-    data = {"carrier": "sf-express", "tracking_number": number, "status": status}
-    if return_id:
-        data["return_id"] = return_id
-    return {"event_id": f"cp-{number}-{status}-{at}", "type": "TrackingUpdated", "occurred_at": at, "data": data}
-
+from tests.webhook_events import TIMELINE, checkpoint
 
 def tracked(ports, *payloads: dict) -> list[str]:
     return ingested(ports, *payloads, source="sf-express")

@@ -15,7 +15,7 @@ from chalicelib.services.report_refund_failure import report_refund_failure
 from chalicelib.services.review_return import review_return
 from chalicelib.services.wait_for_event import wait_for_event
 from tests.unit.services.given import NOW, an_order, twins
-from tests.unit.services.test_workflow_given import L1_NET, RETRY, quoted, seller_fault
+from tests.unit.services.given import L1_NET, RETRY, quoted, seller_fault
 
 FROZEN = ("account_frozen", "the buyer's account is frozen")
 LATER = NOW + timedelta(minutes=5)

@@ -17,7 +17,7 @@ from chalicelib.services.verify_return import verify_return
 from chalicelib.services.wait_for_event import wait_for_event
 from chalicelib.services.watch_parcels import watch_parcels
 from tests.unit.services.given import NOW, a_return, an_order, ingested, inspected, twins
-from tests.unit.services.test_workflow_given import RETRY, delivered_on, tracking_updated
+from tests.unit.services.given import RETRY, delivered_on, tracking_updated
 
 CLOSED_AT = NOW + timedelta(hours=3)
 

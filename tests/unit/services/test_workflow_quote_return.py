@@ -13,7 +13,7 @@ from chalicelib.services.hold_shipment import hold_shipment
 from chalicelib.services.quote_return import MAX_QUOTES, QuoteKeepsChanging, quote_return
 from chalicelib.services.verify_return import verify_return
 from tests.unit.services.given import NOW, an_order, ingested, inspected, twins
-from tests.unit.services.test_workflow_given import (
+from tests.unit.services.given import (
     L1_NET,
     PAID_TOTAL,
     RETRY,

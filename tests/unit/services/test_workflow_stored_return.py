@@ -13,7 +13,7 @@ from chalicelib.services.stored_return import load_return
 from chalicelib.services.verify_return import verify_return
 from chalicelib.services.wait_for_event import wait_for_event
 from tests.unit.services.given import NOW, a_return, an_order, ingested, twins
-from tests.unit.services.test_workflow_given import RETRY, tracking_updated
+from tests.unit.services.given import RETRY, tracking_updated
 
 DECLINED = {"error": {"type": "PaymentDeclined", "message": "x: y"}}
 

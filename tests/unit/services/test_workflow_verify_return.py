@@ -8,7 +8,7 @@ from chalicelib.domain.returns import ReturnStatus
 from chalicelib.services.dispatch_refund import dispatch_refund
 from chalicelib.services.verify_return import decide, verify_return
 from tests.unit.services.given import NOW, a_return, an_order, ingested, inspected, twins
-from tests.unit.services.test_workflow_given import (
+from tests.unit.services.given import (
     PHOTO,
     RETRY,
     a_tier,
@@ -315,12 +315,6 @@ def test_the_policy_in_force_for_the_marketplace_decides_and_its_version_is_kept
     assert (record.decision["policy_version"], record.policy["return_window_days"]) == ("tmall-2026-12", 1)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "verify_return is not idempotent once the return's own refund is issued: decide() passes the order's "
-    "account.refunded_units as `returned_before`, and those include this return's units, so a Verify run again "
-    "(failure-review 'retry' -> StartOver -> Verify, which the ASL and review.py say is safe because every step is "
-    "idempotent) rejects the refunded return with QUANTITY_EXCEEDED and overwrites its decision/status"
-))
 def test_verifying_a_refunded_return_again_keeps_its_approval():
     # Given a return verified, inspected, quoted and refunded (then a later step failed and a person chose retry)
     ports = twins()

@@ -12,7 +12,7 @@ from chalicelib.services.report_refund_failure import report_refund_failure
 from chalicelib.services.verify_return import verify_return
 from chalicelib.services.wait_for_event import resume_if_ready, wait_for_event
 from tests.unit.services.given import NOW, a_return, an_order, ingested, inspected, twins
-from tests.unit.services.test_workflow_given import (
+from tests.unit.services.given import (
     RETRY,
     a_tier,
     cancel_requested,
