@@ -1,6 +1,7 @@
 """Endpoints for after-sales staff and finance, authenticated by API key (see services/authenticate_staff.py)."""
 
 from collections.abc import Callable
+from dataclasses import asdict
 from datetime import datetime, timezone
 
 from chalice import Blueprint, Response
@@ -27,7 +28,7 @@ def list_review_queue() -> Response:
     def work(request, ports, who):
         queue, limit, cursor = review_query(request.query_params or {})
         items, last = review_queue(queue, limit, cursor, ports)
-        return {"queue": queue, "items": items, "next_cursor": encode_cursor(last)}
+        return {"queue": queue, "items": [asdict(item) for item in items], "next_cursor": encode_cursor(last)}
 
     return _as_staff(work)
 

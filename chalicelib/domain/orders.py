@@ -9,6 +9,8 @@ order never touch it.
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from chalicelib.domain.events import OrderLine
+
 
 class OrderStatus(StrEnum):
     PENDING_PAYMENT = "pending_payment"
@@ -59,7 +61,7 @@ class Order:
     currency: str
     status: OrderStatus
     shipping_fee: str
-    lines: list[dict]  # the canonical OrderLine fields, amounts as decimal strings
+    lines: tuple[OrderLine, ...]  # the canonical order line, amounts as decimal strings
     order_discount: str = "0"
     paid_at: str | None = None
     shipped_at: str | None = None
@@ -84,4 +86,5 @@ class Order:
     def order_data(self) -> dict:
         """The order as its last OrderUpserted said, without the bookkeeping stored next to it."""
         values = {name: getattr(self, name) for name in ORDER_DATA_FIELDS}
+        values["lines"] = [line.model_dump(exclude_unset=True) for line in self.lines]
         return {name: value for name, value in values.items() if value is not None}

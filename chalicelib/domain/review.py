@@ -9,6 +9,7 @@ not confirm waits in finance's queue for `retry` (another round, same idempotenc
 (finance settles it outside the provider).
 """
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Literal, NamedTuple
 
@@ -63,15 +64,34 @@ class ReviewDecision(BaseModel):
     note: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 
 
-def review_item(record: Return) -> dict:
-    """A return as a reviewer sees it in a queue."""
-    decision = record.decision or {}
-    return {
-        **{key: getattr(record, key) for key in (
-            "return_id", "order_id", "marketplace", "customer_id", "kind", "reason", "items", "status", "review_since",
-            "sla_deadline", "sla_breached_at", "failure",
-        )},
-        "queue": record.review_queue,
-        "evidence_urls": record.evidence,
-        "decision": {key: decision.get(key) for key in ("code", "facts", "policy_version")},
-    }
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReviewItem:
+    """A return as a reviewer sees it in a queue: the request, why it waits, and the deadline."""
+
+    return_id: str
+    order_id: str | None
+    marketplace: str | None
+    customer_id: str | None
+    kind: str | None
+    reason: str | None
+    items: list[dict]
+    status: str | None
+    queue: str | None
+    review_since: str | None
+    sla_deadline: str | None
+    sla_breached_at: str | None
+    failure: dict | None
+    evidence_urls: list[str]
+    decision: dict  # its code, facts and policy version
+
+    @classmethod
+    def of(cls, record: Return) -> "ReviewItem":
+        decision = record.decision or {}
+        return cls(
+            return_id=record.return_id, order_id=record.order_id, marketplace=record.marketplace,
+            customer_id=record.customer_id, kind=record.kind, reason=record.reason, items=record.items,
+            status=record.status, queue=record.review_queue, review_since=record.review_since,
+            sla_deadline=record.sla_deadline, sla_breached_at=record.sla_breached_at, failure=record.failure,
+            evidence_urls=record.evidence,
+            decision={key: decision.get(key) for key in ("code", "facts", "policy_version")},
+        )

@@ -48,7 +48,7 @@ def preview_verification(payload: object, ports: Ports, now: datetime) -> dict:
     if preview.order is not None:
         check_order_amounts(preview.order, prefix="order")
         data = preview.order.model_dump(mode="json", exclude_none=True)
-        order = Order(**{**data, "status": OrderStatus(data["status"])})
+        order = Order(**{**data, "status": OrderStatus(data["status"]), "lines": preview.order.lines})
     else:
         order = ports.orders.get(preview.order_id)
     if order is not None:

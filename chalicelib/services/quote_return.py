@@ -17,7 +17,6 @@ from chalicelib.services.stored_return import load_return
 
 # A dispatch that finds the order refunded since its quote sends the workflow back here; this bounds the loop.
 MAX_QUOTES = 5
-_LINE_FIELDS = ("line_id", "sku", "category", "unit_price", "quantity", "line_discount", "is_gift", "gift_for", "gift_value")
 
 
 class QuoteKeepsChanging(Exception):
@@ -62,7 +61,7 @@ def quote_request(order: Order, record: Return, policy: Policy) -> dict:
     kind = record.refund_kind
     refunded_units = order.account.refunded_units
     lines = [
-        {**{key: line[key] for key in _LINE_FIELDS if key in line}, "returned_before": refunded_units.get(line["line_id"], 0)}
+        {**line.model_dump(exclude_unset=True), "returned_before": refunded_units.get(line.line_id, 0)}
         for line in order.lines
     ]
     request = {

@@ -14,17 +14,17 @@ from chalicelib.bootstrap import Ports
 from chalicelib.domain.clock import iso_utc
 from chalicelib.domain.errors import InvalidInput, from_validation_error
 from chalicelib.domain.returns import Return, ReturnStatus, Waiting
-from chalicelib.domain.review import KINDS, ReviewDecision, review_item
+from chalicelib.domain.review import KINDS, ReviewDecision, ReviewItem
 from chalicelib.ports.errors import Conflict
 from chalicelib.services.stored_return import load_staff_return
 
 NOT_WAITING = "not_waiting_for_review"
 
 
-def review_queue(queue: str, limit: int, cursor: dict | None, ports: Ports) -> tuple[list[dict], dict | None]:
+def review_queue(queue: str, limit: int, cursor: dict | None, ports: Ports) -> tuple[list[ReviewItem], dict | None]:
     """A page of a queue by SLA deadline, and where the next one starts."""
     records, last = ports.returns.waiting_for_review(queue, limit, cursor)
-    return [review_item(record) for record in records], last
+    return [ReviewItem.of(record) for record in records], last
 
 
 def review_return(return_id: str, payload: object, who: str, ports: Ports, now: datetime) -> dict:

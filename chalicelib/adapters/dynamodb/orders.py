@@ -3,6 +3,7 @@
 from datetime import datetime
 
 from chalicelib.adapters.dynamodb.items import conditional, from_item, get_item, query_all, set_fields
+from chalicelib.domain.events import OrderLine
 from chalicelib.domain.orders import NOT_PAID, Order, OrderStatus, RefundAccount
 from chalicelib.domain.tiers import PaidOrder
 
@@ -67,4 +68,5 @@ def order_of(item: dict) -> Order:
         refunded_total=item.get("refunded_total", 0), refunded_units=item.get("refunded_units", {}),
         shipping_refunded=item.get("shipping_refunded", False),
     )
-    return from_item(Order, item, status=OrderStatus(item["status"]), account=account)
+    lines = tuple(OrderLine.model_validate(line) for line in item["lines"])
+    return from_item(Order, item, status=OrderStatus(item["status"]), account=account, lines=lines)

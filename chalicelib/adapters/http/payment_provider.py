@@ -14,7 +14,14 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable
 
-from chalicelib.ports.errors import PaymentDeclined, PaymentMismatch, PaymentNotConfirmed, ProviderUnavailable
+from chalicelib.ports.errors import (
+    PaymentDeclined,
+    PaymentMismatch,
+    PaymentNotConfirmed,
+    ProviderUnavailable,
+    TooManyPages,
+)
+from chalicelib.ports.paging import every_page
 
 
 class HttpPaymentProvider:
@@ -43,19 +50,16 @@ class HttpPaymentProvider:
 
     def refunds_between(self, since: str, until: str) -> list[dict]:
         """Every page of the settlement report; a report that cannot be read to its end is unavailable."""
-        refunds, cursor, seen = [], None, set()
+
+        def read(cursor):
+            query = urllib.parse.urlencode({"since": since, "until": until, **({"cursor": cursor} if cursor else {})})
+            page = self._call("GET", f"/refunds?{query}")
+            return [_refund(item) for item in page["refunds"]], page.get("next_cursor") or None
+
         try:
-            while True:
-                query = urllib.parse.urlencode({"since": since, "until": until, **({"cursor": cursor} if cursor else {})})
-                page = self._call("GET", f"/refunds?{query}")
-                refunds += [_refund(item) for item in page["refunds"]]
-                cursor = page.get("next_cursor")
-                if not cursor:
-                    return refunds
-                if cursor in seen:
-                    raise ValueError(f"the report came back to cursor {cursor!r}")
-                seen.add(cursor)
-        except (urllib.error.URLError, socket.timeout, TimeoutError, ConnectionError, ValueError, KeyError) as error:
+            return every_page(read)
+        except (urllib.error.URLError, socket.timeout, TimeoutError, ConnectionError, ValueError, KeyError,
+                TooManyPages) as error:
             raise ProviderUnavailable(f"the provider's refunds could not be read: {error}") from None
 
     def _call(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None) -> dict:

@@ -2,6 +2,7 @@
 audit entry and resuming the waiting workflow, and the refusals that say what happened instead."""
 
 import random
+from dataclasses import asdict
 from datetime import timedelta
 
 import pytest
@@ -15,6 +16,12 @@ from chalicelib.services.wait_for_event import wait_for_event
 from tests.unit.services.given import NOW, a_return, an_order, ingested, twins
 
 APPROVE = {"decision": "approve", "note": "photos show the defect"}
+
+
+def queue_page(queue, limit, cursor, ports):
+    """review_queue's page with each item as the API answers it."""
+    items, position = review_queue(queue, limit, cursor, ports)
+    return [asdict(item) for item in items], position
 
 
 @pytest.fixture
@@ -117,7 +124,7 @@ def test_a_decided_return_leaves_its_queue(ports):
     review_return("RT-1", APPROVE, "ana", ports, NOW)
 
     assert ports.returns.get("RT-1").review_queue is None
-    assert review_queue("product_quality", 10, None, ports) == ([], None)
+    assert queue_page("product_quality", 10, None, ports) == ([], None)
 
 
 def test_reject_resumes_the_workflow_with_reject(ports):
@@ -308,7 +315,7 @@ def test_after_keep_waiting_the_next_parcel_problem_puts_the_return_in_the_queue
 
     tracking(ports, "returned_to_sender", at="2026-11-22T12:00:00Z")
 
-    [item] = review_queue("logistics", 10, None, ports)[0]
+    [item] = queue_page("logistics", 10, None, ports)[0]
     assert item["return_id"] == "RT-1"
     review_return("RT-1", {"decision": "reject", "note": "sent back"}, "bo", ports, NOW)
     assert ports.workflows.resumed == [("token-RT-1", {"decision": "reject"})]
@@ -324,7 +331,7 @@ def test_a_queue_pages_by_sla_deadline_until_the_cursor_is_none(ports):
 
     seen, cursor, pages = [], None, 0
     while True:
-        items, cursor = review_queue("product_quality", 2, cursor, ports)
+        items, cursor = queue_page("product_quality", 2, cursor, ports)
         seen += items
         pages += 1
         if cursor is None:
@@ -339,7 +346,7 @@ def test_a_page_is_at_most_the_limit(ports):
     for n in range(3):
         in_review(ports, f"RT-{n}", at=NOW + timedelta(minutes=n))
 
-    items, cursor = review_queue("product_quality", 2, None, ports)
+    items, cursor = queue_page("product_quality", 2, None, ports)
 
     assert [item["return_id"] for item in items] == ["RT-0", "RT-1"] and cursor is not None
 
@@ -357,7 +364,7 @@ def test_each_return_waits_in_the_queue_of_its_problem(ports):
     an_order(ports, "TM-3000", customer_id="C-3")  # another customer: C-1's five requests are an abuse signal
     parcel_in_trouble(ports, "RT-LOST", "TM-3000")
 
-    queues = {queue: {item["return_id"] for item in review_queue(queue, 10, None, ports)[0]}
+    queues = {queue: {item["return_id"] for item in queue_page(queue, 10, None, ports)[0]}
               for queue in ("product_quality", "logistics", "service", "failures", "finance")}
 
     assert queues == {"product_quality": {"RT-QUALITY"}, "logistics": {"RT-TRANSIT", "RT-LOST"},
@@ -367,7 +374,7 @@ def test_each_return_waits_in_the_queue_of_its_problem(ports):
 def test_a_queue_item_shows_the_reviewer_the_request_the_deadline_and_the_decision_facts(ports):
     in_review(ports)
 
-    [item] = review_queue("product_quality", 10, None, ports)[0]
+    [item] = queue_page("product_quality", 10, None, ports)[0]
 
     assert {key: item[key] for key in ("return_id", "order_id", "reason", "items", "queue", "review_since",
                                        "sla_deadline", "evidence_urls")} == {
@@ -383,10 +390,10 @@ def test_a_queue_item_shows_the_reviewer_the_request_the_deadline_and_the_decisi
 def test_a_failed_return_shows_the_reviewer_its_failure(ports):
     failed(ports)
 
-    [item] = review_queue("failures", 10, None, ports)[0]
+    [item] = queue_page("failures", 10, None, ports)[0]
 
     assert (item["failure"]["step"], item["failure"]["error"]) == ("Verify", "States.TaskFailed")
 
 
 def test_an_empty_queue_is_an_empty_page_with_no_cursor(ports):
-    assert review_queue("service", 50, None, ports) == ([], None)
+    assert queue_page("service", 50, None, ports) == ([], None)
