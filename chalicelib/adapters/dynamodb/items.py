@@ -1,4 +1,8 @@
-"""What the repositories share: conditional writes, update expressions, numbers back from Decimal, bounded paging."""
+"""What the repositories share: conditional writes, update expressions, numbers back from Decimal, bounded paging.
+
+Every expression is a string with placeholders, never boto3's Key()/Attr() objects: the builder that turns those
+into strings is shared by every thread using a resource, and the local cloud runs its functions on threads (two
+queries built at once swapped their placeholders)."""
 
 from dataclasses import fields
 from decimal import Decimal

@@ -46,11 +46,10 @@ class DynamoLedger:
         return True
 
     def issued_on(self, day: str, since: str, until: str, limit: int, start: dict | None) -> tuple[list[LedgerRecord], dict | None]:
-        from boto3.dynamodb.conditions import Key
-
         items, last = query_page(
             self._table, limit, start, IndexName=DAY_INDEX,
-            KeyConditionExpression=Key("issued_day").eq(day) & Key("issued_at").between(since, until),
+            KeyConditionExpression="issued_day = :day AND issued_at BETWEEN :since AND :until",
+            ExpressionAttributeValues={":day": day, ":since": since, ":until": until},
         )
         return [record_of(item) for item in items], last
 

@@ -37,9 +37,10 @@ class DynamoOrders:
         ) is not None
 
     def paid_orders(self, customer_id: str) -> list[PaidOrder]:
-        from boto3.dynamodb.conditions import Key
-
-        items = query_all(self._table, IndexName=CUSTOMER_INDEX, KeyConditionExpression=Key("customer_id").eq(customer_id))
+        items = query_all(
+            self._table, IndexName=CUSTOMER_INDEX, KeyConditionExpression="customer_id = :customer",
+            ExpressionAttributeValues={":customer": customer_id},
+        )
         return [
             PaidOrder(order_id=item["order_id"], paid_at=datetime.fromisoformat(item["paid_at"]),
                       currency=item["currency"], paid_total_minor=item["paid_total_minor"])

@@ -101,38 +101,34 @@ class DynamoReturns:
         return self._record(response)
 
     def parcels_overdue(self, now: str) -> list[str]:
-        from boto3.dynamodb.conditions import Key
-
         items = query_all(
             self._table, IndexName=PARCEL_WATCH_INDEX,
-            KeyConditionExpression=Key("parcel_watch").eq("waiting") & Key("tracking_due_at").lt(now),
+            KeyConditionExpression="parcel_watch = :waiting AND tracking_due_at < :now",
+            ExpressionAttributeValues={":waiting": "waiting", ":now": now},
         )
         return [item["return_id"] for item in items]
 
     def count_requested(self, customer_id: str, since: str, until: str, excluding: str) -> int:
-        from boto3.dynamodb.conditions import Key
-
         items = query_all(
             self._table, IndexName=CUSTOMER_INDEX,
-            KeyConditionExpression=Key("customer_id").eq(customer_id) & Key("requested_at").between(since, until),
+            KeyConditionExpression="customer_id = :customer AND requested_at BETWEEN :since AND :until",
+            ExpressionAttributeValues={":customer": customer_id, ":since": since, ":until": until},
         )
         return sum(1 for item in items if item["return_id"] != excluding)
 
     def waiting_for_review(self, queue: str, limit: int, start: dict | None) -> tuple[list[Return], dict | None]:
-        from boto3.dynamodb.conditions import Key
-
         items, last = query_page(
-            self._table, limit, start, IndexName=REVIEW_INDEX, KeyConditionExpression=Key("review_queue").eq(queue)
+            self._table, limit, start, IndexName=REVIEW_INDEX, KeyConditionExpression="review_queue = :queue",
+            ExpressionAttributeValues={":queue": queue},
         )
         return [return_of(item) for item in items], last
 
     def overdue_reviews(self, queue: str, now: str) -> list[Return]:
-        from boto3.dynamodb.conditions import Attr, Key
-
         items = query_all(
             self._table, IndexName=REVIEW_INDEX,
-            KeyConditionExpression=Key("review_queue").eq(queue) & Key("sla_deadline").lt(now),
-            FilterExpression=Attr("sla_breached_at").not_exists(),
+            KeyConditionExpression="review_queue = :queue AND sla_deadline < :now",
+            FilterExpression="attribute_not_exists(sla_breached_at)",
+            ExpressionAttributeValues={":queue": queue, ":now": now},
         )
         return [return_of(item) for item in items]
 

@@ -78,11 +78,10 @@ class DynamoShipments:
             self._table.update_item(Key=key, **set_fields(fields))
 
     def due_for_poll(self, now: str, limit: int) -> list[Shipment]:
-        from boto3.dynamodb.conditions import Key
-
         items, _ = query_page(
             self._table, limit, None, IndexName=POLL_INDEX,
-            KeyConditionExpression=Key("poll_state").eq("active") & Key("next_poll_at").lte(now),
+            KeyConditionExpression="poll_state = :active AND next_poll_at <= :now",
+            ExpressionAttributeValues={":active": "active", ":now": now},
         )
         return [shipment_of(item) for item in items]  # the index carries what the poller reads
 
