@@ -71,9 +71,8 @@ class Ports:
     @cached_property
     def ledger(self):
         from chalicelib.adapters.dynamodb.ledger import DynamoLedger
-        from chalicelib.adapters.dynamodb.orders import DynamoOrders
 
-        return DynamoLedger(self._table(self.config.ledger_table), DynamoOrders(self._table(self.config.orders_table)))
+        return DynamoLedger(self._table(self.config.ledger_table), self.orders)
 
     # Secrets and the policy (SSM).
     @cached_property

@@ -27,10 +27,13 @@ def amount_pattern(exponent: int) -> str:
 
 
 AMOUNT_PATTERNS = {exponent: re.compile(amount_pattern(exponent)) for exponent in set(CURRENCY_EXPONENTS.values())}
-# An amount whose currency is not known yet (an event's amounts, before its order is): valid in some currency.
-ANY_AMOUNT_PATTERN = "^(?:" + "|".join(amount_pattern(exponent) for exponent in sorted(AMOUNT_PATTERNS)) + ")$"
-# A policy threshold, in major units with or without cents ("2000.00", "30"), scaled to each currency's exponent.
-MAJOR_AMOUNT = re.compile(f"{amount_pattern(0)}|{amount_pattern(2)}")
+_INTEGER = rf"(?:0|[1-9][0-9]{{0,{_MAX_INTEGER_DIGITS - 1}}})"
+# An amount whose currency is not known yet (an event's amounts, before its order is): its exact scale is checked
+# with money's own words once the order is known.
+ANY_AMOUNT_PATTERN = rf"^{_INTEGER}(?:\.[0-9]{{1,3}})?$"
+# A policy threshold, in major units with or without cents ("2000.00", "30"), at most ten integer digits, scaled
+# to each currency's exponent.
+MAJOR_AMOUNT = re.compile(r"(?:0|[1-9][0-9]{0,9})(?:\.[0-9]{2})?")
 
 
 class AmountError(ValueError):

@@ -1,5 +1,5 @@
 """The interfaces services depend on. The AWS and HTTP adapters implement them, and so do the in-memory twins
-of `adapters/memory.py` (a contract test suite runs the same tests on both). Records are the domain's."""
+of `adapters/memory/` (a contract test suite runs the same tests on both). Records are the domain's."""
 
 from typing import TYPE_CHECKING, Protocol
 
