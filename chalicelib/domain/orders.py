@@ -75,10 +75,6 @@ class Order:
     refund_version: int = 0
 
     @property
-    def paid(self) -> bool:
-        return self.status not in NOT_PAID
-
-    @property
     def payment_reference(self) -> str:
         """What the payment provider knows the payment as; the order id when the source did not say."""
         return self.payment_ref or self.order_id

@@ -15,10 +15,6 @@ class DynamoOrders:
     def __init__(self, table) -> None:
         self._table = table
 
-    @property
-    def table_name(self) -> str:
-        return self._table.name
-
     def get(self, order_id: str) -> Order | None:
         item = get_item(self._table, {"order_id": order_id})
         return order_of(item) if item else None
@@ -41,11 +37,7 @@ class DynamoOrders:
             self._table, IndexName=CUSTOMER_INDEX, KeyConditionExpression="customer_id = :customer",
             ExpressionAttributeValues={":customer": customer_id},
         )
-        return [
-            PaidOrder(order_id=item["order_id"], paid_at=datetime.fromisoformat(item["paid_at"]),
-                      currency=item["currency"], paid_total_minor=item["paid_total_minor"])
-            for item in items if item.get("status") not in NOT_PAID and "paid_total_minor" in item
-        ]
+        return paid_orders_of(items)
 
     def account_update(self, order_id: str, account: RefundAccount, expected_version: int) -> dict:
         """The transaction item that moves the order's refund account, on condition that it is still at
@@ -62,6 +54,15 @@ class DynamoOrders:
                 "ExpressionAttributeValues": {**update["ExpressionAttributeValues"], ":expected": expected_version, ":zero": 0},
             }
         }
+
+
+def paid_orders_of(items: list[dict]) -> list[PaidOrder]:
+    """What RFM reads of a customer's order items: the paid (not cancelled) ones with their paid total."""
+    return [
+        PaidOrder(order_id=item["order_id"], paid_at=datetime.fromisoformat(item["paid_at"]),
+                  currency=item["currency"], paid_total_minor=item["paid_total_minor"])
+        for item in items if item.get("status") not in NOT_PAID and "paid_total_minor" in item
+    ]
 
 
 def order_of(item: dict) -> Order:

@@ -5,11 +5,11 @@ import copy
 
 from chalicelib.adapters.dynamodb.items import check_names, from_item, to_item
 from chalicelib.adapters.dynamodb.ledger import record_of
-from chalicelib.adapters.dynamodb.orders import order_of
+from chalicelib.adapters.dynamodb.orders import order_of, paid_orders_of
 from chalicelib.adapters.dynamodb.returns import return_of
 from chalicelib.adapters.dynamodb.shipments import shipment_of
 from chalicelib.domain.ledger import LedgerRecord, PaymentStatus
-from chalicelib.domain.orders import NOT_PAID, RefundAccount
+from chalicelib.domain.orders import RefundAccount
 from chalicelib.domain.returns import Return, new_stay
 from chalicelib.domain.tiers import Customer, PaidOrder
 from chalicelib.domain.tracking import Shipment, Status, shipment_id, supersedes
@@ -63,17 +63,11 @@ class MemoryOrders:
         return True
 
     def paid_orders(self, customer_id: str) -> list[PaidOrder]:
-        from datetime import datetime
-
         items = sorted(
             (item for item in self.items.values() if item.get("customer_id") == customer_id and "paid_at" in item),
             key=lambda item: (item["paid_at"], item["order_id"]),
         )
-        return [
-            PaidOrder(order_id=item["order_id"], paid_at=datetime.fromisoformat(item["paid_at"]),
-                      currency=item["currency"], paid_total_minor=item["paid_total_minor"])
-            for item in items if item.get("status") not in NOT_PAID and "paid_total_minor" in item
-        ]
+        return paid_orders_of(items)
 
     def account_stale(self, order_id: str, expected_version: int) -> bool:
         """As DynamoOrders.account_update's condition: an order not stored is at version 0."""
