@@ -6,11 +6,12 @@ INSTALLED := $(VENV)/.installed
 
 RETURNS ?= 200
 CHAOS_RETURNS ?= 2000
+FUZZ_REQUESTS ?= 10000
 PORT ?= 8000
 POLICY ?=
 POLICY_OPTION = $(if $(POLICY),--policy $(POLICY))
 
-.PHONY: test bench run serve chaos package redrive reconcile clean
+.PHONY: test bench run serve chaos fuzz package redrive reconcile clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +33,9 @@ run: $(INSTALLED)
 
 chaos: $(INSTALLED)
 	$(BIN)/python -m localcloud chaos --returns $(CHAOS_RETURNS)
+
+fuzz: $(INSTALLED)
+	$(BIN)/python -m localcloud fuzz --requests $(FUZZ_REQUESTS)
 
 serve: $(INSTALLED)
 	$(BIN)/python -m localcloud serve --port $(PORT) $(POLICY_OPTION)

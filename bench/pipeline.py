@@ -18,13 +18,14 @@ from datetime import datetime, timezone
 ROOT = os.path.join(os.path.dirname(__file__), "..")
 sys.path.insert(0, ROOT)
 
+from chalicelib.adapters.memory import MemoryDirectory, memory_ports  # noqa: E402
 from chalicelib.domain.events import canonical_events  # noqa: E402
 from chalicelib.domain.signatures import sign  # noqa: E402
-from chalicelib.adapters.memory import MemorySecrets, memory_ports  # noqa: E402
+from chalicelib.domain.sources import source_of  # noqa: E402
 from chalicelib.services.accept_webhook import accept_webhook  # noqa: E402
 from tests.webhook_events import order_upserted  # noqa: E402
 
-SECRET = b"bench-secret"
+SECRET = b"bench-secret-00001"
 
 
 def cpu_per_call(call, repeat: int = 3000) -> float:
@@ -42,7 +43,8 @@ def webhook_ratio() -> tuple[float, float]:
     now = datetime.now(timezone.utc)
     timestamp = str(int(now.timestamp()))
     signature = sign(SECRET, timestamp, body)
-    ports = memory_ports(webhook_secrets=MemorySecrets({"generic": SECRET}))
+    generic = source_of("generic", json.dumps({"kind": "shop", "secrets": [SECRET.decode()]}))
+    ports = memory_ports(sources=MemoryDirectory({"generic": generic}))
 
     def accept() -> None:
         accept_webhook("generic", timestamp, signature, body, ports, now)

@@ -57,10 +57,15 @@ class Ports:
 
     @cached_property
     def returns(self):
-        from chalicelib.adapters.dynamodb.audit import DynamoAudit
         from chalicelib.adapters.dynamodb.returns import DynamoReturns
 
-        return DynamoReturns(self._table(self.config.returns_table), DynamoAudit(self._table(self.config.audit_table)))
+        return DynamoReturns(self._table(self.config.returns_table), self.audit)
+
+    @cached_property
+    def audit(self):
+        from chalicelib.adapters.dynamodb.audit import DynamoAudit
+
+        return DynamoAudit(self._table(self.config.audit_table))
 
     @cached_property
     def shipments(self):
@@ -76,16 +81,17 @@ class Ports:
 
     # Secrets and the policy (SSM).
     @cached_property
-    def webhook_secrets(self):
-        return self._secrets(self.config.webhook_secrets_prefix)
+    def sources(self):
+        """The tenant registry (domain/sources.py): who may send what, with which secrets."""
+        from chalicelib.domain.sources import source_of
 
-    @cached_property
-    def carrier_secrets(self):
-        return self._secrets(self.config.carrier_secrets_prefix)
+        return self._directory(self.config.sources_prefix, source_of)
 
     @cached_property
     def staff_keys(self):
-        return self._secrets(self.config.staff_keys_prefix)
+        from chalicelib.domain.staff_keys import staff_key_of
+
+        return self._directory(self.config.staff_keys_prefix, staff_key_of)
 
     @cached_property
     def policies(self):
@@ -121,13 +127,11 @@ class Ports:
     # Outside systems over HTTP.
     @cached_property
     def payments(self):
+        from chalicelib.adapters.aws.ssm_secrets import SsmSecret
         from chalicelib.adapters.http.payment_provider import HttpPaymentProvider
 
-        prefix, _, name = self.config.payment_provider_key_parameter.rpartition("/")
-        key = self._secrets(prefix)
-        return HttpPaymentProvider(
-            self.config.payment_provider_url, lambda: key.secret(name), self.config.payment_timeout_seconds
-        )
+        key = SsmSecret(self._client("ssm"), self.config.payment_provider_key_parameter)
+        return HttpPaymentProvider(self.config.payment_provider_url, key, self.config.payment_timeout_seconds)
 
     @cached_property
     def carrier_api(self):
@@ -136,10 +140,10 @@ class Ports:
 
         return HttpCarrierApi(self.config.carrier_api_url) if self.config.carrier_api_url else None
 
-    def _secrets(self, prefix: str):
-        from chalicelib.adapters.aws.ssm_secrets import SsmSecretStore
+    def _directory(self, prefix: str, parse):
+        from chalicelib.adapters.aws.ssm_directory import SsmDirectory
 
-        return SsmSecretStore(self._client("ssm"), prefix)
+        return SsmDirectory(self._client("ssm"), prefix, parse)
 
     @cached_property
     def session(self):

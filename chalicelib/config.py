@@ -13,7 +13,7 @@ class Config(BaseModel):
 
     ingest_queue_url: str = Field(alias="AFTERSALES_INGEST_QUEUE_URL")
     archive_bucket: str = Field(resources.ARCHIVE_BUCKET, alias="AFTERSALES_ARCHIVE_BUCKET")
-    webhook_secrets_prefix: str = Field(resources.WEBHOOK_SECRETS_PREFIX, alias="AFTERSALES_WEBHOOK_SECRETS_PREFIX")
+    sources_prefix: str = Field(resources.SOURCES_PREFIX, alias="AFTERSALES_SOURCES_PREFIX")
     event_log_table: str = Field(resources.EVENT_LOG_TABLE, alias="AFTERSALES_EVENT_LOG_TABLE")
     orders_table: str = Field(resources.ORDERS_TABLE, alias="AFTERSALES_ORDERS_TABLE")
     returns_table: str = Field(resources.RETURNS_TABLE, alias="AFTERSALES_RETURNS_TABLE")
@@ -21,7 +21,6 @@ class Config(BaseModel):
     customers_table: str = Field(resources.CUSTOMERS_TABLE, alias="AFTERSALES_CUSTOMERS_TABLE")
     audit_table: str = Field(resources.AUDIT_TABLE, alias="AFTERSALES_AUDIT_TABLE")
     ledger_table: str = Field(resources.LEDGER_TABLE, alias="AFTERSALES_LEDGER_TABLE")
-    carrier_secrets_prefix: str = Field(resources.CARRIER_SECRETS_PREFIX, alias="AFTERSALES_CARRIER_SECRETS_PREFIX")
     staff_keys_prefix: str = Field(resources.STAFF_KEYS_PREFIX, alias="AFTERSALES_STAFF_KEYS_PREFIX")
     policy_parameter: str = Field(resources.POLICY_PARAMETER, alias="AFTERSALES_POLICY_PARAMETER")
     event_bus: str = Field(resources.EVENT_BUS, alias="AFTERSALES_EVENT_BUS")
@@ -34,6 +33,10 @@ class Config(BaseModel):
     payment_timeout_seconds: float = Field(5.0, gt=0, alias="AFTERSALES_PAYMENT_TIMEOUT_SECONDS")
     # Waits between the provider attempts of one round ("30,120,600": four attempts); then finance's queue.
     payment_retry_seconds: str = Field("30,120,600,1800", pattern=r"^\d+(,\d+)*$", alias="AFTERSALES_PAYMENT_RETRY_SECONDS")
+
+    # The times an event may carry, around our clock; outside them a 422 names the field.
+    past_days: int = Field(3650, ge=1, le=36500, alias="AFTERSALES_TIME_WINDOW_PAST_DAYS")
+    future_hours: int = Field(24, ge=0, le=8760, alias="AFTERSALES_TIME_WINDOW_FUTURE_HOURS")
 
     @property
     def payment_retry_schedule(self) -> tuple[int, ...]:

@@ -1,4 +1,5 @@
-"""Scheduled every 30 minutes: ask the carriers' API about parcels that went quiet."""
+"""Scheduled every 30 minutes: ask the carriers' API about parcels that went quiet (a parcel whose call fails is
+logged and counted; the others are polled all the same)."""
 
 from datetime import datetime, timezone
 
@@ -18,5 +19,7 @@ def handle_poll_carriers(event):
     if ports.carrier_api is None:
         return {"polled": 0, "disabled": "AFTERSALES_CARRIER_API_URL is not set"}
     result = poll_carriers(ports, datetime.now(timezone.utc))
-    logger.info("carriers polled", extra=result)
+    for error in result["errors"]:
+        logger.warning("carrier poll failed", extra=error)
+    logger.info("carriers polled", extra={key: value for key, value in result.items() if key != "errors"})
     return result

@@ -1,4 +1,5 @@
-"""Workflow task RecordFailure: a caught error puts the return in the failures review queue."""
+"""Workflow task RecordFailure: a caught error (a wait's timeout included), or the end of the return's earlier
+execution in one restarted by the consumer, puts the return in the failures review queue."""
 
 from datetime import datetime, timezone
 

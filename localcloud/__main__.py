@@ -16,12 +16,7 @@ from chalicelib.domain.money import CURRENCY_EXPONENTS, format_minor
 from chalicelib.domain.policy import parse_policy
 from chalicelib.domain.returns import CLOSED
 from infra.package import ROOT
-from localcloud.cloud import (
-    DEFAULT_CARRIER_SECRETS,
-    DEFAULT_SECRETS,
-    DEFAULT_STAFF_KEYS,
-    LocalCloud,
-)
+from localcloud.cloud import DEFAULT_SOURCES, DEFAULT_STAFF_KEYS, LocalCloud
 from localcloud.sample_traffic import deliveries, sample_cases
 from localcloud.traffic import (
     WAITING_ON_A_PERSON,
@@ -65,7 +60,7 @@ def _review_like_staff(cloud: LocalCloud) -> Counter:
 
     Returns waiting for evidence that never came are left waiting (they expire).
     """
-    [(key_id, secret)] = DEFAULT_STAFF_KEYS.items()
+    key_id, (secret, _) = "local-clerk", DEFAULT_STAFF_KEYS["local-clerk"]
     decided: Counter = Counter()
     for queue in ("product_quality", "logistics", "service"):
         status, page = call_staff_api(cloud.api_url, f"{key_id}.{secret}", "GET", f"/v1/reviews?queue={queue}&limit=100")
@@ -74,7 +69,7 @@ def _review_like_staff(cloud: LocalCloud) -> Counter:
             decision = {"HIGH_VALUE": "approve", "RETURN_ABUSE_SIGNAL": "reject"}.get(code)
             if decision:
                 note = f"sample reviewer: {code} {decision}d"
-                status, _ = call_staff_api(cloud.api_url, f"{key_id}.{secret}", "POST", f"/v1/reviews/{item['return_id']}",
+                status, _ = call_staff_api(cloud.api_url, f"{key_id}.{secret}", "POST", f"/v1/reviews/{item['shop']}/{item['return_id']}",
                                            {"decision": decision, "note": note})
                 decided[decision] += status == 200
     return decided
@@ -119,13 +114,14 @@ def _report(
 
 
 def serve(port: int, policy: str | None) -> int:
-    secret = DEFAULT_SECRETS["generic"]
     with LocalCloud(api_port=port, policy=policy) as cloud:
         print(f"aftersales local cloud: API on {cloud.api_url}")
-        print(f"webhook source 'generic', signing secret {secret!r}")
-        print("carrier pushes /v1/webhooks/carriers/{carrier}, keys: "
-              + ", ".join(f"{carrier} {key!r}" for carrier, key in DEFAULT_CARRIER_SECRETS.items()))
-        print("staff endpoints: header X-Api-Key: " + ", ".join(f"{k}.{s}" for k, s in DEFAULT_STAFF_KEYS.items()))
+        print("sources (POST /v1/webhooks/{source}; carriers /v1/webhooks/carriers/{carrier}), signing secrets:")
+        for name, entry in DEFAULT_SOURCES.items():
+            serves = f", for shops {', '.join(entry['shops'])}" if entry.get("shops") else ""
+            print(f"  {name:<11} {entry['kind']:<9} {entry['secrets'][0]!r}{serves}")
+        print("staff endpoints: header X-Api-Key: "
+              + ", ".join(f"{k}.{secret} ({', '.join(roles)})" for k, (secret, roles) in DEFAULT_STAFF_KEYS.items()))
         print(f"try: .venv/bin/python scripts/send_webhook.py {cloud.api_url} examples/order.json examples/return.json "
               "examples/tracking.json examples/inspection.json")
         print("Ctrl-C to stop", flush=True)
@@ -151,6 +147,11 @@ def main() -> int:
     chaos_command.add_argument("--timeout", type=float, default=7200, help="seconds to wait for the returns to settle")
     serve_command = commands.add_parser("serve", help="keep the local cloud up with the API on 127.0.0.1")
     serve_command.add_argument("--port", type=int, default=8000)
+    fuzz_command = commands.add_parser("fuzz", help="seeded mutated requests against every route; fails on 5xx, "
+                                       "forgeries accepted and accepted events the consumer could not apply")
+    from localcloud.fuzz import add_arguments as add_fuzz_arguments
+
+    add_fuzz_arguments(fuzz_command)
     for command in (run_command, serve_command):
         command.add_argument("--policy", type=Path, help="a policy document (JSON) to publish instead of the defaults")
     args = parser.parse_args()
@@ -172,6 +173,10 @@ def main() -> int:
 
         ChaliceRequestHandler.log_message = lambda *args: None
         return chaos(args.returns, args.seed, args.fault_rate, args.duplicate_rate, args.timeout)
+    if args.command == "fuzz":
+        from localcloud.fuzz import main as fuzz
+
+        return fuzz(args)
     if args.command == "run":
         # A short report, not every handler's log line and HTTP request.
         os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")

@@ -27,6 +27,7 @@ from collections import Counter, defaultdict
 
 from chalicelib.domain.money import CURRENCY_EXPONENTS, format_minor
 from chalicelib.domain.returns import CLOSED
+from chalicelib.domain.tenancy import own_id
 from localcloud.cloud import LocalCloud, clear_caches
 from localcloud.sample_traffic import deliveries, sample_cases
 from localcloud.sqs_event_source import queue_depth
@@ -164,7 +165,7 @@ def chaos(returns: int, seed: int, fault_rate: float, duplicate_rate: float, tim
             _, records = wait_until_settled(cloud, return_ids, timeout)
         except TimeoutError as error:
             print(f"  {error}", flush=True)
-            records = {item["return_id"]: item for item in scan(cloud.dynamodb.Table("aftersales-returns"))}
+            records = {own_id(item["return_id"]): item for item in scan(cloud.dynamodb.Table("aftersales-returns"))}
         ledger = ledger_items(cloud)
         paid = provider_refunds(cloud)
         dead = queue_depth(cloud.sqs, cloud.env["AFTERSALES_INGEST_DLQ_URL"])

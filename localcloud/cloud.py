@@ -20,6 +20,7 @@ from datetime import datetime, timezone
 from chalice.app import ScheduledEventConfig, SQSEventConfig
 
 from chalicelib.connectors.carriers import CARRIER_STYLES
+from chalicelib.domain.events import EVENT_TYPES
 from infra.package import ROOT
 from localcloud.carrier_service import CarrierService
 from localcloud.lambda_invoke import LambdaInvokeServer
@@ -36,9 +37,23 @@ from localcloud.provision import ACCOUNT, deployed_function_name, provision
 from localcloud.sqs_event_source import SqsEventSource, queue_depth, queue_empty
 
 REGION = "us-east-1"
-DEFAULT_SECRETS = {"generic": "local-generic-secret", "warehouse": "local-warehouse-secret"}
-DEFAULT_STAFF_KEYS = {"local-staff": "local-staff-secret"}
-DEFAULT_CARRIER_SECRETS = {carrier: f"local-{carrier}-key" for carrier in CARRIER_STYLES}
+# The tenant registry of the local cloud: two shops, the warehouse serving both, the carriers serving the
+# `generic` shop (their return ids are its returns). `generic` is also its own warehouse and carrier relay: it may
+# send every event type; `outlet` sends what a shop sends by default.
+DEFAULT_SOURCES = {
+    "generic": {"kind": "shop", "secrets": ["local-generic-secret"], "event_types": list(EVENT_TYPES)},
+    "outlet": {"kind": "shop", "secrets": ["local-outlet-secret"]},
+    "warehouse": {"kind": "warehouse", "secrets": ["local-warehouse-secret"], "shops": ["generic", "outlet"]},
+    **{carrier: {"kind": "carrier", "secrets": [f"local-{carrier}-key"], "shops": ["generic"]} for carrier in CARRIER_STYLES},
+}
+# Each source's current secret, by name.
+DEFAULT_SECRETS = {name: entry["secrets"][0] for name, entry in DEFAULT_SOURCES.items()}
+# key id -> (secret, roles)
+DEFAULT_STAFF_KEYS = {
+    "local-staff": ("local-staff-secret", ["admin"]),
+    "local-clerk": ("local-clerk-secret", ["after_sales"]),
+    "local-finance": ("local-finance-secret", ["finance"]),
+}
 DEFAULT_PAYMENT_KEY = "local-payment-key"
 _FAKE_CREDENTIALS = {
     "AWS_DEFAULT_REGION": REGION, "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
@@ -57,11 +72,11 @@ def resolve(handler_string: str):
 class LocalCloud:
     def __init__(
         self,
-        secrets: dict[str, str] | None = None,
+        sources: dict[str, dict] | None = None,
         api_port: int | None = 0,
         visibility_timeout: int = 5,
         max_receive_count: int | None = None,
-        staff_keys: dict[str, str] | None = None,
+        staff_keys: dict[str, tuple[str, list[str]]] | None = None,
         policy: str | None = None,
         schedule_interval: float | None = 60,
         payment_retry_seconds: str = "1,2,4",
@@ -75,7 +90,7 @@ class LocalCloud:
         refund calls the simulated provider answers too late; `wrap_handler(name, handler)`: what runs instead of
         each Lambda task and queue consumer, `api_middleware`: a Chalice HTTP middleware around the API (make chaos
         injects its faults there)."""
-        self.secrets = secrets or DEFAULT_SECRETS
+        self.sources = sources or DEFAULT_SOURCES
         self.staff_keys = staff_keys or DEFAULT_STAFF_KEYS
         self._policy = policy
         self._schedule_interval = schedule_interval
@@ -121,8 +136,8 @@ class LocalCloud:
         os.environ.update(self._payment_env, AFTERSALES_PAYMENT_PROVIDER_URL=self.payment_service.url)
         self.session = boto3.Session(region_name=REGION)
         self.env = provision(
-            self.session, list(functions), self.secrets, self._visibility_timeout, self._max_receive_count,
-            self.staff_keys, self._policy, DEFAULT_CARRIER_SECRETS, DEFAULT_PAYMENT_KEY,
+            self.session, list(functions), self.sources, self._visibility_timeout, self._max_receive_count,
+            self.staff_keys, self._policy, DEFAULT_PAYMENT_KEY,
         )
         os.environ.update(self.env)
         clear_caches()

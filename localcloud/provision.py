@@ -8,6 +8,7 @@ from the Chalice app's own Lambda functions, so local and cloud cannot drift.
 import json
 
 from chalicelib import resources
+from chalicelib.domain.staff_keys import secret_hash
 from infra.package import STAGE, WORKFLOW_ASL, infra_resources
 
 ACCOUNT = "123456789012"
@@ -40,28 +41,26 @@ def workflow_definition(function_names: list[str], region: str) -> str:
 def provision(
     session,
     function_names: list[str],
-    secrets: dict[str, str],
+    sources: dict[str, dict],
     visibility_timeout: int = 30,
     max_receive_count: int | None = None,
-    staff_keys: dict[str, str] | None = None,
+    staff_keys: dict[str, tuple[str, list[str]]] | None = None,
     policy: str | None = None,
-    carrier_secrets: dict[str, str] | None = None,
     payment_key: str | None = None,
 ) -> dict:
     """Create the resources; returns the environment variables the Lambdas read.
 
-    `secrets`: webhook signing secret per source; `staff_keys`: staff API key
-    secret per key id; `policy`: a policy document (JSON text) to publish;
-    `carrier_secrets`: signing key per carrier; `payment_key`: the payment provider's API key.
+    `sources`: the tenant registry, an entry (domain/sources.py) per source; `staff_keys`: (secret, roles) per
+    key id, stored as the registry stores them (hashed); `policy`: a policy document (JSON text) to publish;
+    `payment_key`: the payment provider's API key.
     """
     region = session.region_name
     ssm = session.client("ssm")
-    for source, secret in secrets.items():
-        ssm.put_parameter(Name=f"{resources.WEBHOOK_SECRETS_PREFIX}/{source}", Value=secret, Type="SecureString")
-    for carrier, secret in (carrier_secrets or {}).items():
-        ssm.put_parameter(Name=f"{resources.CARRIER_SECRETS_PREFIX}/{carrier}", Value=secret, Type="SecureString")
-    for key_id, secret in (staff_keys or {}).items():
-        ssm.put_parameter(Name=f"{resources.STAFF_KEYS_PREFIX}/{key_id}", Value=secret, Type="SecureString")
+    for name, entry in sources.items():
+        ssm.put_parameter(Name=f"{resources.SOURCES_PREFIX}/{name}", Value=json.dumps(entry), Type="SecureString")
+    for key_id, (secret, roles) in (staff_keys or {}).items():
+        document = json.dumps({"sha256": secret_hash(secret), "roles": roles})
+        ssm.put_parameter(Name=f"{resources.STAFF_KEYS_PREFIX}/{key_id}", Value=document, Type="SecureString")
     if payment_key is not None:
         ssm.put_parameter(Name=resources.PAYMENT_PROVIDER_KEY_PARAMETER, Value=payment_key, Type="SecureString")
     if policy is not None:

@@ -102,7 +102,7 @@ def _case(rng: random.Random, i: int) -> Case:
         deductions = ([{"code": "missing_accessory", "amount": money(rng.randint(1, 5) * scale)}]
                       if accepted and rng.random() < 0.1 else [])
         inspected.append({"line_id": item["line_id"], "accepted": accepted, "deductions": deductions})
-    receipt = {"receipt_id": f"wr-{return_id}", "return_id": return_id, "inspected_at": "2026-11-22T10:00:00Z",
+    receipt = {"receipt_id": f"wr-{return_id}", "shop": "generic", "return_id": return_id, "inspected_at": "2026-11-22T10:00:00Z",
                "lines": inspected}
     case.events.append(_delivery("warehouse", receipt["receipt_id"], receipt))
     case.last_needed = receipt["receipt_id"]

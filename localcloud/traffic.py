@@ -5,12 +5,13 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
-from chalicelib.adapters.http.payment_provider import HttpPaymentProvider
 from chalicelib.adapters.dynamodb.ledger import record_of
 from chalicelib.adapters.dynamodb.returns import return_of
+from chalicelib.adapters.http.payment_provider import HttpPaymentProvider
 from chalicelib.domain.reconciliation import reconcile
 from chalicelib.domain.returns import CLOSED
-from localcloud.cloud import DEFAULT_CARRIER_SECRETS, DEFAULT_PAYMENT_KEY, DEFAULT_SECRETS, LocalCloud
+from chalicelib.domain.tenancy import own_id
+from localcloud.cloud import DEFAULT_PAYMENT_KEY, DEFAULT_SECRETS, LocalCloud
 from localcloud.sample_traffic import Case
 from localcloud.webhook_client import post_carrier_push, post_webhook
 
@@ -40,7 +41,7 @@ def send_traffic(cloud: LocalCloud, cases: list[Case], stream: list[dict], timeo
         elif channel == "generic":
             post = partial(post_webhook, cloud.api_url, secret, body)
         else:
-            post = partial(post_carrier_push, cloud.api_url, channel, DEFAULT_CARRIER_SECRETS[channel], body)
+            post = partial(post_carrier_push, cloud.api_url, channel, DEFAULT_SECRETS[channel], body)
         status, answer = until_answered(post)
         if channel == "warehouse" and status == 409 and answer["error"]["code"] in ("already_inspected", "return_closed"):
             return 202  # a receipt sent again after its return was done: refused, as it should be
@@ -74,7 +75,8 @@ def until_answered(post) -> tuple[int, dict]:
 
 
 def wait_until_settled(cloud: LocalCloud, return_ids: list[str], timeout: float) -> tuple[dict, dict]:
-    """Poll until every return is closed or waits on a person; notes when each refund record appeared.
+    """Poll until every return is closed or waits on a person; notes when each refund record appeared. Ids are
+    the sample shop's own (the traffic is all one shop's).
 
     The polls read only the status and the return id (moto serializes every attribute it answers, under the
     lock the handlers wait for too); the whole records are read once, at the end.
@@ -87,14 +89,16 @@ def wait_until_settled(cloud: LocalCloud, return_ids: list[str], timeout: float)
     while True:
         now = time.monotonic()
         for item in scan(ledger, "return_id"):
-            seen_at.setdefault(item["return_id"], now)
-        statuses = {item["return_id"]: item.get("status") for item in scan(returns, "return_id, #s", {"#s": "status"})}
+            seen_at.setdefault(own_id(item["return_id"]), now)
+        statuses = {
+            own_id(item["return_id"]): item.get("status") for item in scan(returns, "return_id, #s", {"#s": "status"})
+        }
         settled = sum(1 for r in return_ids if statuses.get(r) in CLOSED | set(WAITING_ON_A_PERSON))
         if now - last_print > 2 or settled == len(return_ids):
             print(f"  {settled}/{len(return_ids)} returns finished or waiting on a person", flush=True)
             last_print = now
         if settled == len(return_ids):
-            return seen_at, {item["return_id"]: item for item in scan(returns)}
+            return seen_at, {own_id(item["return_id"]): item for item in scan(returns)}
         if now > deadline:
             raise TimeoutError(f"only {settled} of {len(return_ids)} returns settled within {timeout:g} s")
         time.sleep(1.0)
@@ -125,7 +129,7 @@ def reconcile_with_provider(ledger: list[dict], records: dict, provider_refunds:
     """The reconciliation of GET /v1/refunds/reconciliation over the whole ledger and everything the provider paid."""
     keys = {item["idempotency_key"] for item in ledger}
     unrecorded = [refund for refund in provider_refunds if refund["idempotency_key"] not in keys]
-    returns = {item["return_id"]: records.get(item["return_id"]) for item in ledger}
+    returns = {item["return_id"]: records.get(own_id(item["return_id"])) for item in ledger}
     return reconcile(
         [record_of(item) for item in ledger], {key: return_of(item) if item else None for key, item in returns.items()},
         provider_refunds, unrecorded,

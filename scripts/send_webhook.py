@@ -18,8 +18,9 @@ def main() -> int:
     parser.add_argument("api_url")
     parser.add_argument("files", nargs="+", type=Path)
     parser.add_argument("--source", default="generic")
-    parser.add_argument("--secret", default=DEFAULT_SECRETS["generic"], help="the source's signing secret")
+    parser.add_argument("--secret", help="the source's signing secret (default: the local cloud's)")
     args = parser.parse_args()
+    args.secret = args.secret or DEFAULT_SECRETS[args.source]
     for path in args.files:
         status, answer = post_webhook(args.api_url, args.secret, path.read_bytes(), args.source)
         print(path, status, answer)

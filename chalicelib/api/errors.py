@@ -5,9 +5,19 @@ from collections.abc import Callable
 from chalice import Response
 
 from chalicelib.domain.errors import InvalidInput, InvalidJson
-from chalicelib.ports.errors import Conflict, NotAuthenticated, ServiceError, TooLarge, Unavailable, UnknownSubject
+from chalicelib.ports.errors import (
+    Conflict,
+    Forbidden,
+    NotAuthenticated,
+    ServiceError,
+    TooLarge,
+    Unavailable,
+    UnknownSubject,
+)
 
-_STATUS = ((NotAuthenticated, 401), (UnknownSubject, 404), (Conflict, 409), (TooLarge, 413), (Unavailable, 503))
+_STATUS = (
+    (NotAuthenticated, 401), (Forbidden, 403), (UnknownSubject, 404), (Conflict, 409), (TooLarge, 413), (Unavailable, 503),
+)
 
 
 def error_response(status: int, code: str, message: str, field: str | None = None) -> Response:

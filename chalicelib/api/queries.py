@@ -10,13 +10,16 @@ import binascii
 import json
 import re
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from chalicelib.config import Config
 from chalicelib.domain.errors import InvalidInput, from_validation_error
-from chalicelib.domain.events import Id, UtcTime
+from chalicelib.domain.events import SOURCE_ID_PATTERN, Id, UtcTime, edge_context
 from chalicelib.domain.review import QUEUES
+from chalicelib.domain.sources import SOURCE_NAME
+from chalicelib.domain.tenancy import qualified
 from chalicelib.services.list_refunds import MAX_PAGE as MAX_REFUND_PAGE
 from chalicelib.services.list_refunds import RefundRange
 
@@ -59,8 +62,17 @@ def _a_day_and_key(position: dict) -> bool:
     return position["key"] is None or _strings_named(position["key"], {"refund_id", "issued_day", "issued_at"})
 
 
+def return_key(shop: str, return_id: str) -> str:
+    """A return named in a staff path, as the records know it; a name that cannot be one is a 422 naming it."""
+    if not SOURCE_NAME.fullmatch(shop):
+        raise InvalidInput("shop", "is not a shop name (lower-case letters, digits, _ and -)")
+    if not re.fullmatch(SOURCE_ID_PATTERN, return_id):
+        raise InvalidInput("return_id", "is not a return id (letters, digits and . _ : -, at most 128)")
+    return qualified(shop, return_id)
+
+
 def review_query(params: dict) -> tuple[str, int, dict | None]:
-    """GET /v1/reviews?queue=&limit=&cursor= -> (queue, page size, position)."""
+    """GET /v1/reviews?queue=&limit=&cursor= -> (queue, page size, position); a cursor continues its own queue."""
     queue, limit = params.get("queue"), params.get("limit")
     if queue not in QUEUES:
         raise InvalidInput("queue", f"must be one of {', '.join(QUEUES)}")
@@ -70,7 +82,10 @@ def review_query(params: dict) -> tuple[str, int, dict | None]:
         size = int(limit)
     else:
         raise InvalidInput("limit", f"must be a whole number from 1 to {MAX_REVIEW_PAGE}")
-    return queue, size, decode_cursor(params.get("cursor"), _a_queue_position)
+    cursor = decode_cursor(params.get("cursor"), _a_queue_position)
+    if cursor is not None and cursor["review_queue"] != queue:
+        raise InvalidInput("cursor", f"continues the {cursor['review_queue']!r} queue, not {queue!r}")
+    return queue, size, cursor
 
 
 class _RefundQuery(BaseModel):
@@ -91,14 +106,16 @@ class _RefundQuery(BaseModel):
         return self
 
 
-def refund_query(params: dict, paged: bool = True) -> tuple[RefundRange, int, dict | None]:
-    """GET /v1/refunds (and its export and reconciliation, which take no page): the range, page size, position."""
+def refund_query(params: dict, now: datetime, config: Config, paged: bool = True) -> tuple[RefundRange, int, dict | None]:
+    """GET /v1/refunds (and its export and reconciliation, which take no page): the range, page size, position.
+    The range's ends are within the edge's window around now; a cursor continues within its range."""
     if not paged:
         params = {key: value for key, value in params.items() if key not in ("limit", "cursor")}
     try:
-        query = _RefundQuery.model_validate(params)
+        query = _RefundQuery.model_validate(params, context=edge_context(now, config.past_days, config.future_hours))
     except ValidationError as error:
         raise from_validation_error(error) from None
-    return (
-        RefundRange(query.from_, query.to, query.marketplace), query.limit, decode_cursor(query.cursor, _a_day_and_key)
-    )
+    cursor = decode_cursor(query.cursor, _a_day_and_key)
+    if cursor is not None and not query.from_.date() <= date.fromisoformat(cursor["day"]) <= query.to.date():
+        raise InvalidInput("cursor", "continues another range")
+    return RefundRange(query.from_, query.to, query.marketplace), query.limit, cursor

@@ -1,4 +1,5 @@
-"""Endpoints for after-sales staff and finance, authenticated by API key (see services/authenticate_staff.py)."""
+"""Endpoints for after-sales staff and finance, authenticated by API key (domain/staff_keys.py); each service
+checks the role its work needs. A return is named by its shop and the shop's own return id."""
 
 from collections.abc import Callable
 from dataclasses import asdict
@@ -17,7 +18,7 @@ staff_api = Blueprint(__name__)
 def preview_return_verification() -> Response:
     from chalicelib.services.preview_verification import preview_verification
 
-    return _as_staff(lambda request, ports, who: preview_verification(load_json(request.raw_body), ports, _now()))
+    return _as_staff(lambda request, ports, staff: preview_verification(load_json(request.raw_body), staff, ports, _now()))
 
 
 @staff_api.route("/v1/reviews", methods=["GET"])
@@ -25,26 +26,32 @@ def list_review_queue() -> Response:
     from chalicelib.api.queries import encode_cursor, review_query
     from chalicelib.services.review_return import review_queue
 
-    def work(request, ports, who):
+    def work(request, ports, staff):
         queue, limit, cursor = review_query(request.query_params or {})
-        items, last = review_queue(queue, limit, cursor, ports)
+        items, last = review_queue(queue, limit, cursor, staff, ports)
         return {"queue": queue, "items": [asdict(item) for item in items], "next_cursor": encode_cursor(last)}
 
     return _as_staff(work)
 
 
-@staff_api.route("/v1/reviews/{return_id}", methods=["POST"])
-def decide_review(return_id: str) -> Response:
+@staff_api.route("/v1/reviews/{shop}/{return_id}", methods=["POST"])
+def decide_review(shop: str, return_id: str) -> Response:
+    from chalicelib.api.queries import return_key
     from chalicelib.services.review_return import review_return
 
-    return _as_staff(lambda request, ports, who: review_return(return_id, load_json(request.raw_body), who, ports, _now()))
+    return _as_staff(lambda request, ports, staff: review_return(
+        return_key(shop, return_id), load_json(request.raw_body), staff, ports, _now()
+    ))
 
 
-@staff_api.route("/v1/returns/{return_id}/tracking", methods=["PUT"])
-def link_return_tracking(return_id: str) -> Response:
+@staff_api.route("/v1/returns/{shop}/{return_id}/tracking", methods=["PUT"])
+def link_return_tracking(shop: str, return_id: str) -> Response:
+    from chalicelib.api.queries import return_key
     from chalicelib.services.sync_tracking import put_return_tracking
 
-    return _as_staff(lambda request, ports, who: put_return_tracking(return_id, load_json(request.raw_body), ports, _now()))
+    return _as_staff(lambda request, ports, staff: put_return_tracking(
+        return_key(shop, return_id), load_json(request.raw_body), staff, ports, _now()
+    ))
 
 
 @staff_api.route("/v1/refunds", methods=["GET"])
@@ -52,9 +59,9 @@ def list_refund_records() -> Response:
     from chalicelib.api.queries import encode_cursor, refund_query
     from chalicelib.services.list_refunds import list_refunds
 
-    def work(request, ports, who):
-        query, limit, cursor = refund_query(request.query_params or {})
-        items, last = list_refunds(query, limit, cursor, ports)
+    def work(request, ports, staff):
+        query, limit, cursor = refund_query(request.query_params or {}, _now(), ports.config)
+        items, last = list_refunds(query, limit, cursor, staff, ports, _now())
         return {"items": items, "next_cursor": encode_cursor(last)}
 
     return _as_staff(work)
@@ -65,8 +72,8 @@ def reconcile_refund_records() -> Response:
     from chalicelib.api.queries import refund_query
     from chalicelib.services.list_refunds import reconcile_refunds
 
-    return _as_staff(lambda request, ports, who: reconcile_refunds(
-        refund_query(request.query_params or {}, paged=False)[0], ports, _now()
+    return _as_staff(lambda request, ports, staff: reconcile_refunds(
+        refund_query(request.query_params or {}, _now(), ports.config, paged=False)[0], staff, ports, _now()
     ))
 
 
@@ -75,8 +82,9 @@ def export_refund_records() -> Response:
     from chalicelib.api.queries import refund_query
     from chalicelib.services.list_refunds import export_refunds_csv
 
-    def work(request, ports, who):
-        body = export_refunds_csv(refund_query(request.query_params or {}, paged=False)[0], ports)
+    def work(request, ports, staff):
+        query = refund_query(request.query_params or {}, _now(), ports.config, paged=False)[0]
+        body = export_refunds_csv(query, staff, ports, _now())
         return Response(body=body, status_code=200, headers={"Content-Type": "text/csv; charset=utf-8"})
 
     return _as_staff(work)
@@ -87,9 +95,10 @@ def _as_staff(work: Callable[..., dict | Response]) -> Response:
 
     request = staff_api.current_request
     ports: Ports = bootstrap()
+    address = ((request.context or {}).get("identity") or {}).get("sourceIp")
 
     def authenticated():
-        return work(request, ports, authenticate_staff(request.headers.get("x-api-key"), ports.staff_keys))
+        return work(request, ports, authenticate_staff(request.headers.get("x-api-key"), ports.staff_keys, address))
 
     return answer(authenticated)
 

@@ -26,6 +26,7 @@ def receive_carrier_push(carrier: str) -> Response:
 
 @webhooks_api.route("/v1/webhooks/{source}", methods=["POST"])
 def receive_webhook(source: str) -> Response:
+    from chalicelib.domain.tenancy import own_id
     from chalicelib.services.accept_webhook import accept_webhook
 
     request = webhooks_api.current_request
@@ -35,7 +36,7 @@ def receive_webhook(source: str) -> Response:
             source, request.headers.get("x-aftersales-timestamp"), request.headers.get("x-aftersales-signature"),
             request.raw_body, bootstrap(), _now(),
         )
-        return {"event_id": event.event_id, "status": "accepted"}
+        return {"event_id": own_id(event.event_id), "status": "accepted"}
 
     return answer(work, 202)
 

@@ -46,7 +46,16 @@ class InvalidJson(ValueError):
 
 
 def load_json(raw_body: bytes) -> object:
+    """UTF-8 JSON only (json.loads alone would also take UTF-16 and UTF-32), and no text that cannot be written
+    back: an escaped lone surrogate ("\\ud800") parses, but no store or queue takes it."""
     try:
-        return json.loads(raw_body)
+        payload = json.loads(raw_body.decode("utf-8"))
+    except UnicodeDecodeError as error:
+        raise InvalidJson(f"the body is not UTF-8: {error.reason} at byte {error.start}") from None
     except (ValueError, RecursionError) as error:
         raise InvalidJson(f"the body is not valid JSON: {error}") from None
+    try:
+        json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidJson("the body has a lone surrogate escape (\\ud800-\\udfff); text must be valid Unicode") from None
+    return payload

@@ -4,7 +4,7 @@
 time, `received_at` when our webhook accepted it.
 """
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Annotated, Literal, Union
 
 from pydantic import (
@@ -15,15 +15,33 @@ from pydantic import (
     StrictBool,
     StringConstraints,
     TypeAdapter,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.money import ANY_AMOUNT_PATTERN, CURRENCY_EXPONENTS, AmountError, parse_minor
-from chalicelib.domain.quote_request import PositiveUnits, Reason, Units
+from chalicelib.domain.quote_request import Label, PositiveUnits, Reason, Units
 
-Id = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$")]
+SOURCE_ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}"
+SHOP_PATTERN = r"[a-z0-9][a-z0-9_-]{0,63}"
+
+
+def _as_sent(value: str, info: ValidationInfo) -> str:
+    """What a source sends is its own id; inside, ids are tenant-qualified ("shop/id") and only those carry a "/"."""
+    if "/" in value and isinstance(info.context, dict) and "now" in info.context:
+        raise ValueError("must not contain '/': use letters, digits and . _ : - (at most 128 characters)")
+    return value
+
+
+# A source's own id, or one qualified by its tenant (domain/tenancy.py). Letters, digits and ". _ : -", at most 128:
+# what DynamoDB keys, S3 keys, SQS attributes and (through execution_names) Step Functions all accept.
+Id = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=193, pattern=rf"^(?:{SHOP_PATTERN}/)?{SOURCE_ID_PATTERN}$"),
+    AfterValidator(_as_sent),
+]
 Text = Annotated[str, StringConstraints(max_length=512)]
 # An amount whose currency is not in the same event: its exact scale is checked when the order is known.
 Amount = Annotated[str, StringConstraints(pattern=ANY_AMOUNT_PATTERN)]
@@ -38,19 +56,38 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
-def _utc(value: datetime) -> datetime:
+def _utc(value: datetime, info: ValidationInfo) -> datetime:
+    """In UTC; at the edge (a context with "now") also within the window around our clock, so that no date
+    accepted there overflows later or freezes a record with a time from the far future."""
     if value.tzinfo is None:
         raise ValueError("must carry a time zone, e.g. 2026-11-22T08:00:00Z")
-    return value.astimezone(timezone.utc)
+    try:
+        value = value.astimezone(timezone.utc)
+    except OverflowError:
+        raise ValueError("is out of range") from None
+    window = info.context if isinstance(info.context, dict) else {}
+    if "now" in window:
+        now = window["now"]
+        if not now - window["past"] <= value <= now + window["future"]:
+            raise ValueError(
+                f"must be within {window['past'].days} days before and {window['future'].total_seconds() / 3600:g}"
+                " hours after now"
+            )
+    return value
 
 
 UtcTime = Annotated[datetime, AfterValidator(_utc)]
 
 
+def edge_context(now: datetime, past_days: int, future_hours: int) -> dict:
+    """The validation context of what arrives from outside: its ids as sent, its times within the window."""
+    return {"now": now, "past": timedelta(days=past_days), "future": timedelta(hours=future_hours)}
+
+
 class OrderLine(_Model):
     line_id: Id
-    sku: Text | None = None
-    category: Text | None = None
+    sku: Label | None = None
+    category: Label | None = None
     unit_price: Amount
     quantity: PositiveUnits
     line_discount: Amount = "0"

@@ -5,16 +5,22 @@ import csv
 import io
 import json
 
+from chalicelib.domain.tenancy import unqualified
+
 FINANCE_FIELDS = (
     "refund_id", "return_id", "order_id", "marketplace", "customer_id", "currency", "total", "total_minor",
     "entries", "policy_version", "issued_at", "idempotency_key",
     # Added with the payment provider (CONTRACTS.md allows optional fields): how the refund was paid.
     "payment_ref", "payment_status", "provider_refund_id", "confirmed_at",
+    # Added with the tenants: the shop the refund is for; the ids beside it are the shop's own.
+    "shop",
 )
 
 
 def finance_record(ledger_item: dict) -> dict:
-    return {field: ledger_item.get(field) for field in FINANCE_FIELDS}
+    """A ledger item as finance sees it: the fields above, with the shop's own ids."""
+    record = unqualified(ledger_item)
+    return {field: record.get(field) for field in FINANCE_FIELDS}
 
 
 def refunds_csv(records: list[dict]) -> str:

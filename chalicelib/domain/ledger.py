@@ -8,7 +8,7 @@ A confirmed payment is final.
 from dataclasses import dataclass
 from enum import StrEnum
 
-from chalicelib.domain.finance_export import FINANCE_FIELDS
+from chalicelib.domain.finance_export import finance_record
 
 
 class PaymentStatus(StrEnum):
@@ -25,8 +25,9 @@ OPEN_PAYMENTS = frozenset({PaymentStatus.PENDING, PaymentStatus.SENT, PaymentSta
 
 
 def refund_id_for(return_id: str) -> str:
-    """One refund per return: the ledger key, and the provider's idempotency key."""
-    return f"RF-{return_id}"
+    """One refund per return: the ledger key, and the provider's idempotency key. "RF-shop.own id": a shop name
+    has no dot, so the first one separates the two (and the key carries no "/")."""
+    return f"RF-{return_id.replace('/', '.', 1)}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -61,4 +62,4 @@ class LedgerRecord:
 
     def finance_record(self) -> dict:
         """The finance record of CONTRACTS.md."""
-        return {name: getattr(self, name) for name in FINANCE_FIELDS}
+        return finance_record({name: getattr(self, name) for name in self.__slots__})

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from chalicelib.domain.events import OrderLine
+from chalicelib.domain.tenancy import own_id
 
 
 class OrderStatus(StrEnum):
@@ -76,8 +77,8 @@ class Order:
 
     @property
     def payment_reference(self) -> str:
-        """What the payment provider knows the payment as; the order id when the source did not say."""
-        return self.payment_ref or self.order_id
+        """What the payment provider knows the payment as; the shop's own order id when the shop did not say."""
+        return self.payment_ref or own_id(self.order_id)
 
     def order_data(self) -> dict:
         """The order as its last OrderUpserted said, without the bookkeeping stored next to it."""

@@ -60,6 +60,9 @@ WAITING_STATUS = {
 ARRIVED = frozenset({"delivered"})
 # A return waiting in EVIDENCE_REQUIRED is verified again once evidence arrives.
 REVERIFY = "reverify"
+# Evidence added after the request is kept up to this many URLs (as many as a request carries): a return's item
+# stays far below DynamoDB's 400 KB however often a source sends more.
+MAX_ADDED_EVIDENCE = 20
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

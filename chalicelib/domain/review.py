@@ -15,8 +15,9 @@ from typing import Annotated, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
-from chalicelib.domain.returns import Return, ReturnStatus, Waiting
 from chalicelib.domain.clock import iso_utc
+from chalicelib.domain.returns import Return, ReturnStatus, Waiting
+from chalicelib.domain.tenancy import unqualified
 
 LOGISTICS_REASONS = frozenset({"damaged_in_transit"})
 PRODUCT_QUALITY_REASONS = frozenset({"quality_issue", "not_as_described", "missing_parts", "wrong_item"})
@@ -66,8 +67,10 @@ class ReviewDecision(BaseModel):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ReviewItem:
-    """A return as a reviewer sees it in a queue: the request, why it waits, and the deadline."""
+    """A return as a reviewer sees it in a queue: the request, why it waits, and the deadline; its ids as its shop
+    knows them."""
 
+    shop: str | None
     return_id: str
     order_id: str | None
     marketplace: str | None
@@ -87,9 +90,10 @@ class ReviewItem:
     @classmethod
     def of(cls, record: Return) -> "ReviewItem":
         decision = record.decision or {}
+        ids = unqualified({"return_id": record.return_id, "order_id": record.order_id, "customer_id": record.customer_id})
         return cls(
-            return_id=record.return_id, order_id=record.order_id, marketplace=record.marketplace,
-            customer_id=record.customer_id, kind=record.kind, reason=record.reason, items=record.items,
+            shop=ids.get("shop"), return_id=ids["return_id"], order_id=ids["order_id"], marketplace=record.marketplace,
+            customer_id=ids["customer_id"], kind=record.kind, reason=record.reason, items=record.items,
             status=record.status, queue=record.review_queue, review_since=record.review_since,
             sla_deadline=record.sla_deadline, sla_breached_at=record.sla_breached_at, failure=record.failure,
             evidence_urls=record.evidence,

@@ -6,6 +6,7 @@ never replaced by a non-final one, whatever its time: a late or mis-timed
 "in transit" scan cannot undo "delivered".
 """
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -14,8 +15,18 @@ RANK = {
     "available_for_pickup": 4, "exception": 4, "expired": 5, "returned_to_sender": 5, "delivered": 6,
 }
 FINAL = frozenset({"delivered", "returned_to_sender", "expired"})
+# A parcel's timeline keeps at most this many checkpoints (a DynamoDB item holds 400 KB; a real parcel has a few
+# dozen): later ones still move its status, they are only not kept.
+MAX_TIMELINE = 200
 # Statuses that need a person: the parcel is stuck, lost or on its way back.
 PROBLEMS = frozenset({"exception", "expired", "returned_to_sender"})
+
+
+def checkpoint_key(carrier: str, tracking_number: str, at: str, status: str, description: str | None) -> str:
+    """What identifies a scan at its carrier, whoever relays it (the carrier's push, an aggregator, the poller, a
+    shop): the key of its place in the parcel's timeline, and the event id of a carrier's checkpoint."""
+    identity = f"{carrier}|{tracking_number}|{at}|{status}|{description or ''}"
+    return f"trk-{hashlib.sha256(identity.encode('utf-8', 'surrogatepass')).hexdigest()[:32]}"
 
 
 class Status(NamedTuple):

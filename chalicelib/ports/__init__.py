@@ -1,7 +1,7 @@
 """The interfaces services depend on. The AWS and HTTP adapters implement them, and so do the in-memory twins
 of `adapters/memory/` (a contract test suite runs the same tests on both). Records are the domain's."""
 
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 if TYPE_CHECKING:
     from chalicelib.domain.ledger import LedgerRecord
@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from chalicelib.domain.tiers import Customer, PaidOrder
     from chalicelib.domain.tracking import Shipment
 
+Entry = TypeVar("Entry", covariant=True)
 # A position in a paged source, as the source gave it; None: from the start, or (returned) at the end.
 Position = dict | None
 
@@ -130,9 +131,15 @@ class Ledger(Protocol):
         """A page of the records issued on a day (YYYY-MM-DD) within [since, until], oldest first, and where to go on."""
 
 
-class SecretStore(Protocol):
-    def secret(self, name: str) -> bytes | None:
-        """The secret stored under `name` (a webhook source, a staff key id), or None when there is none."""
+class Directory(Protocol[Entry]):
+    def get(self, name: str) -> Entry | None:
+        """The registered entry named `name` (a source, a staff key id), or None; Unavailable when the registry
+        cannot be read at all."""
+
+
+class Audit(Protocol):
+    def append(self, entry: dict) -> None:
+        """Add an entry (domain/audit.py); entries are never changed or removed."""
 
 
 class Archive(Protocol):
@@ -172,8 +179,9 @@ class EventBus(Protocol):
 
 
 class Workflows(Protocol):
-    def start(self, name: str, payload: dict) -> None:
-        """Start the workflow execution `name` once; a duplicate start is not an error."""
+    def start(self, name: str, payload: dict) -> dict:
+        """Start the execution `name` once: {execution, status, error, cause}; RUNNING when it runs (started now or
+        already running), else SUCCEEDED, or FAILED / TIMED_OUT / ABORTED with its error and cause."""
 
     def resume(self, task_token: str, output: dict) -> bool:
         """Complete a waiting task; False when it is no longer waiting (a duplicate resume)."""

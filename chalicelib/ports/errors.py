@@ -18,6 +18,12 @@ class NotAuthenticated(ServiceError):
     code = "not_authenticated"
 
 
+class Forbidden(ServiceError):
+    """The caller is known but may not do this (an event type or a shop it is not granted, a role it lacks)."""
+
+    code = "forbidden"
+
+
 class UnknownSubject(ServiceError):
     """What the call names does not exist here (a source, a carrier, a return)."""
 

@@ -1,24 +1,26 @@
-"""Staff endpoints take an API key `X-Api-Key: <key id>.<secret>`; the key id is who acts, for the audit trail.
+"""Staff endpoints take an API key `X-Api-Key: <key id>.<secret>` (domain/staff_keys.py); the key id is who acts,
+for the audit trail, and the key's roles say what it may do."""
 
-Each key is one SSM SecureString under the staff keys path, named by its id,
-so a key is issued or revoked without a deploy.
-"""
-
+import hashlib
 import hmac
-import re
 
-from chalicelib.ports import SecretStore
-from chalicelib.ports.errors import NotAuthenticated
-
-_KEY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+from chalicelib.domain.staff_keys import KEY_ID, Role, Staff, StaffKey
+from chalicelib.ports import Directory
+from chalicelib.ports.errors import Forbidden, NotAuthenticated
 
 
-def authenticate_staff(api_key: str | None, keys: SecretStore) -> str:
-    """The key id of a valid key; NotAuthenticated otherwise (the same answer for an unknown id and a wrong secret)."""
+def authenticate_staff(api_key: str | None, keys: Directory[StaffKey], address: str | None = None) -> Staff:
+    """Who holds a valid key; NotAuthenticated otherwise (the same answer for an unknown id and a wrong secret)."""
     if not api_key:
         raise NotAuthenticated("this endpoint needs the header X-Api-Key: <key id>.<secret>")
     key_id, _, secret = api_key.partition(".")
-    expected = keys.secret(key_id) if _KEY_ID.fullmatch(key_id) and secret else None
-    if expected is None or not hmac.compare_digest(expected, secret.encode()):
+    key = keys.get(key_id) if KEY_ID.fullmatch(key_id) and secret else None
+    given = hashlib.sha256(secret.encode("utf-8", "surrogatepass")).digest()
+    if key is None or not hmac.compare_digest(key.sha256, given):
         raise NotAuthenticated("the API key is not valid")
-    return key_id
+    return Staff(key, address)
+
+
+def require(staff: Staff, role: Role) -> None:
+    if not staff.key.allows(role):
+        raise Forbidden(f"key {staff.key_id!r} does not have the {role} role", "role_required")

@@ -18,6 +18,7 @@ from chalicelib.domain.clock import iso_utc
 from chalicelib.domain.ledger import LedgerRecord, PaymentStatus, refund_id_for
 from chalicelib.domain.orders import RefundAccount
 from chalicelib.domain.returns import Return, ReturnStatus
+from chalicelib.domain.tenancy import own_id
 from chalicelib.ports.errors import PaymentDeclined, PaymentNotConfirmed
 from chalicelib.services.stored_return import load_return
 
@@ -62,7 +63,7 @@ def _issue(record: Return, refund_id: str, ports: Ports, now: datetime) -> Ledge
         customer_id=record.customer_id, currency=quote["currency"], total=quote["total"],
         total_minor=quote["total_minor"], entries=quote["entries"], policy_version=record.decision["policy_version"],
         issued_at=iso_utc(now), issued_day=iso_utc(now)[:10], idempotency_key=refund_id,
-        payment_ref=order.payment_reference if order else record.order_id,
+        payment_ref=order.payment_reference if order else own_id(record.order_id),
     )
     if not ports.ledger.issue(issued, RefundAccount(**record.account_after), record.account_version):
         issued = ports.ledger.get(refund_id)

@@ -3,11 +3,14 @@
 
 from chalicelib.bootstrap import Ports
 from chalicelib.domain.returns import ReturnStatus
+from chalicelib.domain.tenancy import unqualified
 from chalicelib.services.stored_return import load_return
 
 
 def hold_shipment(return_id: str, ports: Ports) -> dict:
     record = load_return(return_id, ports)
-    ports.bus.publish("HoldShipmentRequested", {"return_id": return_id, "order_id": record.order_id, "items": record.items})
+    ports.bus.publish(
+        "HoldShipmentRequested", unqualified({"return_id": return_id, "order_id": record.order_id, "items": record.items})
+    )
     ports.returns.update(return_id, {"status": ReturnStatus.HOLD_REQUESTED})
     return {"requested": True}

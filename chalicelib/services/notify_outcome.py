@@ -7,6 +7,7 @@ from chalicelib.bootstrap import Ports
 from chalicelib.domain.clock import iso_utc
 from chalicelib.domain.ledger import PaymentStatus
 from chalicelib.domain.returns import Return, ReturnStatus
+from chalicelib.domain.tenancy import unqualified
 from chalicelib.domain.workflow_state import closing_outcome
 from chalicelib.services.stored_return import load_return
 
@@ -20,11 +21,11 @@ def notify_outcome(return_id: str, state: dict, ports: Ports, now: datetime) -> 
     )
     if outcome == ReturnStatus.REFUND_WRITTEN_OFF:
         ports.ledger.update_payment(record.refund_id, {"payment_status": PaymentStatus.WRITTEN_OFF, "written_off_at": closed_at})
-    ports.bus.publish("ReturnClosed", {
+    ports.bus.publish("ReturnClosed", unqualified({
         "return_id": return_id, "order_id": record.order_id, "marketplace": record.marketplace, "outcome": outcome,
         "decision_code": record.decision_code, "refund_id": record.refund_id, "expiry_reason": record.expiry_reason,
         "closed_at": closed_at,
-    })
+    }))
     if outcome == ReturnStatus.EXCHANGED and record.exchange:
         _request_replacement(record, ports)
     return {"outcome": outcome}
@@ -35,9 +36,9 @@ def _request_replacement(record: Return, ports: Ports) -> None:
     return_id: a retried Notify publishes again."""
     exchange = record.exchange
     reference = {"return_id": record.return_id, "order_id": record.order_id, "marketplace": record.marketplace}
-    ports.bus.publish("ReplacementShipmentRequested", {**reference, **exchange["replacement"]})
+    ports.bus.publish("ReplacementShipmentRequested", unqualified({**reference, **exchange["replacement"]}))
     if exchange["payment_due_minor"] > 0:
-        ports.bus.publish("PaymentRequested", {
+        ports.bus.publish("PaymentRequested", unqualified({
             **reference, "currency": exchange["currency"], "amount": exchange["payment_due"],
             "amount_minor": exchange["payment_due_minor"], "reason": "dearer exchange replacement",
-        })
+        }))

@@ -3,17 +3,30 @@
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
 from chalicelib.bootstrap import Ports
 from chalicelib.domain.clock import iso_utc
 from chalicelib.domain.errors import InvalidInput, from_validation_error
-from chalicelib.domain.events import Amount, EvidenceUrl, Id, OrderData, ReturnLine, UtcTime, check_order_amounts
+from chalicelib.domain.events import (
+    SHOP_PATTERN,
+    Amount,
+    EvidenceUrl,
+    Id,
+    OrderData,
+    ReturnLine,
+    UtcTime,
+    check_order_amounts,
+    edge_context,
+)
 from chalicelib.domain.money import CURRENCY_EXPONENTS, AmountError, parse_minor
 from chalicelib.domain.orders import Order, OrderStatus
 from chalicelib.domain.policy import DEFAULT_TIER
 from chalicelib.domain.quote_request import Reason, Tier
 from chalicelib.domain.returns import Return
+from chalicelib.domain.staff_keys import Role, Staff
+from chalicelib.domain.tenancy import qualified
+from chalicelib.services.authenticate_staff import require
 from chalicelib.services.verify_return import customer_tier, decide
 
 
@@ -22,6 +35,7 @@ class PreviewRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
+    shop: Annotated[str, StringConstraints(pattern=rf"^{SHOP_PATTERN}$")] | None = None
     order_id: Id | None = None
     order: OrderData | None = None
     reason: Reason
@@ -36,21 +50,28 @@ class PreviewRequest(BaseModel):
     @model_validator(mode="after")
     def _one_order(self) -> "PreviewRequest":
         if self.order is None and self.order_id is None:
-            raise ValueError("give the order inline (order) or the id of a stored one (order_id)")
+            raise ValueError("give the order inline (order) or the id of a stored one (order_id, with its shop)")
         return self
 
 
-def preview_verification(payload: object, ports: Ports, now: datetime) -> dict:
+def preview_verification(payload: object, staff: Staff, ports: Ports, now: datetime) -> dict:
+    require(staff, Role.AFTER_SALES)
     try:
-        preview = PreviewRequest.model_validate(payload)
+        preview = PreviewRequest.model_validate(
+            payload, context=edge_context(now, ports.config.past_days, ports.config.future_hours)
+        )
     except ValidationError as error:
         raise from_validation_error(error) from None
+    if preview.order is None and preview.shop is None:
+        raise InvalidInput("shop", "a stored order is named by its shop and order_id: give the shop", "missing_field")
     if preview.order is not None:
         check_order_amounts(preview.order, prefix="order")
         data = preview.order.model_dump(mode="json", exclude_none=True)
+        if preview.shop:  # the customer's tier and returns are the shop's records
+            data["customer_id"] = qualified(preview.shop, data["customer_id"])
         order = Order(**{**data, "status": OrderStatus(data["status"]), "lines": preview.order.lines})
     else:
-        order = ports.orders.get(preview.order_id)
+        order = ports.orders.get(qualified(preview.shop, preview.order_id))
     if order is not None:
         try:
             parse_minor(preview.return_shipping_paid, CURRENCY_EXPONENTS[order.currency])

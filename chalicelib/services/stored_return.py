@@ -2,6 +2,7 @@
 
 from chalicelib.bootstrap import Ports
 from chalicelib.domain.returns import Return
+from chalicelib.domain.tenancy import own_id
 from chalicelib.ports.errors import ReturnNotFound, UnknownSubject
 
 
@@ -17,5 +18,5 @@ def load_staff_return(return_id: str, ports: Ports) -> Return:
     """For a staff call: an unknown return is the caller's mistake."""
     record = ports.returns.get(return_id)
     if record is None or not record.requested:
-        raise UnknownSubject(f"no return {return_id}", "unknown_return")
+        raise UnknownSubject(f"no return {own_id(return_id)}", "unknown_return")
     return record

@@ -12,19 +12,24 @@ from datetime import datetime, timedelta
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from chalicelib.bootstrap import Ports
+from chalicelib.domain.audit import audit_entry
 from chalicelib.domain.clock import iso_utc
 from chalicelib.domain.errors import from_validation_error
 from chalicelib.domain.events import Id, TrackingUpdated
 from chalicelib.domain.policy import DEFAULT_TIER, return_policy
 from chalicelib.domain.review import queue_fields
-from chalicelib.domain.tracking import PROBLEMS, Shipment
+from chalicelib.domain.staff_keys import Role, Staff
+from chalicelib.domain.tenancy import unqualified
+from chalicelib.domain.tracking import PROBLEMS, Shipment, checkpoint_key
 from chalicelib.ports.errors import Conflict
+from chalicelib.services.authenticate_staff import require
 from chalicelib.services.stored_return import load_staff_return
 from chalicelib.services.wait_for_event import resume_if_ready
 
 
 def record_checkpoint(event: TrackingUpdated, ports: Ports) -> str:
-    """Keep a checkpoint on its shipment and hand the shipment's status to its return (as of the event's arrival).
+    """Keep a checkpoint on its shipment (once, however many sources relay it) and hand the shipment's status to its
+    return (as of the event's arrival).
 
     A parcel still moving is asked about again if it stays quiet for the policy's stale-tracking hours; a final
     one never."""
@@ -33,7 +38,8 @@ def record_checkpoint(event: TrackingUpdated, ports: Ports) -> str:
         "status": data.status, "at": iso_utc(event.occurred_at),
         **data.model_dump(mode="json", exclude_none=True, include={"location", "description"}),
     }
-    shipment = ports.shipments.record(data.carrier, data.tracking_number, event.event_id, checkpoint, data.return_id)
+    key = checkpoint_key(data.carrier, data.tracking_number, checkpoint["at"], data.status, data.description)
+    shipment = ports.shipments.record(data.carrier, data.tracking_number, key, checkpoint, data.return_id)
     stale_hours = ports.policies.current().resolve(None, DEFAULT_TIER).stale_tracking_hours
     quiet_until = None if shipment.final else iso_utc(event.received_at + timedelta(hours=stale_hours))
     ports.shipments.schedule_poll(data.carrier, data.tracking_number, quiet_until)
@@ -83,8 +89,9 @@ class TrackingLink(BaseModel):
     tracking_number: Id
 
 
-def put_return_tracking(return_id: str, payload: object, ports: Ports, now: datetime) -> dict:
-    """PUT /v1/returns/{id}/tracking: staff link a parcel to its return."""
+def put_return_tracking(return_id: str, payload: object, staff: Staff, ports: Ports, now: datetime) -> dict:
+    """PUT /v1/returns/{shop}/{id}/tracking: staff link a parcel to its return (audited)."""
+    require(staff, Role.AFTER_SALES)
     try:
         link = TrackingLink.model_validate(payload)
     except ValidationError as error:
@@ -92,6 +99,13 @@ def put_return_tracking(return_id: str, payload: object, ports: Ports, now: date
     load_staff_return(return_id, ports)
     linked = link_tracking(return_id, link.carrier, link.tracking_number, ports, now)
     if linked is None:
-        other = ports.shipments.get(link.carrier, link.tracking_number).return_id
-        raise Conflict(f"{link.carrier} {link.tracking_number} is the parcel of return {other}", "tracking_taken")
-    return linked
+        other = unqualified({"return_id": ports.shipments.get(link.carrier, link.tracking_number).return_id})
+        of_shop = f" of shop {other['shop']}" if "shop" in other else ""
+        raise Conflict(
+            f"{link.carrier} {link.tracking_number} is the parcel of return {other['return_id']}{of_shop}", "tracking_taken"
+        )
+    ports.audit.append(audit_entry(
+        f"return#{return_id}", "tracking.link", staff, now, return_id=return_id, carrier=link.carrier,
+        tracking_number=link.tracking_number,
+    ))
+    return unqualified(linked)

@@ -21,7 +21,7 @@ from infra.package import infra_resources
 from localcloud.cloud import clear_caches
 from localcloud.moto_fidelity import serialize_moto_requests
 from localcloud.provision import provision
-from tests.integration.conftest import _SESSION, CARRIER_SECRETS, REGION, SECRET, STAFF_KEY_ID, STAFF_SECRET
+from tests.integration.conftest import _SESSION, REGION, SOURCES, STAFF_KEY_ID, STAFF_SECRET
 
 # Every table of infra/template.json, by name, with the names of its key.
 TABLES = {
@@ -88,8 +88,8 @@ def cloud():
 
             names = [function.name for function in app.pure_lambda_functions]
             env = provision(
-                _SESSION, names, {"generic": SECRET.decode()}, visibility_timeout=1, max_receive_count=2,
-                staff_keys={STAFF_KEY_ID: STAFF_SECRET}, carrier_secrets=CARRIER_SECRETS,
+                _SESSION, names, SOURCES, visibility_timeout=1, max_receive_count=2,
+                staff_keys={STAFF_KEY_ID: (STAFF_SECRET, ["admin"])},
             )
             for key, value in env.items():
                 patch.setenv(key, value)

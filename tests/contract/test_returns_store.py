@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from chalicelib.domain.returns import ReturnStatus, Waiting
+from chalicelib.domain.returns import MAX_ADDED_EVIDENCE, ReturnStatus, Waiting
 from tests.contract.records import a_return, at, in_queue
 
 PARCEL = {"carrier": "sf-express", "tracking_number": "SF100", "status": "in_transit", "return_id": "RT-1"}
@@ -184,6 +184,18 @@ def test_add_evidence_is_a_set(returns):
     assert record.added_evidence == [photo_1, photo_2, photo_3]  # each once (a set, read back sorted)
     assert record.evidence == ["https://evidence.example/RT-1/photo-1.jpg", photo_1, photo_2, photo_3]
     assert returns.get("RT-1") == record
+
+
+def test_added_evidence_stops_at_its_limit_and_the_return_is_left_as_it_is(returns):
+    returns.create(a_return())
+    photos = [f"https://evidence.example/RT-1/added-{n:02}.jpg" for n in range(MAX_ADDED_EVIDENCE + 5)]
+
+    returns.add_evidence("RT-1", photos[:MAX_ADDED_EVIDENCE - 2])
+    full = returns.add_evidence("RT-1", photos[MAX_ADDED_EVIDENCE - 2:MAX_ADDED_EVIDENCE])
+    refused = returns.add_evidence("RT-1", photos[MAX_ADDED_EVIDENCE:])
+
+    assert len(full.added_evidence) == MAX_ADDED_EVIDENCE
+    assert refused == full == returns.get("RT-1")
 
 
 # flag_parcel_problem

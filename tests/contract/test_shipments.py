@@ -3,6 +3,7 @@ status never undone), its return linked once, and when to ask its carrier next."
 
 import pytest
 
+from chalicelib.domain.tracking import MAX_TIMELINE
 from tests.contract.records import a_checkpoint, at
 
 CARRIER, NUMBER = "sf-express", "SF100"
@@ -194,3 +195,15 @@ def test_a_checkpoint_passed_in_and_a_shipment_given_back_are_copies(shipments):
     stored = shipments.get(CARRIER, NUMBER)
     assert stored.checkpoints["EV-1"] == a_checkpoint("in_transit", at(21, 9))
     assert stored.status_detail == a_checkpoint("in_transit", at(21, 9))
+
+
+def test_a_full_timeline_keeps_its_checkpoints_and_the_status_still_moves(shipments):
+    for n in range(MAX_TIMELINE):
+        shipments.record(CARRIER, NUMBER, f"cp-{n}", a_checkpoint("in_transit", f"2026-11-20T{n // 60:02}:{n % 60:02}:00Z"), None)
+
+    shipment = shipments.record(CARRIER, NUMBER, "cp-last", a_checkpoint("delivered", at(21, 6)), None)
+
+    assert (shipment.status, len(shipment.checkpoints)) == ("delivered", MAX_TIMELINE)
+    assert "cp-last" not in shipment.checkpoints
+    again = shipments.record(CARRIER, NUMBER, "cp-0", a_checkpoint("in_transit", "2026-11-20T00:00:00Z"), None)
+    assert len(again.checkpoints) == MAX_TIMELINE, "a checkpoint already kept is kept again, not added"

@@ -4,7 +4,9 @@ import json
 
 import pytest
 
-from localcloud.cloud import DEFAULT_CARRIER_SECRETS, DEFAULT_STAFF_KEYS, LocalCloud
+from chalicelib.domain.execution_names import execution_name
+from chalicelib.domain.tenancy import qualified
+from localcloud.cloud import DEFAULT_SECRETS, DEFAULT_SOURCES, DEFAULT_STAFF_KEYS, LocalCloud
 from localcloud.webhook_client import call_staff_api, post_carrier_push, post_webhook
 from tests.e2e import commands
 from tests.webhook_events import encode
@@ -13,7 +15,8 @@ SECRET = b"e2e-generic-secret"
 
 
 class Deliveries:
-    """Signed webhooks over real HTTP, and what the tests read back from the cloud."""
+    """Signed webhooks over real HTTP, and what the tests read back from the cloud. Return ids are the `generic`
+    shop's own."""
 
     def __init__(self, cloud: LocalCloud) -> None:
         self.cloud = cloud
@@ -28,26 +31,27 @@ class Deliveries:
 
     def carrier_push(self, carrier: str, payload: dict) -> None:
         body = json.dumps(payload).encode()
-        status, answer = post_carrier_push(self.cloud.api_url, carrier, DEFAULT_CARRIER_SECRETS[carrier], body)
+        status, answer = post_carrier_push(self.cloud.api_url, carrier, DEFAULT_SECRETS[carrier], body)
         assert status == 202, answer
 
     def staff(self, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
-        [(key_id, secret)] = DEFAULT_STAFF_KEYS.items()
-        return call_staff_api(self.cloud.api_url, f"{key_id}.{secret}", method, path, body)
+        secret, _ = DEFAULT_STAFF_KEYS["local-staff"]
+        return call_staff_api(self.cloud.api_url, f"local-staff.{secret}", method, path, body)
 
     def execution(self, return_id: str) -> dict | None:
-        arn = self.cloud.env["AFTERSALES_RETURN_WORKFLOW_ARN"].replace(":stateMachine:", ":execution:") + f":{return_id}"
+        arn = self.cloud.env["AFTERSALES_RETURN_WORKFLOW_ARN"].replace(":stateMachine:", ":execution:") + f":{execution_name(qualified('generic', return_id))}"
         try:
             return self.cloud.sfn.describe_execution(executionArn=arn)
         except self.cloud.sfn.exceptions.ExecutionDoesNotExist:
             return None
 
     def record(self, return_id: str) -> dict | None:
-        return self.cloud.dynamodb.Table("aftersales-returns").get_item(Key={"return_id": return_id}).get("Item")
+        key = {"return_id": qualified("generic", return_id)}
+        return self.cloud.dynamodb.Table("aftersales-returns").get_item(Key=key).get("Item")
 
     def refunds(self, return_id: str) -> list[dict]:
         items = self.cloud.dynamodb.Table("aftersales-refund-ledger").scan()["Items"]
-        return [item for item in items if item["return_id"] == return_id]
+        return [item for item in items if item["return_id"] == qualified("generic", return_id)]
 
     def wait_for_status(self, return_id: str, *statuses: str, timeout: float = 30) -> dict:
         self.cloud.wait_until(lambda: (self.record(return_id) or {}).get("status") in statuses, timeout)
@@ -68,8 +72,9 @@ class Deliveries:
 
 @pytest.fixture(scope="package")
 def cloud():
-    secrets = {"generic": SECRET.decode(), "warehouse": SECRET.decode()}
-    with LocalCloud(secrets=secrets, visibility_timeout=2, schedule_interval=None) as running:
+    sources = {**DEFAULT_SOURCES, "generic": {**DEFAULT_SOURCES["generic"], "secrets": [SECRET.decode()]},
+               "warehouse": {**DEFAULT_SOURCES["warehouse"], "secrets": [SECRET.decode()], "shops": ["generic"]}}
+    with LocalCloud(sources=sources, visibility_timeout=2, schedule_interval=None) as running:
         yield Deliveries(running)
 
 

@@ -15,7 +15,7 @@ def returned_and_inspected(cloud, return_id: str, order_id: str) -> None:
 
 
 def provider_refunds(cloud, return_id: str) -> list[dict]:
-    return [r for r in cloud.cloud.payment_service.refunds() if r["idempotency_key"] == f"RF-{return_id}"]
+    return [r for r in cloud.cloud.payment_service.refunds() if r["idempotency_key"] == f"RF-generic.{return_id}"]
 
 
 def test_a_provider_timeout_is_asked_again_with_the_same_key_and_pays_once(cloud):
@@ -41,7 +41,7 @@ def test_a_refund_the_provider_keeps_declining_waits_for_finance_who_retry_or_wr
     for return_id in ("RT-P2", "RT-P3"):
         cloud.wait_for_status(return_id, "refund_failed")
         cloud.cloud.wait_until(lambda waiting=return_id: cloud.record(waiting).get("review_queue") == "finance", 30)
-    assert sorted(e["detail"]["refund_id"] for e in failed()) == ["RF-RT-P2", "RF-RT-P3"]
+    assert sorted(e["detail"]["refund_id"] for e in failed()) == ["RF-generic.RT-P2", "RF-generic.RT-P3"]
     status, queue = cloud.staff("GET", "/v1/reviews?queue=finance")
     assert status == 200
     waiting = {item["return_id"]: item for item in queue["items"]}
@@ -49,11 +49,11 @@ def test_a_refund_the_provider_keeps_declining_waits_for_finance_who_retry_or_wr
     assert "account_frozen" in waiting["RT-P2"]["failure"]["cause"]
     [record] = cloud.refunds("RT-P2")
     assert (record["payment_status"], record["payment_attempts"]) == ("failed", 4)
-    status, answer = cloud.staff("POST", "/v1/reviews/RT-P2", {"decision": "approve", "note": "wrong decision"})
+    status, answer = cloud.staff("POST", "/v1/reviews/generic/RT-P2", {"decision": "approve", "note": "wrong decision"})
     assert (status, answer["error"]["field"]) == (422, "decision")
 
-    assert cloud.staff("POST", "/v1/reviews/RT-P2", {"decision": "retry", "note": "account unfrozen"})[0] == 200
-    assert cloud.staff("POST", "/v1/reviews/RT-P3", {"decision": "write_off", "note": "paid by bank transfer"})[0] == 200
+    assert cloud.staff("POST", "/v1/reviews/generic/RT-P2", {"decision": "retry", "note": "account unfrozen"})[0] == 200
+    assert cloud.staff("POST", "/v1/reviews/generic/RT-P3", {"decision": "write_off", "note": "paid by bank transfer"})[0] == 200
     assert cloud.wait_for_end("RT-P2")["status"] == cloud.wait_for_end("RT-P3")["status"] == "SUCCEEDED"
     assert cloud.record("RT-P2")["status"] == "refunded"
     assert len(provider_refunds(cloud, "RT-P2")) == 1

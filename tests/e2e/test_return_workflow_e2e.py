@@ -1,5 +1,6 @@
 """Signed webhooks over HTTP -> SQS -> consumer -> the real state machine on moto -> the refund ledger."""
 
+import json
 
 import pytest
 
@@ -50,7 +51,10 @@ def test_approved_return_with_parcel_and_inspection_gives_one_record_equal_to_th
     })
     [record] = cloud.refunds("RT-E1")
     assert (record["total"], record["entries"]) == (expected["total"], expected["entries"])
-    assert (record["refund_id"], record["order_id"], record["marketplace"]) == ("RF-RT-E1", "TM-E1", "generic")
+    # The ledger keys on the shop-qualified ids; finance sees the shop's own ids beside the shop (unit-tested).
+    assert (record["refund_id"], record["order_id"], record["marketplace"]) == (
+        "RF-generic.RT-E1", "generic/TM-E1", "generic"
+    )
     assert cloud.record("RT-E1")["status"] == "refunded"
 
 
@@ -60,7 +64,7 @@ def test_an_auto_approved_return_takes_at_most_twelve_state_transitions(cloud):
                   inspection("RT-E2", [{"line_id": "L1", "accepted": 1}]))
     cloud.wait_for_end("RT-E2")
     states = cloud.states_entered("RT-E2")
-    assert states == ["Verify", "Decide", "AwaitParcel", "ParcelArrived", "AwaitInspection", "CalculateRefund",
+    assert states == ["Start", "Verify", "Decide", "AwaitParcel", "ParcelArrived", "AwaitInspection", "CalculateRefund",
                       "RefundDue", "DispatchRefund", "RefundPaid", "Notify"]
 
 
@@ -84,7 +88,7 @@ def test_the_same_webhooks_sent_twice_give_one_execution_and_one_record(cloud):
     cloud.deliver(*events, done)  # late duplicates after the end change nothing
     cloud.cloud.wait_until(cloud.cloud.queue_idle, 30)
     executions = cloud.cloud.sfn.list_executions(stateMachineArn=cloud.cloud.env["AFTERSALES_RETURN_WORKFLOW_ARN"])
-    assert [e["name"] for e in executions["executions"]].count("RT-E4") == 1
+    assert [e["name"] for e in executions["executions"]].count("generic.RT-E4") == 1
     assert len(cloud.refunds("RT-E4")) == 1
 
 
@@ -119,8 +123,8 @@ def test_cancel_before_shipment_waits_for_the_warehouse_hold_then_refunds_withou
     assert cloud.refunds("RT-E6") == []  # nothing before the warehouse confirms the hold
     cloud.deliver(hold_answer("RT-E6", "held"), hold_answer("RT-E6", "held"))
     assert cloud.wait_for_end("RT-E6")["status"] == "SUCCEEDED"
-    assert cloud.states_entered("RT-E6")[:6] == [
-        "Verify", "Decide", "HoldShipment", "AwaitHold", "HoldAnswered", "CalculateRefund"
+    assert cloud.states_entered("RT-E6")[:7] == [
+        "Start", "Verify", "Decide", "HoldShipment", "AwaitHold", "HoldAnswered", "CalculateRefund"
     ]
     [record] = cloud.refunds("RT-E6")
     assert record["total"] == "371.00"  # everything paid: 359.00 of goods + 12.00 shipping
@@ -161,7 +165,7 @@ def test_a_step_that_fails_waits_in_the_failures_queue_for_a_retry_or_a_rejectio
     assert status == 200 and "RT-E7" in [item["return_id"] for item in queue["items"]]
 
     # Retried, the same inspection fails the same way: the return is back in the queue, waiting again.
-    assert cloud.staff("POST", "/v1/reviews/RT-E7", {"decision": "retry", "note": "try again"})[0] == 200
+    assert cloud.staff("POST", "/v1/reviews/generic/RT-E7", {"decision": "retry", "note": "try again"})[0] == 200
     first_failure_at = record["failure"]["at"]
     cloud.cloud.wait_until(lambda: "failure_review" not in cloud.record("RT-E7")
                            and cloud.record("RT-E7").get("review_queue") == "failures", 30)
@@ -169,7 +173,7 @@ def test_a_step_that_fails_waits_in_the_failures_queue_for_a_retry_or_a_rejectio
     assert cloud.states_entered("RT-E7").count("Verify") == 2
     assert cloud.record("RT-E7")["failure"]["at"] >= first_failure_at
 
-    status, answer = cloud.staff("POST", "/v1/reviews/RT-E7", {"decision": "reject", "note": "inspection data is wrong"})
+    status, answer = cloud.staff("POST", "/v1/reviews/generic/RT-E7", {"decision": "reject", "note": "inspection data is wrong"})
     assert (status, answer.get("decision"), answer.get("by")) == (200, "reject", "local-staff"), answer
     assert cloud.wait_for_end("RT-E7")["status"] == "SUCCEEDED"
     assert cloud.record("RT-E7")["status"] == "rejected"
@@ -191,16 +195,16 @@ def test_a_reviewer_approves_a_high_value_return_and_the_real_workflow_goes_on_t
     [item] = [item for item in queue["items"] if item["return_id"] == "RT-E8"]
     assert item["decision"]["facts"]["estimate"] == "2481.00"  # 2499.00 - the 30.00 coupon + 12.00 shipping
 
-    status, answer = cloud.staff("POST", "/v1/reviews/RT-E8", {"decision": "approve", "note": "genuine defect"})
+    status, answer = cloud.staff("POST", "/v1/reviews/generic/RT-E8", {"decision": "approve", "note": "genuine defect"})
     assert (status, answer["decision"], answer["by"]) == (200, "approve", "local-staff")
     cloud.wait_for_status("RT-E8", "awaiting_parcel")
-    status, again = cloud.staff("POST", "/v1/reviews/RT-E8", {"decision": "reject", "note": "changed my mind"})
+    status, again = cloud.staff("POST", "/v1/reviews/generic/RT-E8", {"decision": "reject", "note": "changed my mind"})
     assert status == 409 and "already reviewed: approve by local-staff" in again["error"]["message"]
     cloud.deliver(*parcel_and_inspection("RT-E8"))
     assert cloud.wait_for_end("RT-E8")["status"] == "SUCCEEDED"
     [refund] = cloud.refunds("RT-E8")
     assert refund["total"] == "2481.00"
-    assert cloud.states_entered("RT-E8")[:4] == ["Verify", "Decide", "AwaitReview", "ReviewDecided"]
+    assert cloud.states_entered("RT-E8")[:5] == ["Start", "Verify", "Decide", "AwaitReview", "ReviewDecided"]
 
 
 def test_a_reviewer_rejects_and_the_return_closes_with_no_refund(cloud):
@@ -213,12 +217,12 @@ def test_a_reviewer_rejects_and_the_return_closes_with_no_refund(cloud):
     cloud.deliver(ask("RT-E9", "TM-E9", reason="changed_mind"))
     record = cloud.wait_for_status("RT-E9", "in_review")
     assert (record["decision"]["code"], record["review_queue"]) == ("RETURN_ABUSE_SIGNAL", "service")
-    status, _ = cloud.staff("POST", "/v1/reviews/RT-E9", {"decision": "reject", "note": "sixth return this month"})
+    status, _ = cloud.staff("POST", "/v1/reviews/generic/RT-E9", {"decision": "reject", "note": "sixth return this month"})
     assert status == 200
     assert cloud.wait_for_end("RT-E9")["status"] == "SUCCEEDED"
     assert cloud.record("RT-E9")["status"] == "rejected"
     assert cloud.refunds("RT-E9") == []
-    status, late = cloud.staff("POST", "/v1/reviews/RT-E9", {"decision": "approve", "note": "too late"})
+    status, late = cloud.staff("POST", "/v1/reviews/generic/RT-E9", {"decision": "approve", "note": "too late"})
     assert status == 409 and "closed (rejected)" in late["error"]["message"]
 
 
@@ -244,11 +248,11 @@ def test_the_scheduled_sweep_emits_sla_breached_for_an_overdue_review(cloud):
     record = cloud.wait_for_status("RT-E13", "in_review")
     # Eight hours later, as far as the deadline is concerned:
     local.dynamodb.Table("aftersales-returns").update_item(
-        Key={"return_id": "RT-E13"}, UpdateExpression="SET sla_deadline = :past",
+        Key={"return_id": "generic/RT-E13"}, UpdateExpression="SET sla_deadline = :past",
         ExpressionAttributeValues={":past": "2026-11-20T00:00:00Z"},
     )
-    assert "RT-E13" in local.fire_schedules()["sweep_sla"]["breached"]
-    assert "RT-E13" not in local.fire_schedules()["sweep_sla"]["breached"]
+    assert "generic/RT-E13" in local.fire_schedules()["sweep_sla"]["breached"]
+    assert "generic/RT-E13" not in local.fire_schedules()["sweep_sla"]["breached"]
     assert cloud.record("RT-E13")["sla_breached_at"] >= record["review_since"]
     details = [envelope["detail"] for envelope in breaches()]
     assert [(d["return_id"], d["decision_code"]) for d in details] == [("RT-E13", "EVIDENCE_REQUIRED")]
@@ -285,13 +289,13 @@ def test_a_parcel_in_trouble_goes_to_the_logistics_queue_and_a_reviewer_decides(
     assert {"RT-E15", "RT-E16"} <= {item["return_id"] for item in queue["items"]}
 
     # The carrier sorted out its exception: keep waiting; the parcel then arrives and the return goes on.
-    assert cloud.staff("POST", "/v1/reviews/RT-E15", {"decision": "keep_waiting", "note": "carrier re-routed it"})[0] == 200
+    assert cloud.staff("POST", "/v1/reviews/generic/RT-E15", {"decision": "keep_waiting", "note": "carrier re-routed it"})[0] == 200
     assert "review_queue" not in cloud.record("RT-E15")
     cloud.carrier_push("sf-express", sf_push("RT-E15", ("80", "2026-11-21 11:00:00")))
     cloud.wait_for_status("RT-E15", "awaiting_inspection")
 
     # Returned to the buyer: the reviewer closes the return, with no refund.
-    assert cloud.staff("POST", "/v1/reviews/RT-E16", {"decision": "reject", "note": "parcel went back to buyer"})[0] == 200
+    assert cloud.staff("POST", "/v1/reviews/generic/RT-E16", {"decision": "reject", "note": "parcel went back to buyer"})[0] == 200
     assert cloud.wait_for_end("RT-E16")["status"] == "SUCCEEDED"
     assert cloud.record("RT-E16")["status"] == "rejected" and cloud.refunds("RT-E16") == []
 
@@ -323,10 +327,10 @@ def test_no_tracking_within_the_policy_days_expires_the_return_and_tracking_in_t
     # A week later, as far as the due dates are concerned:
     for return_id in ("RT-E18", "RT-E19"):
         local.dynamodb.Table("aftersales-returns").update_item(
-            Key={"return_id": return_id}, UpdateExpression="SET tracking_due_at = :past",
+            Key={"return_id": f"generic/{return_id}"}, UpdateExpression="SET tracking_due_at = :past",
             ExpressionAttributeValues={":past": "2026-11-01T00:00:00Z"},
         )
-    assert local.fire_schedules()["watch_parcels"] == {"expired": ["RT-E18"]}
+    assert local.fire_schedules()["watch_parcels"] == {"expired": ["generic/RT-E18"]}
     assert cloud.wait_for_end("RT-E18")["status"] == "SUCCEEDED"
     record = cloud.record("RT-E18")
     assert (record["status"], record["expiry_reason"]) == ("expired", "no tracking by 2026-11-01T00:00:00Z")
@@ -385,3 +389,51 @@ def test_an_inspection_accepting_nothing_closes_the_return_rejected_at_inspectio
     assert cloud.record("RT-E24")["status"] == "rejected_at_inspection" and cloud.refunds("RT-E24") == []
     [envelope] = closed()
     assert envelope["detail"]["outcome"] == "rejected_at_inspection"
+
+
+def restarted_execution(cloud, return_id: str) -> dict | None:
+    """The execution that took over the return after its first one ended badly (its name begins with ".")."""
+    sfn, machine = cloud.cloud.sfn, cloud.cloud.env["AFTERSALES_RETURN_WORKFLOW_ARN"]
+    for execution in sfn.list_executions(stateMachineArn=machine)["executions"]:
+        if execution["name"].startswith("."):
+            described = sfn.describe_execution(executionArn=execution["executionArn"])
+            if json.loads(described["input"])["return_id"].endswith(return_id):
+                return described
+    return None
+
+
+def test_a_return_whose_execution_was_stopped_waits_in_the_failures_queue_when_asked_again_and_a_retry_refunds_it(
+        cloud):
+    cloud.deliver(order("TM-E40"), ask("RT-E40", "TM-E40"))
+    cloud.wait_for_status("RT-E40", "awaiting_parcel")
+    cloud.cloud.sfn.stop_execution(executionArn=cloud.execution("RT-E40")["executionArn"])  # an operator stops it
+    # moto's interpreter sees a stop once the parked task completes (AWS stops at once): complete it
+    cloud.cloud.sfn.send_task_success(taskToken=cloud.record("RT-E40")["task_token"], output='{"decision": "wake"}')
+    assert cloud.wait_for_end("RT-E40")["status"] == "ABORTED"
+
+    # The marketplace sends the request again: the stopped execution is not taken as done.
+    cloud.deliver(return_requested("RT-E40", "TM-E40", event_id="evt-return-RT-E40-again", reason="quality_issue",
+                                   evidence_urls=["https://img.example.com/RT-E40/1.jpg"],
+                                   items=[{"line_id": "L1", "quantity": 1}]))
+    cloud.cloud.wait_until(lambda: (cloud.record("RT-E40") or {}).get("waiting_for") == "failure_review", 30)
+    record = cloud.record("RT-E40")
+    assert (record["status"], record["review_queue"]) == ("failed", "failures")
+    assert (record["failure"]["step"], record["failure"]["error"]) == ("Workflow", "ExecutionAborted")
+    assert "ended ABORTED; the return was awaiting_parcel" in record["failure"]["cause"]
+    status, queue = cloud.staff("GET", "/v1/reviews?queue=failures")
+    assert status == 200 and "RT-E40" in [item["return_id"] for item in queue["items"]]
+    restarted = restarted_execution(cloud, "RT-E40")
+    assert restarted["status"] == "RUNNING"
+    states = cloud.cloud.sfn.get_execution_history(executionArn=restarted["executionArn"])["events"]
+    assert [e["stateEnteredEventDetails"]["name"] for e in states if "stateEnteredEventDetails" in e] == [
+        "Start", "RecordFailure", "AwaitFailureReview"]
+
+    # A person retries it: Verify again, then the parcel and its inspection, and one refund.
+    assert cloud.staff("POST", "/v1/reviews/generic/RT-E40", {"decision": "retry", "note": "stopped by mistake"})[0] == 200
+    cloud.wait_for_status("RT-E40", "awaiting_parcel")
+    cloud.deliver(tracking("RT-E40", "delivered", "2026-11-21T10:00:00Z", "t-E40"),
+                  inspection("RT-E40", [{"line_id": "L1", "accepted": 1}]))
+    cloud.cloud.wait_until(lambda: restarted_execution(cloud, "RT-E40")["status"] != "RUNNING", 30)
+    assert restarted_execution(cloud, "RT-E40")["status"] == "SUCCEEDED"
+    assert cloud.record("RT-E40")["status"] == "refunded"
+    assert len(cloud.refunds("RT-E40")) == 1

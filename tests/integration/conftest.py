@@ -2,6 +2,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from chalicelib.domain.events import EVENT_TYPES
 from localcloud.cloud import clear_caches
 from localcloud.moto_fidelity import serialize_moto_requests
 from localcloud.provision import provision
@@ -10,9 +11,15 @@ REGION = "us-east-1"
 # One boto3 session for every test: it keeps the service models it has loaded, which is most of the time a
 # fresh session spends creating its clients. Each test still gets a fresh moto account and fresh clients.
 _SESSION = boto3.Session(region_name=REGION)
-SECRET = b"generic-secret"
+SECRET = b"generic-secret-01"
 STAFF_KEY_ID, STAFF_SECRET = "ana", "ana-secret"
-CARRIER_SECRETS = {"aftership": "as-key", "17track": "17-key", "sf-express": "sf-checkword"}
+CARRIER_SECRETS = {"aftership": "aftership-key-0001", "17track": "17track-key-00001", "sf-express": "sf-checkword-0001"}
+# The tenant registry: the generic shop may send every event type (it is its own warehouse and carrier relay);
+# the carriers serve it.
+SOURCES = {
+    "generic": {"kind": "shop", "secrets": [SECRET.decode()], "event_types": list(EVENT_TYPES)},
+    **{carrier: {"kind": "carrier", "secrets": [secret], "shops": ["generic"]} for carrier, secret in CARRIER_SECRETS.items()},
+}
 PAYMENT_KEY = "pay-key"
 STAFF_HEADERS = {"X-Api-Key": f"{STAFF_KEY_ID}.{STAFF_SECRET}", "Content-Type": "application/json"}
 
@@ -37,8 +44,8 @@ def aws(monkeypatch):
         session = _SESSION
         names = [function.name for function in app.pure_lambda_functions]
         env = provision(
-            session, names, {"generic": SECRET.decode()}, visibility_timeout=1, max_receive_count=2,
-            staff_keys={STAFF_KEY_ID: STAFF_SECRET}, carrier_secrets=CARRIER_SECRETS,
+            session, names, SOURCES, visibility_timeout=1, max_receive_count=2,
+            staff_keys={STAFF_KEY_ID: (STAFF_SECRET, ["admin"])},
         )
         for key, value in env.items():
             monkeypatch.setenv(key, value)

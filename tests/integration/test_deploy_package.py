@@ -4,31 +4,21 @@ import json
 import re
 import subprocess
 import sys
-import zipfile
 
 import pytest
 
 from chalicelib import resources
 from chalicelib.config import Config
-from infra.package import MERGE_TEMPLATE, WORKFLOW_ASL, package
+from infra.package import MERGE_TEMPLATE, WORKFLOW_ASL
+from tests.integration.packaged import built_package
+from tests.integration.packaged import functions as _functions
+
+pytestmark = pytest.mark.xdist_group("package")
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    out = tmp_path_factory.mktemp("package")
-    template_path = package(out)
-    bundle = tmp_path_factory.mktemp("bundle")
-    with zipfile.ZipFile(out / "deployment.zip") as archive:
-        archive.extractall(bundle)
-    return {"template_path": template_path, "template": json.loads(template_path.read_text()), "bundle": bundle}
-
-
-def _functions(template: dict) -> dict:
-    return {
-        name: resource["Properties"]
-        for name, resource in template["Resources"].items()
-        if resource["Type"] == "AWS::Serverless::Function"
-    }
+    return built_package(tmp_path_factory)
 
 
 def test_every_handler_imports_from_the_unzipped_bundle_in_a_clean_interpreter(built):
@@ -98,6 +88,10 @@ def test_every_setting_the_lambdas_read_is_set_by_the_template():
     template = json.loads(MERGE_TEMPLATE.read_text())
     variables = template["Globals"]["Function"]["Environment"]["Variables"]
     assert {field.alias for field in Config.model_fields.values()} == set(variables)
+    # The accepted time window of an event is left at the code's defaults.
+    for name in ("past_days", "future_hours"):
+        field = Config.model_fields[name]
+        assert variables[field.alias] == str(field.default)
 
 
 def test_template_names_are_the_names_the_code_uses():
@@ -116,7 +110,8 @@ def test_template_names_are_the_names_the_code_uses():
     assert properties["EventBus"]["Name"] == resources.EVENT_BUS
     assert properties["ReturnWorkflow"]["Name"] == resources.RETURN_WORKFLOW
     variables = template["Globals"]["Function"]["Environment"]["Variables"]
-    assert variables["AFTERSALES_WEBHOOK_SECRETS_PREFIX"] == resources.WEBHOOK_SECRETS_PREFIX
+    assert variables["AFTERSALES_SOURCES_PREFIX"] == resources.SOURCES_PREFIX
     assert variables["AFTERSALES_STAFF_KEYS_PREFIX"] == resources.STAFF_KEYS_PREFIX
     assert variables["AFTERSALES_POLICY_PARAMETER"] == resources.POLICY_PARAMETER
+    assert variables["AFTERSALES_PAYMENT_PROVIDER_KEY_PARAMETER"] == resources.PAYMENT_PROVIDER_KEY_PARAMETER
     assert variables["AFTERSALES_RETURN_WORKFLOW_ARN"]["Fn::Sub"].endswith(f":stateMachine:{resources.RETURN_WORKFLOW}")

@@ -102,11 +102,32 @@ def test_tracking_before_its_return_is_kept_and_merged(aws):
     assert executions(aws) == ["RT-1"]
 
 
-def test_a_closed_execution_counts_as_done(aws):
+def test_an_execution_running_with_another_input_counts_as_started(aws):
     aws["sfn"].start_execution(stateMachineArn=aws["workflow_arn"], name="RT-1", input='{"other": true}')
     send(aws, canonical(return_requested()))
     drain(aws)
     assert executions(aws) == ["RT-1"]
+    assert aws["sqs"].receive_message(QueueUrl=aws["dlq_url"]).get("Messages") is None
+
+
+def test_an_aborted_execution_is_not_done_its_return_is_restarted_into_the_failures_queue(aws):
+    from chalicelib.domain.execution_names import restart_name
+
+    send(aws, canonical(return_requested()))
+    drain(aws)
+    [first] = aws["sfn"].list_executions(stateMachineArn=aws["workflow_arn"])["executions"]
+    aws["sfn"].stop_execution(executionArn=first["executionArn"])  # an operator stopped it, say
+    send(aws, canonical(return_requested(event_id="evt-resent")))
+    drain(aws)
+    restart = restart_name("RT-1", 1)
+    assert executions(aws) == sorted(["RT-1", restart])
+    [second] = [e for e in aws["sfn"].list_executions(stateMachineArn=aws["workflow_arn"])["executions"]
+                if e["name"] == restart]
+    started = json.loads(aws["sfn"].describe_execution(executionArn=second["executionArn"])["input"])
+    assert started["restart_of"] == {"execution": "RT-1", "status": "ABORTED"}
+    assert started["failure"]["Error"] == "ExecutionAborted"
+    log = {e["event_id"]: e["outcome"] for e in aws["dynamodb"].Table("aftersales-event-log").scan()["Items"]}
+    assert log["evt-resent"] == f"workflow_aborted, restarted for review as {restart}"
     assert aws["sqs"].receive_message(QueueUrl=aws["dlq_url"]).get("Messages") is None
 
 

@@ -12,16 +12,24 @@ from chalice.test import Client
 from app import app
 from chalicelib.bootstrap import bootstrap
 from chalicelib.domain.events import canonical_events
+from chalicelib.domain.staff_keys import secret_hash
+from chalicelib.domain.tenancy import qualify
 from chalicelib.services.ingest_event import ingest_event
+from localcloud.cloud import clear_caches
 from tests.integration.conftest import STAFF_HEADERS
 from tests.webhook_events import TIMELINE, checkpoint, order_upserted, return_requested
 
 RECEIVED = datetime(2026, 11, 22, 8, 0, tzinfo=timezone.utc)
-def apply(*payloads: dict, source: str = "tmall") -> list[str]:
-    return [
-        ingest_event(canonical_events.validate_python({**p, "source": source, "received_at": RECEIVED}), bootstrap())
-        for p in payloads
-    ]
+EDGE = object()  # apply(..., shop=EDGE): qualified as the edge does it, for a parcel that names no return
+
+
+def apply(*payloads: dict, source: str = "tmall", shop=None) -> list[str]:
+    """Apply the events through the consumer's service; with `shop` (or EDGE), tenant-qualified as the edge queues
+    them (domain/tenancy.py)."""
+    events = [canonical_events.validate_python({**p, "source": source, "received_at": RECEIVED}) for p in payloads]
+    if shop is not None:
+        events = [qualify(event, None if shop is EDGE else shop) for event in events]
+    return [ingest_event(event, bootstrap()) for event in events]
 
 
 def shipment(number: str = "SF100") -> dict:
@@ -67,25 +75,54 @@ def client(aws):
         yield client
 
 
-def put(client, return_id: str, body: dict, headers=STAFF_HEADERS):
-    return client.http.put(f"/v1/returns/{return_id}/tracking", headers=headers, body=json.dumps(body))
+def put(client, return_id: str, body: dict, headers=STAFF_HEADERS, shop: str = "generic"):
+    return client.http.put(f"/v1/returns/{shop}/{return_id}/tracking", headers=headers, body=json.dumps(body))
+
+
+def audit_entries(aws) -> list[dict]:
+    return sorted(aws["dynamodb"].Table("aftersales-audit").scan()["Items"], key=lambda entry: entry["entry"])
 
 
 def test_staff_link_a_tracking_number_and_what_is_known_of_it_is_handed_over(aws, client):
-    apply(order_upserted(), return_requested(), return_requested("RT-2", event_id="evt-2"),
-          *(checkpoint(status, at) for status, at in TIMELINE))
+    """generic's returns, as the edge stores them ("generic/RT-1"), and a parcel's scans that name no return."""
+    apply(order_upserted(), return_requested(), return_requested("RT-2", event_id="evt-2"), source="generic",
+          shop="generic")
+    apply(*(checkpoint(status, at) for status, at in TIMELINE), source="sf-express", shop=EDGE)
     response = put(client, "RT-1", {"carrier": "sf-express", "tracking_number": "SF100"})
     assert (response.status_code, response.json_body) == (200, {
-        "carrier": "sf-express", "tracking_number": "SF100", "return_id": "RT-1", "status": "delivered",
-        "status_at": "2026-11-21T06:30:00Z",
+        "carrier": "sf-express", "tracking_number": "SF100", "shop": "generic", "return_id": "RT-1",
+        "status": "delivered", "status_at": "2026-11-21T06:30:00Z",
     })
-    assert bootstrap().returns.get("RT-1").parcel["status"] == "delivered"
+    assert bootstrap().returns.get("generic/RT-1").parcel["status"] == "delivered"
+    assert shipment()["return_id"] == "generic/RT-1"
     assert put(client, "RT-1", {"carrier": "sf-express", "tracking_number": "SF100"}).status_code == 200  # again: same
     taken = put(client, "RT-2", {"carrier": "sf-express", "tracking_number": "SF100"})
-    assert (taken.status_code, taken.json_body["error"]["message"]) == (409, "sf-express SF100 is the parcel of return RT-1")
+    assert (taken.status_code, taken.json_body["error"]["message"]) == (
+        409, "sf-express SF100 is the parcel of return RT-1 of shop generic"
+    )
     assert put(client, "RT-NOPE", {"carrier": "sf-express", "tracking_number": "SF1"}).status_code == 404
+    # A return is its shop's: generic's RT-1 is not outlet's.
+    assert put(client, "RT-1", {"carrier": "sf-express", "tracking_number": "SF1"}, shop="outlet").status_code == 404
     assert put(client, "RT-1", {"carrier": "sf-express"}).json_body["error"]["field"] == "tracking_number"
     assert put(client, "RT-1", {"carrier": "sf-express", "tracking_number": "SF1"}, {}).status_code == 401
+    bad_shop = put(client, "RT-1", {"carrier": "sf-express", "tracking_number": "SF1"}, shop="Generic")
+    assert (bad_shop.status_code, bad_shop.json_body["error"]["field"]) == (422, "shop")
+    # Each link made is a staff write on the audit trail: who, from where, which parcel to which return.
+    assert [(e["subject"], e["action"], e["by"], e["from"], e["return_id"], e["carrier"], e["tracking_number"])
+            for e in audit_entries(aws)] == [
+        ("return#generic/RT-1", "tracking.link", "ana", "127.0.0.1", "generic/RT-1", "sf-express", "SF100"),
+    ] * 2
+
+
+def test_linking_a_parcel_needs_the_after_sales_role(aws, client):
+    apply(order_upserted(), return_requested(), source="generic", shop="generic")
+    document = json.dumps({"sha256": secret_hash("fin-secret-00001"), "roles": ["finance"]})
+    aws["session"].client("ssm").put_parameter(Name="/aftersales/staff-keys/fin", Value=document, Type="SecureString")
+    clear_caches(aws["session"])
+    finance = {**STAFF_HEADERS, "X-Api-Key": "fin.fin-secret-00001"}
+    refused = put(client, "RT-1", {"carrier": "sf-express", "tracking_number": "SF100"}, finance)
+    assert (refused.status_code, refused.json_body["error"]["code"]) == (403, "role_required")
+    assert bootstrap().shipments.get("sf-express", "SF100") is None and audit_entries(aws) == []
 
 
 class Workflows:
@@ -145,7 +182,8 @@ def test_the_poller_asks_only_quiet_parcels_a_batch_at_a_time_backs_off_and_flag
     api = CarrierApi({"SF1": [{"status": "in_transit", "at": "2026-11-20T10:00:00+00:00"},
                               {"status": "delivered", "at": "2026-11-22T09:00:00+00:00"}]})
     ports = poll_ports(aws, api)
-    assert poll_carriers(ports, RECEIVED) == {"polled": 0, "moved": 0, "no_movement": []}  # not quiet yet
+    assert poll_carriers(ports, RECEIVED) == {  # not quiet yet
+        "polled": 0, "moved": 0, "no_movement": [], "failed": 0, "errors": []}
     later = RECEIVED + timedelta(hours=73)
     first = poll_carriers(ports, later, batch=3)
     assert first["polled"] == 3 and "SF-DONE" not in api.asked  # delivered parcels are never asked about

@@ -12,6 +12,7 @@ from chalicelib.bootstrap import bootstrap
 from chalicelib.domain.clock import iso_utc
 from chalicelib.domain.events import canonical_events
 from chalicelib.domain.policy import DEFAULT_POLICY
+from chalicelib.domain.tenancy import qualified
 from chalicelib.services.ingest_event import return_record
 from chalicelib.services.quote_return import quote_return
 from chalicelib.services.verify_return import verify_return
@@ -28,18 +29,27 @@ def publish(aws, document) -> None:
     aws["session"].client("ssm").put_parameter(Name=PARAMETER, Value=value, Type="String", Overwrite=True)
 
 
-def store_order(customer_id="C-1", order_id="TM-1001", source="tmall", **data) -> None:
-    event = canonical_events.validate_python(
-        {**order_upserted(order_id, customer_id=customer_id, **data), "source": source, "received_at": NOW}
-    )
+def in_shop(shop: str | None, own_id: str) -> str:
+    """The id as the records behind the edge know it: qualified by its shop ("generic/RT-1"), or as given."""
+    return qualified(shop, own_id) if shop else own_id
+
+
+def store_order(customer_id="C-1", order_id="TM-1001", source="tmall", shop=None, **data) -> None:
+    """An order stored directly; with `shop`, under its tenant-qualified ids as the edge stores them."""
+    event = canonical_events.validate_python({
+        **order_upserted(in_shop(shop, order_id), customer_id=in_shop(shop, customer_id), **data), "source": source,
+        "received_at": NOW,
+    })
     bootstrap().orders.upsert({**event.data.model_dump(mode="json", exclude_none=True), "marketplace": source}, NOW)
 
 
-def store_return(return_id, order_id="TM-1001", at="2026-11-20T09:00:00Z", source="tmall", **data) -> None:
+def store_return(return_id, order_id="TM-1001", at="2026-11-20T09:00:00Z", source="tmall", shop=None, **data) -> None:
+    """A requested return stored directly; with `shop`, its return and order ids qualified by it."""
     data.setdefault("items", [{"line_id": "L2", "quantity": 1}])
-    event = canonical_events.validate_python(
-        {**return_requested(return_id, order_id, **data), "occurred_at": at, "source": source, "received_at": NOW}
-    )
+    event = canonical_events.validate_python({
+        **return_requested(in_shop(shop, return_id), in_shop(shop, order_id), **data), "occurred_at": at,
+        "source": source, "received_at": NOW,
+    })
     bootstrap().returns.create(return_record(event))
 
 
@@ -182,3 +192,26 @@ def test_the_window_runs_from_the_carrier_s_delivered_scan_of_the_order_s_parcel
     assert verify_return("RT-LATE", bootstrap())["code"] == "APPROVED"
     facts = bootstrap().returns.get("RT-LATE").decision["facts"]
     assert (facts["delivered_at"], facts["delivered_by"]) == ("2026-11-20T08:00:00Z", "carrier")
+
+
+def test_a_customer_id_two_shops_share_is_two_customers_with_their_own_tier_and_requests(aws):
+    """generic's C-9 and outlet's C-9 are two customers behind the edge ("generic/C-9", "outlet/C-9"): outlet's
+    five requests of the month do not count against generic's, and generic's vip tier is not outlet's."""
+    for shop in ("generic", "outlet"):
+        store_order(customer_id="C-9", shop=shop)
+    ports = bootstrap()
+    ports.customers.set_tier("generic/C-9", "vip", {}, "2026-11-20T00:00:00Z", "default-2026-11")
+    for n in range(5):
+        store_return(f"RT-OLD-{n}", shop="outlet", at=iso_utc(REQUESTED - timedelta(days=n + 1)))
+        ports.returns.update(f"outlet/RT-OLD-{n}", {"customer_id": "outlet/C-9"})
+    for shop in ("generic", "outlet"):
+        store_return("RT-NOW", shop=shop, at=iso_utc(REQUESTED))
+    codes = {shop: verify_return(f"{shop}/RT-NOW", ports)["code"] for shop in ("generic", "outlet")}
+    facts = {shop: ports.returns.get(f"{shop}/RT-NOW").decision["facts"] for shop in ("generic", "outlet")}
+    assert codes == {"generic": "APPROVED", "outlet": "RETURN_ABUSE_SIGNAL"}
+    assert {shop: (f["returns_30d"], f["tier"]) for shop, f in facts.items()} == {
+        "generic": (0, "vip"), "outlet": (5, "normal"),
+    }
+    assert {shop: ports.returns.get(f"{shop}/RT-NOW").customer_id for shop in facts} == {
+        "generic": "generic/C-9", "outlet": "outlet/C-9",
+    }

@@ -57,12 +57,43 @@ def test_preview_walks_the_decision_table(client, changes, code):
     assert preview(client, {**REQUEST, **changes}).json_body["code"] == code
 
 
+def store_generic_order(**data) -> None:
+    """generic's TM-1001 as the edge stores it: its ids qualified by the shop."""
+    order = {**ORDER, "order_id": "generic/TM-1001", "customer_id": "generic/C-1", **data}
+    bootstrap().orders.upsert({**order, "marketplace": "tmall"}, "2026-11-20T08:00:00Z")
+
+
+BY_ID = {**{key: value for key, value in REQUEST.items() if key != "order"}, "shop": "generic", "order_id": "TM-1001"}
+
+
 def test_preview_of_a_stored_order_by_id_and_of_an_unknown_one(aws, client):
-    bootstrap().orders.upsert({**ORDER, "marketplace": "tmall"}, "2026-11-20T08:00:00Z")
-    request = {key: value for key, value in REQUEST.items() if key != "order"}
-    stored = preview(client, {**request, "order_id": "TM-1001"}).json_body
+    store_generic_order()
+    stored = preview(client, BY_ID).json_body
     assert (stored["code"], stored["facts"]["marketplace"]) == ("APPROVED", "tmall")
-    assert preview(client, {**request, "order_id": "TM-NOPE"}).json_body["code"] == "ORDER_NOT_ELIGIBLE"
+    assert preview(client, {**BY_ID, "order_id": "TM-NOPE"}).json_body["code"] == "ORDER_NOT_ELIGIBLE"
+    # The order is the shop's: outlet has no TM-1001.
+    assert preview(client, {**BY_ID, "shop": "outlet"}).json_body["code"] == "ORDER_NOT_ELIGIBLE"
+
+
+def test_a_stored_order_is_named_by_its_shop_and_its_own_id(aws, client):
+    store_generic_order()
+    without_shop = preview(client, {key: value for key, value in BY_ID.items() if key != "shop"})
+    assert without_shop.status_code == 422, without_shop.json_body
+    assert "shop" in without_shop.json_body["error"]["message"]
+    for changes, field in [({"shop": "Generic"}, "shop"), ({"shop": "gen/eric"}, "shop"), ({"shop": 7}, "shop"),
+                           ({"order_id": "generic/TM-1001"}, "order_id")]:  # the edge qualifies, not the caller
+        response = preview(client, {**BY_ID, **changes})
+        assert (response.status_code, response.json_body["error"]["field"]) == (422, field), changes
+
+
+def test_a_preview_reads_the_tier_of_the_shop_s_customer(aws, client):
+    store_generic_order()
+    bootstrap().customers.set_tier("generic/C-1", "vip", {}, "2026-11-20T00:00:00Z", "default-2026-11")
+    bootstrap().customers.set_tier("C-1", "potential", {}, "2026-11-20T00:00:00Z", "default-2026-11")  # no shop's
+    assert preview(client, BY_ID).json_body["facts"]["tier"] == "vip"
+    inline = preview(client, {**REQUEST, "shop": "generic"}).json_body  # an inline order of generic's customer C-1
+    assert inline["facts"]["tier"] == "vip"
+    assert preview(client, {**REQUEST, "shop": "outlet"}).json_body["facts"]["tier"] == "normal"
 
 
 def test_preview_uses_the_published_policy_for_the_marketplace(aws, client):

@@ -1,23 +1,23 @@
 import json
 from datetime import datetime, timezone
+from types import SimpleNamespace
 
 import pytest
 
-from chalicelib.domain.events import ReturnRequested, canonical_events
-from types import SimpleNamespace
-
-from chalicelib.adapters.memory import MemoryQueue, MemoryReturns, MemorySecrets, memory_ports
+from chalicelib.adapters.memory import MemoryQueue, MemoryReturns, memory_ports
 from chalicelib.api.errors import answer
+from chalicelib.domain.events import ReturnRequested, canonical_events
 from chalicelib.services.accept_webhook import MAX_BODY_BYTES, accept_webhook
+from tests.unit.services.given import registry
 from tests.webhook_events import encode, order_upserted, return_requested, signed_headers
 
-SECRET = b"generic-secret"
+SECRET = b"generic-secret-01"
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture
 def ports():
-    return memory_ports(webhook_secrets=MemorySecrets({"generic": SECRET}))
+    return memory_ports(sources=registry(generic={"kind": "shop", "secrets": [SECRET.decode()]}))
 
 
 def deliver(ports, payload=None, *, body=None, source="generic", secret=SECRET, timestamp=None):
@@ -33,11 +33,14 @@ def test_accepted_event_is_archived_raw_and_queued_as_a_canonical_event(ports):
     event = deliver(ports, body=body)
     assert isinstance(event, ReturnRequested)
     assert (event.source, event.received_at) == ("generic", NOW)
+    assert (event.event_id, event.data.return_id, event.data.order_id) == (
+        "generic/evt-return-RT-1", "generic/RT-1", "generic/TM-1001"
+    ), "queued with the shop's ids qualified by the shop, its event id by its source"
     [(key, raw)] = ports.archive.objects.items()
     assert raw == body and key.startswith("webhooks/generic/2026/11/22/evt-return-RT-1-")
     [(message, attributes)] = ports.queue.messages
     assert canonical_events.validate_json(message) == event
-    assert attributes == {"type": "ReturnRequested", "source": "generic", "event_id": "evt-return-RT-1"}
+    assert attributes == {"type": "ReturnRequested", "source": "generic", "event_id": "generic/evt-return-RT-1"}
 
 
 def test_order_event_is_accepted(ports):
@@ -58,13 +61,12 @@ def rejection(ports, **kwargs) -> SimpleNamespace:
     return error
 
 
-def test_unknown_source_is_404(ports):
-    assert rejection(ports, payload=return_requested(), source="shopify").status == 404
-    assert rejection(ports, payload=return_requested(), source="../etc").status == 404
-
-
-def test_bad_signature_is_401(ports):
-    assert rejection(ports, payload=return_requested(), secret=b"wrong").status == 401
+def test_an_unknown_source_is_answered_exactly_like_a_bad_signature(ports):
+    """Sources cannot be enumerated: an unknown name and a known one with a wrong signature look the same."""
+    bad_signature = rejection(ports, payload=return_requested(), secret=b"wrong")
+    assert (bad_signature.status, bad_signature.code) == (401, "invalid_signature")
+    for source in ("shopify", "../etc", "GENERIC", "x" * 65):
+        assert rejection(ports, payload=return_requested(), source=source) == bad_signature
 
 
 def test_stale_timestamp_is_401(ports):
@@ -114,14 +116,18 @@ RECEIPT = {
 def warehouse_ports(record: dict | None = None):
     returns = MemoryReturns()
     if record:
-        returns.update("RT-1", record)
-    return memory_ports(webhook_secrets=MemorySecrets({"warehouse": SECRET}), returns=returns)
+        returns.update("generic/RT-1", record)
+    return memory_ports(
+        sources=registry(warehouse={"kind": "warehouse", "secrets": [SECRET.decode()], "shops": ["generic"]}),
+        returns=returns,
+    )
 
 
 def test_a_warehouse_receipt_becomes_an_inspection():
     ports = warehouse_ports({"status": "awaiting_inspection"})
     event = deliver(ports, RECEIPT, source="warehouse")
-    assert (event.type, event.event_id, event.source) == ("InspectionCompleted", "WR-1", "warehouse")
+    assert (event.type, event.event_id, event.source) == ("InspectionCompleted", "warehouse/WR-1", "warehouse")
+    assert event.data.return_id == "generic/RT-1", "the return of the one shop this warehouse serves"
     assert event.occurred_at == datetime(2026, 11, 21, 4, 0, tzinfo=timezone.utc)
     assert event.data.items[0].deductions[0].amount == "10.00" and event.data.kept_gifts == ["G1"]
     assert len(ports.queue.messages) == 1
@@ -141,8 +147,8 @@ def test_a_second_inspection_or_one_for_a_closed_return_is_a_conflict_and_nothin
 
 
 def test_the_same_receipt_delivered_again_is_accepted_as_a_duplicate():
-    ports = warehouse_ports({"status": "awaiting_inspection", "inspection_event_id": "WR-1"})
-    assert deliver(ports, RECEIPT, source="warehouse").event_id == "WR-1"
+    ports = warehouse_ports({"status": "awaiting_inspection", "inspection_event_id": "warehouse/WR-1"})
+    assert deliver(ports, RECEIPT, source="warehouse").event_id == "warehouse/WR-1"
 
 
 @pytest.mark.parametrize(
@@ -156,6 +162,6 @@ def test_invalid_receipts_name_the_field(change, field):
 
 
 def test_a_queue_that_does_not_take_the_event_is_a_503_to_send_again(ports):
-    down = memory_ports(webhook_secrets=ports.webhook_secrets, archive=ports.archive, queue=MemoryQueue(available=False))
+    down = memory_ports(sources=ports.sources, archive=ports.archive, queue=MemoryQueue(available=False))
     raised = refused(lambda: deliver(down, return_requested()))
     assert (raised.status, raised.code) == (503, "queue_unavailable")

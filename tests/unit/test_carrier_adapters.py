@@ -10,9 +10,14 @@ from pydantic import ValidationError
 
 from chalicelib.connectors.carriers import CARRIER_STYLES, aftership, route_push, seventeen_track
 from chalicelib.connectors.carriers.checkpoints import CarrierSignatureError
+from chalicelib.domain.errors import InvalidInput
+from chalicelib.domain.events import edge_context
 
 SAMPLES = Path(__file__).parent.parent / "fixtures" / "carriers"
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=timezone.utc)
+EDGE = edge_context(NOW, 3650, 24)  # the defaults of chalicelib.config.Config
+STYLES = [(aftership, b"as-key", "aftership-hmac-sha256"), (seventeen_track, b"17-key", "sign"),
+          (route_push, b"sf-checkword", "msgdigest")]
 
 
 def sample(carrier: str) -> dict:
@@ -76,17 +81,41 @@ def test_the_same_checkpoint_pushed_again_has_the_same_event_id(carrier):
     assert len({e.event_id for e in full}) == len(full)
 
 
-@pytest.mark.parametrize(
-    "style, secret, header",
-    [(aftership, b"as-key", "aftership-hmac-sha256"), (seventeen_track, b"17-key", "sign"),
-     (route_push, b"sf-checkword", "msgdigest")],
-)
+@pytest.mark.parametrize("style, secret, header", STYLES)
 def test_each_style_checks_its_own_signature(style, secret, header):
     body = b'{"any": "body"}'
-    style.verify({header: style.sign(secret, body)}, body, secret)
+    style.verify({header: style.sign(secret, body)}, body, (secret,))
     for headers in ({}, {header: style.sign(b"other-key", body)}, {header: style.sign(secret, body + b" ")}):
         with pytest.raises(CarrierSignatureError):
-            style.verify(headers, body, secret)
+            style.verify(headers, body, (secret,))
+
+
+@pytest.mark.parametrize("style, secret, header", STYLES)
+def test_during_a_rotation_each_style_takes_the_current_and_the_previous_secret_and_no_other(style, secret, header):
+    body = b'{"any": "body"}'
+    secrets = (secret, b"previous-key")
+    style.verify({header: style.sign(secret, body)}, body, secrets)
+    style.verify({header: style.sign(b"previous-key", body)}, body, secrets)
+    with pytest.raises(CarrierSignatureError):
+        style.verify({header: style.sign(b"unknown-key", body)}, body, secrets)
+    with pytest.raises(CarrierSignatureError):  # the rotation over: the previous secret no longer verifies
+        style.verify({header: style.sign(b"previous-key", body)}, body, (secret,))
+
+
+@pytest.mark.parametrize("style, secret, header", STYLES)
+def test_a_carrier_with_no_secret_verifies_nothing(style, secret, header):
+    body = b'{"any": "body"}'
+    with pytest.raises(CarrierSignatureError):
+        style.verify({header: style.sign(secret, body)}, body, ())
+
+
+@pytest.mark.parametrize("style, secret, header", STYLES)
+@pytest.mark.parametrize("signature", ["é" * 44, "签名", "\x00", "\udc80" * 44, "\ud800", "\udfff" * 44],
+                         ids=["latin", "cjk", "nul", "escaped byte surrogate", "lone high surrogate",
+                              "lone low surrogate"])
+def test_a_signature_header_that_is_not_ascii_is_a_mismatch(style, secret, header, signature):
+    with pytest.raises(CarrierSignatureError):
+        style.verify({header: signature}, b'{"any": "body"}', (secret,))
 
 
 @pytest.mark.parametrize(
@@ -98,3 +127,77 @@ def test_each_style_checks_its_own_signature(style, secret, header):
 def test_a_push_that_breaks_its_style_is_refused(carrier, broken):
     with pytest.raises(ValidationError):
         CARRIER_STYLES[carrier].parse(broken, carrier, NOW)
+
+
+# The edge's window: with the edge's context, the times a push carries are within it.
+
+def test_a_push_within_the_window_parses_the_same_with_the_edges_context():
+    for carrier in CARRIER_STYLES:
+        assert CARRIER_STYLES[carrier].parse(sample(carrier), carrier, NOW, EDGE) == CARRIER_STYLES[carrier].parse(
+            sample(carrier), carrier, NOW
+        )
+
+
+@pytest.mark.parametrize("carrier", sorted(CARRIER_STYLES))
+def test_a_checkpoint_time_outside_the_window_is_refused_with_the_edges_context(carrier):
+    late = sample(carrier)
+    if carrier == "aftership":
+        late["msg"]["checkpoints"][0]["checkpoint_time"] = "2026-11-30T08:00:00Z"
+    elif carrier == "17track":
+        late["data"]["track_info"]["tracking"]["providers"][0]["events"][0]["time_utc"] = "2026-11-30T08:00:00Z"
+    else:
+        late["routes"][0]["acceptTime"] = "2026-11-30 16:00:00"
+
+    with pytest.raises(ValidationError, match="within 3650 days before and 24 hours after now"):
+        CARRIER_STYLES[carrier].parse(late, carrier, NOW, EDGE)
+
+
+# AfterShip's `ts`: when it sent the push, Unix seconds.
+
+def with_ts(ts) -> dict:
+    return {**sample("aftership"), "ts": ts}
+
+
+@pytest.mark.parametrize("ts", [int(NOW.timestamp()), int(NOW.timestamp()) + 24 * 3600,
+                                int(NOW.timestamp()) - 3650 * 24 * 3600],
+                         ids=["now", "the window's future end", "the window's past end"])
+def test_an_aftership_push_sent_within_the_window_is_taken(ts):
+    assert len(aftership.parse(with_ts(ts), "aftership", NOW, EDGE)) == 4
+
+
+def test_an_aftership_push_without_ts_is_taken():
+    payload = sample("aftership")
+    del payload["ts"]
+
+    assert len(aftership.parse(payload, "aftership", NOW, EDGE)) == 4
+
+
+@pytest.mark.parametrize(
+    "ts",
+    [int(NOW.timestamp()) + 24 * 3600 + 1, int(NOW.timestamp()) - 3650 * 24 * 3600 - 1, 0, -1],
+    ids=["just after the window", "just before the window", "the epoch", "negative"],
+)
+def test_an_aftership_push_sent_outside_the_window_is_invalid_input_on_ts(ts):
+    with pytest.raises(InvalidInput) as refused:
+        aftership.parse(with_ts(ts), "aftership", NOW, EDGE)
+
+    assert refused.value.field == "ts"
+
+
+@pytest.mark.parametrize("ts", [10**20, -(10**20), 2**63, 253402300800],
+                         ids=["far future", "far past", "beyond 64 bits", "after year 9999"])
+def test_an_aftership_ts_out_of_range_is_invalid_input_on_ts_not_an_error(ts):
+    for context in (EDGE, None):
+        with pytest.raises(InvalidInput) as refused:
+            aftership.parse(with_ts(ts), "aftership", NOW, context)
+
+        assert refused.value.field == "ts"
+
+
+@pytest.mark.parametrize("ts", ["1763706660", 1763706660.0, True, [1763706660]],
+                         ids=["a string", "a float", "a boolean", "a list"])
+def test_an_aftership_ts_that_is_not_an_integer_is_refused_on_ts(ts):
+    with pytest.raises(ValidationError) as refused:
+        aftership.parse(with_ts(ts), "aftership", NOW, EDGE)
+
+    assert refused.value.errors()[0]["loc"][0] == "ts"

@@ -1,24 +1,38 @@
-"""Secrets under an SSM Parameter Store path (webhook signing secrets, staff API keys), cached per warm Lambda."""
+"""One secret in SSM Parameter Store (the payment provider's API key), cached per warm Lambda.
+
+When SSM fails (throttled, unreachable) the last good value is served; with none yet, Unavailable (a 503 or a
+retried task), never an error that looks like a missing key.
+"""
 
 import time
 
+from botocore.exceptions import BotoCoreError, ClientError
 
-class SsmSecretStore:
-    def __init__(self, ssm_client, prefix: str, ttl_seconds: float = 300.0) -> None:
+from chalicelib.ports.errors import Unavailable
+
+
+class SsmSecret:
+    def __init__(self, ssm_client, name: str, ttl_seconds: float = 300.0, retry_seconds: float = 30.0) -> None:
         self._ssm = ssm_client
-        self._prefix = prefix.rstrip("/")
+        self._name = name
         self._ttl = ttl_seconds
-        self._cache: dict[str, tuple[float, bytes | None]] = {}
+        self._retry = retry_seconds
+        self._value: bytes | None = None
+        self._read = False
+        self._fresh_until = 0.0
 
-    def secret(self, name: str) -> bytes | None:
-        cached = self._cache.get(name)
-        if cached and cached[0] > time.monotonic():
-            return cached[1]
+    def __call__(self) -> bytes | None:
+        if time.monotonic() < self._fresh_until:
+            return self._value
         try:
-            value = self._ssm.get_parameter(Name=f"{self._prefix}/{name}", WithDecryption=True)["Parameter"]["Value"]
+            value = self._ssm.get_parameter(Name=self._name, WithDecryption=True)["Parameter"]["Value"].encode()
         except self._ssm.exceptions.ParameterNotFound:
-            secret = None
-        else:
-            secret = value.encode()
-        self._cache[name] = (time.monotonic() + self._ttl, secret)
-        return secret
+            value = None
+        except (ClientError, BotoCoreError):
+            self._fresh_until = time.monotonic() + self._retry
+            if not self._read:
+                raise Unavailable(f"{self._name} could not be read; try again", "secret_unavailable") from None
+            return self._value
+        self._value, self._read = value, True
+        self._fresh_until = time.monotonic() + self._ttl
+        return value

@@ -1,6 +1,9 @@
-"""Step Functions: executions named by the return id, so a duplicate request cannot start a second one."""
+"""Step Functions: executions named after the return id (domain/execution_names.py), so a duplicate request cannot
+start a second one, and one found ended badly is said so."""
 
 import json
+
+from chalicelib.domain.execution_names import RUNNING, execution_arn
 
 
 class StepFunctionsWorkflows:
@@ -8,12 +11,20 @@ class StepFunctionsWorkflows:
         self._sfn = sfn_client
         self._arn = state_machine_arn
 
-    def start(self, name: str, payload: dict) -> None:
-        """Same name and input while running is a success; once closed, ExecutionAlreadyExists means done."""
+    def start(self, name: str, payload: dict) -> dict:
+        """Start the execution `name`: {"execution", "status"} with "RUNNING" when it runs now (started, or already
+        running: the same name and input are a success); else StartExecution answered ExecutionAlreadyExists and
+        DescribeExecution says how the execution of that name stands: RUNNING (another input), SUCCEEDED (done),
+        or FAILED, TIMED_OUT, ABORTED with its "error" and "cause" (None when it gave none)."""
         try:
             self._sfn.start_execution(stateMachineArn=self._arn, name=name, input=json.dumps(payload, sort_keys=True))
         except self._sfn.exceptions.ExecutionAlreadyExists:
-            pass
+            found = self._sfn.describe_execution(executionArn=execution_arn(self._arn, name))
+            return {  # an empty error or cause (a stopped execution's) is none
+                "execution": name, "status": found["status"], "error": found.get("error") or None,
+                "cause": found.get("cause") or None,
+            }
+        return {"execution": name, "status": RUNNING, "error": None, "cause": None}
 
     def resume(self, task_token: str, output: dict) -> bool:
         """A token already used, timed out or closed answers TaskTimedOut / InvalidToken: a duplicate, so done."""

@@ -14,7 +14,7 @@ from chalicelib.adapters.dynamodb.items import (
     set_fields,
     to_item,
 )
-from chalicelib.domain.returns import Return, ReturnStatus, Waiting, new_stay
+from chalicelib.domain.returns import MAX_ADDED_EVIDENCE, Return, ReturnStatus, Waiting, new_stay
 
 CUSTOMER_INDEX = "by-customer"
 REVIEW_INDEX = "by-review-queue"
@@ -94,11 +94,14 @@ class DynamoReturns:
         return self._record(response) if response else self.get(return_id)
 
     def add_evidence(self, return_id: str, urls: list[str]) -> Return:
-        response = self._table.update_item(
-            Key={"return_id": return_id}, UpdateExpression="ADD added_evidence :urls",
-            ExpressionAttributeValues={":urls": set(urls)}, ReturnValues="ALL_NEW",
+        """Added while there is room for all of them (MAX_ADDED_EVIDENCE); else the return as it is."""
+        response = conditional(
+            self._table, "update_item", Key={"return_id": return_id}, UpdateExpression="ADD added_evidence :urls",
+            ConditionExpression="attribute_not_exists(added_evidence) OR size(added_evidence) <= :room",
+            ExpressionAttributeValues={":urls": set(urls), ":room": MAX_ADDED_EVIDENCE - len(set(urls))},
+            ReturnValues="ALL_NEW",
         )
-        return self._record(response)
+        return self._record(response) if response else self.get(return_id)
 
     def parcels_overdue(self, now: str) -> list[str]:
         items = query_all(

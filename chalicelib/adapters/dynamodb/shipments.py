@@ -3,7 +3,7 @@ id, so a checkpoint applied twice is kept once), the current status by carrier t
 belongs to, and when to ask its carrier next (a sparse index of the parcels still moving)."""
 
 from chalicelib.adapters.dynamodb.items import conditional, from_item, get_item, plain, query_page, set_fields
-from chalicelib.domain.tracking import Shipment, Status, shipment_id, supersedes
+from chalicelib.domain.tracking import MAX_TIMELINE, Shipment, Status, shipment_id, supersedes
 
 POLL_INDEX = "by-next-poll"
 # Each write below loses only to another writer of the same parcel that succeeded; this many losses in a row
@@ -29,24 +29,28 @@ class DynamoShipments:
 
     def record(self, carrier: str, tracking_number: str, checkpoint_id: str, checkpoint: dict, return_id: str | None) -> Shipment:
         key = {"shipment_id": shipment_id(carrier, tracking_number)}
-        values = {":cp": checkpoint, ":carrier": carrier, ":number": tracking_number}
+        values = {":cp": checkpoint, ":carrier": carrier, ":number": tracking_number, ":room": MAX_TIMELINE}
         link = ""
         if return_id:
             link, values[":return"] = ", return_id = if_not_exists(return_id, :return)", return_id
         for _ in range(MAX_RACES):
             added = conditional(
-                self._table, "update_item", Key=key, ConditionExpression="attribute_exists(checkpoints)",
+                self._table, "update_item", Key=key,
+                ConditionExpression="attribute_exists(checkpoints)"
+                " AND (size(checkpoints) < :room OR attribute_exists(checkpoints.#cp))",
                 UpdateExpression="SET checkpoints.#cp = :cp, carrier = :carrier, tracking_number = :number" + link,
                 ExpressionAttributeNames={"#cp": checkpoint_id}, ExpressionAttributeValues=values,
             )
             created = added or conditional(
                 self._table, "update_item", Key=key, ConditionExpression="attribute_not_exists(checkpoints)",
                 UpdateExpression="SET checkpoints = :timeline, carrier = :carrier, tracking_number = :number" + link,
-                ExpressionAttributeValues={**{k: v for k, v in values.items() if k != ":cp"},
+                ExpressionAttributeValues={**{k: v for k, v in values.items() if k not in (":cp", ":room")},
                                            ":timeline": {checkpoint_id: checkpoint}},
             )
             if created:
                 return self._move_status(key, checkpoint)
+            if len((get_item(self._table, key) or {}).get("checkpoints", {})) >= MAX_TIMELINE:
+                return self._move_status(key, checkpoint)  # the timeline is full: the status still moves
         raise ShipmentRace(f"{key['shipment_id']}: the checkpoint could not be stored in {MAX_RACES} attempts")
 
     def _move_status(self, key: dict, checkpoint: dict) -> Shipment:

@@ -2,6 +2,7 @@
 writes (a second ledger record for one key fails the same way), the same index orders, copies in and out.
 Unit tests run services on them; tests/contract runs one suite on each twin and its AWS adapter."""
 
+from chalicelib.adapters.memory.directory import MemoryDirectory
 from chalicelib.adapters.memory.outside import (
     MemoryArchive,
     MemoryBus,
@@ -9,10 +10,10 @@ from chalicelib.adapters.memory.outside import (
     MemoryPayments,
     MemoryPolicies,
     MemoryQueue,
-    MemorySecrets,
     MemoryWorkflows,
 )
 from chalicelib.adapters.memory.tables import (
+    MemoryAudit,
     MemoryCustomers,
     MemoryEventLog,
     MemoryLedger,
@@ -23,19 +24,26 @@ from chalicelib.adapters.memory.tables import (
 from chalicelib.bootstrap import Ports
 
 __all__ = [
-    "MemoryArchive", "MemoryBus", "MemoryCarrierApi", "MemoryCustomers", "MemoryEventLog", "MemoryLedger",
-    "MemoryOrders", "MemoryPayments", "MemoryPolicies", "MemoryQueue", "MemoryReturns", "MemorySecrets",
+    "MemoryArchive", "MemoryAudit", "MemoryBus", "MemoryCarrierApi", "MemoryCustomers", "MemoryDirectory", "MemoryEventLog", "MemoryLedger",
+    "MemoryOrders", "MemoryPayments", "MemoryPolicies", "MemoryQueue", "MemoryReturns",
     "MemoryShipments", "MemoryWorkflows", "memory_ports",
 ]
 
 
 def memory_ports(config=None, **overrides) -> Ports:
-    """Ports with a twin in every place (overrides given by name win); nothing outside the process is touched."""
+    """Ports with a twin in every place (overrides given by name win); nothing outside the process is touched, not
+    even the environment: the configuration is the defaults unless one is given."""
+    if config is None:
+        from chalicelib.config import Config
+
+        config = Config.model_validate({"AFTERSALES_INGEST_QUEUE_URL": "memory://ingest"})
     orders = overrides.pop("orders", None) or MemoryOrders()
+    audit = overrides.pop("audit", None) or MemoryAudit()
     twins = {
-        "event_log": MemoryEventLog(), "orders": orders, "customers": MemoryCustomers(), "returns": MemoryReturns(),
-        "shipments": MemoryShipments(), "ledger": MemoryLedger(orders), "webhook_secrets": MemorySecrets(),
-        "carrier_secrets": MemorySecrets(), "staff_keys": MemorySecrets(), "policies": MemoryPolicies(),
+        "event_log": MemoryEventLog(), "orders": orders, "customers": MemoryCustomers(), "returns": MemoryReturns(audit),
+        "audit": audit,
+        "shipments": MemoryShipments(), "ledger": MemoryLedger(orders), "sources": MemoryDirectory(),
+        "staff_keys": MemoryDirectory(), "policies": MemoryPolicies(),
         "queue": MemoryQueue(), "archive": MemoryArchive(), "bus": MemoryBus(), "workflows": MemoryWorkflows(),
         "payments": MemoryPayments(), "carrier_api": MemoryCarrierApi(),
     }

@@ -1,18 +1,11 @@
-"""In-memory twins of the outside systems: secrets, archive, queue, carrier API, policy, payment provider, bus
+"""In-memory twins of the outside systems: archive, queue, carrier API, policy, payment provider, bus
 and workflows, each keeping what it was given for tests to read."""
 
 import copy
 
+from chalicelib.domain.execution_names import NAME, RUNNING
 from chalicelib.domain.policy import DEFAULT_POLICY, PolicyDocument
 from chalicelib.ports.errors import PaymentDeclined, QueueUnavailable
-
-
-class MemorySecrets:
-    def __init__(self, secrets: dict[str, bytes] | None = None) -> None:
-        self.secrets = dict(secrets or {})
-
-    def secret(self, name: str) -> bytes | None:
-        return self.secrets.get(name)
 
 
 class MemoryArchive:
@@ -35,12 +28,19 @@ class MemoryQueue:
 
 
 class MemoryCarrierApi:
-    def __init__(self, checkpoints: dict[tuple[str, str], list[dict]] | None = None) -> None:
+    """What the carrier knows of each parcel; `errors` makes the API raise for a parcel (an HTTP error, a timeout),
+    and an answer in `known` may be malformed on purpose (the HTTP adapter hands over what the API answered)."""
+
+    def __init__(self, checkpoints: dict[tuple[str, str], list] | None = None,
+                 errors: dict[tuple[str, str], Exception] | None = None) -> None:
         self.known = checkpoints or {}
+        self.errors = errors or {}
         self.asked: list[tuple[str, str]] = []
 
     def checkpoints(self, carrier: str, tracking_number: str) -> list[dict]:
         self.asked.append((carrier, tracking_number))
+        if (carrier, tracking_number) in self.errors:
+            raise self.errors[(carrier, tracking_number)]
         return copy.deepcopy(self.known.get((carrier, tracking_number), []))
 
 
@@ -88,16 +88,29 @@ class MemoryBus:
 
 
 class MemoryWorkflows:
-    """Executions by name; a task token waits until it is completed once (resumed, failed, or timed out)."""
+    """Executions by name, each running until a test ends it (`end`); a task token waits until it is completed once
+    (resumed, failed, or timed out). Starting a name again answers how its execution stands, as Step Functions'
+    StartExecution and DescribeExecution do: running (whatever the input), succeeded, or ended badly with its error."""
 
     def __init__(self) -> None:
         self.started: dict[str, dict] = {}
+        self.ended: dict[str, dict] = {}  # name -> {"status", "error", "cause"}
         self.completed: set[str] = set()
         self.resumed: list[tuple[str, dict]] = []
         self.failed: list[tuple[str, str, str]] = []
 
-    def start(self, name: str, payload: dict) -> None:
+    def start(self, name: str, payload: dict) -> dict:
+        if not NAME.fullmatch(name):
+            raise ValueError(f"Step Functions refuses the execution name {name!r}")
         self.started.setdefault(name, copy.deepcopy(payload))
+        ended = self.ended.get(name, {"status": RUNNING, "error": None, "cause": None})
+        return {"execution": name, **ended}
+
+    def end(self, name: str, status: str, error: str | None = None, cause: str | None = None) -> None:
+        """The execution closes: SUCCEEDED, or FAILED / TIMED_OUT / ABORTED (an error and cause when it gave them)."""
+        if name not in self.started:
+            raise KeyError(f"no execution {name}")
+        self.ended[name] = {"status": status, "error": error, "cause": cause}
 
     def time_out(self, task_token: str) -> None:
         self.completed.add(task_token)

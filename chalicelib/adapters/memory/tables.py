@@ -10,9 +10,9 @@ from chalicelib.adapters.dynamodb.returns import return_of
 from chalicelib.adapters.dynamodb.shipments import shipment_of
 from chalicelib.domain.ledger import LedgerRecord, PaymentStatus
 from chalicelib.domain.orders import RefundAccount
-from chalicelib.domain.returns import Return, new_stay
+from chalicelib.domain.returns import MAX_ADDED_EVIDENCE, Return, new_stay
 from chalicelib.domain.tiers import Customer, PaidOrder
-from chalicelib.domain.tracking import Shipment, Status, shipment_id, supersedes
+from chalicelib.domain.tracking import MAX_TIMELINE, Shipment, Status, shipment_id, supersedes
 from chalicelib.ports.errors import StaleQuote
 
 
@@ -94,10 +94,18 @@ class MemoryCustomers:
         )
 
 
-class MemoryReturns:
+class MemoryAudit:
     def __init__(self) -> None:
+        self.entries: list[dict] = []
+
+    def append(self, entry: dict) -> None:
+        self.entries.append(copy.deepcopy(entry))
+
+
+class MemoryReturns:
+    def __init__(self, audit: MemoryAudit | None = None) -> None:
         self.items: dict[str, dict] = {}
-        self.audit: list[dict] = []
+        self.audit = (audit or MemoryAudit()).entries  # the decisions' entries, written with them
 
     def get(self, return_id: str) -> Return | None:
         item = self.items.get(return_id)
@@ -154,7 +162,8 @@ class MemoryReturns:
 
     def add_evidence(self, return_id: str, urls: list[str]) -> Return:
         item = self.items.setdefault(return_id, {"return_id": return_id})
-        item["added_evidence"] = sorted({*item.get("added_evidence", ()), *urls})
+        if len(item.get("added_evidence", ())) <= MAX_ADDED_EVIDENCE - len(set(urls)):
+            item["added_evidence"] = sorted({*item.get("added_evidence", ()), *urls})
         return self._record(item)
 
     def parcels_overdue(self, now: str) -> list[str]:
@@ -222,7 +231,9 @@ class MemoryShipments:
 
     def record(self, carrier: str, tracking_number: str, checkpoint_id: str, checkpoint: dict, return_id: str | None) -> Shipment:
         item = self._item(carrier, tracking_number)
-        item.setdefault("checkpoints", {})[checkpoint_id] = copy.deepcopy(checkpoint)
+        timeline = item.setdefault("checkpoints", {})
+        if len(timeline) < MAX_TIMELINE or checkpoint_id in timeline:
+            timeline[checkpoint_id] = copy.deepcopy(checkpoint)
         item.update(carrier=carrier, tracking_number=tracking_number)
         if return_id:
             item.setdefault("return_id", return_id)

@@ -6,9 +6,10 @@ import hashlib
 import hmac
 from datetime import datetime, timezone
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from chalicelib.connectors.carriers.checkpoints import check_signature, tracking_event
+from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.events import Id, TrackingUpdated
 
 SIGNATURE_HEADER = "aftership-hmac-sha256"
@@ -41,18 +42,21 @@ class Tracking(_Lenient):
 
 class Push(_Lenient):
     msg: Tracking
+    ts: StrictInt | None = None  # when AfterShip sent it, Unix seconds
 
 
 def sign(secret: bytes, raw_body: bytes) -> str:
     return base64.b64encode(hmac.new(secret, raw_body, hashlib.sha256).digest()).decode()
 
 
-def verify(headers: dict, raw_body: bytes, secret: bytes) -> None:
-    check_signature(headers, SIGNATURE_HEADER, sign(secret, raw_body))
+def verify(headers: dict, raw_body: bytes, secrets: tuple[bytes, ...]) -> None:
+    check_signature(headers, SIGNATURE_HEADER, [sign(secret, raw_body) for secret in secrets])
 
 
-def parse(payload: object, source: str, received_at: datetime) -> list[TrackingUpdated]:
+def parse(payload: object, source: str, received_at: datetime, context: dict | None = None) -> list[TrackingUpdated]:
     push = Push.model_validate(payload)
+    if push.ts is not None:
+        _check_sent_at(push.ts, context)
     tracking = push.msg
     return_id = tracking.custom_fields.get("return_id")
     events = []
@@ -66,6 +70,17 @@ def parse(payload: object, source: str, received_at: datetime) -> list[TrackingU
         events.append(tracking_event(
             source, tracking.slug, tracking.tracking_number, status,
             at if at.tzinfo else at.replace(tzinfo=timezone.utc), received_at,
-            return_id if isinstance(return_id, str) else None, checkpoint.location, checkpoint.message,
+            return_id if isinstance(return_id, str) else None, checkpoint.location, checkpoint.message, context,
         ))
     return events
+
+
+def _check_sent_at(ts: int, context: dict | None) -> None:
+    """A push dated outside the edge's window is refused like any such date (a redelivery keeps its `ts`, so the
+    window, not the signature tolerance, is the bound)."""
+    try:
+        sent_at = datetime.fromtimestamp(ts, timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        raise InvalidInput("ts", "must be Unix seconds") from None
+    if context and not context["now"] - context["past"] <= sent_at <= context["now"] + context["future"]:
+        raise InvalidInput("ts", "is outside the accepted window around now")

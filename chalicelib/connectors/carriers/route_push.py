@@ -42,17 +42,17 @@ def sign(secret: bytes, raw_body: bytes) -> str:
     return base64.b64encode(hashlib.md5(raw_body + secret).digest()).decode()
 
 
-def verify(headers: dict, raw_body: bytes, secret: bytes) -> None:
-    check_signature(headers, SIGNATURE_HEADER, sign(secret, raw_body))
+def verify(headers: dict, raw_body: bytes, secrets: tuple[bytes, ...]) -> None:
+    check_signature(headers, SIGNATURE_HEADER, [sign(secret, raw_body) for secret in secrets])
 
 
-def parse(payload: object, source: str, received_at: datetime) -> list[TrackingUpdated]:
+def parse(payload: object, source: str, received_at: datetime, context: dict | None = None) -> list[TrackingUpdated]:
     push = Push.model_validate(payload)
     return [
         tracking_event(
             source, "sf-express", push.waybillNo, OP_CODES.get(route.opCode, "in_transit"),
             route.acceptTime if route.acceptTime.tzinfo else route.acceptTime.replace(tzinfo=CHINA_STANDARD_TIME),
-            received_at, push.orderId or None, route.acceptAddress, route.remark,
+            received_at, push.orderId or None, route.acceptAddress, route.remark, context,
         )
         for route in push.routes
     ]

@@ -57,11 +57,11 @@ def sign(secret: bytes, raw_body: bytes) -> str:
     return hashlib.sha256(raw_body + b"/" + secret).hexdigest()
 
 
-def verify(headers: dict, raw_body: bytes, secret: bytes) -> None:
-    check_signature(headers, SIGNATURE_HEADER, sign(secret, raw_body), lambda value: value.strip().lower())
+def verify(headers: dict, raw_body: bytes, secrets: tuple[bytes, ...]) -> None:
+    check_signature(headers, SIGNATURE_HEADER, [sign(secret, raw_body) for secret in secrets], lambda value: value.strip().lower())
 
 
-def parse(payload: object, source: str, received_at: datetime) -> list[TrackingUpdated]:
+def parse(payload: object, source: str, received_at: datetime, context: dict | None = None) -> list[TrackingUpdated]:
     data = Push.model_validate(payload).data
     events = []
     for provider in data.track_info.tracking.providers:
@@ -73,6 +73,6 @@ def parse(payload: object, source: str, received_at: datetime) -> list[TrackingU
                 status = "returned_to_sender"
             events.append(tracking_event(
                 source, str(data.carrier), data.number, status, event.time_utc, received_at,
-                data.tag or None, event.location, event.description,
+                data.tag or None, event.location, event.description, context,
             ))
     return events

@@ -13,12 +13,15 @@ The order of `tests/webhook_events.order_upserted` (CNY), worked out once (POLIC
   paid total                    27594 + 8306 + 1200 shipping = 37100
 """
 
+import json
 from datetime import datetime, timedelta, timezone
 
-from chalicelib.adapters.memory import memory_ports
+from chalicelib.adapters.memory import MemoryDirectory, memory_ports
 from chalicelib.bootstrap import Ports
 from chalicelib.domain.clock import iso_utc
 from chalicelib.domain.events import canonical_events
+from chalicelib.domain.sources import source_of
+from chalicelib.domain.staff_keys import Role, Staff, StaffKey, secret_hash, staff_key_of
 from chalicelib.services.ingest_event import ingest_event
 from chalicelib.services.quote_return import quote_return
 from chalicelib.services.verify_return import verify_return
@@ -29,6 +32,24 @@ NOW = datetime(2026, 11, 22, 8, 0, tzinfo=timezone.utc)
 
 def twins(**overrides) -> Ports:
     return memory_ports(**overrides)
+
+
+def registry(**entries: dict) -> MemoryDirectory:
+    """The tenant registry, each entry as it is stored in SSM (domain/sources.py)."""
+    return MemoryDirectory({name: source_of(name, json.dumps(entry)) for name, entry in entries.items()})
+
+
+def staff_keys(**keys: tuple[str, list[str]]) -> MemoryDirectory:
+    """key id -> (secret, roles), stored hashed as in SSM (domain/staff_keys.py)."""
+    return MemoryDirectory({
+        key_id: staff_key_of(key_id, json.dumps({"sha256": secret_hash(secret), "roles": roles}))
+        for key_id, (secret, roles) in keys.items()
+    })
+
+
+def staff(*roles: str, key_id: str = "ana", address: str | None = "203.0.113.7") -> Staff:
+    """Who makes a staff call, already authenticated."""
+    return Staff(StaffKey(key_id, b"", frozenset(Role(role) for role in roles or ("admin",))), address)
 
 
 def event(payload: dict, source: str = "tmall", received_at: datetime = NOW):

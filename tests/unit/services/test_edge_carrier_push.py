@@ -6,24 +6,37 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.adapters.memory import MemoryQueue, MemorySecrets
+from chalicelib.adapters.memory import MemoryQueue
 from chalicelib.connectors.carriers import CARRIER_STYLES
 from chalicelib.domain.errors import InvalidInput, InvalidJson
 from chalicelib.domain.events import TrackingUpdated, canonical_events
-from chalicelib.ports.errors import NotAuthenticated, QueueUnavailable, TooLarge, UnknownSubject
+from chalicelib.domain.tenancy import qualify
+from chalicelib.ports.errors import NotAuthenticated, QueueUnavailable, TooLarge
 from chalicelib.services.accept_carrier_push import accept_carrier_push
 from chalicelib.services.accept_webhook import MAX_BODY_BYTES
-from tests.unit.services.given import NOW, twins
+from tests.unit.services.given import NOW, registry, twins
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "carriers"
-SECRETS = {"aftership": b"as-key", "17track": b"17-key", "sf-express": b"sf-checkword"}
+SECRETS = {"aftership": b"aftership-key-0001", "17track": b"17track-key-00001", "sf-express": b"sf-checkword-0001"}
 # The header each style signs in, spelled as the carrier sends it (header names are case-insensitive).
 HEADERS = {"aftership": "Aftership-Hmac-Sha256", "17track": "Sign", "sf-express": "msgDigest"}
 CARRIERS = sorted(CARRIER_STYLES)
 
 
+def carriers(*names: str, shops: tuple[str, ...] = ("generic",)):
+    """The carriers registered for `shops` (one shop: the return ids they pass on are that shop's)."""
+    return registry(**{
+        name: {"kind": "carrier", "secrets": [SECRETS[name].decode()], "shops": list(shops)} for name in names or CARRIERS
+    })
+
+
 def carrier_ports(**overrides):
-    return twins(carrier_secrets=MemorySecrets(SECRETS), **overrides)
+    return twins(**{"sources": carriers(), **overrides})
+
+
+def as_queued(events: list[TrackingUpdated], shop: str | None = "generic") -> list[TrackingUpdated]:
+    """What the edge queues: event ids qualified by the carrier, return ids by the carrier's one shop."""
+    return [qualify(event, shop if event.data.return_id else None) for event in events]
 
 
 def fixture_body(carrier: str) -> bytes:
@@ -56,7 +69,9 @@ def test_each_checkpoint_of_a_signed_push_is_queued_once_as_a_tracking_event(car
     queued = push(ports, carrier, body)
 
     assert queued == len(expected) > 0
-    assert queued_events(ports) == expected
+    assert queued_events(ports) == as_queued(expected)
+    fixture_return = {"aftership": "RT-3001", "17track": "RT-3002", "sf-express": "RT-3003"}[carrier]
+    assert {event.data.return_id for event in queued_events(ports)} == {f"generic/{fixture_return}"}
     assert len({event.event_id for event in queued_events(ports)}) == queued
 
 
@@ -150,25 +165,52 @@ def test_a_push_signed_in_another_carriers_style_is_not_authenticated():
 
 
 @pytest.mark.parametrize("carrier", ["dhl", "../aftership", "AfterShip", ""])
-def test_a_carrier_with_no_style_is_an_unknown_subject(carrier):
+def test_a_carrier_with_no_style_is_not_authenticated(carrier):
     ports = carrier_ports()
     body = fixture_body("aftership")
 
-    with pytest.raises(UnknownSubject) as refused:
+    with pytest.raises(NotAuthenticated) as refused:
         accept_carrier_push(carrier, signed("aftership", body), body, ports, NOW)
 
-    assert refused.value.code == "unknown_carrier"
+    assert refused.value.code == "invalid_signature"
     assert nothing_written(ports)
 
 
-def test_a_carrier_with_a_style_but_no_configured_secret_is_an_unknown_subject():
-    ports = twins(carrier_secrets=MemorySecrets({"aftership": SECRETS["aftership"]}))
+def test_a_carrier_with_a_style_but_not_registered_is_answered_like_a_wrong_signature():
+    ports = twins(sources=carriers("aftership"))
     body = fixture_body("sf-express")
 
-    with pytest.raises(UnknownSubject) as refused:
+    with pytest.raises(NotAuthenticated) as unregistered:
         push(ports, "sf-express", body)
+    with pytest.raises(NotAuthenticated) as wrong_key:
+        push(carrier_ports(), "sf-express", body, signed("sf-express", body, secret=b"not-the-key"))
 
-    assert refused.value.code == "unknown_carrier"
+    assert (unregistered.value.code, str(unregistered.value)) == (wrong_key.value.code, str(wrong_key.value))
+    assert nothing_written(ports)
+
+
+def test_a_carrier_serving_several_shops_passes_no_return_on_but_its_checkpoints_are_queued():
+    ports = twins(sources=carriers(shops=("generic", "outlet")))
+    body = fixture_body("aftership")
+
+    queued = push(ports, "aftership", body)
+
+    assert queued > 0 and {event.data.return_id for event in queued_events(ports)} == {None}
+
+
+def test_the_previous_secret_still_verifies_during_a_rotation():
+    entry = {"kind": "carrier", "secrets": ["aftership-key-0002", SECRETS["aftership"].decode()], "shops": ["generic"]}
+    ports = twins(sources=registry(aftership=entry))
+
+    assert push(ports, "aftership", fixture_body("aftership")) > 0
+
+
+def test_a_shop_is_not_a_carrier():
+    """The carrier route takes carriers only: a shop's secret signing a tracking push there is not authenticated."""
+    ports = twins(sources=registry(aftership={"kind": "shop", "secrets": [SECRETS["aftership"].decode()]}))
+
+    with pytest.raises(NotAuthenticated):
+        push(ports, "aftership", fixture_body("aftership"))
     assert nothing_written(ports)
 
 

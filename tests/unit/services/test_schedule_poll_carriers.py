@@ -1,7 +1,10 @@
 """The stale-shipment poller on the in-memory twins: quiet parcels asked about in batches, only what is new queued as
-TrackingUpdated, backing off when nothing moves, and a return whose parcel stopped moving queued for logistics once."""
+TrackingUpdated, backing off when nothing moves, a return whose parcel stopped moving queued for logistics once, and
+a parcel whose carrier API call fails counted and backed off while the run goes on with the others."""
 
 import json
+import socket
+import urllib.error
 from datetime import datetime, timedelta
 
 import pytest
@@ -40,7 +43,7 @@ def test_a_parcel_is_not_asked_about_before_it_is_quiet_for_the_stale_hours():
     # When the poller runs a minute before it is due
     result = poll_carriers(ports, DUE - timedelta(minutes=1))
     # Then nobody is asked
-    assert result == {"polled": 0, "moved": 0, "no_movement": []}
+    assert result == {"polled": 0, "moved": 0, "no_movement": [], "failed": 0, "errors": []}
     assert ports.carrier_api.asked == []
 
 
@@ -178,7 +181,7 @@ def test_no_movement_of_a_linked_parcel_queues_its_return_for_logistics():
     # When the poller finds nothing new
     result = poll_carriers(ports, DUE)
     # Then the return waits in the logistics queue with the SLA of the policy in force (8 h)
-    assert result == {"polled": 1, "moved": 0, "no_movement": ["RT-1"]}
+    assert result == {"polled": 1, "moved": 0, "no_movement": ["RT-1"], "failed": 0, "errors": []}
     record = ports.returns.get("RT-1")
     assert record.parcel_problem == {"status": "no_movement", "at": "2026-11-20T10:00:00Z"}
     assert (record.review_queue, record.review_since, record.sla_deadline) == (
@@ -232,3 +235,99 @@ def test_a_newer_checkpoint_given_with_a_time_zone_offset_is_queued():
     poll_carriers(ports, DUE)
     # Then the delivery is queued
     assert [e.data.status for e in queued(ports)] == ["delivered"]
+
+
+# One bad parcel among good ones.
+
+def among_good_ones(bad: dict[str, list] | None = None, errors: dict[str, Exception] | None = None):
+    """Parcels SF1..SF4 seen moving at NOW, whose carrier knows a delivery of each; SF2's answer is `bad` or raises."""
+    known = {("sf-express", f"SF{n}"): [{"status": "delivered", "at": "2026-11-24T09:00:00Z"}] for n in range(1, 5)}
+    known.update({("sf-express", number): answer for number, answer in (bad or {}).items()})
+    api = MemoryCarrierApi(known, {("sf-express", number): error for number, error in (errors or {}).items()})
+    ports = twins(carrier_api=api)
+    moving(ports, "SF1", "SF2", "SF3", "SF4")
+    return ports
+
+
+@pytest.mark.parametrize("error", [
+    urllib.error.HTTPError("https://track.example/trackings/sf-express/SF2", 502, "Bad Gateway", None, None),
+    socket.timeout("timed out"),
+    urllib.error.URLError(ConnectionRefusedError(111, "Connection refused")),
+    json.JSONDecodeError("Expecting value", "<html>", 0),
+    KeyError("checkpoints"),
+], ids=["http-502", "timeout", "refused", "not-json", "no-checkpoints"])
+def test_a_carrier_api_error_on_one_parcel_is_counted_and_the_others_are_polled(error):
+    # Given four quiet parcels whose carrier knows news of each, and the API failing for SF2
+    ports = among_good_ones(errors={"SF2": error})
+    # When the poller runs
+    result = poll_carriers(ports, DUE)
+    # Then every parcel was asked about, the three others' news is queued, and the run says one failed and why
+    assert ports.carrier_api.asked == [("sf-express", f"SF{n}") for n in range(1, 5)]
+    assert sorted(e.data.tracking_number for e in queued(ports)) == ["SF1", "SF3", "SF4"]
+    assert (result["polled"], result["moved"], result["failed"]) == (4, 3, 1)
+    [failure] = result["errors"]
+    assert (failure["carrier"], failure["tracking_number"], failure["error"]) == (
+        "sf-express", "SF2", type(error).__name__)
+
+
+@pytest.mark.parametrize("answer", [
+    {"checkpoints": []},  # the whole answer instead of its list
+    "<html>502</html>",
+    [{"status": "delivered"}],  # no time
+    [{"status": "delivered", "at": "yesterday"}],
+    [{"status": "teleported", "at": "2026-11-24T09:00:00Z"}],  # not a status of the vocabulary
+    [{"status": "out_for_delivery", "at": "2026-11-24T07:00:00Z"}, "delivered"],  # a good one, then a bad one
+    [None],
+], ids=["dict", "text", "no-at", "bad-at", "bad-status", "half-good", "null"])
+def test_a_malformed_answer_for_one_parcel_queues_nothing_of_it_and_the_others_are_polled(answer):
+    # Given four quiet parcels and a malformed answer for SF2
+    ports = among_good_ones(bad={"SF2": answer})
+    # When the poller runs
+    result = poll_carriers(ports, DUE)
+    # Then nothing of SF2's answer is queued (not even a good checkpoint before the bad one), the others' news is
+    assert sorted(e.data.tracking_number for e in queued(ports)) == ["SF1", "SF3", "SF4"]
+    assert (result["polled"], result["moved"], result["failed"]) == (4, 3, 1)
+    assert result["errors"][0]["tracking_number"] == "SF2"
+
+
+def test_a_parcel_whose_call_fails_backs_off_and_is_not_asked_again_at_once():
+    # Given a parcel the API keeps failing for, among good ones
+    ports = among_good_ones(errors={"SF2": TimeoutError("read timed out")})
+    # When the poller runs, and again right after
+    poll_carriers(ports, DUE)
+    again = poll_carriers(ports, DUE + timedelta(minutes=30))
+    # Then the failing parcel waits two quiet periods like one with nothing new, and is not asked in the next run
+    shipment = ports.shipments.get("sf-express", "SF2")
+    assert (shipment.poll_attempts, shipment.next_poll_at) == (1, "2026-12-01T08:00:00Z")  # DUE + 2 x 72 h
+    assert again == {"polled": 0, "moved": 0, "no_movement": [], "failed": 0, "errors": []}
+    # And when it is due again and still failing, it backs off further
+    poll_carriers(ports, datetime.fromisoformat(shipment.next_poll_at))
+    assert ports.shipments.get("sf-express", "SF2").poll_attempts == 2
+
+
+def test_a_parcel_whose_call_fails_is_not_flagged_for_no_movement():
+    # Given a requested return whose parcel went quiet, and the carrier API failing for it
+    ports = twins(carrier_api=MemoryCarrierApi(errors={("sf-express", "SF1"): TimeoutError("read timed out")}))
+    an_order(ports)
+    a_return(ports)
+    moving(ports, "SF1", return_id="RT-1")
+    # When the poller runs
+    result = poll_carriers(ports, DUE)
+    # Then the failure is counted, and nobody is told the parcel stopped moving: nobody knows
+    assert (result["failed"], result["no_movement"]) == (1, [])
+    assert ports.returns.get("RT-1").review_queue is None
+
+
+def test_a_queue_that_is_down_still_stops_the_run():
+    # Given a parcel with news and a queue that refuses messages
+    from chalicelib.adapters.memory import MemoryQueue
+    from chalicelib.ports.errors import QueueUnavailable
+
+    api = MemoryCarrierApi({("sf-express", "SF1"): [{"status": "delivered", "at": "2026-11-24T09:00:00Z"}]})
+    ports = twins(carrier_api=api)
+    moving(ports, "SF1")
+    ports = ports.replacing(queue=MemoryQueue(available=False))
+    # When the poller runs, then the run fails (not a parcel's fault: every send would fail) and the parcel stays due
+    with pytest.raises(QueueUnavailable):
+        poll_carriers(ports, DUE)
+    assert ports.shipments.get("sf-express", "SF1").poll_attempts == 0

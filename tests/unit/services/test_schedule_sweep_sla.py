@@ -3,17 +3,16 @@ SlaBreached; items decided, or not due yet, are not."""
 
 from datetime import timedelta
 
-import pytest
-
 from chalicelib.services.ingest_event import ingest_event
 from chalicelib.services.record_failure import record_failure
 from chalicelib.services.review_return import review_return
 from chalicelib.services.sweep_sla import sweep_sla
 from chalicelib.services.verify_return import verify_return
 from chalicelib.services.wait_for_event import wait_for_event
-from tests.unit.services.given import NOW, a_return, an_order, event, twins
+from tests.unit.services.given import NOW, a_return, an_order, event, staff, twins
 
 DEADLINE = NOW + timedelta(hours=8)  # the SLA of a normal customer's review
+REVIEWER = staff("after_sales", key_id="staff-1")
 
 
 def waiting_for_evidence(ports, return_id: str = "RT-1") -> None:
@@ -76,7 +75,7 @@ def test_a_decided_item_is_not_announced():
     # Given a return a reviewer decided before its deadline
     ports = twins()
     waiting_for_evidence(ports)
-    review_return("RT-1", {"decision": "reject", "note": "no photo after a week"}, "staff-1", ports, NOW + timedelta(hours=1))
+    review_return("RT-1", {"decision": "reject", "note": "no photo after a week"}, REVIEWER, ports, NOW + timedelta(hours=1))
     # When the sweep runs after the deadline
     result = sweep_sla(ports, DEADLINE + timedelta(hours=1))
     # Then nothing is announced
@@ -111,7 +110,7 @@ def test_a_return_back_in_a_queue_with_a_new_deadline_is_announced_again():
     wait_for_event("RT-1", "parcel", "token-parcel", ports, NOW)
     parcel_trouble(ports, "2026-11-21T10:00:00Z", NOW, "cp-1")
     sweep_sla(ports, DEADLINE + timedelta(hours=1))
-    review_return("RT-1", {"decision": "keep_waiting", "note": "carrier says it moves"}, "staff-1", ports,
+    review_return("RT-1", {"decision": "keep_waiting", "note": "carrier says it moves"}, REVIEWER, ports,
                   DEADLINE + timedelta(hours=2))
     # When the parcel is in trouble again and the new deadline passes
     parcel_trouble(ports, "2026-11-23T10:00:00Z", NOW + timedelta(days=1), "cp-2")
@@ -122,3 +121,38 @@ def test_a_return_back_in_a_queue_with_a_new_deadline_is_announced_again():
     assert result == {"breached": ["RT-1"]}
     assert [d["breach_id"] for d in ports.bus.of("SlaBreached")] == [
         "RT-1@2026-11-22T16:00:00Z", "RT-1@2026-11-23T16:00:00Z"]
+
+
+def test_the_breach_of_a_shops_return_names_its_own_ids_and_the_shop():
+    # Given tmall's RT-1 (behind the edge "tmall/RT-1") waiting in review since NOW
+    ports = twins()
+    an_order(ports, "tmall/TM-1001", customer_id="tmall/C-1")
+    a_return(ports, "tmall/RT-1", "tmall/TM-1001", reason="quality_issue")
+    verify_return("tmall/RT-1", ports)
+    wait_for_event("tmall/RT-1", "review", "token-tmall-RT-1", ports, NOW)
+    # When the sweep runs after its deadline
+    result = sweep_sla(ports, DEADLINE + timedelta(hours=1))
+    # Then SlaBreached names RT-1 and C-1 of tmall; the breach is kept on the qualified return
+    assert result == {"breached": ["tmall/RT-1"]}
+    assert ports.bus.of("SlaBreached") == [{
+        "breach_id": "tmall/RT-1@2026-11-22T16:00:00Z", "return_id": "RT-1", "shop": "tmall", "queue": "product_quality",
+        "marketplace": "tmall", "customer_id": "C-1", "tier": "normal", "decision_code": "EVIDENCE_REQUIRED",
+        "review_since": "2026-11-22T08:00:00Z", "sla_deadline": "2026-11-22T16:00:00Z",
+        "detected_at": "2026-11-22T17:00:00Z",
+    }]
+    assert ports.returns.get("tmall/RT-1").sla_breached_at == "2026-11-22T17:00:00Z"
+
+
+def test_the_breaches_of_two_shops_returns_of_the_same_id_are_two_breaches():
+    ports = twins()
+    for shop in ("tmall", "jd"):
+        an_order(ports, f"{shop}/TM-1001", customer_id=f"{shop}/C-1")
+        a_return(ports, f"{shop}/RT-1", f"{shop}/TM-1001", reason="quality_issue")
+        verify_return(f"{shop}/RT-1", ports)
+        wait_for_event(f"{shop}/RT-1", "review", f"token-{shop}", ports, NOW)
+
+    sweep_sla(ports, DEADLINE + timedelta(hours=1))
+
+    breaches = ports.bus.of("SlaBreached")
+    assert sorted((d["shop"], d["return_id"]) for d in breaches) == [("jd", "RT-1"), ("tmall", "RT-1")]
+    assert len({d["breach_id"] for d in breaches}) == 2

@@ -1,5 +1,6 @@
 """Tracking sync on the in-memory twins: checkpoints on their shipment, the shipment's status handed to its return,
-parcels in trouble queued for logistics, and the three ways a parcel is linked to its return."""
+parcels in trouble queued for logistics, and the three ways a parcel is linked to its return (staff linking one
+need the after_sales role, are answered the shop's own ids, and are audited)."""
 
 import random
 from datetime import timedelta
@@ -10,13 +11,15 @@ from chalicelib.adapters.memory import MemoryPolicies
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.policy import parse_policy
 from chalicelib.domain.tracking import Shipment
-from chalicelib.ports.errors import Conflict, UnknownSubject
+from chalicelib.ports.errors import Conflict, Forbidden, UnknownSubject
 from chalicelib.services.ingest_event import ingest_event
 from chalicelib.services.sync_tracking import apply_to_return, link_tracking, put_return_tracking, record_checkpoint
 from chalicelib.services.verify_return import verify_return
 from chalicelib.services.wait_for_event import wait_for_event
-from tests.unit.services.given import NOW, a_return, an_order, event, ingested, inspected, twins
+from tests.unit.services.given import NOW, a_return, an_order, event, ingested, inspected, staff, twins
 from tests.webhook_events import TIMELINE, checkpoint
+
+CLERK = staff("after_sales", key_id="ana", address="203.0.113.7")
 
 def tracked(ports, *payloads: dict) -> list[str]:
     return ingested(ports, *payloads, source="sf-express")
@@ -25,6 +28,13 @@ def tracked(ports, *payloads: dict) -> list[str]:
 def requested(ports, return_id: str = "RT-1") -> None:
     an_order(ports)
     a_return(ports, return_id, event_id=f"evt-return-{return_id}")
+
+
+def the_shops_request(ports, return_id: str = "RT-1", shop: str = "tmall") -> None:
+    """A requested return as the edge stores it: its ids qualified by its shop ("tmall/RT-1")."""
+    if ports.orders.get(f"{shop}/TM-1001") is None:
+        an_order(ports, f"{shop}/TM-1001", customer_id=f"{shop}/C-1")
+    a_return(ports, f"{shop}/{return_id}", f"{shop}/TM-1001")
 
 
 # The shipment's timeline and status.
@@ -324,9 +334,10 @@ def test_staff_link_a_parcel_and_the_waiting_return_is_resumed():
     waiting_for_parcel(ports)
     tracked(ports, checkpoint("delivered", "2026-11-21T06:30:00Z"))
     # When staff link the parcel
-    answer = put_return_tracking("RT-1", {"carrier": "sf-express", "tracking_number": "SF100"}, ports, NOW)
+    answer = put_return_tracking("RT-1", {"carrier": "sf-express", "tracking_number": "SF100"}, CLERK, ports, NOW)
     # Then the answer is the link and the workflow is resumed
     assert (answer["return_id"], answer["status"]) == ("RT-1", "delivered")
+    assert "shop" not in answer  # an id no shop qualifies names none
     assert ports.workflows.resumed == [("token-parcel", {"decision": "arrived", "arrived": "delivered"})]
 
 
@@ -336,26 +347,27 @@ def test_staff_linking_the_same_parcel_again_get_the_same_answer():
     requested(ports)
     tracked(ports, checkpoint("in_transit", "2026-11-20T10:00:00Z"))
     body = {"carrier": "sf-express", "tracking_number": "SF100"}
-    first = put_return_tracking("RT-1", body, ports, NOW)
+    first = put_return_tracking("RT-1", body, CLERK, ports, NOW)
     # When they link it again
-    again = put_return_tracking("RT-1", body, ports, NOW)
+    again = put_return_tracking("RT-1", body, CLERK, ports, NOW)
     # Then the answer is the same
     assert again == first
 
 
 def test_staff_cannot_link_the_parcel_of_another_return():
-    # Given a parcel linked to RT-1
+    # Given a parcel linked to tmall's RT-1 (behind the edge, "tmall/RT-1")
     ports = twins()
-    requested(ports)
-    requested(ports, "RT-2")
-    tracked(ports, checkpoint("in_transit", "2026-11-20T10:00:00Z", return_id="RT-1"))
+    the_shops_request(ports, "RT-1")
+    the_shops_request(ports, "RT-2")
+    tracked(ports, checkpoint("in_transit", "2026-11-20T10:00:00Z", return_id="tmall/RT-1"))
     # When staff link it to RT-2
     with pytest.raises(Conflict) as refused:
-        put_return_tracking("RT-2", {"carrier": "sf-express", "tracking_number": "SF100"}, ports, NOW)
-    # Then it is refused, naming the return that has it
+        put_return_tracking("tmall/RT-2", {"carrier": "sf-express", "tracking_number": "SF100"}, CLERK, ports, NOW)
+    # Then it is refused, naming the return that has it as its shop knows it, and the shop
     assert refused.value.code == "tracking_taken"
-    assert refused.value.message == "sf-express SF100 is the parcel of return RT-1"
-    assert ports.returns.get("RT-2").parcel is None
+    assert refused.value.message == "sf-express SF100 is the parcel of return RT-1 of shop tmall"
+    assert ports.returns.get("tmall/RT-2").parcel is None
+    assert ports.audit.entries == []
 
 
 def test_staff_cannot_link_a_parcel_to_an_unknown_return():
@@ -363,7 +375,7 @@ def test_staff_cannot_link_a_parcel_to_an_unknown_return():
     ports = twins()
     # When staff link a parcel to it
     with pytest.raises(UnknownSubject) as refused:
-        put_return_tracking("RT-NOPE", {"carrier": "sf-express", "tracking_number": "SF1"}, ports, NOW)
+        put_return_tracking("RT-NOPE", {"carrier": "sf-express", "tracking_number": "SF1"}, CLERK, ports, NOW)
     # Then it is refused as unknown and nothing is linked
     assert refused.value.code == "unknown_return"
     assert ports.shipments.get("sf-express", "SF1") is None
@@ -375,7 +387,7 @@ def test_a_return_known_only_from_tracking_is_unknown_to_staff():
     tracked(ports, checkpoint("in_transit", "2026-11-20T10:00:00Z", return_id="RT-9", number="SF9"))
     # When staff link a parcel to RT-9
     with pytest.raises(UnknownSubject) as refused:
-        put_return_tracking("RT-9", {"carrier": "sf-express", "tracking_number": "SF1"}, ports, NOW)
+        put_return_tracking("RT-9", {"carrier": "sf-express", "tracking_number": "SF1"}, CLERK, ports, NOW)
     # Then it is refused as unknown
     assert refused.value.code == "unknown_return"
 
@@ -391,7 +403,121 @@ def test_an_invalid_link_is_refused_naming_the_field(body, field, code):
     requested(ports)
     # When staff send an invalid body
     with pytest.raises(InvalidInput) as refused:
-        put_return_tracking("RT-1", body, ports, NOW)
+        put_return_tracking("RT-1", body, CLERK, ports, NOW)
     # Then the field is named and nothing is linked
     assert (refused.value.field, refused.value.code) == (field, code)
     assert ports.shipments.items == {}
+
+
+# put_return_tracking for a shop's return, roles and the audit trail.
+
+LINK = {"carrier": "sf-express", "tracking_number": "SF100"}
+
+
+def test_staff_linking_a_shops_parcel_are_answered_the_shops_own_return_id_and_the_shop():
+    # Given tmall's RT-1 and a parcel nobody linked
+    ports = twins()
+    the_shops_request(ports)
+    tracked(ports, checkpoint("in_transit", "2026-11-20T10:00:00Z"))
+    # When staff link the parcel to it
+    answer = put_return_tracking("tmall/RT-1", LINK, CLERK, ports, NOW)
+    # Then the answer names the return as its shop does, and the parcel is the qualified return's
+    assert answer == {"carrier": "sf-express", "tracking_number": "SF100", "return_id": "RT-1", "shop": "tmall",
+                      "status": "in_transit", "status_at": "2026-11-20T10:00:00Z"}
+    assert ports.shipments.get("sf-express", "SF100").return_id == "tmall/RT-1"
+    assert ports.returns.get("tmall/RT-1").parcel["status"] == "in_transit"
+
+
+def test_staff_cannot_link_the_parcel_of_another_shops_return_of_the_same_id():
+    # Given jd's RT-1 has the parcel
+    ports = twins()
+    the_shops_request(ports, shop="tmall")
+    the_shops_request(ports, shop="jd")
+    link_tracking("jd/RT-1", "sf-express", "SF100", ports, NOW)
+    # When staff link it to tmall's RT-1
+    with pytest.raises(Conflict) as refused:
+        put_return_tracking("tmall/RT-1", LINK, CLERK, ports, NOW)
+    # Then it is refused naming jd's return
+    assert refused.value.message == "sf-express SF100 is the parcel of return RT-1 of shop jd"
+    assert ports.shipments.get("sf-express", "SF100").return_id == "jd/RT-1"
+
+
+def test_a_shops_own_return_id_alone_is_unknown_to_staff():
+    ports = twins()
+    the_shops_request(ports)
+
+    with pytest.raises(UnknownSubject):
+        put_return_tracking("RT-1", LINK, CLERK, ports, NOW)
+
+    assert ports.shipments.get("sf-express", "SF100") is None
+
+
+def test_a_staff_link_leaves_one_audit_entry_saying_who_from_where_when_and_which_parcel():
+    ports = twins()
+    the_shops_request(ports)
+
+    put_return_tracking("tmall/RT-1", LINK, CLERK, ports, NOW)
+
+    [entry] = ports.audit.entries
+    assert set(entry) == {"subject", "entry", "action", "by", "from", "at", "return_id", "carrier", "tracking_number"}
+    assert {key: entry[key] for key in set(entry) - {"entry"}} == {
+        "subject": "return#tmall/RT-1", "action": "tracking.link", "by": "ana", "from": "203.0.113.7",
+        "at": "2026-11-22T08:00:00Z", "return_id": "tmall/RT-1", "carrier": "sf-express", "tracking_number": "SF100",
+    }
+
+
+def test_each_staff_link_is_an_audit_entry_of_its_own():
+    ports = twins()
+    the_shops_request(ports)
+
+    put_return_tracking("tmall/RT-1", LINK, CLERK, ports, NOW)
+    put_return_tracking("tmall/RT-1", LINK, staff("after_sales", key_id="bo"), ports, NOW + timedelta(minutes=1))
+
+    assert [(entry["by"], entry["at"]) for entry in ports.audit.entries] == [
+        ("ana", "2026-11-22T08:00:00Z"), ("bo", "2026-11-22T08:01:00Z"),
+    ]
+    assert len({entry["entry"] for entry in ports.audit.entries}) == 2
+
+
+@pytest.mark.parametrize("body, return_id", [({"carrier": "sf-express"}, "tmall/RT-1"), (LINK, "tmall/RT-NOPE")],
+                         ids=["invalid body", "unknown return"])
+def test_a_refused_staff_link_is_not_audited(body, return_id):
+    ports = twins()
+    the_shops_request(ports)
+
+    with pytest.raises((InvalidInput, UnknownSubject)):
+        put_return_tracking(return_id, body, CLERK, ports, NOW)
+
+    assert ports.audit.entries == []
+
+
+def test_a_finance_key_cannot_link_a_parcel_and_nothing_is_linked_or_audited():
+    # Given a return waiting for its parcel
+    ports = twins()
+    the_shops_request(ports)
+    wait_for_event("tmall/RT-1", "parcel", "token-parcel", ports, NOW)
+    tracked(ports, checkpoint("delivered", "2026-11-21T06:30:00Z"))
+    # When a finance key links the parcel
+    with pytest.raises(Forbidden) as refused:
+        put_return_tracking("tmall/RT-1", LINK, staff("finance", key_id="fin-1"), ports, NOW)
+    # Then it is refused for its role, and nothing moved
+    assert (refused.value.code, refused.value.message) == (
+        "role_required", "key 'fin-1' does not have the after_sales role"
+    )
+    assert ports.shipments.get("sf-express", "SF100").return_id is None
+    assert ports.returns.get("tmall/RT-1").parcel is None
+    assert ports.workflows.resumed == [] and ports.audit.entries == []
+
+
+def test_the_role_is_checked_before_the_body():
+    with pytest.raises(Forbidden):
+        put_return_tracking("tmall/RT-1", {"note": "x"}, staff("finance"), twins(), NOW)
+
+
+@pytest.mark.parametrize("roles", [("admin",), ("after_sales", "finance")])
+def test_an_admin_or_after_sales_key_links_a_parcel(roles):
+    ports = twins()
+    the_shops_request(ports)
+
+    assert put_return_tracking("tmall/RT-1", LINK, staff(*roles, key_id="root"), ports, NOW)["return_id"] == "RT-1"
+    assert [(entry["action"], entry["by"]) for entry in ports.audit.entries] == [("tracking.link", "root")]

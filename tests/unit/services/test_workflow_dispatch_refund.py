@@ -8,17 +8,17 @@ import pytest
 from chalicelib.adapters.memory import MemoryPayments
 from chalicelib.domain.ledger import PaymentStatus
 from chalicelib.domain.returns import ReturnStatus
-from chalicelib.ports.errors import PaymentNotConfirmed, StaleQuote
+from chalicelib.ports.errors import Forbidden, PaymentNotConfirmed, StaleQuote
 from chalicelib.services.dispatch_refund import dispatch_refund
 from chalicelib.services.quote_return import quote_return
 from chalicelib.services.report_refund_failure import report_refund_failure
 from chalicelib.services.review_return import review_return
 from chalicelib.services.wait_for_event import wait_for_event
-from tests.unit.services.given import NOW, an_order, twins
-from tests.unit.services.given import L1_NET, RETRY, quoted, seller_fault
+from tests.unit.services.given import L1_NET, NOW, RETRY, an_order, quoted, seller_fault, staff, twins
 
 FROZEN = ("account_frozen", "the buyer's account is frozen")
 LATER = NOW + timedelta(minutes=5)
+FINANCE = staff("finance", key_id="fin-1")
 
 
 class LostAnswers(MemoryPayments):
@@ -277,7 +277,7 @@ def test_a_second_failed_round_waits_for_a_new_finance_decision():
     a_quoted_return(ports)
     report_refund_failure("RT-1", declined_round(ports)[-1], ports, LATER)
     wait_for_event("RT-1", "finance_review", "tok-finance-1", ports, LATER)
-    review_return("RT-1", {"decision": "retry", "note": "card unfrozen, try again"}, "fin-1", ports, LATER)
+    review_return("RT-1", {"decision": "retry", "note": "card unfrozen, try again"}, FINANCE, ports, LATER)
     # When the second round fails too and is reported
     report_refund_failure("RT-1", declined_round(ports)[-1], ports, LATER)
     # Then the earlier decision is gone: the next wait is not resumed by it
@@ -285,3 +285,107 @@ def test_a_second_failed_round_waits_for_a_new_finance_decision():
     waited = wait_for_event("RT-1", "finance_review", "tok-finance-2", ports, LATER)
     assert waited["resumed"] is False
     assert [token for token, _ in ports.workflows.resumed] == ["tok-finance-1"]
+
+
+def test_a_failed_round_waits_for_finance_not_for_after_sales():
+    # Given a failed round reported to finance
+    ports = twins()
+    a_quoted_return(ports)
+    report_refund_failure("RT-1", declined_round(ports)[-1], ports, LATER)
+    wait_for_event("RT-1", "finance_review", "tok-finance-1", ports, LATER)
+    # When an after-sales key asks for another round
+    with pytest.raises(Forbidden) as refused:
+        review_return("RT-1", {"decision": "retry", "note": "try again"}, staff("after_sales"), ports, LATER)
+    # Then it is refused for its role, and the round still waits for finance
+    assert refused.value.code == "role_required"
+    assert ports.returns.get("RT-1").finance_review is None and ports.workflows.resumed == []
+
+
+# Tenants: behind the edge the return is "shop/own id".
+
+def a_shops_quoted_return(ports, shop: str = "tmall", **order) -> None:
+    an_order(ports, f"{shop}/TM-1001", customer_id=f"{shop}/C-1", **order)
+    quoted(ports, f"{shop}/RT-1", f"{shop}/TM-1001")
+
+
+def test_a_shops_refund_is_keyed_by_the_shop_and_its_own_return_id():
+    # Given tmall's RT-1 quoted
+    ports = twins()
+    a_shops_quoted_return(ports)
+    # When dispatched
+    result = dispatch_refund("tmall/RT-1", ports, NOW, RETRY)
+    # Then the refund is "RF-tmall.RT-1" (no "/" in a key), the ledger's and the provider's idempotency key
+    assert (result["refund_id"], result["payment"]) == ("RF-tmall.RT-1", "confirmed")
+    assert list(ports.ledger.items) == ["RF-tmall.RT-1"]
+    assert ports.payments.requests == ["RF-tmall.RT-1"]
+    assert ports.returns.get("tmall/RT-1").refund_id == "RF-tmall.RT-1"
+
+
+def test_two_shops_returns_of_the_same_id_are_two_refunds():
+    ports = twins()
+    a_shops_quoted_return(ports, "tmall")
+    a_shops_quoted_return(ports, "jd")
+
+    dispatch_refund("tmall/RT-1", ports, NOW, RETRY)
+    dispatch_refund("jd/RT-1", ports, NOW, RETRY)
+
+    assert sorted(ports.ledger.items) == ["RF-jd.RT-1", "RF-tmall.RT-1"]
+    assert len(ports.payments.refunds) == 2
+
+
+def test_the_provider_is_asked_to_refund_the_payment_as_the_shop_knows_it():
+    # Given a shop's order whose source named no payment reference
+    ports = twins()
+    a_shops_quoted_return(ports)
+    # When dispatched
+    dispatch_refund("tmall/RT-1", ports, NOW, RETRY)
+    # Then the provider is asked about the shop's own order id
+    [refund] = ports.payments.refunds.values()
+    assert refund["payment_ref"] == "TM-1001"
+    assert ports.ledger.get("RF-tmall.RT-1").payment_ref == "TM-1001"
+
+
+def test_a_shops_payment_reference_is_used_as_the_shop_gave_it():
+    ports = twins()
+    a_shops_quoted_return(ports, payment_ref="PAY-77")
+
+    dispatch_refund("tmall/RT-1", ports, NOW, RETRY)
+
+    assert [refund["payment_ref"] for refund in ports.payments.refunds.values()] == ["PAY-77"]
+
+
+def test_refund_issued_names_the_shops_own_ids_and_the_shop():
+    ports = twins()
+    a_shops_quoted_return(ports)
+
+    dispatch_refund("tmall/RT-1", ports, NOW, RETRY)
+
+    [told] = ports.bus.of("RefundIssued")
+    assert told == ports.ledger.get("RF-tmall.RT-1").finance_record()
+    assert (told["refund_id"], told["return_id"], told["order_id"], told["customer_id"], told["shop"]) == (
+        "RF-tmall.RT-1", "RT-1", "TM-1001", "C-1", "tmall"
+    )
+
+
+def test_refund_issued_of_ids_no_shop_qualifies_names_no_shop():
+    ports = twins()
+    a_quoted_return(ports)
+
+    dispatch_refund("RT-1", ports, NOW, RETRY)
+
+    [told] = ports.bus.of("RefundIssued")
+    assert (told["return_id"], told["order_id"], told["shop"]) == ("RT-1", "TM-1001", None)
+
+
+def test_refund_failed_names_the_shops_own_ids_and_the_shop():
+    ports = twins()
+    a_shops_quoted_return(ports)
+    ports.payments.decline = FROZEN
+    last = [dispatch_refund("tmall/RT-1", ports, NOW, RETRY) for _ in range(len(RETRY) + 1)][-1]
+
+    report_refund_failure("tmall/RT-1", last, ports, LATER)
+
+    [told] = ports.bus.of("RefundFailed")
+    assert (told["refund_id"], told["return_id"], told["order_id"], told["shop"]) == (
+        "RF-tmall.RT-1", "RT-1", "TM-1001", "tmall"
+    )

@@ -16,8 +16,18 @@ from chalicelib.services.review_return import review_return
 from chalicelib.services.verify_return import verify_return
 from chalicelib.services.wait_for_event import wait_for_event
 from chalicelib.services.watch_parcels import watch_parcels
-from tests.unit.services.given import NOW, a_return, an_order, ingested, inspected, twins
-from tests.unit.services.given import RETRY, delivered_on, tracking_updated
+from tests.unit.services.given import (
+    NOW,
+    RETRY,
+    a_return,
+    an_order,
+    delivered_on,
+    ingested,
+    inspected,
+    staff,
+    tracking_updated,
+    twins,
+)
 
 CLOSED_AT = NOW + timedelta(hours=3)
 
@@ -27,25 +37,27 @@ def resumed_with(ports, token: str) -> dict:
     return output
 
 
-def through_inspection(ports, accepted: list[dict] | None = None, **request) -> dict:
-    """An approved return whose parcel arrived and was inspected: the state up to CalculateRefund."""
-    an_order(ports)
-    a_return(ports, **request)
-    state = {"return_id": "RT-1", "verification": verify_return("RT-1", ports)}
-    wait_for_event("RT-1", "parcel", "tok-parcel", ports, NOW)
-    ingested(ports, tracking_updated(status="delivered"), source="sf")
+def through_inspection(ports, accepted: list[dict] | None = None, shop: str | None = None, **request) -> dict:
+    """An approved return whose parcel arrived and was inspected: the state up to CalculateRefund. With a shop, the
+    ids are the shop's as the edge stores them ("shop/RT-1")."""
+    return_id, order_id = (f"{shop}/RT-1", f"{shop}/TM-1001") if shop else ("RT-1", "TM-1001")
+    an_order(ports, order_id, **({"customer_id": f"{shop}/C-1"} if shop else {}))
+    a_return(ports, return_id, order_id, **request)
+    state = {"return_id": return_id, "verification": verify_return(return_id, ports)}
+    wait_for_event(return_id, "parcel", "tok-parcel", ports, NOW)
+    ingested(ports, tracking_updated(return_id, status="delivered", tracking_number="SF-RT-1"), source="sf")
     state["parcel"] = resumed_with(ports, "tok-parcel")
-    wait_for_event("RT-1", "inspection", "tok-inspection", ports, NOW)
-    inspected(ports, items=accepted)
+    wait_for_event(return_id, "inspection", "tok-inspection", ports, NOW)
+    inspected(ports, return_id, items=accepted)
     state["inspection"] = resumed_with(ports, "tok-inspection")
     return state
 
 
-def refunded(ports, **request) -> dict:
+def refunded(ports, shop: str | None = None, **request) -> dict:
     """The state of an execution whose refund the provider confirmed."""
-    state = through_inspection(ports, **request)
-    state["refund"] = quote_return("RT-1", ports)
-    state["dispatch"] = dispatch_refund("RT-1", ports, NOW, RETRY)
+    state = through_inspection(ports, shop=shop, **request)
+    state["refund"] = quote_return(state["return_id"], ports)
+    state["dispatch"] = dispatch_refund(state["return_id"], ports, NOW, RETRY)
     return state
 
 
@@ -146,13 +158,13 @@ def test_a_review_that_timed_out_closes_the_return_as_expired_and_out_of_its_que
     assert ports.returns.waiting_for_review("product_quality", 10, None) == ([], None)
 
 
-def exchanged(ports, unit_price: str) -> dict:
+def exchanged(ports, unit_price: str, shop: str | None = None) -> dict:
     """The state of an exchange of L1 (worth 275.94) for a replacement at `unit_price`."""
     replacement = {"sku": "SHOE-43", "unit_price": unit_price, "quantity": 1}
-    state = through_inspection(ports, resolution="exchange", replacement=replacement)
-    state["refund"] = quote_return("RT-1", ports)
+    state = through_inspection(ports, shop=shop, resolution="exchange", replacement=replacement)
+    state["refund"] = quote_return(state["return_id"], ports)
     if state["refund"]["outcome"] == "refund":
-        state["dispatch"] = dispatch_refund("RT-1", ports, NOW, RETRY)
+        state["dispatch"] = dispatch_refund(state["return_id"], ports, NOW, RETRY)
     return state
 
 
@@ -198,7 +210,8 @@ def test_a_refund_finance_wrote_off_is_closed_as_written_off_in_the_ledger_too()
         state["dispatch"] = dispatch_refund("RT-1", ports, NOW, RETRY)
     state["refund_failed"] = report_refund_failure("RT-1", state["dispatch"], ports, NOW)
     wait_for_event("RT-1", "finance_review", "tok-finance", ports, NOW)
-    review_return("RT-1", {"decision": "write_off", "note": "paid by bank transfer"}, "fin-1", ports, NOW)
+    review_return("RT-1", {"decision": "write_off", "note": "paid by bank transfer"}, staff("finance", key_id="fin-1"),
+                  ports, NOW)
     state["finance_review"] = resumed_with(ports, "tok-finance")
     # When Notify runs
     notify_outcome("RT-1", state, ports, CLOSED_AT)
@@ -219,3 +232,50 @@ def test_a_refunded_return_leaves_its_ledger_record_confirmed():
     # Then the ledger record is not touched
     record = ports.ledger.get("RF-RT-1")
     assert (record.payment_status, record.written_off_at) == (PaymentStatus.CONFIRMED, None)
+
+
+# Tenants: what goes out on the bus names the shop's own ids and the shop.
+
+def test_return_closed_of_a_shops_return_names_its_own_ids_and_the_shop():
+    # Given tmall's RT-1 (behind the edge "tmall/RT-1") refunded
+    ports = twins()
+    state = refunded(ports, shop="tmall")
+    # When Notify runs
+    notify_outcome("tmall/RT-1", state, ports, CLOSED_AT)
+    # Then ReturnClosed says RT-1 of tmall, and its refund by the ledger's key
+    assert ports.bus.of("ReturnClosed") == [{
+        "return_id": "RT-1", "order_id": "TM-1001", "shop": "tmall", "marketplace": "tmall", "outcome": "refunded",
+        "decision_code": "APPROVED", "refund_id": "RF-tmall.RT-1", "expiry_reason": None,
+        "closed_at": "2026-11-22T11:00:00Z",
+    }]
+    assert ports.returns.get("tmall/RT-1").status == ReturnStatus.REFUNDED
+
+
+def test_a_shops_exchange_asks_for_the_replacement_and_the_payment_with_its_own_ids_and_the_shop():
+    # Given tmall's exchange for a dearer replacement
+    ports = twins()
+    state = exchanged(ports, "320.00", shop="tmall")
+    # When Notify runs
+    notify_outcome("tmall/RT-1", state, ports, CLOSED_AT)
+    # Then every event names RT-1 and TM-1001 of tmall
+    assert ports.bus.of("ReplacementShipmentRequested") == [{
+        "return_id": "RT-1", "order_id": "TM-1001", "shop": "tmall", "marketplace": "tmall",
+        "sku": "SHOE-43", "unit_price": "320.00", "quantity": 1,
+    }]
+    assert ports.bus.of("PaymentRequested") == [{
+        "return_id": "RT-1", "order_id": "TM-1001", "shop": "tmall", "marketplace": "tmall", "currency": "CNY",
+        "amount": "44.06", "amount_minor": 4406, "reason": "dearer exchange replacement",
+    }]
+    [closed] = ports.bus.of("ReturnClosed")
+    assert (closed["return_id"], closed["shop"], closed["outcome"]) == ("RT-1", "tmall", "exchanged")
+
+
+def test_events_of_ids_no_shop_qualifies_name_no_shop():
+    ports = twins()
+    state = exchanged(ports, "320.00")
+
+    notify_outcome("RT-1", state, ports, CLOSED_AT)
+
+    for kind in ("ReturnClosed", "ReplacementShipmentRequested", "PaymentRequested"):
+        [told] = ports.bus.of(kind)
+        assert "shop" not in told and (told["return_id"], told["order_id"]) == ("RT-1", "TM-1001")

@@ -5,16 +5,19 @@ import json
 
 import pytest
 
+from chalicelib.adapters.memory import MemoryPolicies
 from chalicelib.domain.errors import InvalidInput
+from chalicelib.domain.policy import parse_policy
 from chalicelib.domain.returns import ReturnStatus
 from chalicelib.services.quote_return import quote_return
 from chalicelib.services.record_failure import record_failure
 from chalicelib.services.review_return import review_return
 from chalicelib.services.verify_return import verify_return
 from chalicelib.services.wait_for_event import wait_for_event
-from tests.unit.services.given import NOW, a_return, an_order, inspected, twins
+from tests.unit.services.given import NOW, a_return, an_order, inspected, staff, twins
 
 CAUSE_LIMIT = 2000
+REVIEW_WAIT = 14 * 24 * 3600  # the default policy's review_wait_days: how long AwaitFailureReview waits
 
 
 def lambda_failure(error: Exception) -> dict:
@@ -42,8 +45,8 @@ def test_a_failed_step_is_recorded_on_the_return_for_the_failures_queue():
     state = failed_at_calculate_refund(ports)
     # When RecordFailure runs
     result = record_failure("RT-1", state, ports, NOW)
-    # Then it names the failures queue and the step
-    assert result == {"queue": "failures", "step": "CalculateRefund"}
+    # Then it names the failures queue, the step, and how long to wait for a person (the policy's 14 days)
+    assert result == {"queue": "failures", "step": "CalculateRefund", "review_wait_seconds": REVIEW_WAIT}
     # And the return is failed, with the step, the error and its cause
     record = ports.returns.get("RT-1")
     assert record.status == ReturnStatus.FAILED
@@ -85,7 +88,7 @@ def test_a_return_failing_again_after_a_retry_waits_for_a_new_decision():
     state = failed_at_calculate_refund(ports)
     record_failure("RT-1", state, ports, NOW)
     wait_for_event("RT-1", "failure_review", "tok-failure-1", ports, NOW)
-    review_return("RT-1", {"decision": "retry", "note": "warehouse fixed the inspection"}, "ops-1", ports, NOW)
+    review_return("RT-1", {"decision": "retry", "note": "warehouse fixed the inspection"}, staff("after_sales", key_id="ops-1"), ports, NOW)
     assert ports.returns.get("RT-1").failure_review["decision"] == "retry"
     # When the retried execution fails the same way and is recorded again
     record_failure("RT-1", state, ports, NOW)
@@ -93,3 +96,55 @@ def test_a_return_failing_again_after_a_retry_waits_for_a_new_decision():
     assert ports.returns.get("RT-1").failure_review is None
     assert wait_for_event("RT-1", "failure_review", "tok-failure-2", ports, NOW)["resumed"] is False
     assert [token for token, _ in ports.workflows.resumed] == ["tok-failure-1"]
+
+
+def test_the_wait_for_a_person_is_the_review_wait_of_the_returns_policy():
+    # Given a policy whose review wait is 3 days, under which the return was verified
+    ports = twins(policies=MemoryPolicies(parse_policy({"version": "v3", "defaults": {"review_wait_days": 3}})))
+    an_order(ports)
+    a_return(ports)
+    verify_return("RT-1", ports)
+    # When a later step fails
+    result = record_failure("RT-1", {"failure": {"Error": "Boom", "Cause": "it broke"}}, ports, NOW)
+    # Then AwaitFailureReview is told to wait 3 days
+    assert result["review_wait_seconds"] == 3 * 24 * 3600
+
+
+def test_a_wait_that_timed_out_is_recorded_with_a_cause_saying_so():
+    # Given an execution whose AwaitParcel wait timed out (States.Timeout has no cause of its own)
+    ports = twins()
+    an_order(ports)
+    a_return(ports)
+    state = {"return_id": "RT-1", "verification": verify_return("RT-1", ports),
+             "failure": {"Error": "States.Timeout", "Cause": ""}}
+    # When recorded
+    result = record_failure("RT-1", state, ports, NOW)
+    # Then the cause says which step was not answered
+    failure = ports.returns.get("RT-1").failure
+    assert (failure["error"], failure["cause"]) == ("States.Timeout", f"{result['step']} was not answered in time")
+
+
+def test_the_end_of_an_earlier_execution_is_recorded_as_the_workflows_failure():
+    # Given an execution restarted because the return's earlier one ended badly
+    ports = twins()
+    an_order(ports)
+    a_return(ports)
+    state = {"return_id": "RT-1", "restart_of": {"execution": "RT-1", "status": "TIMED_OUT"},
+             "failure": {"Error": "ExecutionTimedOut", "Cause": "the workflow execution RT-1 ended TIMED_OUT"}}
+    # When recorded
+    result = record_failure("RT-1", state, ports, NOW)
+    # Then the failed step is the workflow itself, with the earlier end as its error
+    assert (result["queue"], result["step"]) == ("failures", "Workflow")
+    failure = ports.returns.get("RT-1").failure
+    assert (failure["step"], failure["error"], failure["cause"]) == (
+        "Workflow", "ExecutionTimedOut", "the workflow execution RT-1 ended TIMED_OUT"
+    )
+
+
+def test_the_failure_of_a_return_never_stored_is_recorded_under_the_policy_in_force():
+    # Given an execution for a return id nobody stored (Verify raised ReturnNotFound)
+    ports = twins()
+    state = {"return_id": "RT-404", "failure": {"Error": "ReturnNotFound", "Cause": "RT-404"}}
+    # When recorded, then the failure is kept and the wait is the policy's review_wait_days
+    assert record_failure("RT-404", state, ports, NOW)["review_wait_seconds"] == REVIEW_WAIT
+    assert ports.returns.get("RT-404").failure["error"] == "ReturnNotFound"

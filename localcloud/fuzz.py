@@ -1,0 +1,1969 @@
+"""`python -m localcloud fuzz`: seeded, mutated requests against every route of the API over HTTP (make fuzz).
+
+Each request starts from a valid one of its route (webhooks of each source kind, carrier pushes of each style,
+refund quotes, staff calls with a key of each role) and is mutated: fields dropped, duplicated or retyped, odd
+numbers, boundary and absurd dates, ids with odd characters, lone surrogates, bytes that are not UTF-8, UTF-16
+bodies, truncated JSON, deep nesting, bodies over 256 KB; odd, missing and duplicated headers; odd query
+strings and cursors; unknown or odd path segments. About half are signed validly (so that they pass
+authentication and reach validation) and a share forged (a wrong key, another source's key, a stale timestamp,
+a body changed after signing). The run fails on:
+
+- any answer 5xx, or no answer at all;
+- a forged request (signature not of the source or carrier named in the path, unknown source, wrong staff key)
+  answered 2xx;
+- a request its sender may not make answered 2xx: a valid staff key without the route's role (review decisions:
+  checked on the audit trail), a source sending an event type or about a shop it is not granted;
+- an accepted event the consumer could not apply: once the ingest queue is empty and every workflow execution
+  is parked on a task token or ended, the DLQ must be empty, the event log must hold every accepted event and no
+  new `#failure:` record, and no new execution may have FAILED.
+
+A request is built from the seed and its index alone (`--replay INDEX` sends one again), so a run is
+reproducible; only the signing timestamps follow the clock. The consumer checks need the queues and tables,
+which only an in-process local cloud has: against `--api-url` only the HTTP checks are made.
+"""
+
+import base64
+import copy
+import hashlib
+import hmac
+import http.client
+import json
+import logging
+import random
+import socket
+import sys
+import threading
+import time
+import traceback
+from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from urllib.parse import parse_qs, quote, urlsplit
+
+from chalicelib import resources
+from chalicelib.connectors.carriers import CARRIER_STYLES
+from chalicelib.domain.events import EVENT_TYPES
+from chalicelib.domain.review import QUEUES
+from chalicelib.domain.signatures import sign
+from chalicelib.domain.sources import DEFAULT_EVENT_TYPES, SourceKind
+
+DEFAULT_SEED = 20261214
+MAX_BODY = 256 * 1024
+# Requests are sent in slices of this many; the next waits until the ingest queue is below half a slice (moto's
+# SQS walks every queued message on each call, so a deep queue slows every handler; see traffic.PACE).
+SLICE = 200
+# Records that grow with every event about them: every this many requests, one is a valid event at the contract's
+# sizes about the same hot record (a return's evidence, 20 URLs of 2 KB; a parcel's timeline, 190 checkpoints with
+# the longest texts), so that a long run shows whether a record can outgrow what its table takes (DynamoDB: 400 KB).
+GROWTH_EVERY = {"evidence": 1000, "timeline": 3333}
+MAX_ITEM_BYTES = 400 * 1024  # what DynamoDB takes (moto does not check every write for it)
+PROBE_HEADER = "X-Fuzz-Probe"
+
+ROUTES = {
+    "webhook": "POST /v1/webhooks/{source}",
+    "carrier": "POST /v1/webhooks/carriers/{carrier}",
+    "quote": "POST /v1/refund-quotes",
+    "preview": "POST /v1/verification-previews",
+    "reviews": "GET /v1/reviews",
+    "decide": "POST /v1/reviews/{shop}/{return_id}",
+    "tracking": "PUT /v1/returns/{shop}/{return_id}/tracking",
+    "refunds": "GET /v1/refunds",
+    "reconciliation": "GET /v1/refunds/reconciliation",
+    "export": "GET /v1/refunds/export.csv",
+    "other": "other paths and methods",
+}
+ROUTE_WEIGHTS = {
+    "webhook": 30, "carrier": 16, "quote": 8, "preview": 7, "reviews": 7, "decide": 7, "tracking": 6,
+    "refunds": 6, "reconciliation": 4, "export": 4, "other": 3,
+}
+# The staff role each route needs (GET /v1/reviews: finance for its queue, after_sales for the others; a review
+# decision: finance for a refund the provider did not confirm, after_sales otherwise, checked on the audit trail).
+ROUTE_ROLES = {
+    "preview": "after_sales", "tracking": "after_sales", "refunds": "finance", "reconciliation": "finance",
+    "export": "finance",
+}
+CURRENCIES = [("CNY", 2), ("CNY", 2), ("USD", 2), ("EUR", 2), ("JPY", 0), ("KWD", 3)]
+SELLER_FAULT = ["quality_issue", "not_as_described", "wrong_item", "damaged_in_transit", "missing_parts"]
+BUYER_FAULT = ["changed_mind", "wrong_size", "no_longer_needed", "other"]
+TRACKING_STATUSES = [
+    "pending", "info_received", "in_transit", "out_for_delivery", "attempt_fail", "delivered",
+    "available_for_pickup", "exception", "expired", "returned_to_sender",
+]
+
+# --- odd values -----------------------------------------------------------------------------------------------
+
+
+class Raw:
+    """JSON text spliced into a body as it is (what json.dumps cannot write: 1e999, 5,000 digits, deep nesting)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return f"Raw({self.text[:40]!r}{'...' if len(self.text) > 40 else ''}, {len(self.text)} chars)"
+
+
+class Pairs:
+    """A JSON object whose keys may repeat (json.loads keeps the last)."""
+
+    def __init__(self, items: list) -> None:
+        self.items = items
+
+    def __repr__(self) -> str:
+        return f"Pairs({[key for key, _ in self.items]})"
+
+
+def dump(value, ascii_only: bool = True) -> str:
+    if isinstance(value, Raw):
+        return value.text
+    if isinstance(value, dict):
+        value = Pairs(list(value.items()))
+    if isinstance(value, Pairs):
+        return "{" + ", ".join(f"{json.dumps(k, ensure_ascii=ascii_only)}: {dump(v, ascii_only)}" for k, v in value.items) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(dump(v, ascii_only) for v in value) + "]"
+    return json.dumps(value, ensure_ascii=ascii_only)
+
+
+def deep(depth: int, kind: str = "list") -> Raw:
+    if kind == "list":
+        return Raw("[" * depth + "]" * depth)
+    return Raw('{"a": ' * depth + "1" + "}" * depth)
+
+
+ODD_IDS = [
+    "", " ", "a:b", "RT:1:2", "a/b", "generic/FZ-R1", "outlet/FZ-R1", "a#b", "#failure:x", "a b", " FZ-R1", "FZ-R1 ",
+    "ü", "ＦＺ-Ｒ1", "RT-1\u0000", "RT-1\n", "RT-1\t", "x" * 81, "x" * 127, "x" * 128, "x" * 129, "y" * 193, "z" * 200,
+    "-RT", ".RT", "_RT", "RT..", "..", ".", "RT%2F1", "%2e%2e", "😀", "\ud800", "\udfff", "RT-1\u202e", "null", "None",
+    "../../etc/passwd", "RT*", "RT?", "[RT]", "RT,1", "RT;1", "RT'1", 'RT"1', "RT\\1", "Ǆ", "İ", "ß", "\u00a0RT",
+    "FZ-R1-" + "9" * 70, "a" * 64 + "-" + "0123456789abcdef",
+]
+ODD_AMOUNTS = [
+    "-1.00", "1e3", "1E3", "0.001", "１２.００", "١٢.٠٠", "12.0", "12", "0", "-0", "-0.00", "00.00", "012.00",
+    "9" * 40 + ".00", "9" * 18 + ".99", "NaN", "Infinity", " 12.00", "12.00 ", "12,00", "+12.00", "0x10", ".5", "5.",
+    "", "1_000.00", "²", "12.345", "12.3456", "0.00", "99999999999999999999.999",
+]
+ODD_NUMBERS = [
+    -1, 0, 1, 2, 499, 500, 501, 2**31, 2**53 + 1, 2**63, 2**64, 10**30, -(10**30), 1.5, 0.5, -0.0, 1e308, 1e-300,
+    float("nan"), float("inf"), float("-inf"), True, False, Raw("1e999"), Raw("-1e999"), Raw("1" + "0" * 5000),
+    Raw("0." + "0" * 5000 + "1"), Raw("-0"), Raw("1E400"), Raw("01"), Raw("+1"), Raw(".5"), Raw("1.e2"),
+]
+UNICODE = [
+    "\ud800", "\udfff", "\ud83d\ude00", "\ud83d", "a\u0000b", "\u202eFZ", "e\u0301", "\ufeff", "\uffff", "\U0001d518",
+    "日本語", "\x7f", "\u2028", "\u0085", "Ω" * 300, "😀" * 200, "\U0010ffff", "\u0378",
+]
+# Values the contract takes, at its edges: what reaches the consumer, the workflow, the tables and the exports.
+VALID_ODD_IDS = ["0", "A", "z" * 128, "Z9._:-", "a:b:c", "1.2.3", "x-" * 64, "FZ-R1.", "FZ-R1:", "A" + "." * 127,
+                 "9" * 128, "a_b", "A-", "a..b", "a::b", "FZ-R1-0123456789abcdef"]
+VALID_ODD_AMOUNTS = ["0", "999999999999999", "999999999999999.99", "999999999999999.999", "0.00", "0.01", "0.000",
+                     "100000000000000.00", "1.5", "1.234"]
+VALID_ODD_TEXTS = ["x" * 512, "😀" * 512, "a\u0000b", "\uffff", "\ufffe", "=HYPERLINK(\"http://x\")", "a,b\"c\nd\r\ne",
+                   "\u202eevil", "\t", " ", "", "\x01\x02\x1f", "日本語のメモ", "\U0010ffff", "\ud83d\ude00" * 100,
+                   "-1+1", "@SUM(1)", "\u2028\u2029", "é" * 512]
+TEXT_KEYS = {"note", "location", "description", "message", "remark", "acceptAddress", "sku", "category", "subtag", "title"}
+QUANTITY_KEYS = {"quantity", "accepted", "returned_before", "returns_30d"}
+TYPES = [None, True, False, 0, -1, 1.5, "", "x", "0", "true", [], {}, [None], {"a": 1}, [[]], ["x"], Raw("[{}]")]
+
+
+def odd_dates(now: datetime) -> list:
+    iso = lambda t: t.strftime("%Y-%m-%dT%H:%M:%SZ")  # noqa: E731
+    return [
+        "9999-12-31T23:59:59-05:00", "0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59Z", "0001-01-01T00:00:00Z",
+        "9999-12-31T23:59:59.999999+14:00", "0001-01-01T00:00:00-14:00", iso(now - timedelta(days=2)).rstrip("Z"),
+        "2026-11-20", "2026-02-30T00:00:00Z", "2026-11-20T24:00:00Z", "2026-11-20T23:59:60Z", "2026-11-20T08:00:00+24:00",
+        "2026-11-20T08:00:00+23:59", "2026-11-20T08:00:00-23:59", "1970-01-01T00:00:00Z", "1969-12-31T23:59:59Z",
+        "2038-01-19T03:14:08Z", iso(now + timedelta(hours=23)), iso(now + timedelta(hours=25)),
+        iso(now - timedelta(days=3649)), iso(now - timedelta(days=3651)), "20261120T080000Z", "2026-W47-5T08:00:00Z",
+        " 2026-11-20T08:00:00Z", "2026-11-20T08:00:00.123456789Z", "2026-11-20T08:00:00,5Z", "-2026-11-20T08:00:00Z",
+        "+12026-11-20T08:00:00Z", "２０２６-１１-２０T08:00:00Z", "now", "", "T", "2026-11-20T08:00:00ZZ",
+        "2026-11-20t08:00:00z", "2026-11-20 08:00:00Z", int(now.timestamp()), now.timestamp(), 10**20, -1, 0,
+        "1763625600", "2026-11-20T08:00:00+05", "2026-11-20T08:00:00+0530",
+    ]
+
+
+# --- the samples ------------------------------------------------------------------------------------------------
+
+
+def iso(t: datetime) -> str:
+    return t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def pad(prefix: str, size: int) -> str:
+    return (prefix + "x" * size)[:size]
+
+
+def money(minor: int, exponent: int) -> str:
+    if not exponent:
+        return str(minor)
+    sign_ = "-" if minor < 0 else ""
+    whole, part = divmod(abs(minor), 10**exponent)
+    return f"{sign_}{whole}.{part:0{exponent}d}"
+
+
+@dataclass(frozen=True)
+class Pools:
+    """The ids valid requests name: `size` orders and returns per shop, their tracking numbers and receipts; the
+    times relative to `anchor` (midnight UTC ten days before the run's day), so that valid ones are recent."""
+
+    size: int
+    anchor: datetime
+    prefix: str = "FZ"
+
+    def order_id(self, k: int) -> str:
+        return f"{self.prefix}-O{k}"
+
+    def return_id(self, k: int) -> str:
+        return f"{self.prefix}-R{k}"
+
+    def tracking_number(self, k: int) -> str:
+        return f"{self.prefix}-TN{k}"
+
+    def at(self, days: float) -> str:
+        return iso(self.anchor + timedelta(days=days))
+
+    def currency(self, k: int) -> tuple[str, int]:
+        return CURRENCIES[k % len(CURRENCIES)]
+
+    def paid_only(self, k: int) -> bool:
+        return k % 10 == 7
+
+    def order(self, k: int) -> dict:
+        currency, exponent = self.currency(k)
+        unit = 10**exponent
+        lines = [
+            {"line_id": f"L{n}", "sku": f"SKU-{k}-{n}", "category": ["apparel", "footwear", "electronics", "home"][(k + n) % 4],
+             "unit_price": money((2500 if k % 9 == 4 and n == 1 else 40 + 17 * k + 31 * n) * unit + (k * 7 % unit), exponent),
+             "quantity": 1 + (k + n) % 3}
+            for n in range(1, 2 + k % 3)
+        ]
+        if k % 5 == 2:
+            lines.append({"line_id": "G1", "sku": "GIFT", "category": "gift", "unit_price": money(0, exponent), "quantity": 1,
+                          "is_gift": True, "gift_for": "L1", "gift_value": money(5 * unit, exponent)})
+        order = {
+            "order_id": self.order_id(k), "customer_id": f"{self.prefix}-C{k // 2}", "currency": currency,
+            "status": "paid" if self.paid_only(k) else ("shipped" if k % 10 == 8 else "delivered"),
+            "paid_at": self.at(0), "shipping_fee": money((k % 4) * 5 * unit, exponent), "lines": lines,
+        }
+        if k % 3 == 1:
+            order["order_discount"] = money(3 * unit, exponent)
+        if not self.paid_only(k):
+            order["shipped_at"] = self.at(1)
+            order["shipment"] = {"carrier": "sf-express", "tracking_number": f"{self.prefix}-OUT{k}"}
+        if order["status"] == "delivered":
+            order["delivered_at"] = self.at(3)
+        return order
+
+    def reason(self, k: int) -> str:
+        reasons = SELLER_FAULT + BUYER_FAULT
+        return reasons[k % len(reasons)]
+
+    def return_data(self, k: int) -> dict:
+        data = {"return_id": self.return_id(k), "order_id": self.order_id(k), "reason": self.reason(k),
+                "items": [{"line_id": "L1", "quantity": 1}]}
+        if self.paid_only(k):
+            return data
+        if data["reason"] in SELLER_FAULT and k % 4 != 1:
+            data["evidence_urls"] = [f"https://img.example.com/{self.return_id(k)}/1.jpg"]
+        if k % 3 == 0:
+            data["shipment"] = {"carrier": "sf-express", "tracking_number": self.tracking_number(k)}
+        if k % 11 == 6:
+            currency, exponent = self.currency(k)
+            data["resolution"] = "exchange"
+            data["replacement"] = {"sku": f"SKU-{k}-X", "unit_price": money(50 * 10**exponent, exponent), "quantity": 1}
+        if k % 4 == 2:
+            data["return_shipping_paid"] = money(8 * 10 ** self.currency(k)[1], self.currency(k)[1])
+        if k % 5 == 3:
+            data["note"] = "the sole came off"
+        return data
+
+    def request_event(self, k: int, event_id: str | None = None) -> dict:
+        kind = "CancelRequested" if self.paid_only(k) else "ReturnRequested"
+        return {"event_id": event_id or f"fz-request-{k}", "type": kind, "occurred_at": self.at(5),
+                "data": self.return_data(k)}
+
+    def order_event(self, k: int, event_id: str | None = None) -> dict:
+        return {"event_id": event_id or f"fz-order-{k}", "type": "OrderUpserted", "occurred_at": self.at(3),
+                "data": self.order(k)}
+
+
+class Samples:
+    """Valid requests of each route, chosen with the probe's generator."""
+
+    def __init__(self, pools: Pools, rng: random.Random, index: int, now: datetime) -> None:
+        self.p, self.rng, self.index, self.now = pools, rng, index, now
+
+    def k(self) -> int:
+        return self.rng.randrange(self.p.size)
+
+    def event_id(self, kind: str, k: int) -> str:
+        """Half of them the id a redelivery would carry, half a new event."""
+        return f"fz-{kind}-{k}" if self.rng.random() < 0.5 else f"fz-{kind}-{k}-{self.index}"
+
+    def shop_event(self, granted_all: bool) -> dict:
+        kinds = ["order", "request", "request", "evidence", "tracking", "inspection", "hold"]
+        kind = self.rng.choice(kinds if granted_all or self.rng.random() < 0.2 else kinds[:4])
+        k = self.k()
+        if kind == "order":
+            event = self.p.order_event(k, self.event_id("order", k))
+            event["occurred_at"] = self.p.at(3 + self.rng.random())
+            return event
+        if kind == "request":
+            return self.p.request_event(k, self.event_id("request", k))
+        if kind == "evidence":
+            data = {"return_id": self.p.return_id(k), "evidence_urls": [f"https://img.example.com/{k}/{self.index}.jpg"]}
+            return {"event_id": self.event_id("evidence", k), "type": "EvidenceAdded", "occurred_at": self.p.at(6), "data": data}
+        if kind == "tracking":
+            return self.tracking_event(k)
+        if kind == "inspection":
+            return self.inspection_event(k)
+        return self.hold_event(k)
+
+    def tracking_event(self, k: int) -> dict:
+        status = self.rng.choice(["delivered", "delivered", "in_transit", "in_transit", *TRACKING_STATUSES])
+        data = {"carrier": "sf-express", "tracking_number": self.p.tracking_number(k), "status": status,
+                "return_id": self.p.return_id(k), "location": "Hangzhou", "description": f"scan {status}"}
+        return {"event_id": self.event_id(f"tracking-{status}", k), "type": "TrackingUpdated",
+                "occurred_at": self.p.at(6 + self.rng.random() * 2), "data": data}
+
+    def inspection_items(self, k: int) -> list[dict]:
+        currency, exponent = self.p.currency(k)
+        item = {"line_id": "L1", "accepted": self.rng.choice([1, 1, 1, 0])}
+        if self.rng.random() < 0.3:
+            item["deductions"] = [{"code": "scratch", "amount": money(2 * 10**exponent, exponent)}]
+        return [item]
+
+    def inspection_event(self, k: int, shop: str | None = None) -> dict:
+        data = {"return_id": self.p.return_id(k), "items": self.inspection_items(k)}
+        event = {"event_id": self.event_id("inspection", k), "type": "InspectionCompleted", "occurred_at": self.p.at(9),
+                 "data": data}
+        if shop:
+            event["shop"] = shop
+        return event
+
+    def hold_event(self, k: int, shop: str | None = None) -> dict:
+        data = {"return_id": self.p.return_id(k), "outcome": self.rng.choice(["held", "already_shipped"])}
+        if data["outcome"] == "already_shipped" and self.rng.random() < 0.5:
+            data["shipment"] = {"carrier": "sf-express", "tracking_number": self.p.tracking_number(k)}
+        event = {"event_id": self.event_id("hold", k), "type": "HoldShipmentAnswered", "occurred_at": self.p.at(6), "data": data}
+        if shop:
+            event["shop"] = shop
+        return event
+
+    def warehouse_message(self) -> dict:
+        k, shop = self.k(), self.rng.choice(["generic", "outlet"])
+        roll = self.rng.random()
+        if roll < 0.6:
+            receipt = {"receipt_id": self.event_id("receipt", k), "shop": shop, "return_id": self.p.return_id(k),
+                       "inspected_at": self.p.at(9), "lines": self.inspection_items(k)}
+            if self.rng.random() < 0.2:
+                receipt["kept_gifts"] = ["G1"]
+            return receipt
+        if roll < 0.8:
+            return self.hold_event(k, shop)
+        if roll < 0.9:
+            return self.inspection_event(k, shop)
+        event = self.p.order_event(k, self.event_id("order", k))
+        event["shop"] = shop
+        return event
+
+    def growing_evidence(self) -> dict:
+        urls = [pad(f"https://img.example.com/{self.index}/{n}/", 2048) for n in range(20)]
+        return {"event_id": f"fz-evidence-big-{self.index}", "type": "EvidenceAdded", "occurred_at": self.p.at(6),
+                "data": {"return_id": self.p.return_id(0), "evidence_urls": urls}}
+
+    def inflated_event(self) -> dict:
+        """A valid event at the contract's sizes (under 256 KB), about one of two big orders and their returns."""
+        k = self.rng.randrange(2)
+        kind = self.rng.choice(["evidence", "tracking", "order", "request", "inspection"])
+        big = f"{self.p.prefix}-B{k}"
+        if kind == "evidence":
+            urls = [pad(f"https://img.example.com/{self.index}/{n}/", 2048) for n in range(20)]
+            return {"event_id": f"fz-evidence-big-{self.index}", "type": "EvidenceAdded", "occurred_at": self.p.at(6),
+                    "data": {"return_id": big + "-R", "evidence_urls": urls}}
+        if kind == "tracking":
+            data = {"carrier": "sf-express", "tracking_number": f"{big}-TN", "status": "in_transit",
+                    "return_id": big + "-R", "location": pad(f"{self.index} ", 512),
+                    "description": pad(f"scan {self.index} ", 512)}
+            return {"event_id": f"fz-tracking-big-{self.index}", "type": "TrackingUpdated",
+                    "occurred_at": self.p.at(6 + self.rng.random()), "data": data}
+        lines = [{"line_id": f"L{n}", "sku": pad(f"SKU-{n}-", 512), "category": pad(f"category-{n}-", 400),
+                  "unit_price": "999999999999.99", "quantity": 1_000_000} for n in range(1, 201)]
+        if kind == "order":
+            order = {"order_id": big + "-O", "customer_id": f"{self.p.prefix}-CB", "currency": "CNY", "status": "delivered",
+                     "paid_at": self.p.at(0), "shipped_at": self.p.at(1), "delivered_at": self.p.at(3),
+                     "shipping_fee": "999999999999999.99", "lines": lines}
+            return {"event_id": f"fz-order-big-{k}", "type": "OrderUpserted", "occurred_at": self.p.at(3), "data": order}
+        if kind == "request":
+            data = {"return_id": big + "-R", "order_id": big + "-O", "reason": "quality_issue",
+                    "items": [{"line_id": f"L{n}", "quantity": 1_000_000} for n in range(1, 201)],
+                    "evidence_urls": [pad(f"https://img.example.com/big/{n}/", 2048) for n in range(20)],
+                    "note": pad("note ", 512), "return_shipping_paid": "999999999999999.99"}
+            return {"event_id": f"fz-request-big-{k}", "type": "ReturnRequested", "occurred_at": self.p.at(5), "data": data}
+        items = [{"line_id": f"L{n}", "accepted": 1_000_000,
+                  "deductions": [{"code": f"d{m}", "amount": "1.00"} for m in range(20)]} for n in range(1, 201)]
+        return {"event_id": f"fz-inspection-big-{k}-{self.index}", "type": "InspectionCompleted", "occurred_at": self.p.at(9),
+                "data": {"return_id": big + "-R", "items": items}}
+
+    def carrier_push(self, carrier: str, big: bool = False) -> dict:
+        """A push in the carrier's style; `big`: about 190 checkpoints with the longest texts, for one of two hot
+        parcels (each push adds that many to its timeline)."""
+        k = 0 if big else self.k()
+        number, return_id = self.p.tracking_number(k), self.p.return_id(k)
+        count = 190 if big else self.rng.choice([1, 2, 3, 4])
+        base = self.p.anchor + timedelta(days=6)
+        times = [base + timedelta(hours=5 * n + self.rng.randrange(3)) for n in range(count)]
+        if big:
+            times = [base + timedelta(minutes=n, seconds=self.index % 60) for n in range(count)]
+            return self._big_push(carrier, number, return_id, times)
+        if carrier == "aftership":
+            tags = ["InfoReceived", "InTransit", "OutForDelivery", "Delivered", "Exception", "AttemptFail", "Unknown"]
+            checkpoints = [{"slug": "ups", "checkpoint_time": t.astimezone(timezone(timedelta(hours=8))).isoformat(),
+                            "tag": self.rng.choice(tags), "subtag": self.rng.choice([None, "Exception_011", "Delivered_001"]),
+                            "message": "scan", "location": "Hangzhou, CN"} for t in times]
+            return {"event": "tracking_update", "event_id": f"fz-as-{self.index}",
+                    "msg": {"tracking_number": number, "slug": "ups", "tag": "InTransit", "custom_fields": {"return_id": return_id},
+                            "checkpoints": checkpoints},
+                    "ts": int((self.now - timedelta(minutes=self.rng.randrange(60))).timestamp())}
+        if carrier == "17track":
+            stages = ["InfoReceived", "InTransit", "OutForDelivery", "Delivered", "Exception", "DeliveryFailure", "Weird"]
+            events = [{"time_iso": t.isoformat(), "time_utc": iso(t), "description": "scan", "location": "Shenzhen",
+                       "stage": self.rng.choice(stages), "sub_status": self.rng.choice([None, "Exception_Returning", "InTransit_Other"])}
+                      for t in times]
+            return {"event": "TRACKING_UPDATED",
+                    "data": {"number": number, "carrier": 190012, "tag": return_id,
+                             "track_info": {"tracking": {"providers": [{"provider": {"key": 190012}, "events": events}]}}}}
+        china = timezone(timedelta(hours=8))
+        routes = [{"acceptTime": t.astimezone(china).strftime("%Y-%m-%d %H:%M:%S"), "acceptAddress": "杭州市",
+                   "remark": "快件已签收", "opCode": self.rng.choice(["50", "30", "44", "80", "33", "70", "99", "8000", "1"])}
+                  for t in times]
+        return {"waybillNo": number, "orderId": return_id, "routes": routes}
+
+    def _big_push(self, carrier: str, number: str, return_id: str, times: list[datetime]) -> dict:
+        text = lambda n: pad(f"{self.index}/{n} ", 500)  # noqa: E731
+        if carrier == "aftership":
+            checkpoints = [{"checkpoint_time": iso(t), "tag": "InTransit", "message": text(n), "location": text(n)}
+                           for n, t in enumerate(times)]
+            return {"msg": {"tracking_number": number, "slug": "ups", "custom_fields": {"return_id": return_id},
+                            "checkpoints": checkpoints}}
+        if carrier == "17track":
+            events = [{"time_utc": iso(t), "stage": "InTransit", "description": text(n), "location": text(n)}
+                      for n, t in enumerate(times)]
+            return {"data": {"number": number, "carrier": 190012, "tag": return_id,
+                             "track_info": {"tracking": {"providers": [{"events": events}]}}}}
+        china = timezone(timedelta(hours=8))
+        routes = [{"acceptTime": t.astimezone(china).strftime("%Y-%m-%d %H:%M:%S"), "acceptAddress": text(n),
+                   "remark": text(n), "opCode": "30"} for n, t in enumerate(times)]
+        return {"waybillNo": number, "orderId": return_id, "routes": routes}
+
+    def quote(self) -> dict:
+        currency, exponent = self.rng.choice(CURRENCIES)
+        unit = 10**exponent
+        m = lambda units: money(units, exponent)  # noqa: E731
+        lines = [
+            {"line_id": "L1", "sku": "SHOE-42", "category": "footwear", "unit_price": m(299 * unit), "quantity": 1,
+             "line_discount": m(0), "returned_before": 0},
+            {"line_id": "L2", "sku": "SOCK-3P", "category": "apparel", "unit_price": m(33 * unit + unit // 3), "quantity": 3,
+             "line_discount": m(unit), "returned_before": self.rng.choice([0, 0, 1])},
+            {"line_id": "G1", "sku": "GIFT-BAG", "category": "gift", "unit_price": m(0), "quantity": 1, "is_gift": True,
+             "gift_for": "L1", "gift_value": m(15 * unit)},
+        ]
+        kind = self.rng.choice(["return", "return", "cancel"])
+        body = {
+            "currency": currency,
+            "order": {"order_id": "TM-1001", "shipping_fee": m(12 * unit), "order_discount": m(30 * unit),
+                      "refunded_total": m(0), "shipping_refunded": False, "lines": lines},
+            "return": {"kind": kind, "reason": self.rng.choice(SELLER_FAULT + BUYER_FAULT),
+                       "items": [{"line_id": "L1", "quantity": 1}, {"line_id": "L2", "quantity": self.rng.choice([1, 2])}]},
+            "customer": {"tier": self.rng.choice(["normal", "vip", "potential"])},
+        }
+        if kind == "return":
+            body["return"]["return_shipping_paid"] = m(18 * unit)
+            body["inspection"] = {
+                "items": [{"line_id": "L1", "accepted": 1, "deductions": []},
+                          {"line_id": "L2", "accepted": 1, "deductions": [{"code": "missing_accessory", "amount": m(5 * unit)}]}],
+                "kept_gifts": self.rng.choice([[], ["G1"]]),
+            }
+        if self.rng.random() < 0.5:
+            body["policy"] = {"max_return_shipping_reimbursement": m(30 * unit), "return_window_days": 7}
+        return body
+
+    def preview(self) -> dict:
+        k = self.k()
+        body = {"reason": self.p.reason(k), "items": [{"line_id": "L1", "quantity": 1}]}
+        if self.rng.random() < 0.5:
+            body.update(shop=self.rng.choice(["generic", "outlet"]), order_id=self.p.order_id(k))
+        else:
+            body["order"] = self.p.order(k)
+            if self.rng.random() < 0.5:
+                body["shop"] = "generic"
+        for name, value in (("evidence_urls", ["https://img.example.com/p.jpg"]), ("requested_at", iso(self.now - timedelta(days=1))),
+                            ("tier", "vip"), ("returns_30d", 2), ("marketplace", "generic"),
+                            ("return_shipping_paid", money(0, 0))):
+            if self.rng.random() < 0.25:
+                body[name] = value
+        return body
+
+    def decision(self) -> dict:
+        return {"decision": self.rng.choice(["approve", "reject", "retry", "keep_waiting", "write_off"]),
+                "note": self.rng.choice(["photos show the defect", "ok", "carrier re-routed it", "paid by bank transfer"])}
+
+    def tracking_link(self) -> dict:
+        k = self.k()
+        return {"carrier": self.rng.choice(["sf-express", "ups", "190012"]),
+                "tracking_number": self.rng.choice([self.p.tracking_number(k), f"{self.p.prefix}-LT{k}"])}
+
+
+# --- mutations of a JSON document ---------------------------------------------------------------------------------
+
+ID_KEYS = {"event_id", "return_id", "order_id", "customer_id", "line_id", "sku", "carrier", "tracking_number", "code",
+           "number", "slug", "waybillNo", "orderId", "tag", "receipt_id", "gift_for", "payment_ref", "shop", "marketplace"}
+AMOUNT_KEYS = {"unit_price", "line_discount", "gift_value", "shipping_fee", "order_discount", "return_shipping_paid",
+               "amount", "refunded_total", "max_return_shipping_reimbursement"}
+
+
+def nodes(value, path=()):
+    if isinstance(value, dict):
+        for key, child in value.items():
+            yield path + (key,)
+            yield from nodes(child, path + (key,))
+    elif isinstance(value, list):
+        for i, child in enumerate(value):
+            yield path + (i,)
+            yield from nodes(child, path + (i,))
+
+
+def at_path(doc, path):
+    for part in path:
+        doc = doc[part]
+    return doc
+
+
+def show(path) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(root)"
+
+
+def odd_string(rng: random.Random, key, now: datetime):
+    key = key if isinstance(key, str) else ""
+    if key in AMOUNT_KEYS:
+        return rng.choice(ODD_AMOUNTS)
+    if key.endswith("_at") or "time" in key.lower() or key in ("from", "to", "ts"):
+        return rng.choice(odd_dates(now))
+    if key in ID_KEYS or key.endswith("_id"):
+        return rng.choice(ODD_IDS)
+    return rng.choice(ODD_IDS + UNICODE + ["x" * 513, "x" * 2049, "A" * 5000])
+
+
+def valid_odd(rng: random.Random, key, now: datetime):
+    """A value of the contract's own kind for `key`, at an edge of it; None when the key is of no known kind."""
+    key = key if isinstance(key, str) else ""
+    if key in AMOUNT_KEYS:
+        return rng.choice(VALID_ODD_AMOUNTS)
+    if key in QUANTITY_KEYS:
+        return rng.choice([1_000_000, 999_999, 1, 0])
+    if key.endswith("_at") or "time" in key.lower():
+        return rng.choice([iso(now - timedelta(days=3649)), iso(now + timedelta(hours=23)), iso(now),
+                           (now - timedelta(days=1)).astimezone(timezone(timedelta(hours=14))).isoformat(),
+                           (now - timedelta(days=1)).astimezone(timezone(timedelta(hours=-12))).isoformat(timespec="microseconds")])
+    if key in TEXT_KEYS:
+        return rng.choice(VALID_ODD_TEXTS)
+    if key in ID_KEYS or key.endswith("_id"):
+        return rng.choice(VALID_ODD_IDS)
+    return None
+
+
+def mutate_document(rng: random.Random, doc, now: datetime, notes: list[str]):
+    """One mutation somewhere in the document; returns the (possibly new) root."""
+    paths = list(nodes(doc))
+    op = rng.choices(
+        ["drop", "retype", "number", "string", "duplicate", "unknown", "huge", "deep", "unicode", "swap_type", "empty",
+         "valid_odd", "date", "id", "amount"],
+        weights=[12, 12, 10, 10, 8, 6, 4, 4, 8, 4, 4, 30, 12, 10, 8],
+    )[0]
+    if op in ("date", "id", "amount"):
+        wanted = {"date": lambda k: k.endswith("_at") or "time" in k.lower() or k == "ts",
+                  "id": lambda k: k in ID_KEYS or k.endswith("_id"), "amount": lambda k: k in AMOUNT_KEYS}[op]
+        fitting = [path for path in paths if isinstance(path[-1], str) and wanted(path[-1])]
+        if fitting:
+            path = rng.choice(fitting)
+            value = odd_string(rng, path[-1], now) if rng.random() < 0.8 else rng.choice(ODD_NUMBERS + TYPES)
+            at_path(doc, path[:-1])[path[-1]] = value
+            notes.append(f"{op} {show(path)} -> {value!r:.80}")
+            return doc
+        op = "string"
+    if op == "valid_odd":
+        known = [path for path in paths if valid_odd(rng, path[-1], now) is not None and not isinstance(path[-1], int)]
+        if known:
+            path = rng.choice(known)
+            value = valid_odd(rng, path[-1], now)
+            at_path(doc, path[:-1])[path[-1]] = value
+            notes.append(f"edge value {show(path)} -> {value!r:.80}")
+            return doc
+        op = "string"
+    if not paths or (op == "duplicate" and rng.random() < 0.3):
+        path = ()
+    else:
+        path = rng.choice(paths)
+    parent, key = (at_path(doc, path[:-1]), path[-1]) if path else (None, None)
+    here = f"{show(path)}"
+    if op == "drop" and parent is not None:
+        del parent[key]
+        notes.append(f"drop {here}")
+    elif op == "retype" and parent is not None:
+        parent[key] = rng.choice(TYPES)
+        notes.append(f"retype {here} -> {parent[key]!r}")
+    elif op == "number" and parent is not None:
+        parent[key] = rng.choice(ODD_NUMBERS)
+        notes.append(f"number {here} -> {parent[key]!r}")
+    elif op in ("string", "unicode") and parent is not None:
+        value = odd_string(rng, key, now) if op == "string" else rng.choice(UNICODE)
+        if op == "unicode" and isinstance(parent[key], str) and rng.random() < 0.5:
+            value = parent[key] + value
+        parent[key] = value
+        notes.append(f"{op} {here} -> {value!r:.80}")
+    elif op == "duplicate":
+        target = at_path(doc, path)
+        if isinstance(target, dict) and target:
+            name = rng.choice(list(target))
+            again = rng.choice([target[name], rng.choice(TYPES), odd_string(rng, name, now)])
+            items = list(target.items())
+            items.insert(0, (name, again)) if rng.random() < 0.5 else items.append((name, again))
+            replacement = Pairs(items)
+            notes.append(f"duplicate key {show(path + (name,))} ({again!r:.60})")
+            if parent is None:
+                return replacement
+            parent[key] = replacement
+        else:
+            notes.append(f"duplicate (no object at {here})")
+    elif op == "unknown":
+        target = at_path(doc, path) if path and isinstance(at_path(doc, path), dict) else doc
+        if isinstance(target, dict):
+            name = rng.choice(["unexpected", "__proto__", "", "é", "data ", "Type", "event_id\u0000", "constructor"])
+            target[name] = rng.choice(TYPES)
+            notes.append(f"unknown field {name!r}")
+    elif op == "huge" and parent is not None:
+        if isinstance(parent[key], list) and parent[key]:
+            parent[key] = [copy.deepcopy(parent[key][0]) for _ in range(rng.choice([499, 500, 501, 5000]))]
+            notes.append(f"huge list {here} ({len(parent[key])} items)")
+        else:
+            char = rng.choice(["x", "é", "😀"])
+            parent[key] = char * rng.choice([{"x": 300_000, "é": 50_000, "😀": 25_000}[char], 90_000 // len(char.encode()), 513, 2049])
+            notes.append(f"huge string {here} ({len(parent[key])} chars)")
+    elif op == "deep" and parent is not None:
+        parent[key] = deep(rng.choice([64, 500, 990, 1100, 3000, 100_000]), rng.choice(["list", "object"]))
+        notes.append(f"deep nesting {here} {parent[key]!r}")
+    elif op == "swap_type" and isinstance(doc, dict) and "type" in doc:
+        doc["type"] = rng.choice([t for t in EVENT_TYPES if t != doc["type"]] + ["returnrequested", "Order Upserted"])
+        notes.append(f"type -> {doc['type']}")
+    elif op == "empty" and parent is not None:
+        parent[key] = rng.choice([[], {}, "", None, [None], [{}]])
+        notes.append(f"empty {here} -> {parent[key]!r}")
+    else:
+        notes.append(f"{op} (nothing to mutate at {here})")
+    return doc
+
+
+LITERAL_BODIES = [
+    b"", b" ", b"null", b"[]", b"{}", b"1", b'"x"', b"\x00", b"{", b"[", b"}", b"true", b"NaN", b"-Infinity",
+    b"[" * 100_000, b'{"a":' * 50_000, b"{\"event_id\": \"a\"}", b"\xff\xfe{\x00}\x00", b"\xef\xbb\xbf{}",
+    b'{"a": "\\ud800"}', b'"\\udfff"', b'{"\\ud800": 1}', b"1" * 5000, b"[1" + b",1" * 60_000 + b"]",
+]
+BAD_BYTES = [b"\xff", b"\xc3\x28", b"\xed\xa0\x80", b"\xf8\x88\x80\x80\x80", b"\x80", b"\xc0\xaf", b"\xe9", b"\x00"]
+
+
+def mutate_bytes(rng: random.Random, body: bytes, notes: list[str]) -> bytes:
+    op = rng.choice(["truncate", "utf16", "bom", "bad_bytes", "latin1", "literal", "pad", "garbage", "cesu"])
+    if op == "truncate" and body:
+        cut = rng.randrange(len(body))
+        notes.append(f"truncated at byte {cut} of {len(body)}")
+        return body[:cut]
+    if op == "utf16":
+        encoding = rng.choice(["utf-16", "utf-16-le", "utf-16-be", "utf-32"])
+        notes.append(f"body in {encoding}")
+        return body.decode("utf-8", "replace").encode(encoding)
+    if op == "bom":
+        notes.append("UTF-8 byte order mark")
+        return b"\xef\xbb\xbf" + body
+    if op == "bad_bytes" and body:
+        quote_at = [i for i, b in enumerate(body[:4096]) if b == 0x22] or [0]
+        at = rng.choice(quote_at) + 1
+        bad = rng.choice(BAD_BYTES)
+        notes.append(f"bytes {bad!r} inserted at {at}")
+        return body[:at] + bad + body[at:]
+    if op == "latin1":
+        notes.append("latin-1 text")
+        text = body.decode("utf-8", "replace")
+        return (text.replace('"', '"é', 1) if text.isascii() else text).encode("latin-1", "replace")
+    if op == "literal":
+        literal = rng.choice(LITERAL_BODIES)
+        notes.append(f"body replaced by {literal[:30]!r} ({len(literal)} bytes)")
+        return literal
+    if op == "pad":
+        size = rng.choice([MAX_BODY, MAX_BODY + 1, MAX_BODY + 4096, 2 * MAX_BODY])
+        notes.append(f"padded with spaces to {size} bytes")
+        return body + b" " * max(0, size - len(body))
+    if op == "garbage":
+        tail = rng.choice([b"x", b"{}", b"\x00", b" // c", b"\n{}", b",", b"]"])
+        notes.append(f"trailing {tail!r}")
+        return body + tail
+    notes.append("UTF-8-encoded lone surrogate (CESU-8)")
+    return body.replace(b'"', b'"\xed\xa0\x80', 1) if b'"' in body else body + b"\xed\xa0\x80"
+
+
+def encode_body(rng: random.Random, doc, notes: list[str], body_mutation: float = 0.12) -> bytes:
+    ascii_only = rng.random() < 0.7
+    text = dump(doc, ascii_only)
+    body = text.encode("utf-8", "surrogatepass")
+    if not ascii_only:
+        notes.append("raw UTF-8 (not \\u escapes)")
+    if rng.random() < body_mutation:
+        body = mutate_bytes(rng, body, notes)
+    return body
+
+
+# --- a request ----------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Probe:
+    index: int
+    route: str  # a key of ROUTES
+    method: str
+    target: bytes  # the request target: path and query, as sent
+    headers: list[tuple[str, bytes]]
+    body: bytes | None
+    notes: list[str] = field(default_factory=list)
+    refuse: str | None = None  # why the answer must not be 2xx
+    ambiguous: bool = False  # duplicated credentials that differ: what counts depends on the gateway
+    source: str | None = None  # the webhook source or carrier named in the path
+    key_id: str | None = None  # the staff key, when the request carries a valid one
+    status: int = 0
+    answer: bytes = b""
+    error: str | None = None
+    seconds: float = 0.0
+    body_size: int | None = None  # the body is kept cut to its first 4 KB once answered
+    accepted: list[str] = field(default_factory=list)  # the qualified ids of the events it got queued
+
+    def shrink(self) -> None:
+        if self.body is not None and self.body_size is None:
+            self.body_size, self.body = len(self.body), self.body[:4096]
+
+    def header_values(self, name: str) -> list[bytes]:
+        return [value for key, value in self.headers if key.lower() == name.lower()]
+
+    def describe(self, limit: int = 400) -> str:
+        size = self.body_size if self.body_size is not None else len(self.body or b"")
+        body = "none" if self.body is None else f"{size} bytes {self.body[:limit]!r}"
+        headers = ", ".join(f"{k}: {v[:100]!r}" for k, v in self.headers if k not in ("Host", "Connection", PROBE_HEADER))
+        return (f"#{self.index} {self.method} {self.target[:300]!r}\n      mutations: {'; '.join(self.notes) or 'none'}\n"
+                f"      headers: {headers}\n      body: {body}\n"
+                f"      answer: {self.status} {self.answer[:300]!r}{f' ({self.error})' if self.error else ''}")
+
+
+def _ascii(value) -> bytes:
+    return value if isinstance(value, bytes) else str(value).encode("utf-8")
+
+
+class Fuzzer:
+    """Builds request `index` of a run from the seed: the same seed and index give the same request."""
+
+    def __init__(self, seed: int, pools: Pools, sources: dict, staff_keys: dict) -> None:
+        self.seed, self.pools, self.sources, self.staff_keys = seed, pools, sources, staff_keys
+        self.seeding = self._seeding()
+
+    # The first requests of a run: every pool order of both shops, then their returns' requests, so that reviews,
+    # links and decisions have returns to work on.
+    def _seeding(self) -> list[tuple[str, dict]]:
+        shops = ("generic", "outlet")
+        orders = [(shop, self.pools.order_event(k)) for shop in shops for k in range(self.pools.size)]
+        return orders + [(shop, self.pools.request_event(k)) for shop in shops for k in range(self.pools.size)]
+
+    def build(self, index: int, now: datetime) -> Probe:
+        rng = random.Random(f"{self.seed}/{index}")
+        if index < len(self.seeding):
+            shop, event = self.seeding[index]
+            probe = Probe(index, "webhook", "POST", b"", [], None, ["seed"])
+            body = json.dumps(event).encode()
+            probe.source = shop
+            return self._webhook_signed(rng, probe, shop, body, now, mode="valid", clean=True)
+        samples = Samples(self.pools, rng, index, now)
+        if index % GROWTH_EVERY["timeline"] == GROWTH_EVERY["timeline"] - 2:
+            return self._carrier(rng, samples, Probe(index, "carrier", "POST", b"", [], None), now, big=True)
+        if index % GROWTH_EVERY["evidence"] == GROWTH_EVERY["evidence"] - 2:
+            probe = Probe(index, "webhook", "POST", b"", [], None, ["20 evidence URLs of 2 KB for the hot return"])
+            probe.source = "generic"
+            return self._webhook_signed(rng, probe, "generic", json.dumps(samples.growing_evidence()).encode(), now,
+                                        mode="valid", clean=True)
+        route = rng.choices(list(ROUTE_WEIGHTS), weights=list(ROUTE_WEIGHTS.values()))[0]
+        return getattr(self, f"_{route}")(rng, samples, Probe(index, route, "POST", b"", [], None), now)
+
+    # --- webhooks and carrier pushes
+
+    def _secret_of(self, name: str) -> str | None:
+        entry = self.sources.get(name)
+        return entry["secrets"][0] if entry else None
+
+    def _other_secret(self, rng: random.Random, name: str) -> tuple[str, str]:
+        mine = set(self.sources.get(name, {}).get("secrets", []))
+        others = [(other, entry["secrets"][0]) for other, entry in self.sources.items() if entry["secrets"][0] not in mine]
+        return rng.choice(others)
+
+    def _webhook(self, rng, samples: Samples, probe: Probe, now: datetime) -> Probe:
+        roll = rng.random()
+        source = "generic" if roll < 0.45 else ("outlet" if roll < 0.7 else "warehouse")
+        if source == "warehouse":
+            doc = samples.warehouse_message()
+        else:
+            doc = samples.shop_event(source == "generic")
+        if rng.random() < 0.03:
+            doc = samples.carrier_push(rng.choice(list(CARRIER_STYLES)))
+            probe.notes.append("a carrier push's body")
+        if rng.random() < 0.02:
+            source, doc = "generic", samples.inflated_event()
+            probe.notes.append(f"at the contract's sizes: {doc['type']}")
+            body = json.dumps(doc).encode()
+        else:
+            doc = self._mutated(rng, doc, now, probe.notes)
+            body = encode_body(rng, doc, probe.notes)
+        path_source = source
+        if rng.random() < 0.08:
+            path_source = rng.choice([
+                "tmall", "acme", "Generic", "GENERIC", "generic%20", "gen%2Fric", "%67eneric", "généric",
+                "generic.", "warehouse2", "x" * 64, "x" * 65, "_generic", "-generic", "a", "0", *CARRIER_STYLES, "carriers",
+                "generic%00", "generic;", "outlet", "generic", "warehouse",
+            ])
+            probe.notes.append(f"path source {path_source!r}")
+        probe.source = path_source
+        return self._webhook_signed(rng, probe, source, body, now)
+
+    def _webhook_signed(
+        self, rng, probe: Probe, source: str, body: bytes, now: datetime, mode: str | None = None, clean: bool = False,
+    ) -> Probe:
+        """Sign for `source` (or forge), send to probe.source; decides whether the answer must be a refusal."""
+        mode = mode or rng.choices(
+            ["valid", "wrong key", "other source's key", "stale", "future", "body changed after signing",
+             "timestamp changed after signing", "no signature", "no timestamp", "no headers", "carrier scheme"],
+            weights=[55, 6, 6, 5, 3, 5, 2, 4, 4, 2, 2],
+        )[0]
+        path_source = probe.source
+        secret = self._secret_of(path_source) or self._secret_of(source) or "local-generic-secret"
+        timestamp = int(now.timestamp()) - rng.randrange(0, 60)
+        signed_body = body
+        if mode == "wrong key":
+            secret = rng.choice(["wrong-secret-0123456789", secret + "x", secret[:-1], "", secret.upper()])
+        elif mode == "other source's key":
+            _, secret = self._other_secret(rng, path_source)
+        elif mode == "stale":
+            timestamp = int(now.timestamp()) - rng.choice([320, 600, 3600, 86_400, 10**9, int(now.timestamp())])
+        elif mode == "future":
+            timestamp = int(now.timestamp()) + rng.choice([320, 3600, 10**9])
+        elif mode == "body changed after signing":
+            body = body + b" " if rng.random() < 0.5 else mutate_bytes(rng, body, probe.notes)
+        signature = sign(secret.encode(), str(timestamp), signed_body)
+        sent_timestamp = str(timestamp + 1 if mode == "timestamp changed after signing" else timestamp)
+        if mode == "carrier scheme":
+            signature = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+        if mode != "valid":
+            probe.notes.append(f"forged: {mode}")
+        headers = [("Content-Type", b"application/json")]
+        if mode not in ("no timestamp", "no headers"):
+            headers.append(("X-Aftersales-Timestamp", sent_timestamp.encode()))
+        if mode not in ("no signature", "no headers"):
+            headers.append(("X-Aftersales-Signature", signature.encode()))
+        if not clean and rng.random() < 0.15:
+            headers = self._odd_headers(rng, headers, ["X-Aftersales-Signature", "X-Aftersales-Timestamp"], probe.notes, now)
+        probe.headers, probe.body = headers, body
+        probe.target = b"/v1/webhooks/" + _ascii(path_source)
+        if not clean and rng.random() < 0.02:
+            probe.method = rng.choice(["GET", "PUT", "DELETE", "PATCH"])
+            probe.notes.append(f"method {probe.method}")
+        self._judge_webhook(probe, now)
+        return probe
+
+    def _odd_headers(self, rng, headers: list, names: list[str], notes: list[str], now: datetime) -> list:
+        op = rng.choice(["drop", "duplicate same", "duplicate other", "non-ascii", "timestamp", "content-type",
+                         "case", "huge", "upper"])
+        name = rng.choice(names)
+        present = [i for i, (key, _) in enumerate(headers) if key == name]
+        if op == "drop":
+            notes.append(f"header {name} dropped")
+            return [(k, v) for k, v in headers if k != name]
+        if op.startswith("duplicate") and present:
+            value = headers[present[0]][1]
+            other = value if op == "duplicate same" else rng.choice([b"", b"0", value[:-1], b"x" * len(value), value + b"0"])
+            notes.append(f"header {name} sent twice ({'same value' if other == value else repr(other[:20])})")
+            return headers + [(name, other)] if rng.random() < 0.5 else headers[:present[0]] + [(name, other)] + headers[present[0]:]
+        if op == "non-ascii" and present:
+            value = headers[present[0]][1]
+            odd = rng.choice([value + "é".encode(), b"\xff" + value, "０１２３".encode(), value[:-1] + b"\xe9",
+                              "é".encode() * 10, b"\xc3"])
+            notes.append(f"header {name} = {odd[:30]!r}")
+            headers[present[0]] = (name, odd)
+            return headers
+        if op == "timestamp":
+            ts = int(now.timestamp())
+            value = rng.choice(["²", "٣", "-1", "", "0", "1e9", "0x10", f" {ts}", f"{ts}.0", "9" * 30, str(ts + 330),
+                                str(ts - 330), f"+{ts}", f"{ts}\u00a0", "𝟙𝟚𝟛", str(ts)[:-1], f"0{ts}"])
+            notes.append(f"X-Aftersales-Timestamp = {value!r}")
+            return [(k, v) for k, v in headers if k != "X-Aftersales-Timestamp"] + [("X-Aftersales-Timestamp", value.encode())]
+        if op == "content-type":
+            value = rng.choice([None, b"text/plain", b"application/json; charset=utf-8", b"application/JSON",
+                                b"multipart/form-data", b"application/x-www-form-urlencoded", b"", b"application/json; charset=utf-16",
+                                b"application/octet-stream", "application/jsón".encode()])
+            notes.append(f"Content-Type {value!r}")
+            rest = [(k, v) for k, v in headers if k != "Content-Type"]
+            return rest if value is None else rest + [("Content-Type", value)]
+        if op == "case" and present:
+            notes.append(f"header name {name.lower()!r}")
+            return [(k.lower() if k == name else k, v) for k, v in headers]
+        if op == "huge" and present:
+            notes.append(f"header {name} of 16 KB")
+            headers[present[0]] = (name, b"a" * 16384)
+            return headers
+        if op == "upper" and present:
+            notes.append(f"header {name} upper-cased")
+            headers[present[0]] = (name, headers[present[0]][1].upper())
+            return headers
+        notes.append(f"header op {op} (no {name})")
+        return headers
+
+    def _single(self, probe: Probe, name: str) -> bytes | None:
+        """The one value of a header (the same value sent twice counts once); None when absent; marks the probe
+        ambiguous when it was sent with different values."""
+        values = set(probe.header_values(name))
+        if len(values) > 1:
+            probe.ambiguous = True
+            return None
+        return next(iter(values), None)
+
+    def _judge_webhook(self, probe: Probe, now: datetime) -> None:
+        entry = self.sources.get(probe.source or "")
+        registered = entry is not None and entry["kind"] in (SourceKind.SHOP, SourceKind.WAREHOUSE)
+        timestamp = self._single(probe, "X-Aftersales-Timestamp")
+        signature = self._single(probe, "X-Aftersales-Signature")
+        if probe.ambiguous:
+            return
+        authentic = False
+        if registered and timestamp and signature and timestamp.isdigit() and timestamp.isascii() and len(timestamp) <= 12:
+            if abs(now.timestamp() - int(timestamp)) < 290:
+                given = signature.strip().lower()
+                authentic = any(hmac.compare_digest(sign(s.encode(), timestamp.decode(), probe.body or b"").encode(), given)
+                                for s in entry["secrets"])
+        if not authentic:
+            probe.refuse = "unknown source" if not registered else "forged signature"
+            return
+        probe.refuse = self._not_granted(probe.source, entry, probe.body)
+
+    def _not_granted(self, name: str, entry: dict, body: bytes | None) -> str | None:
+        try:
+            payload = json.loads((body or b"").decode("utf-8"))
+        except (ValueError, RecursionError):
+            return None
+        if not isinstance(payload, dict):
+            return None
+        kind = SourceKind(entry["kind"])
+        event_type = payload.get("type") if "type" in payload or kind is not SourceKind.WAREHOUSE else "InspectionCompleted"
+        granted = set(entry.get("event_types") or DEFAULT_EVENT_TYPES[kind])
+        if isinstance(event_type, str) and event_type in EVENT_TYPES and event_type not in granted:
+            return f"{name} not granted {event_type}"
+        shops = {name} if kind is SourceKind.SHOP else set(entry.get("shops", []))
+        shop = payload.get("shop")
+        if isinstance(shop, str) and shop and shop not in shops and "*" not in shops:
+            return f"{name} not granted shop {shop!r}"
+        return None
+
+    def _carrier(self, rng, samples: Samples, probe: Probe, now: datetime, big: bool = False) -> Probe:
+        carrier = rng.choice(list(CARRIER_STYLES))
+        doc = samples.carrier_push(carrier)
+        if rng.random() < 0.03:
+            doc = samples.shop_event(True)
+            probe.notes.append("a generic event's body")
+        if big:
+            body = json.dumps(samples.carrier_push(carrier, big=True)).encode()
+            probe.notes.append("190 checkpoints with the longest texts for the hot parcel")
+        else:
+            doc = self._mutated(rng, doc, now, probe.notes)
+            body = encode_body(rng, doc, probe.notes)
+        path_carrier = carrier
+        if not big and rng.random() < 0.08:
+            path_carrier = rng.choice(["dhl", "AfterShip", "17TRACK", "sf_express", "sf-express%20", "aftership%00", "generic",
+                                       "warehouse", "ups", "x" * 70, "17track%2F", "sf%2Dexpress", *CARRIER_STYLES])
+            probe.notes.append(f"path carrier {path_carrier!r}")
+        probe.source = path_carrier
+        style = CARRIER_STYLES[carrier]
+        mode = "valid" if big else rng.choices(
+            ["valid", "wrong key", "other carrier's key", "other style", "generic scheme", "no signature",
+             "body changed after signing", "header of another style"], weights=[55, 8, 8, 6, 4, 6, 8, 5])[0]
+        secret = self._secret_of(path_carrier) or self._secret_of(carrier)
+        signed = body
+        if mode == "wrong key":
+            secret = rng.choice(["wrong-key-0123456789", secret + "x", ""])
+        elif mode == "other carrier's key":
+            _, secret = self._other_secret(rng, path_carrier)
+        elif mode == "body changed after signing":
+            body = body + b"\n" if rng.random() < 0.5 else mutate_bytes(rng, body, probe.notes)
+        signature = style.sign(secret.encode(), signed)
+        header = style.SIGNATURE_HEADER
+        if mode == "other style":
+            other = rng.choice([s for s in CARRIER_STYLES.values() if s is not style])
+            signature = other.sign(secret.encode(), signed)
+        elif mode == "generic scheme":
+            signature = sign(secret.encode(), str(int(now.timestamp())), signed)
+        elif mode == "header of another style":
+            header = rng.choice([s.SIGNATURE_HEADER for s in CARRIER_STYLES.values() if s is not style])
+        if mode != "valid":
+            probe.notes.append(f"forged: {mode}")
+        headers = [("Content-Type", b"application/json")]
+        if mode != "no signature":
+            headers.append((header, signature.encode()))
+        if not big and rng.random() < 0.15:
+            headers = self._odd_headers(rng, headers, [style.SIGNATURE_HEADER], probe.notes, now)
+        probe.headers, probe.body = headers, body
+        probe.target = b"/v1/webhooks/carriers/" + _ascii(path_carrier)
+        self._judge_carrier(probe)
+        return probe
+
+    def _judge_carrier(self, probe: Probe) -> None:
+        style = CARRIER_STYLES.get(probe.source or "")
+        entry = self.sources.get(probe.source or "")
+        if style is None or entry is None or entry["kind"] != SourceKind.CARRIER:
+            probe.refuse = "unknown carrier"
+            return
+        signature = self._single(probe, style.SIGNATURE_HEADER)
+        if probe.ambiguous:
+            return
+        given = (signature or b"").strip()
+        if probe.source == "17track":
+            given = given.lower()
+        expected = [style.sign(secret.encode(), probe.body or b"").encode() for secret in entry["secrets"]]
+        if not signature or not any(hmac.compare_digest(value, given) for value in expected):
+            probe.refuse = "forged signature"
+
+    def _mutated(self, rng, doc, now: datetime, notes: list[str]):
+        count = rng.choices([0, 1, 2, 3], weights=[30, 40, 20, 10])[0]
+        doc = copy.deepcopy(doc)
+        for _ in range(count):
+            doc = mutate_document(rng, doc, now, notes)
+        return doc
+
+    # --- the refund quote
+
+    def _quote(self, rng, samples: Samples, probe: Probe, now: datetime) -> Probe:
+        doc = self._mutated(rng, samples.quote(), now, probe.notes)
+        probe.body = encode_body(rng, doc, probe.notes)
+        probe.target = b"/v1/refund-quotes"
+        probe.headers = [("Content-Type", b"application/json")]
+        if rng.random() < 0.1:
+            probe.headers = self._odd_headers(rng, probe.headers, ["Content-Type"], probe.notes, now)
+        return probe
+
+    # --- staff routes
+
+    def _staff_key(self, rng, probe: Probe, route: str) -> None:
+        keys = list(self.staff_keys.items())
+        mode = rng.choices(["valid", "wrong secret", "unknown id", "malformed", "missing", "another key's secret", "duplicated"],
+                           weights=[60, 8, 6, 10, 6, 6, 4])[0]
+        key_id, (secret, roles) = rng.choice(keys)
+        if mode == "valid":
+            value = f"{key_id}.{secret}".encode()
+        elif mode == "wrong secret":
+            value = rng.choice([f"{key_id}.{secret}x", f"{key_id}.{secret[:-1]}", f"{key_id}.{secret.upper()}",
+                                f"{key_id}.wrong-secret"]).encode()
+        elif mode == "unknown id":
+            value = rng.choice([f"nobody.{secret}", f"{key_id.upper()}.{secret}", f"{key_id}x.{secret}", f"x{key_id}.{secret}",
+                                f"{key_id[:-1]}.{secret}"]).encode()
+        elif mode == "malformed":
+            value = rng.choice([f"{key_id}", f"{key_id}.", f".{secret}", secret, f"Bearer {key_id}.{secret}",
+                                f"{key_id}:{secret}", f"{key_id}..{secret}", f"{key_id}.{secret}.", f"../{key_id}.{secret}",
+                                f"{key_id}/x.{secret}", "x" * 100_00, "é.é", f"{key_id}\u00e9.{secret}", "", " ", ".",
+                                f"{'k' * 65}.{secret}", f"{key_id}.{secret}\u0000"]).encode("utf-8")
+        elif mode == "another key's secret":
+            others = [s for k, (s, _) in keys if k != key_id]
+            value = f"{key_id}.{rng.choice(others)}".encode() if others else b"x.y"
+        else:
+            value = f"{key_id}.{secret}".encode()
+        headers = [("Content-Type", b"application/json")]
+        if mode != "missing":
+            headers.append(("X-Api-Key", value))
+        if mode == "duplicated":
+            other = rng.choice([value, b"nobody.x", f"{key_id}.{secret}x".encode()])
+            headers.append(("X-Api-Key", other))
+        if mode not in ("valid", "duplicated"):
+            probe.notes.append(f"staff key {mode}")
+        elif mode == "valid":
+            probe.notes.append(f"key {key_id} ({', '.join(roles)})")
+        if rng.random() < 0.08:
+            headers = self._odd_headers(rng, headers, ["X-Api-Key", "Content-Type"], probe.notes, datetime.now(timezone.utc))
+        probe.headers = headers
+        self._judge_staff(probe, route)
+
+    def _judge_staff(self, probe: Probe, route: str) -> None:
+        value = self._single(probe, "X-Api-Key")
+        if probe.ambiguous:
+            return
+        for key_id, (secret, roles) in self.staff_keys.items():
+            if value == f"{key_id}.{secret}".encode():
+                probe.key_id = key_id
+                needed = self._roles_needed(probe, route)
+                if needed and not any(role in roles or "admin" in roles for role in needed):
+                    probe.refuse = f"key {key_id} lacks the {' or '.join(sorted(needed))} role"
+                return
+        probe.refuse = "wrong staff key"
+
+    def _roles_needed(self, probe: Probe, route: str) -> set[str]:
+        if route == "reviews":
+            query = probe.target.partition(b"?")[2].decode("latin-1")
+            queues = parse_qs(query, keep_blank_values=True).get("queue", [])
+            return {"finance" if queue == "finance" else "after_sales" for queue in queues}
+        return {ROUTE_ROLES[route]} if route in ROUTE_ROLES else set()
+
+    def _staff_body(self, rng, probe: Probe, doc, now: datetime) -> None:
+        doc = self._mutated(rng, doc, now, probe.notes)
+        probe.body = encode_body(rng, doc, probe.notes, body_mutation=0.1)
+
+    def _preview(self, rng, samples: Samples, probe: Probe, now: datetime) -> Probe:
+        self._staff_body(rng, probe, samples.preview(), now)
+        probe.target = b"/v1/verification-previews"
+        self._staff_key(rng, probe, "preview")
+        return probe
+
+    def _shop_and_return(self, rng, samples: Samples) -> tuple[bytes, bytes, list[str]]:
+        notes = []
+        shop = rng.choice(["generic", "generic", "outlet"])
+        return_id = samples.p.return_id(samples.k())
+        if rng.random() < 0.15:
+            shop = rng.choice(["acme", "Generic", "warehouse", "", "%2E%2E", "a" * 65, "ü", "generic%2Foutlet", "generic%20",
+                               "-x", "aftership"])
+            notes.append(f"path shop {shop!r}")
+        if rng.random() < 0.2:
+            return_id = rng.choice(["RT:1", "FZ-R1:x", "FZ%2FR1", "FZ%23R1", "FZ%20R1", "FZ R1", "%C3%A9", "é", "x" * 128,
+                                    "x" * 129, "..", ".", "%2e%2e", "FZ-R1%00", "FZ-R1;", "😀", "%F0%9F%98%80", "%FF",
+                                    "FZ-R1?x=1", "#", "FZ-R1#x", "\u00a0"])
+            notes.append(f"path return id {return_id!r}")
+        return _ascii(shop), _ascii(return_id), notes
+
+    def _decide(self, rng, samples: Samples, probe: Probe, now: datetime) -> Probe:
+        shop, return_id, notes = self._shop_and_return(rng, samples)
+        probe.notes += notes
+        self._staff_body(rng, probe, samples.decision(), now)
+        probe.target = b"/v1/reviews/" + shop + b"/" + return_id
+        self._staff_key(rng, probe, "decide")
+        return probe
+
+    def _tracking(self, rng, samples: Samples, probe: Probe, now: datetime) -> Probe:
+        shop, return_id, notes = self._shop_and_return(rng, samples)
+        probe.notes += notes
+        probe.method = "PUT"
+        self._staff_body(rng, probe, samples.tracking_link(), now)
+        probe.target = b"/v1/returns/" + shop + b"/" + return_id + b"/tracking"
+        self._staff_key(rng, probe, "tracking")
+        return probe
+
+    def _reviews(self, rng, samples: Samples, probe: Probe, now: datetime) -> Probe:
+        queue = rng.choice(QUEUES)
+        params = [("queue", queue)]
+        if rng.random() < 0.4:
+            params.append(("limit", str(rng.choice([1, 5, 50, 100]))))
+        if rng.random() < 0.2:
+            params.append(("cursor", review_cursor(queue, samples)))
+        self._get(rng, probe, b"/v1/reviews", self._odd_query(rng, params, "reviews", samples, now, probe.notes))
+        self._staff_key(rng, probe, "reviews")
+        return probe
+
+    def _refund_range(self, rng, samples: Samples, probe: Probe, now: datetime, path: bytes, route: str) -> Probe:
+        since = now - timedelta(days=rng.randint(1, 30), hours=rng.randint(0, 23))
+        params = [("from", iso(since)), ("to", iso(now + timedelta(minutes=rng.randint(-60, 60))))]
+        if rng.random() < 0.3:
+            params.append(("marketplace", rng.choice(["generic", "outlet", "tmall"])))
+        if route == "refunds" and rng.random() < 0.3:
+            params.append(("limit", str(rng.choice([1, 10, 100, 500]))))
+        if route == "refunds" and rng.random() < 0.2:
+            params.append(("cursor", refund_cursor(since.date().isoformat(), samples)))
+        self._get(rng, probe, path, self._odd_query(rng, params, "refunds", samples, now, probe.notes))
+        self._staff_key(rng, probe, route)
+        return probe
+
+    def _refunds(self, rng, samples, probe, now):
+        return self._refund_range(rng, samples, probe, now, b"/v1/refunds", "refunds")
+
+    def _reconciliation(self, rng, samples, probe, now):
+        return self._refund_range(rng, samples, probe, now, b"/v1/refunds/reconciliation", "reconciliation")
+
+    def _export(self, rng, samples, probe, now):
+        return self._refund_range(rng, samples, probe, now, b"/v1/refunds/export.csv", "export")
+
+    def _get(self, rng, probe: Probe, path: bytes, query: bytes) -> None:
+        probe.method = "GET"
+        probe.target = path + (b"?" + query if query else b"")
+        if rng.random() < 0.03:
+            probe.body = rng.choice([b"{}", b"\xff", b"x" * 1000])
+            probe.notes.append("a body on a GET")
+
+    def _odd_query(self, rng, params: list, kind: str, samples: Samples, now: datetime, notes: list[str]) -> bytes:
+        """The query string, mutated in about two thirds of the requests."""
+        raw: list[bytes] = []
+        mode = rng.random()
+        if mode < 0.2:
+            name = "cursor"
+            value = odd_cursor(rng, kind, samples, now, dict(params).get("queue"))
+            params = [(k, v) for k, v in params if k != name] + [(name, value)]
+            notes.append(f"query cursor={value[:60]!r} (only)")
+        elif mode < 0.65:
+            for _ in range(rng.choice([1, 1, 2, 3])):
+                params = self._mutate_params(rng, params, kind, samples, now, notes)
+            if rng.random() < 0.1:
+                raw.append(rng.choice([b"limit", b"=", b"&&", b"%ZZ=1", b"queue=%FF", b"q=\xff", b"from=%00", b"x=%",
+                                       "queue=finançe".encode(), b"cursor=" + b"A" * 70_000, b";", b"a=1;b=2"]))
+                notes.append(f"raw query part {raw[-1][:30]!r}")
+        encoded = [f"{quote(k, safe='')}={quote(v, safe='') if rng.random() < 0.9 else v}".encode("utf-8", "surrogatepass")
+                   for k, v in params]
+        return b"&".join(encoded + raw)
+
+    def _mutate_params(self, rng, params: list, kind: str, samples: Samples, now: datetime, notes: list[str]) -> list:
+        params = list(params)
+        names = [k for k, _ in params]
+        op = rng.choice(["drop", "value", "value", "value", "duplicate", "unknown", "reverse", "empty"])
+        if op == "drop" and params:
+            dropped = params.pop(rng.randrange(len(params)))
+            notes.append(f"query without {dropped[0]}")
+        elif op == "duplicate" and params:
+            name, value = rng.choice(params)
+            params.append((name, self._odd_param(rng, name, kind, samples, now)))
+            notes.append(f"query {name} twice")
+        elif op == "unknown":
+            params.append((rng.choice(["foo", "Queue", "LIMIT", "from_", "é", ""]), "1"))
+            notes.append(f"query unknown parameter {params[-1][0]!r}")
+        elif op == "reverse" and kind == "refunds" and "from" in names and "to" in names:
+            values = dict(params)
+            params = [(k, values["to"] if k == "from" else values["from"] if k == "to" else v) for k, v in params]
+            notes.append("query from/to reversed")
+        elif op == "empty" and params:
+            i = rng.randrange(len(params))
+            params[i] = (params[i][0], "")
+            notes.append(f"query {params[i][0]} empty")
+        else:
+            name = rng.choice(["queue", "limit", "cursor"] if kind == "reviews" else ["from", "to", "limit", "cursor", "marketplace"])
+            value = self._odd_param(rng, name, kind, samples, now)
+            params = [(k, v) for k, v in params if k != name] + [(name, value)]
+            notes.append(f"query {name}={value[:60]!r}")
+        return params
+
+    def _odd_param(self, rng, name: str, kind: str, samples: Samples, now: datetime) -> str:
+        if name == "queue":
+            return rng.choice([*QUEUES, "", "FINANCE", "finance ", "é", "failures;", "product_quality\u0000", "x" * 500])
+        if name == "limit":
+            return rng.choice(["²", "-1", "0", "101", "501", "1000", "1e2", "01", "001", "0100", "", "9" * 50, " 5", "5 ",
+                               "٣", "１", "1.0", "0x10", "+5", "NaN", "100", "500", "1"])
+        if name == "cursor":
+            return odd_cursor(rng, kind, samples, now, None)
+        if name == "marketplace":
+            return rng.choice(ODD_IDS[:30] + ["generic", "outlet"])
+        dates = odd_dates(now) + [iso(now - timedelta(days=31)), iso(now - timedelta(days=31, seconds=1)), iso(now),
+                                  iso(now + timedelta(hours=25)), (now - timedelta(days=2)).isoformat(),
+                                  (now - timedelta(days=2)).astimezone(timezone(timedelta(hours=5))).isoformat()]
+        value = rng.choice(dates)
+        return str(value)
+
+    # --- anything else
+
+    def _other(self, rng, samples: Samples, probe: Probe, now: datetime) -> Probe:
+        method, path = rng.choice([
+            ("GET", b"/"), ("GET", b"/v1"), ("POST", b"/v1/webhooks"), ("POST", b"/v1/webhooks/"), ("POST", b"/v1/reviews/generic"),
+            ("GET", b"/v1/returns/generic/FZ-R1"), ("GET", b"/v1/returns/generic/FZ-R1/tracking"), ("POST", b"/v1/refunds/"),
+            ("POST", b"/v1/refund-quotes/x"), ("POST", b"/v2/webhooks/generic"), ("POST", b"/v1/webhooks/carriers/aftership/x"),
+            ("POST", b"//v1/refund-quotes"), ("GET", b"/v1/refund-quotes"), ("DELETE", b"/v1/reviews/generic/FZ-R1"),
+            ("OPTIONS", b"/v1/refund-quotes"), ("HEAD", b"/v1/reviews"), ("PATCH", b"/v1/returns/generic/FZ-R1/tracking"),
+            ("GET", b"/v1/refunds/export.csv/"), ("POST", b"/v1/webhooks/carriers"), ("POST", b"/v1/webhooks/carriers/"),
+            ("GET", b"/v1/reviews/"), ("GET", b"/%2e%2e/v1/reviews"), ("GET", b"/v1/reviews%3Fqueue=finance"),
+            ("POST", b"/v1/verification-previews/"), ("GET", b"/v1/../v1/reviews?queue=service"),
+        ])
+        probe.method, probe.target = method, path
+        probe.headers = [("Content-Type", b"application/json")]
+        if rng.random() < 0.5:
+            secret, _ = next(iter(self.staff_keys.values()))
+            probe.headers.append(("X-Api-Key", f"{next(iter(self.staff_keys))}.{secret}".encode()))
+        if method in ("POST", "PUT", "PATCH") or rng.random() < 0.2:
+            probe.body = json.dumps(samples.quote()).encode()
+        return probe
+
+
+def _b64(value: object) -> str:
+    text = value if isinstance(value, (bytes, str)) else json.dumps(value, sort_keys=True)
+    return base64.urlsafe_b64encode(text.encode() if isinstance(text, str) else text).decode()
+
+
+def review_cursor(queue: str, samples: Samples) -> str:
+    return _b64({"return_id": f"generic/{samples.p.return_id(samples.k())}", "review_queue": queue,
+                 "sla_deadline": iso(samples.now + timedelta(hours=8))})
+
+
+def refund_cursor(day: str, samples: Samples) -> str:
+    return _b64({"day": day, "key": None})
+
+
+ODD_KEY_STRINGS = ["", "x" * 5000, "\ud800", "generic/" + "x" * 300, "\u0000", "9999-12-31T23:59:59Z", "generic/FZ-R1",
+                   "0001-01-01T00:00:00Z", " ", "é", "#failure:x", "generic/FZ-R1#x"]
+
+
+def odd_cursor(rng: random.Random, kind: str, samples: Samples, now: datetime, queue: str | None) -> str:
+    """A cursor the endpoint did not give; about half of the shape it gives (the right keys, all strings) with
+    values it never gives (an empty key, 5,000 characters, a lone surrogate, a return no index holds)."""
+    other_queue = rng.choice(QUEUES)
+    odd = lambda: rng.choice(ODD_KEY_STRINGS)  # noqa: E731
+    day = rng.choice([now.date(), (now - timedelta(days=1)).date()]).isoformat()
+    shaped = [
+        lambda: _b64({"return_id": odd(), "review_queue": queue or other_queue, "sla_deadline": iso(now)}),
+        lambda: _b64({"return_id": f"generic/{samples.p.return_id(samples.k())}", "review_queue": queue or other_queue,
+                      "sla_deadline": odd()}),
+        lambda: _b64({"return_id": odd(), "review_queue": queue or other_queue, "sla_deadline": odd()}),
+        lambda: _b64({"return_id": odd(), "review_queue": odd(), "sla_deadline": odd()}),
+        lambda: _b64({"day": day, "key": {"refund_id": odd(), "issued_day": day, "issued_at": iso(now)}}),
+        lambda: _b64({"day": day, "key": {"refund_id": "RF-FZ-R1", "issued_day": odd(), "issued_at": iso(now)}}),
+        lambda: _b64({"day": day, "key": {"refund_id": "RF-FZ-R1", "issued_day": day, "issued_at": odd()}}),
+        lambda: _b64({"day": day, "key": {"refund_id": odd(), "issued_day": odd(), "issued_at": odd()}}),
+    ]
+    if rng.random() < 0.5:
+        return rng.choice(shaped)()
+    choices = [
+        lambda: review_cursor(other_queue, samples),  # of another queue (or this one)
+        lambda: refund_cursor(now.date().isoformat(), samples),  # of another endpoint
+        lambda: base64.urlsafe_b64encode(rng.randbytes(rng.choice([0, 1, 5, 16, 64]))).decode(),
+        lambda: base64.b64encode(rng.randbytes(24)).decode(),
+        lambda: base64.urlsafe_b64encode(rng.randbytes(17)).decode().rstrip("="),
+        lambda: rng.choice(["", "=", "!!!", "====", "a", "ab", "abc", "null", "é", "\u0000", "%", "A" * 5000]),
+        lambda: _b64("[]"), lambda: _b64("null"), lambda: _b64("1e999"), lambda: _b64("[" * 5000 + "]" * 5000),
+        lambda: _b64('{"a": ' * 3000 + "1" + "}" * 3000),
+        lambda: _b64({"return_id": 1, "review_queue": other_queue, "sla_deadline": None}),
+        lambda: _b64({"return_id": "generic/FZ-R1", "review_queue": other_queue, "sla_deadline": "x", "extra": "y"}),
+        lambda: _b64({"day": rng.choice(["2026-13-01", "0001-01-01", "9999-12-31", "", "2026-11-31", 20261101]), "key": None}),
+        lambda: _b64({"day": now.date().isoformat(), "key": {"refund_id": "RF-1", "issued_day": "x", "issued_at": 1}}),
+        lambda: _b64({"day": (now - timedelta(days=400)).date().isoformat(), "key": None}),
+        lambda: _b64({"day": now.date().isoformat(), "key": {"refund_id": "\ud800", "issued_day": "x", "issued_at": "y"}}),
+        lambda: _b64(b"\xff\xfe\x00"),
+        lambda: _b64({"day": now.date().isoformat(), "key": {"refund_id": "RF-" + "x" * 3000, "issued_day": "2026-01-01",
+                                                             "issued_at": "2026-01-01T00:00:00Z"}}),
+    ]
+    return rng.choice(choices)()
+
+
+# --- sending ------------------------------------------------------------------------------------------------------
+
+
+def send(host: str, port: int, probe: Probe, timeout: float = 120) -> None:
+    """One request over its own connection, exactly as built (duplicate headers, raw bytes and all)."""
+    lines = [f"{probe.method} ".encode() + probe.target + b" HTTP/1.1", f"Host: {host}:{port}".encode(), b"Connection: close",
+             f"{PROBE_HEADER}: {probe.index}".encode()]
+    lines += [name.encode() + b": " + value for name, value in probe.headers]
+    if probe.body is not None:
+        lines.append(b"Content-Length: %d" % len(probe.body))
+    data = b"\r\n".join(lines) + b"\r\n\r\n" + (probe.body or b"")
+    started = time.monotonic()
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as connection:
+            connection.sendall(data)
+            response = http.client.HTTPResponse(connection, method=probe.method)
+            response.begin()
+            probe.status = response.status
+            probe.answer = response.read()
+    except (OSError, http.client.HTTPException) as error:
+        probe.status, probe.error = 0, f"{type(error).__name__}: {error}"
+    probe.seconds = time.monotonic() - started
+
+
+# --- what the server logged ---------------------------------------------------------------------------------------
+
+
+class ErrorCapture(logging.Handler):
+    """Records the app logs with a traceback (a view's unhandled exception, a consumer's failure), by the probe
+    whose request was being handled in that thread; and the API server's own crashes (no answer at all)."""
+
+    def __init__(self, app=None, server=None, quiet: bool = False) -> None:
+        super().__init__(logging.ERROR)
+        self.app, self.server, self.quiet = app, server, quiet
+        self.by_probe: dict[int, list[str]] = defaultdict(list)
+        self.unattributed: list[str] = []
+        self._lock = threading.Lock()
+        self._silenced: list[tuple[logging.Handler, logging.Filter]] = []
+
+    def probe_of_thread(self) -> int | None:
+        try:
+            request = self.app.current_request  # Chalice's local server keeps it per thread
+            return int((request.headers or {}).get(PROBE_HEADER.lower()))
+        except Exception:
+            return None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = record.getMessage()
+        if record.exc_info:
+            text += "\n" + "".join(traceback.format_exception(*record.exc_info))
+        self._keep(self.probe_of_thread(), text)
+
+    def _keep(self, probe: int | None, text: str) -> None:
+        with self._lock:
+            (self.by_probe[probe] if probe is not None else self.unattributed).append(text)
+
+    def __enter__(self) -> "ErrorCapture":
+        logger = logging.getLogger(resources.APP_NAME)
+        logger.addHandler(self)
+        local = logging.getLogger("localcloud")  # the SQS poller's and the Lambda server's own failures
+        local.addHandler(self)
+        self._propagate = local.propagate
+        local.propagate = not self.quiet
+        if self.quiet:
+            drop = logging.Filter("nothing")  # passes no record: what the fuzz run reports itself is not printed twice
+            for handler in logger.handlers:
+                if handler is not self:
+                    handler.addFilter(drop)
+                    self._silenced.append((handler, drop))
+        if self.server is not None:
+            self._handle_error = self.server.handle_error
+
+            def handle_error(request, client_address) -> None:
+                self._keep(self.probe_of_thread(), "the API server failed the request:\n" + traceback.format_exc())
+
+            self.server.handle_error = handle_error
+        return self
+
+    def __exit__(self, *exc) -> None:
+        logging.getLogger(resources.APP_NAME).removeHandler(self)
+        logging.getLogger("localcloud").removeHandler(self)
+        logging.getLogger("localcloud").propagate = self._propagate
+        for handler, drop in self._silenced:
+            handler.removeFilter(drop)
+        if self.server is not None:
+            self.server.handle_error = self._handle_error
+
+
+# --- the run ------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Report:
+    seed: int
+    requests: int
+    seconds: float = 0.0
+    send_seconds: float = 0.0
+    histogram: dict = field(default_factory=lambda: defaultdict(Counter))
+    problems: dict = field(default_factory=lambda: defaultdict(list))  # kind -> [(probe or None, text)]
+    warnings: dict = field(default_factory=lambda: defaultdict(list))
+    accepted_events: int = 0
+    authentic: Counter = field(default_factory=Counter)  # "webhooks and pushes" / "staff calls" -> signed validly
+    sent: Counter = field(default_factory=Counter)
+    accepted_webhooks: int = 0
+    accepted_checkpoints: int = 0
+    applied: int | None = None
+    executions: Counter = field(default_factory=Counter)
+    parked: Counter = field(default_factory=Counter)
+    failed_returns: Counter = field(default_factory=Counter)
+    consumer_checked: bool = False
+    forged: int = 0
+    refused_expected: Counter = field(default_factory=Counter)
+    tracebacks: dict = field(default_factory=dict)
+    consumer_log: list = field(default_factory=list)  # what was logged with a traceback outside any request
+    probes: list = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not any(self.problems.values())
+
+    def problem(self, kind: str, probe: Probe | None, text: str = "") -> None:
+        self.problems[kind].append((probe, text))
+
+    def render(self, examples: int = 5) -> str:
+        out = [f"fuzz: seed {self.seed}, {self.requests} requests sent in {self.send_seconds:.1f} s "
+               f"({self.requests / max(self.send_seconds, 1e-9):.0f}/s); whole run {self.seconds:.1f} s"]
+        out.append(f"{'route':<44} {'sent':>6}  answers")
+        for key, route in ROUTES.items():
+            counts = self.histogram.get(key)
+            if counts:
+                answers = ", ".join(f"{status or 'none'} {n}" for status, n in sorted(counts.items()))
+                out.append(f"{route:<44} {sum(counts.values()):>6}  {answers}")
+        out.append("signed validly / with a valid key: " + ", ".join(
+            f"{kind} {self.authentic[kind]} of {n}" for kind, n in self.sent.items()))
+        out.append("must be refused (not 2xx): " + (", ".join(f"{why} {n}" for why, n in self.refused_expected.most_common(12)) or "none"))
+        out.append(f"accepted: {self.accepted_webhooks} webhooks and {self.accepted_checkpoints} carrier checkpoints: "
+                   f"{self.accepted_events} distinct events")
+        if self.consumer_checked:
+            out.append(f"applied by the consumer (in the event log): {self.applied} of {self.accepted_events}")
+            states = ", ".join(f"{s} {n}" for s, n in self.parked.most_common())
+            out.append(f"workflow executions started: {sum(self.executions.values())} ("
+                       + ", ".join(f"{s} {n}" for s, n in sorted(self.executions.items())) + ")"
+                       + (f"; parked at {states}" if states else ""))
+            if self.failed_returns:
+                out.append("returns of the run in the failures queue (a step refused what the edge accepted; informational):")
+                out += [f"  {n} x {why}" for why, n in self.failed_returns.most_common(12)]
+        else:
+            out.append("consumer checks skipped: the queues, tables and workflows are in the process serving the API")
+        kinds = ("5xx", "no answer", "forged accepted", "not granted accepted", "role missing accepted", "dlq",
+                 "failure records", "not applied", "workflow failed", "records over 400 KB", "not settled")
+        out.append("checks: " + ", ".join(f"{kind} {len(self.problems.get(kind, []))}" for kind in kinds))
+        for kind in kinds:
+            found = self.problems.get(kind, [])
+            if not found:
+                continue
+            groups: dict[str, list] = defaultdict(list)
+            for probe, text in found:
+                groups[self._signature(kind, probe, text)].append((probe, text))
+            out.append(f"\n{kind}: {len(found)} ({len(groups)} distinct)")
+            for signature, members in list(groups.items())[: examples * 3]:
+                probe, text = members[0]
+                out.append(f"  [{len(members)}x] {signature}")
+                if probe is not None:
+                    out.append("    " + probe.describe())
+                    trace = self.tracebacks.get(probe.index)
+                    if trace:
+                        out.append("      server log: " + short_trace(trace[-1]).replace("\n", "\n        "))
+                if text:
+                    out.append("    " + text[:1500].replace("\n", "\n    "))
+                if kind == "failure records":
+                    trace = next((t for t in self.consumer_log if text.split(": ", 1)[-1][:60] in t), None)
+                    if trace:
+                        out.append("    consumer log: " + short_trace(trace).replace("\n", "\n      "))
+        for kind, found in self.warnings.items():
+            out.append(f"\nwarning, {kind}: {len(found)}")
+            for probe, text in found[:examples]:
+                out.append("    " + (probe.describe(200) if probe else text[:500]))
+        out.append(f"\nfuzz result: {'ok' if self.ok else 'FAILED'}")
+        return "\n".join(out)
+
+    def _signature(self, kind: str, probe: Probe | None, text: str) -> str:
+        if kind == "failure records":
+            return text.split(" [#failure:")[0][:300]
+        if probe is None:
+            return text.splitlines()[0][:200] if text else kind
+        trace = self.tracebacks.get(probe.index)
+        if trace:
+            last = [line for line in trace[-1].strip().splitlines() if line.strip()]
+            where = [line.strip() for line in last if line.strip().startswith("File ") and "chalicelib" in line]
+            return f"{ROUTES[probe.route]} {probe.status}: {last[-1][:160]}" + (f" at {where[-1][-120:]}" if where else "")
+        return f"{ROUTES[probe.route]} {probe.status}: {(probe.error or probe.answer[:120].decode('utf-8', 'replace'))}"
+
+
+def short_trace(text: str) -> str:
+    """A logged traceback cut to its message, the project's own frames (with their lines) and the exception."""
+    lines = text.strip().splitlines()
+    keep = [lines[0]]
+    for i, line in enumerate(lines[1:-1], 1):
+        if line.strip().startswith("File ") and ("/chalicelib/" in line or "/functions/" in line):
+            keep += lines[i:min(i + 2, len(lines) - 1)]
+    return "\n".join(keep[:25] + lines[-1:])
+
+
+def pool_size(requests: int) -> int:
+    return max(6, min(150, requests // 80))
+
+
+def seeding_count(requests: int) -> int:
+    """How many of a run's first requests are the seeding ones (Fuzzer._seeding)."""
+    return 4 * pool_size(requests)
+
+
+def run_fuzz(
+    api_url: str, requests: int, seed: int = DEFAULT_SEED, *, cloud=None, sources: dict | None = None,
+    staff_keys: dict | None = None, threads: int = 8, timeout: float = 600, anchor: datetime | None = None,
+    progress=None, quiet: bool = False, only: list[int] | None = None,
+) -> Report:
+    """Send `requests` requests (the seeding ones first) to `api_url`; with `cloud` (a started LocalCloud serving
+    it), also check what the consumer and the workflows made of the accepted events."""
+    from localcloud.cloud import DEFAULT_SOURCES, DEFAULT_STAFF_KEYS
+
+    started = time.monotonic()
+    sources = sources or (cloud.sources if cloud is not None else DEFAULT_SOURCES)
+    staff_keys = staff_keys or (cloud.staff_keys if cloud is not None else DEFAULT_STAFF_KEYS)
+    today = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    pools = Pools(pool_size(requests), anchor or today - timedelta(days=10))
+    fuzzer = Fuzzer(seed, pools, sources, staff_keys)
+    report = Report(seed, 0)
+    url = urlsplit(api_url)
+    host, port = url.hostname, url.port or 80
+    baseline = Baseline.of(cloud) if cloud is not None else None
+    probes: list[Probe] = []
+    lock = threading.Lock()
+
+    def one(index: int) -> Probe:
+        probe = fuzzer.build(index, datetime.now(timezone.utc))
+        send(host, port, probe)
+        if probe.status == 202 and probe.route in ("webhook", "carrier"):
+            probe.accepted = accepted_ids(probe)
+        probe.shrink()
+        with lock:
+            probes.append(probe)
+        return probe
+
+    indices = only if only is not None else list(range(requests))
+    seeding = [i for i in indices if i < len(fuzzer.seeding)]
+    rest = [i for i in indices if i >= len(fuzzer.seeding)]
+    capture = ErrorCapture(getattr(cloud, "app", None), getattr(getattr(cloud, "_api", None), "server", None), quiet)
+    with capture, ThreadPoolExecutor(threads) as pool:
+        send_started = time.monotonic()
+        list(pool.map(one, seeding))
+        if cloud is not None and seeding:
+            try:  # the seeded orders and returns stored before anything names them
+                cloud.wait_until(cloud.queue_idle, timeout, interval=0.1)
+            except TimeoutError:
+                report.problem("not settled", None, f"the seeding requests were not applied within {timeout:g} s")
+        for start in range(0, len(rest), SLICE):
+            list(pool.map(one, rest[start:start + SLICE]))
+            if cloud is not None:
+                try:
+                    cloud.wait_until(lambda: cloud.queue_depth() < SLICE // 2, timeout, interval=0.1)
+                except TimeoutError:
+                    report.problem("not settled", None, f"the ingest queue stayed {SLICE // 2} deep or more for {timeout:g} s")
+                    break
+            if progress and (start // SLICE) % 10 == 9:
+                progress(f"  {len(probes)}/{len(indices)} requests sent")
+        report.send_seconds = time.monotonic() - send_started
+        report.requests = len(probes)
+        accepted = judge(probes, report, pools)
+        if cloud is not None:
+            settled = settle(cloud, baseline, report, timeout)
+            if settled:
+                check_consumer(cloud, baseline, report, accepted, probes, staff_keys)
+    report.tracebacks = {index: texts for index, texts in capture.by_probe.items()}
+    for probe_list in report.problems.values():
+        for probe, _ in probe_list:
+            if probe is not None and probe.index not in report.tracebacks and capture.by_probe.get(probe.index):
+                report.tracebacks[probe.index] = capture.by_probe[probe.index]
+    report.consumer_log = [text for text in capture.unattributed if "Traceback" in text]
+    for text in capture.unattributed:
+        if "the API server failed" in text:
+            report.warnings["server errors not tied to a request"].append((None, text))
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def judge(probes: list[Probe], report: Report, pools: Pools) -> dict[str, int]:
+    """The HTTP checks; returns the accepted events' qualified ids -> the index of the probe that first got them in."""
+    accepted: dict[str, int] = {}
+    for probe in sorted(probes, key=lambda p: p.index):
+        report.histogram[probe.route][probe.status] += 1
+        if probe.route in ("webhook", "carrier"):
+            report.sent["webhooks and pushes"] += 1
+            report.authentic["webhooks and pushes"] += not probe.ambiguous and (
+                probe.refuse is None or "not granted" in probe.refuse)
+        elif probe.route in ("preview", "reviews", "decide", "tracking", "refunds", "reconciliation", "export"):
+            report.sent["staff calls"] += 1
+            report.authentic["staff calls"] += probe.key_id is not None
+        if probe.refuse:
+            report.refused_expected[refusal_kind(probe.refuse)] += 1
+        if probe.status >= 500:
+            report.problem("5xx", probe)
+        elif probe.status == 0:
+            report.problem("no answer", probe)
+        elif 200 <= probe.status < 300 and probe.refuse:
+            kind = ("role missing accepted" if "lacks" in probe.refuse
+                    else "not granted accepted" if "not granted" in probe.refuse else "forged accepted")
+            report.problem(kind, probe, f"must be refused: {probe.refuse}")
+        if probe.status == 401 and probe.route in ("webhook", "carrier", "preview", "reviews", "decide", "tracking",
+                                                    "refunds", "reconciliation", "export") and not probe.refuse \
+                and not probe.ambiguous:
+            report.warnings["authentic requests answered 401"].append((probe, ""))
+        if probe.status == 202 and probe.route in ("webhook", "carrier"):
+            for event_id in probe.accepted:
+                accepted.setdefault(event_id, probe.index)
+            if probe.route == "webhook":
+                report.accepted_webhooks += 1
+            else:
+                report.accepted_checkpoints += _json(probe.answer).get("checkpoints", 0)
+    report.probes = sorted(probes, key=lambda p: p.index)
+    report.accepted_events = len(accepted)
+    return accepted
+
+
+def refusal_kind(why: str) -> str:
+    if "lacks" in why:
+        return "staff key without the role"
+    if "not granted" in why:
+        return "source not granted"
+    return why
+
+
+def _json(data: bytes) -> dict:
+    try:
+        value = json.loads(data)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def accepted_ids(probe: Probe) -> list[str]:
+    """The event ids the edge queued for an accepted request, tenant-qualified by its source."""
+    if probe.route == "webhook":
+        own = _json(probe.answer).get("event_id")
+        return [f"{probe.source}/{own}"] if own else []
+    style = CARRIER_STYLES[probe.source]
+    try:
+        events = style.parse(json.loads(probe.body), probe.source, datetime.now(timezone.utc))
+    except Exception:
+        return []
+    return [f"{probe.source}/{event.event_id}" for event in events]
+
+
+# --- the consumer side (in-process only) --------------------------------------------------------------------------
+
+
+@dataclass
+class Baseline:
+    """What the cloud held before the run: its executions, failure records, dead letters and audit time."""
+
+    executions: set
+    failures: dict
+    dead_letters: int
+    started_at: str
+    returns: set
+
+    @classmethod
+    def of(cls, cloud) -> "Baseline":
+        return cls(
+            {e["executionArn"] for e in list_executions(cloud)}, failure_records(cloud),
+            _depth(cloud, "AFTERSALES_INGEST_DLQ_URL"), iso(datetime.now(timezone.utc) - timedelta(seconds=1)),
+            {item["return_id"] for item in scan(cloud.dynamodb.Table(resources.RETURNS_TABLE), "return_id")},
+        )
+
+
+def _depth(cloud, variable: str) -> int:
+    from localcloud.sqs_event_source import queue_depth
+
+    return queue_depth(cloud.sqs, cloud.env[variable])
+
+
+def scan(table, projection: str | None = None, **request) -> list[dict]:
+    if projection:
+        request["ProjectionExpression"] = projection
+    response = table.scan(**request)
+    items = response["Items"]
+    while "LastEvaluatedKey" in response:
+        response = table.scan(ExclusiveStartKey=response["LastEvaluatedKey"], **request)
+        items += response["Items"]
+    return items
+
+
+def list_executions(cloud) -> list[dict]:
+    arn = cloud.env["AFTERSALES_RETURN_WORKFLOW_ARN"]
+    request = {"stateMachineArn": arn, "maxResults": 1000}
+    executions = []
+    while True:
+        page = cloud.sfn.list_executions(**request)
+        executions += page["executions"]
+        if not page.get("nextToken"):
+            return executions
+        request["nextToken"] = page["nextToken"]
+
+
+def failure_records(cloud) -> dict:
+    from boto3.dynamodb.conditions import Attr
+
+    table = cloud.dynamodb.Table(resources.EVENT_LOG_TABLE)
+    return {item["event_id"]: item for item in scan(table, FilterExpression=Attr("event_id").begins_with("#failure:"))}
+
+
+def settle(cloud, baseline: Baseline, report: Report, timeout: float) -> bool:
+    """Wait (polling, within `timeout`) until the ingest queue is empty and every execution started since the
+    baseline is parked on a task token or ended; records the executions' statuses.
+
+    Nothing resumes a parked execution but the consumer (or a person), so an execution seen parked is not read
+    again until a pass finds none busy; that pass is followed by one reading every execution."""
+    deadline = time.monotonic() + timeout
+    parked: dict[str, str] = {}
+    everything = False
+    while True:
+        if cloud.queue_idle():
+            busy = 0
+            statuses: Counter = Counter()
+            for execution in list_executions(cloud):
+                arn = execution["executionArn"]
+                if arn in baseline.executions:
+                    continue
+                statuses[execution["status"]] += 1
+                if execution["status"] != "RUNNING":
+                    parked.pop(arn, None)
+                    continue
+                if arn in parked and not everything:
+                    continue
+                events = cloud.sfn.get_execution_history(executionArn=arn)["events"]
+                if events and events[-1]["type"] == "TaskSubmitted":
+                    entered = [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
+                    parked[arn] = entered[-1] if entered else "?"
+                else:
+                    parked.pop(arn, None)
+                    busy += 1
+            if not busy and everything and cloud.queue_idle():
+                report.executions = statuses
+                report.parked = Counter(parked.values())
+                return True
+            everything = not busy
+            if everything:
+                continue
+        if time.monotonic() > deadline:
+            report.problem("not settled", None, f"the queue and the workflows did not settle within {timeout:g} s")
+            return False
+        time.sleep(0.2)
+
+
+def check_consumer(cloud, baseline: Baseline, report: Report, accepted: dict, probes: list[Probe], staff_keys: dict) -> None:
+    report.consumer_checked = True
+    by_index = {probe.index: probe for probe in probes}
+    # Dead letters: what the consumer gave up on, with the request that brought it in.
+    from chalicelib.domain.message_keys import message_key
+
+    dead = _depth(cloud, "AFTERSALES_INGEST_DLQ_URL") - baseline.dead_letters
+    probe_of_failure: dict[str, Probe | None] = {}
+    if dead > 0:
+        for body in peek(cloud, cloud.env["AFTERSALES_INGEST_DLQ_URL"]):
+            event_id = _json(body.encode()).get("event_id")
+            probe = by_index.get(accepted.get(event_id))
+            probe_of_failure[f"#failure:{message_key(body)}"] = probe
+            report.problem("dlq", probe, f"dead letter {event_id}: {body[:300]}")
+    # Failure records: every failed attempt to apply a queued event.
+    for key, item in failure_records(cloud).items():
+        before = baseline.failures.get(key)
+        if before is None or before.get("failures") != item.get("failures"):
+            report.problem("failure records", probe_of_failure.get(key), f"{item.get('error_type')}: {str(item.get('error'))[:600]}"
+                                                                         f" [{key}, failures {item.get('failures')}, last "
+                                                                         f"{item.get('last_failed_at')}]")
+    # Every accepted event is in the event log.
+    logged = logged_ids(cloud, list(accepted))
+    missing = [event_id for event_id in accepted if event_id not in logged]
+    report.applied = len(accepted) - len(missing)
+    for event_id in missing:
+        report.problem("not applied", by_index.get(accepted[event_id]), f"accepted event {event_id} is not in the event log")
+    # Executions that FAILED (a JSONPath or other runtime error of the ASL on this input, or RecordFailure failing).
+    for execution in list_executions(cloud):
+        if execution["executionArn"] in baseline.executions or execution["status"] != "FAILED":
+            continue
+        described = cloud.sfn.describe_execution(executionArn=execution["executionArn"])
+        events = cloud.sfn.get_execution_history(executionArn=execution["executionArn"])["events"]
+        entered = [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
+        report.problem("workflow failed", None, f"execution {execution['name']} FAILED in {entered[-1:] or '?'}: "
+                                                f"{described.get('error')}: {str(described.get('cause'))[:800]}")
+    # Review decisions by a key without the role the return waited for (the audit trail says what it waited for).
+    from boto3.dynamodb.conditions import Attr
+
+    for entry in scan(cloud.dynamodb.Table(resources.AUDIT_TABLE), FilterExpression=Attr("at").gte(baseline.started_at)):
+        roles = staff_keys.get(entry.get("by"), (None, []))[1]
+        waited, _, decision = str(entry.get("action", "")).partition(".")
+        needed = {"finance_review": "finance", "review": "after_sales", "failure_review": "after_sales",
+                  "parcel": "after_sales", "tracking": "after_sales", "refunds": "finance"}.get(waited)
+        if needed and roles and needed not in roles and "admin" not in roles:
+            report.problem("role missing accepted", None, f"audit entry {entry['action']} on {entry['subject']} by "
+                                                          f"{entry['by']} ({', '.join(roles)}): needs {needed}")
+    # Records grown past what DynamoDB takes: moto stores some writes that DynamoDB refuses (ValidationException).
+    for table, key in ((resources.RETURNS_TABLE, "return_id"), (resources.SHIPMENTS_TABLE, "shipment_id"),
+                       (resources.ORDERS_TABLE, "order_id")):
+        for item in scan(cloud.dynamodb.Table(table)):
+            size = item_size(item)
+            if size > MAX_ITEM_BYTES:
+                report.problem("records over 400 KB", None, f"{table} {item.get(key)!r}: {size:,} bytes "
+                                                            f"({', '.join(biggest_attributes(item))})")
+    # Returns of this run that a step refused (informational: the failures queue is where they are meant to go).
+    for item in scan(cloud.dynamodb.Table(resources.RETURNS_TABLE)):
+        if item.get("status") == "failed" and item["return_id"] not in baseline.returns:
+            failure = item.get("failure") or {}
+            report.failed_returns[f"{failure.get('step')}/{failure.get('error')}: {str(failure.get('cause'))[:160]}"] += 1
+
+
+def logged_ids(cloud, event_ids: list[str]) -> set[str]:
+    """Which of these event ids the event log holds (BatchGetItem, 100 at a time)."""
+    found: set[str] = set()
+    for start in range(0, len(event_ids), 100):
+        request = {resources.EVENT_LOG_TABLE: {"Keys": [{"event_id": e} for e in event_ids[start:start + 100]],
+                                               "ProjectionExpression": "event_id"}}
+        while request:
+            response = cloud.dynamodb.batch_get_item(RequestItems=request)
+            found |= {item["event_id"] for item in response["Responses"].get(resources.EVENT_LOG_TABLE, [])}
+            request = response.get("UnprocessedKeys") or None
+    return found
+
+
+def item_size(value) -> int:
+    """DynamoDB's size of an item or attribute value: UTF-8 lengths of names and strings, about a byte per two
+    digits of a number, and 3 bytes plus one per element for a map or list (the published rules)."""
+    if isinstance(value, dict):
+        return 3 + sum(len(str(k).encode()) + 1 + item_size(v) for k, v in value.items())
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return 3 + sum(1 + item_size(v) for v in value)
+    if isinstance(value, str):
+        return len(value.encode("utf-8", "surrogatepass"))
+    if isinstance(value, bytes):
+        return len(value)
+    if isinstance(value, bool) or value is None:
+        return 1
+    return 1 + (len(str(value).lstrip("-").replace(".", "")) + 1) // 2
+
+
+def biggest_attributes(item: dict, count: int = 3) -> list[str]:
+    sizes = sorted(((item_size(v), k) for k, v in item.items()), reverse=True)[:count]
+    return [f"{k} {size:,}" for size, k in sizes]
+
+
+def peek(cloud, queue_url: str, rounds: int = 200) -> list[str]:
+    """The bodies of the messages on a queue, left on it (visible again after 30 s)."""
+    seen: dict[str, str] = {}
+    for _ in range(rounds):
+        messages = cloud.sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=30).get("Messages", [])
+        if not messages:
+            break
+        seen.update({m["MessageId"]: m["Body"] for m in messages})
+    return list(seen.values())
+
+
+# --- the command --------------------------------------------------------------------------------------------------
+
+
+def main(args) -> int:
+    """`python -m localcloud fuzz`: against `--api-url`, or a local cloud started here (what `make fuzz` does)."""
+    import os
+
+    from chalice.local import ChaliceRequestHandler
+
+    from infra.package import ROOT
+    from localcloud.cloud import LocalCloud
+
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
+    logging.getLogger("moto").setLevel(logging.CRITICAL)
+    logging.getLogger("urllib3").setLevel(logging.ERROR)  # moto's Lambda clients share a pool the executions outnumber
+    ChaliceRequestHandler.log_message = lambda *a: None
+    only = [args.replay] if args.replay is not None else None
+    anchor = datetime.fromisoformat(args.anchor).replace(tzinfo=timezone.utc) if args.anchor else None
+    if only is not None:
+        only = list(range(seeding_count(args.requests))) + [i for i in only if i >= seeding_count(args.requests)]
+    print(f"fuzz: {args.requests} requests, seed {args.seed}, {args.threads} threads"
+          + (f", replaying request {args.replay} after the seeding ones" if only else ""), flush=True)
+    kwargs = dict(threads=args.threads, timeout=args.timeout, anchor=anchor, progress=lambda line: print(line, flush=True),
+                  quiet=True, only=only)
+    if args.api_url:
+        report = run_fuzz(args.api_url, args.requests, args.seed, **kwargs)
+    else:
+        with LocalCloud(schedule_interval=None, visibility_timeout=2) as cloud:
+            print(f"local cloud up: API {cloud.api_url}", flush=True)
+            report = run_fuzz(cloud.api_url, args.requests, args.seed, cloud=cloud, **kwargs)
+    print(report.render(examples=args.examples))
+    if args.replay is not None:
+        probe = next((p for found in report.problems.values() for p, _ in found if p and p.index == args.replay), None)
+        print("\nreplayed request:\n    " + (probe.describe(4000) if probe else f"#{args.replay}: no problem"))
+    if report.tracebacks:
+        out = ROOT / "out"
+        out.mkdir(exist_ok=True)
+        path = out / "fuzz-errors.log"
+        path.write_text("\n\n".join(f"request #{index}:\n" + "\n".join(texts) for index, texts in sorted(report.tracebacks.items())))
+        print(f"server log of the requests that logged an error: {path}")
+    return 0 if report.ok else 1
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--requests", type=int, default=10000)
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--api-url", help="a running `make serve` (only the HTTP checks then: its queues are in that process)")
+    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--timeout", type=float, default=600, help="seconds to wait for the queue and the workflows to settle")
+    parser.add_argument("--anchor", help="the day (YYYY-MM-DD) sample times count from (default: ten days ago)")
+    parser.add_argument("--replay", type=int, help="send only the seeding requests and this one, and print it in full")
+    parser.add_argument("--examples", type=int, default=5, help="examples printed per kind of problem")
+
+
+if __name__ == "__main__":
+    sys.exit("run it as `python -m localcloud fuzz`")
