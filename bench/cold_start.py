@@ -15,7 +15,7 @@ import hashlib, hmac, importlib, json, os, statistics, subprocess, sys, time  # 
 from types import SimpleNamespace
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
-REGION, ACCOUNT, RUNS, MARK, SECRET, PAYMENT_KEY = "us-east-1", "123456789012", 7, "RESULT ", "bench-secret", "pay-key"
+REGION, ACCOUNT, RUNS, MARK, SECRET, PAYMENT_KEY = "us-east-1", "123456789012", 7, "RESULT ", "bench-secret-00001", "pay-key"
 ENV = {"AWS_DEFAULT_REGION": REGION, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
        "AWS_SESSION_TOKEN": "testing", "POWERTOOLS_LOG_LEVEL": "WARNING", "PYTHONHASHSEED": "0"}
 # The tables each task starts from (the seed's stage); the other functions get the last stage, the API none.
@@ -111,7 +111,9 @@ def local_cloud(names, tables):
 
     mock_aws().start()
     session = boto3.Session(region_name=REGION)
-    os.environ.update(provision(session, names, {"generic": SECRET}, visibility_timeout=1, payment_key=PAYMENT_KEY))
+    os.environ.update(provision(
+        session, names, {"generic": {"kind": "shop", "secrets": [SECRET]}}, visibility_timeout=1, payment_key=PAYMENT_KEY
+    ))
     os.environ.update(AFTERSALES_PAYMENT_PROVIDER_URL=PaymentService(PAYMENT_KEY).start().url,
                       AFTERSALES_CARRIER_API_URL=CarrierService().start().url, AFTERSALES_PAYMENT_RETRY_SECONDS="1")
     dynamodb = session.client("dynamodb")

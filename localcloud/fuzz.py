@@ -15,7 +15,12 @@ a body changed after signing). The run fails on:
   checked on the audit trail), a source sending an event type or about a shop it is not granted;
 - an accepted event the consumer could not apply: once the ingest queue is empty and every workflow execution
   is parked on a task token or ended, the DLQ must be empty, the event log must hold every accepted event and no
-  new `#failure:` record, and no new execution may have FAILED.
+  new `#failure:` record, and no new execution may have FAILED;
+- a return whose Verify step refused (InvalidInput) the order or request the edge accepted, and a record grown past
+  the 400 KB DynamoDB takes (moto stores some such writes).
+
+Returns a later step sent to the failures queue (an inspection naming a line the return does not have...) are
+listed, not failed: that queue is where a source's inconsistent data is meant to wait for a person.
 
 A request is built from the seed and its index alone (`--replay INDEX` sends one again), so a run is
 reproducible; only the signing timestamps follow the clock. The consumer checks need the queues and tables,
@@ -58,6 +63,9 @@ SLICE = 200
 # sizes about the same hot record (a return's evidence, 20 URLs of 2 KB; a parcel's timeline, 190 checkpoints with
 # the longest texts), so that a long run shows whether a record can outgrow what its table takes (DynamoDB: 400 KB).
 GROWTH_EVERY = {"evidence": 1000, "timeline": 3333}
+# Every this many requests, an order whose own ids are as long as the id grammar allows (128), at that position,
+# and a return for it later: what the workflow must be able to decide.
+LONGEST_IDS = {"every": 5000, "order": 2000, "request": 4000}
 MAX_ITEM_BYTES = 400 * 1024  # what DynamoDB takes (moto does not check every write for it)
 PROBE_HEADER = "X-Fuzz-Probe"
 
@@ -368,6 +376,20 @@ class Samples:
         event["shop"] = shop
         return event
 
+    def longest_ids(self, order: bool) -> dict:
+        """An order whose own order and customer ids have 128 characters (the most SOURCE_ID_PATTERN takes), or a
+        request (128-character return id) for one line of it."""
+        order_id, customer_id, return_id = pad("FZ-OL-", 128), pad("FZ-CL-", 128), pad("FZ-RL-", 128)
+        if order:
+            event = self.p.order_event(0, "fz-order-longest-ids")
+            event["data"].update(order_id=order_id, customer_id=customer_id)
+            return event
+        event = self.p.request_event(0, "fz-request-longest-ids")
+        event["type"] = "ReturnRequested"
+        event["data"] = {"return_id": return_id, "order_id": order_id, "reason": "changed_mind",
+                         "items": [{"line_id": "L1", "quantity": 1}]}
+        return event
+
     def growing_evidence(self) -> dict:
         urls = [pad(f"https://img.example.com/{self.index}/{n}/", 2048) for n in range(20)]
         return {"event_id": f"fz-evidence-big-{self.index}", "type": "EvidenceAdded", "occurred_at": self.p.at(6),
@@ -423,20 +445,23 @@ class Samples:
                             "tag": self.rng.choice(tags), "subtag": self.rng.choice([None, "Exception_011", "Delivered_001"]),
                             "message": "scan", "location": "Hangzhou, CN"} for t in times]
             return {"event": "tracking_update", "event_id": f"fz-as-{self.index}",
-                    "msg": {"tracking_number": number, "slug": "ups", "tag": "InTransit", "custom_fields": {"return_id": return_id},
+                    "msg": {"tracking_number": number, "slug": "ups", "tag": "InTransit",
+                            "custom_fields": {"return_id": return_id},
                             "checkpoints": checkpoints},
                     "ts": int((self.now - timedelta(minutes=self.rng.randrange(60))).timestamp())}
         if carrier == "17track":
             stages = ["InfoReceived", "InTransit", "OutForDelivery", "Delivered", "Exception", "DeliveryFailure", "Weird"]
             events = [{"time_iso": t.isoformat(), "time_utc": iso(t), "description": "scan", "location": "Shenzhen",
-                       "stage": self.rng.choice(stages), "sub_status": self.rng.choice([None, "Exception_Returning", "InTransit_Other"])}
+                       "stage": self.rng.choice(stages),
+                       "sub_status": self.rng.choice([None, "Exception_Returning", "InTransit_Other"])}
                       for t in times]
             return {"event": "TRACKING_UPDATED",
                     "data": {"number": number, "carrier": 190012, "tag": return_id,
                              "track_info": {"tracking": {"providers": [{"provider": {"key": 190012}, "events": events}]}}}}
         china = timezone(timedelta(hours=8))
         routes = [{"acceptTime": t.astimezone(china).strftime("%Y-%m-%d %H:%M:%S"), "acceptAddress": "杭州市",
-                   "remark": "快件已签收", "opCode": self.rng.choice(["50", "30", "44", "80", "33", "70", "99", "8000", "1"])}
+                   "remark": "快件已签收",
+                   "opCode": self.rng.choice(["50", "30", "44", "80", "33", "70", "99", "8000", "1"])}
                   for t in times]
         return {"waybillNo": number, "orderId": return_id, "routes": routes}
 
@@ -498,7 +523,8 @@ class Samples:
             body["order"] = self.p.order(k)
             if self.rng.random() < 0.5:
                 body["shop"] = "generic"
-        for name, value in (("evidence_urls", ["https://img.example.com/p.jpg"]), ("requested_at", iso(self.now - timedelta(days=1))),
+        for name, value in (("evidence_urls", ["https://img.example.com/p.jpg"]),
+                            ("requested_at", iso(self.now - timedelta(days=1))),
                             ("tier", "vip"), ("returns_30d", 2), ("marketplace", "generic"),
                             ("return_shipping_paid", money(0, 0))):
             if self.rng.random() < 0.25:
@@ -568,7 +594,8 @@ def valid_odd(rng: random.Random, key, now: datetime):
     if key.endswith("_at") or "time" in key.lower():
         return rng.choice([iso(now - timedelta(days=3649)), iso(now + timedelta(hours=23)), iso(now),
                            (now - timedelta(days=1)).astimezone(timezone(timedelta(hours=14))).isoformat(),
-                           (now - timedelta(days=1)).astimezone(timezone(timedelta(hours=-12))).isoformat(timespec="microseconds")])
+                           (now - timedelta(days=1)).astimezone(timezone(timedelta(hours=-12)))
+                           .isoformat(timespec="microseconds")])
     if key in TEXT_KEYS:
         return rng.choice(VALID_ODD_TEXTS)
     if key in ID_KEYS or key.endswith("_id"):
@@ -651,7 +678,8 @@ def mutate_document(rng: random.Random, doc, now: datetime, notes: list[str]):
             notes.append(f"huge list {here} ({len(parent[key])} items)")
         else:
             char = rng.choice(["x", "é", "😀"])
-            parent[key] = char * rng.choice([{"x": 300_000, "é": 50_000, "😀": 25_000}[char], 90_000 // len(char.encode()), 513, 2049])
+            over_the_limit = {"x": 300_000, "é": 50_000, "😀": 25_000}[char]
+            parent[key] = char * rng.choice([over_the_limit, 90_000 // len(char.encode()), 513, 2049])
             notes.append(f"huge string {here} ({len(parent[key])} chars)")
     elif op == "deep" and parent is not None:
         parent[key] = deep(rng.choice([64, 500, 990, 1100, 3000, 100_000]), rng.choice(["list", "object"]))
@@ -793,6 +821,11 @@ class Fuzzer:
         samples = Samples(self.pools, rng, index, now)
         if index % GROWTH_EVERY["timeline"] == GROWTH_EVERY["timeline"] - 2:
             return self._carrier(rng, samples, Probe(index, "carrier", "POST", b"", [], None), now, big=True)
+        if index % LONGEST_IDS["every"] in (LONGEST_IDS["order"], LONGEST_IDS["request"]):
+            event = samples.longest_ids(index % LONGEST_IDS["every"] == LONGEST_IDS["order"])
+            probe = Probe(index, "webhook", "POST", b"", [], None, ["the longest own ids the grammar allows"])
+            probe.source = "generic"
+            return self._webhook_signed(rng, probe, "generic", json.dumps(event).encode(), now, mode="valid", clean=True)
         if index % GROWTH_EVERY["evidence"] == GROWTH_EVERY["evidence"] - 2:
             probe = Probe(index, "webhook", "POST", b"", [], None, ["20 evidence URLs of 2 KB for the hot return"])
             probe.source = "generic"
@@ -896,7 +929,9 @@ class Fuzzer:
             value = headers[present[0]][1]
             other = value if op == "duplicate same" else rng.choice([b"", b"0", value[:-1], b"x" * len(value), value + b"0"])
             notes.append(f"header {name} sent twice ({'same value' if other == value else repr(other[:20])})")
-            return headers + [(name, other)] if rng.random() < 0.5 else headers[:present[0]] + [(name, other)] + headers[present[0]:]
+            if rng.random() < 0.5:
+                return headers + [(name, other)]
+            return headers[:present[0]] + [(name, other)] + headers[present[0]:]
         if op == "non-ascii" and present:
             value = headers[present[0]][1]
             odd = rng.choice([value + "é".encode(), b"\xff" + value, "０１２３".encode(), value[:-1] + b"\xe9",
@@ -912,7 +947,8 @@ class Fuzzer:
             return [(k, v) for k, v in headers if k != "X-Aftersales-Timestamp"] + [("X-Aftersales-Timestamp", value.encode())]
         if op == "content-type":
             value = rng.choice([None, b"text/plain", b"application/json; charset=utf-8", b"application/JSON",
-                                b"multipart/form-data", b"application/x-www-form-urlencoded", b"", b"application/json; charset=utf-16",
+                                b"multipart/form-data", b"application/x-www-form-urlencoded", b"",
+                                b"application/json; charset=utf-16",
                                 b"application/octet-stream", "application/jsón".encode()])
             notes.append(f"Content-Type {value!r}")
             rest = [(k, v) for k, v in headers if k != "Content-Type"]
@@ -1246,7 +1282,8 @@ class Fuzzer:
             params[i] = (params[i][0], "")
             notes.append(f"query {params[i][0]} empty")
         else:
-            name = rng.choice(["queue", "limit", "cursor"] if kind == "reviews" else ["from", "to", "limit", "cursor", "marketplace"])
+            names = ["queue", "limit", "cursor"] if kind == "reviews" else ["from", "to", "limit", "cursor", "marketplace"]
+            name = rng.choice(names)
             value = self._odd_param(rng, name, kind, samples, now)
             params = [(k, v) for k, v in params if k != name] + [(name, value)]
             notes.append(f"query {name}={value[:60]!r}")
@@ -1272,7 +1309,8 @@ class Fuzzer:
 
     def _other(self, rng, samples: Samples, probe: Probe, now: datetime) -> Probe:
         method, path = rng.choice([
-            ("GET", b"/"), ("GET", b"/v1"), ("POST", b"/v1/webhooks"), ("POST", b"/v1/webhooks/"), ("POST", b"/v1/reviews/generic"),
+            ("GET", b"/"), ("GET", b"/v1"), ("POST", b"/v1/webhooks"), ("POST", b"/v1/webhooks/"),
+            ("POST", b"/v1/reviews/generic"),
             ("GET", b"/v1/returns/generic/FZ-R1"), ("GET", b"/v1/returns/generic/FZ-R1/tracking"), ("POST", b"/v1/refunds/"),
             ("POST", b"/v1/refund-quotes/x"), ("POST", b"/v2/webhooks/generic"), ("POST", b"/v1/webhooks/carriers/aftership/x"),
             ("POST", b"//v1/refund-quotes"), ("GET", b"/v1/refund-quotes"), ("DELETE", b"/v1/reviews/generic/FZ-R1"),
@@ -1484,7 +1522,8 @@ class Report:
                 out.append(f"{route:<44} {sum(counts.values()):>6}  {answers}")
         out.append("signed validly / with a valid key: " + ", ".join(
             f"{kind} {self.authentic[kind]} of {n}" for kind, n in self.sent.items()))
-        out.append("must be refused (not 2xx): " + (", ".join(f"{why} {n}" for why, n in self.refused_expected.most_common(12)) or "none"))
+        refusals = ", ".join(f"{why} {n}" for why, n in self.refused_expected.most_common(12))
+        out.append(f"must be refused (not 2xx): {refusals or 'none'}")
         out.append(f"accepted: {self.accepted_webhooks} webhooks and {self.accepted_checkpoints} carrier checkpoints: "
                    f"{self.accepted_events} distinct events")
         if self.consumer_checked:
@@ -1498,8 +1537,10 @@ class Report:
                 out += [f"  {n} x {why}" for why, n in self.failed_returns.most_common(12)]
         else:
             out.append("consumer checks skipped: the queues, tables and workflows are in the process serving the API")
-        kinds = ("5xx", "no answer", "forged accepted", "not granted accepted", "role missing accepted", "dlq",
-                 "failure records", "not applied", "workflow failed", "records over 400 KB", "not settled")
+        kinds = ("5xx", "no answer", "forged accepted", "not granted accepted", "role missing accepted")
+        if self.consumer_checked or self.problems.get("not settled"):
+            kinds += ("dlq", "failure records", "not applied", "workflow failed", "verify refused accepted input",
+                      "records over 400 KB", "not settled")
         out.append("checks: " + ", ".join(f"{kind} {len(self.problems.get(kind, []))}" for kind in kinds))
         for kind in kinds:
             found = self.problems.get(kind, [])
@@ -1533,6 +1574,8 @@ class Report:
     def _signature(self, kind: str, probe: Probe | None, text: str) -> str:
         if kind == "failure records":
             return text.split(" [#failure:")[0][:300]
+        if kind == "verify refused accepted input":
+            return text.split(" [return ")[0][:300]
         if probe is None:
             return text.splitlines()[0][:200] if text else kind
         trace = self.tracebacks.get(probe.index)
@@ -1822,9 +1865,9 @@ def check_consumer(cloud, baseline: Baseline, report: Report, accepted: dict, pr
     for key, item in failure_records(cloud).items():
         before = baseline.failures.get(key)
         if before is None or before.get("failures") != item.get("failures"):
-            report.problem("failure records", probe_of_failure.get(key), f"{item.get('error_type')}: {str(item.get('error'))[:600]}"
-                                                                         f" [{key}, failures {item.get('failures')}, last "
-                                                                         f"{item.get('last_failed_at')}]")
+            text = (f"{item.get('error_type')}: {str(item.get('error'))[:600]} [{key}, failures {item.get('failures')}, "
+                    f"last {item.get('last_failed_at')}]")
+            report.problem("failure records", probe_of_failure.get(key), text)
     # Every accepted event is in the event log.
     logged = logged_ids(cloud, list(accepted))
     missing = [event_id for event_id in accepted if event_id not in logged]
@@ -1860,10 +1903,25 @@ def check_consumer(cloud, baseline: Baseline, report: Report, accepted: dict, pr
                 report.problem("records over 400 KB", None, f"{table} {item.get(key)!r}: {size:,} bytes "
                                                             f"({', '.join(biggest_attributes(item))})")
     # Returns of this run that a step refused (informational: the failures queue is where they are meant to go).
+    # Verify decides from the order and the request as the edge accepted them: its InvalidInput means the edge took
+    # what the refund contract refuses (the return can only be rejected by a person). The other steps' refusals
+    # (an inspection naming a line the return does not have...) are the sources' data, for the failures queue.
     for item in scan(cloud.dynamodb.Table(resources.RETURNS_TABLE)):
         if item.get("status") == "failed" and item["return_id"] not in baseline.returns:
             failure = item.get("failure") or {}
-            report.failed_returns[f"{failure.get('step')}/{failure.get('error')}: {str(failure.get('cause'))[:160]}"] += 1
+            cause = str(failure.get("cause"))
+            if failure.get("step") == "Verify" and failure.get("error") == "InvalidInput":
+                report.problem("verify refused accepted input", None, f"{_error_message(cause)} [return {item['return_id']}]")
+            else:
+                report.failed_returns[f"{failure.get('step')}/{failure.get('error')}: {_error_message(cause)[:160]}"] += 1
+
+
+def _error_message(cause: str) -> str:
+    """A Lambda error's message from the Cause Step Functions keeps (its JSON), or the cause as it is."""
+    try:
+        return str(json.loads(cause).get("errorMessage", cause))
+    except (ValueError, AttributeError):
+        return cause
 
 
 def logged_ids(cloud, event_ids: list[str]) -> set[str]:
@@ -1943,13 +2001,16 @@ def main(args) -> int:
             report = run_fuzz(cloud.api_url, args.requests, args.seed, cloud=cloud, **kwargs)
     print(report.render(examples=args.examples))
     if args.replay is not None:
-        probe = next((p for found in report.problems.values() for p, _ in found if p and p.index == args.replay), None)
-        print("\nreplayed request:\n    " + (probe.describe(4000) if probe else f"#{args.replay}: no problem"))
+        probe = next((p for p in report.probes if p.index == args.replay), None)
+        print("\nreplayed request:\n    " + (probe.describe(4000) if probe else f"#{args.replay}: not sent"))
+        for text in report.tracebacks.get(args.replay, []):
+            print("    server log: " + text.replace("\n", "\n    "))
     if report.tracebacks:
         out = ROOT / "out"
         out.mkdir(exist_ok=True)
         path = out / "fuzz-errors.log"
-        path.write_text("\n\n".join(f"request #{index}:\n" + "\n".join(texts) for index, texts in sorted(report.tracebacks.items())))
+        logged = sorted(report.tracebacks.items())
+        path.write_text("\n\n".join(f"request #{index}:\n" + "\n".join(texts) for index, texts in logged))
         print(f"server log of the requests that logged an error: {path}")
     return 0 if report.ok else 1
 
@@ -1961,7 +2022,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--timeout", type=float, default=600, help="seconds to wait for the queue and the workflows to settle")
     parser.add_argument("--anchor", help="the day (YYYY-MM-DD) sample times count from (default: ten days ago)")
-    parser.add_argument("--replay", type=int, help="send only the seeding requests and this one, and print it in full")
+    parser.add_argument("--replay", type=int, metavar="INDEX",
+                        help="send only the seeding requests and request INDEX of the run with these --requests and "
+                             "--seed, and print it in full")
     parser.add_argument("--examples", type=int, default=5, help="examples printed per kind of problem")
 
 

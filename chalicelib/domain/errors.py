@@ -1,6 +1,7 @@
 """The errors for input a caller can fix; the API turns them into 4xx answers."""
 
 import json
+import re
 
 
 class InvalidInput(ValueError):
@@ -45,17 +46,21 @@ class InvalidJson(ValueError):
     """A body that is not JSON at all: 400, as opposed to JSON that breaks the contract (422)."""
 
 
+# What no queue carries (SQS takes #x9 #xA #xD #x20-#xD7FF #xE000-#xFFFD #x10000-#x10FFFF): lone surrogates and
+# the two non-characters. JSON text holds them only as escapes; written out raw, SQS would refuse the message.
+_UNCARRIED = re.compile("[\ud800-\udfff\ufffe\uffff]")
+
+
 def load_json(raw_body: bytes) -> object:
     """UTF-8 JSON only (json.loads alone would also take UTF-16 and UTF-32), and no text that cannot be written
-    back: an escaped lone surrogate ("\\ud800") parses, but no store or queue takes it."""
+    on: an escaped lone surrogate ("\\ud800") or non-character ("\\uffff") parses, but no queue takes it."""
     try:
         payload = json.loads(raw_body.decode("utf-8"))
     except UnicodeDecodeError as error:
         raise InvalidJson(f"the body is not UTF-8: {error.reason} at byte {error.start}") from None
     except (ValueError, RecursionError) as error:
         raise InvalidJson(f"the body is not valid JSON: {error}") from None
-    try:
-        json.dumps(payload, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError:
-        raise InvalidJson("the body has a lone surrogate escape (\\ud800-\\udfff); text must be valid Unicode") from None
+    if b"\\u" in raw_body and _UNCARRIED.search(json.dumps(payload, ensure_ascii=False)):
+        raise InvalidJson("the body escapes a lone surrogate (\\ud800-\\udfff) or \\ufffe / \\uffff; text must be "
+                          "characters a queue carries")
     return payload

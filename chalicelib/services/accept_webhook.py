@@ -17,6 +17,8 @@ from chalicelib.ports import EventQueue
 from chalicelib.ports.errors import Conflict, Forbidden, NotAuthenticated, QueueUnavailable, TooLarge
 
 MAX_BODY_BYTES = 256 * 1024
+# SQS counts the message's attributes (type, source, event id: under 1 KB) within its 256 KB.
+MAX_MESSAGE_BYTES = MAX_BODY_BYTES - 1024
 _FORMATS = {SourceKind.SHOP: parse_generic_event, SourceKind.WAREHOUSE: parse_warehouse_message}
 
 
@@ -35,7 +37,7 @@ def accept_webhook(
     if source.kind is SourceKind.WAREHOUSE and isinstance(event, InspectionCompleted):
         _refuse_a_second_inspection(event, ports)
     message = event.model_dump_json()
-    if len(message.encode()) > MAX_BODY_BYTES:
+    if len(message.encode()) > MAX_MESSAGE_BYTES:
         raise TooLarge("the event is too large to queue")
     ports.archive.put(archive_key(event, raw_body), raw_body)
     enqueue(ports.queue, message, event, name)

@@ -12,6 +12,7 @@ from chalicelib.domain.money import CURRENCY_EXPONENTS, format_minor, major_to_m
 from chalicelib.domain.orders import Order
 from chalicelib.domain.policy import Policy
 from chalicelib.domain.returns import Return, ReturnStatus
+from chalicelib.domain.tenancy import own_id
 from chalicelib.refunds import quote
 from chalicelib.services.stored_return import load_return
 
@@ -67,7 +68,7 @@ def quote_request(order: Order, record: Return, policy: Policy) -> dict:
     request = {
         "currency": order.currency,
         "order": {
-            "order_id": order.order_id,
+            "order_id": own_id(order.order_id),  # the quote contract's id: the shop's own (at most 128)
             "shipping_fee": order.shipping_fee,
             "order_discount": order.order_discount,
             "refunded_total": format_minor(order.account.refunded_total, exponent),
@@ -75,7 +76,7 @@ def quote_request(order: Order, record: Return, policy: Policy) -> dict:
             "lines": lines,
         },
         "return": {"kind": kind, "reason": record.reason, "items": record.items},
-        "customer": {"customer_id": order.customer_id, "tier": policy.tier},
+        "customer": {"customer_id": own_id(order.customer_id), "tier": policy.tier},
         "policy": {
             "max_return_shipping_reimbursement": format_minor(
                 major_to_minor(policy.max_return_shipping_reimbursement, exponent), exponent

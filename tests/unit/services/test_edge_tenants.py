@@ -14,6 +14,7 @@ from chalicelib.domain.events import canonical_events
 from chalicelib.domain.execution_names import NAME, execution_name
 from chalicelib.services.accept_webhook import accept_webhook
 from chalicelib.services.ingest_event import ingest_event
+from chalicelib.services.verify_return import verify_return
 from tests.unit.services.given import NOW, registry, twins
 from tests.webhook_events import encode, order_upserted, return_requested, signed_headers
 
@@ -228,8 +229,8 @@ def test_a_signature_of_any_characters_is_a_401(ports, signature):
 
 @pytest.mark.parametrize("body", [
     json.dumps(order_upserted()).encode("utf-16"), b"\xff\xfe{}", b'{"event_id": "\\ud800"}',
-    json.dumps(order_upserted()).encode("utf-8-sig"),
-], ids=["utf-16", "bad bytes", "lone surrogate", "bom"])
+    json.dumps(order_upserted()).encode("utf-8-sig"), b'{"event_id": "\\uffff"}', b'{"note": "\\ufffe"}',
+], ids=["utf-16", "bad bytes", "lone surrogate", "bom", "non-character ffff", "non-character fffe"])
 def test_a_body_that_is_not_valid_utf8_text_is_a_400(ports, body):
     assert send(ports, "generic", body=body).status == 400
 
@@ -247,3 +248,13 @@ def test_the_registry_unreadable_is_a_503_and_nothing_is_accepted(ports):
     refused = send(ports, "generic", order_upserted())
 
     assert (refused.status, refused.code) == (503, "registry_unavailable")
+
+
+def test_the_longest_ids_the_grammar_takes_still_verify_once_qualified_by_the_shop(ports):
+    """A 128-character order, customer and return id becomes 136 characters behind the edge; every step still
+    takes it (the refund calculator is given the shop's own ids)."""
+    order_id, customer_id, return_id = "O" * 128, "C" * 128, "R" * 128
+    send(ports, "generic", order_upserted(order_id, event_id="evt-o", customer_id=customer_id))
+    send(ports, "generic", return_requested(return_id, order_id, event_id="evt-r"))
+
+    assert verify_return(f"generic/{return_id}", ports)["code"] == "APPROVED"
