@@ -44,7 +44,6 @@ from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from urllib.parse import parse_qs, quote, urlsplit
 
 from chalicelib import resources
@@ -53,6 +52,7 @@ from chalicelib.domain.events import EVENT_TYPES
 from chalicelib.domain.review import QUEUES
 from chalicelib.domain.signatures import sign
 from chalicelib.domain.sources import DEFAULT_EVENT_TYPES, SourceKind
+from localcloud.traffic import scan
 
 DEFAULT_SEED = 20261214
 MAX_BODY = 256 * 1024
@@ -1772,17 +1772,6 @@ def _depth(cloud, variable: str) -> int:
     from localcloud.sqs_event_source import queue_depth
 
     return queue_depth(cloud.sqs, cloud.env[variable])
-
-
-def scan(table, projection: str | None = None, **request) -> list[dict]:
-    if projection:
-        request["ProjectionExpression"] = projection
-    response = table.scan(**request)
-    items = response["Items"]
-    while "LastEvaluatedKey" in response:
-        response = table.scan(ExclusiveStartKey=response["LastEvaluatedKey"], **request)
-        items += response["Items"]
-    return items
 
 
 def list_executions(cloud) -> list[dict]:

@@ -104,9 +104,13 @@ def wait_until_settled(cloud: LocalCloud, return_ids: list[str], timeout: float)
         time.sleep(1.0)
 
 
-def scan(table, projection: str | None = None, names: dict | None = None) -> list[dict]:
-    """Every item of the table (with only the `projection` attributes, when given)."""
-    request = {"ProjectionExpression": projection, **({"ExpressionAttributeNames": names} if names else {})} if projection else {}
+def scan(table, projection: str | None = None, names: dict | None = None, **request) -> list[dict]:
+    """Every item of the table (with only the `projection` attributes, when given; `request`: more of Scan's
+    parameters, such as a FilterExpression)."""
+    if projection:
+        request["ProjectionExpression"] = projection
+    if names:
+        request["ExpressionAttributeNames"] = names
     response = table.scan(**request)
     items = response["Items"]
     while "LastEvaluatedKey" in response:

@@ -12,18 +12,18 @@ envelope, told apart by its `type`.
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chalicelib.connectors.generic import parse_generic_event
 from chalicelib.domain.errors import InvalidInput, from_validation_error
-from chalicelib.domain.events import SHOP_PATTERN, CanonicalEvent, Id, InspectedLine, InspectionCompleted, UtcTime
+from chalicelib.domain.events import CanonicalEvent, Id, InspectedLine, InspectionCompleted, ShopName, UtcTime
 
 
 class Receipt(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     receipt_id: Id
-    shop: Annotated[str, StringConstraints(pattern=rf"^{SHOP_PATTERN}$")] | None = None
+    shop: ShopName | None = None
     return_id: Id
     inspected_at: UtcTime
     lines: Annotated[list[InspectedLine], Field(min_length=1, max_length=500)]

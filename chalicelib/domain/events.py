@@ -42,6 +42,8 @@ Id = Annotated[
     StringConstraints(min_length=1, max_length=193, pattern=rf"^(?:{SHOP_PATTERN}/)?{SOURCE_ID_PATTERN}$"),
     AfterValidator(_as_sent),
 ]
+# A shop's (and a source's) name: lower-case, without "." or "/", so it can prefix ids and execution names.
+ShopName = Annotated[str, StringConstraints(pattern=rf"^{SHOP_PATTERN}$")]
 Text = Annotated[str, StringConstraints(max_length=512)]
 # An amount whose currency is not in the same event: its exact scale is checked when the order is known.
 Amount = Annotated[str, StringConstraints(pattern=ANY_AMOUNT_PATTERN)]

@@ -3,18 +3,18 @@
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from chalicelib.bootstrap import Ports
 from chalicelib.domain.clock import iso_utc
 from chalicelib.domain.errors import InvalidInput, from_validation_error
 from chalicelib.domain.events import (
-    SHOP_PATTERN,
     Amount,
     EvidenceUrl,
     Id,
     OrderData,
     ReturnLine,
+    ShopName,
     UtcTime,
     check_order_amounts,
     edge_context,
@@ -35,7 +35,7 @@ class PreviewRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
-    shop: Annotated[str, StringConstraints(pattern=rf"^{SHOP_PATTERN}$")] | None = None
+    shop: ShopName | None = None
     order_id: Id | None = None
     order: OrderData | None = None
     reason: Reason

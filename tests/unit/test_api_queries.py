@@ -282,13 +282,18 @@ def test_a_cursor_list_refunds_gave_is_taken_back_by_the_refund_query():
     assert list_refunds(query, limit, again, FINANCE, ports, NOW)[0] != first
 
 
-def test_a_cursor_review_queue_gave_is_taken_back_by_the_review_query():
+def first_page_position_of_the_service_queue() -> dict:
+    """Where a one-item page of the `service` queue (two returns waiting) stopped, as review_queue gives it."""
     ports = twins()
     an_order(ports)
     for n in range(2):
         a_return(ports, f"RT-{n}", reason="wrong_size")
         wait_for_event(f"RT-{n}", "review", f"token-{n}", ports, NOW)
-    _, position = review_queue("service", 1, None, staff("after_sales"), ports)
+    return review_queue("service", 1, None, staff("after_sales"), ports)[1]
+
+
+def test_a_cursor_review_queue_gave_is_taken_back_by_the_review_query():
+    position = first_page_position_of_the_service_queue()
 
     assert review_query({"queue": "service", "limit": "1", "cursor": encode_cursor(position)})[2] == position
 
@@ -370,12 +375,7 @@ def test_a_review_cursor_of_another_queue_is_invalid_input_on_cursor(queue):
 
 
 def test_a_cursor_review_queue_gave_for_one_queue_is_refused_for_another():
-    ports = twins()
-    an_order(ports)
-    for n in range(2):
-        a_return(ports, f"RT-{n}", reason="wrong_size")
-        wait_for_event(f"RT-{n}", "review", f"token-{n}", ports, NOW)
-    _, position = review_queue("service", 1, None, staff("after_sales"), ports)
+    position = first_page_position_of_the_service_queue()
 
     assert refused(lambda: review_query({"queue": "finance", "cursor": encode_cursor(position)})).field == "cursor"
 
