@@ -114,6 +114,20 @@ def ended(sfn, execution_arn: str) -> dict:
     return sfn.describe_execution(executionArn=execution_arn)
 
 
+def stop(sfn, execution_arn: str) -> None:
+    """StopExecution once moto's worker has set the execution up: asked a moment after the start, moto's worker
+    has no environment yet and raises AttributeError (its race, not Step Functions')."""
+
+    def stopped() -> bool:
+        try:
+            sfn.stop_execution(executionArn=execution_arn)
+        except AttributeError:
+            return False
+        return True
+
+    wait_until(stopped)
+
+
 def start(sfn, arn: str, payload: dict, name: str = "RT-1") -> str:
     return sfn.start_execution(stateMachineArn=arn, name=name, input=json.dumps(payload))["executionArn"]
 
@@ -215,7 +229,7 @@ def test_a_hold_the_warehouse_never_answers_goes_to_the_failures_queue(workflow,
     execution = start(sfn, arn, {"return_id": "RT-1"})
     wait_until(lambda: tasks.parked("failure_review"))
     assert states_entered(sfn, execution)[-3:] == ["AwaitHold", "RecordFailure", "AwaitFailureReview"]
-    sfn.stop_execution(executionArn=execution)
+    stop(sfn, execution)
 
 
 # A restarted execution.
@@ -285,7 +299,7 @@ def test_the_adapter_reports_a_failed_execution_with_its_error_and_cause(sfn):
 def test_the_adapter_reports_an_aborted_execution(sfn):
     workflows = StepFunctionsWorkflows(sfn, machine(sfn, "stopped", {"Type": "Wait", "Seconds": 600, "End": True}))
     workflows.start("RT-1", {"return_id": "RT-1"})
-    sfn.stop_execution(executionArn=f"arn:aws:states:{REGION}:{ACCOUNT}:execution:stopped:RT-1")
+    stop(sfn, f"arn:aws:states:{REGION}:{ACCOUNT}:execution:stopped:RT-1")
     ended(sfn, f"arn:aws:states:{REGION}:{ACCOUNT}:execution:stopped:RT-1")  # moto stops it a moment later
     assert workflows.start("RT-1", {"return_id": "RT-1"}) == {
         "execution": "RT-1", "status": "ABORTED", "error": None, "cause": None}
@@ -314,7 +328,7 @@ def test_the_twin_answers_starts_as_the_adapter_does_on_moto(sfn, kind):
         workflows = StepFunctionsWorkflows(sfn, arn)
 
         def abort(name: str) -> None:
-            sfn.stop_execution(executionArn=f"{arn.replace(':stateMachine:', ':execution:')}:{name}")
+            stop(sfn, f"{arn.replace(':stateMachine:', ':execution:')}:{name}")
             ended(sfn, f"{arn.replace(':stateMachine:', ':execution:')}:{name}")  # moto stops it a moment later
     running = {"execution": "RT-1", "status": "RUNNING", "error": None, "cause": None}
     assert workflows.start("RT-1", {"return_id": "RT-1"}) == running
