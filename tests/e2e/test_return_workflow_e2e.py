@@ -406,7 +406,15 @@ def test_a_return_whose_execution_was_stopped_waits_in_the_failures_queue_when_a
         cloud):
     cloud.deliver(order("TM-E40"), ask("RT-E40", "TM-E40"))
     cloud.wait_for_status("RT-E40", "awaiting_parcel")
-    cloud.cloud.sfn.stop_execution(executionArn=cloud.execution("RT-E40")["executionArn"])  # an operator stops it
+    arn = cloud.execution("RT-E40")["executionArn"]
+
+    def parked() -> bool:
+        """The token task is submitted (its Lambda returned): a stop while the Lambda still runs ends FAILED on moto."""
+        events = cloud.cloud.sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+        return events[-1]["type"] == "TaskSubmitted"
+
+    cloud.cloud.wait_until(parked, 30)
+    cloud.cloud.sfn.stop_execution(executionArn=arn)  # an operator stops it
     # moto's interpreter sees a stop once the parked task completes (AWS stops at once): complete it
     cloud.cloud.sfn.send_task_success(taskToken=cloud.record("RT-E40")["task_token"], output='{"decision": "wake"}')
     assert cloud.wait_for_end("RT-E40")["status"] == "ABORTED"
