@@ -5,6 +5,7 @@ from chalice import Chalice
 from chalicelib.api.quotes import quotes_api
 from chalicelib.api.staff import staff_api
 from chalicelib.api.webhooks import webhooks_api
+from functions.answer_marketplace import answer_marketplace_task
 from functions.calculate_refund import calculate_refund_task
 from functions.dispatch_refund import dispatch_refund_task
 from functions.export_refunds import export_refunds_schedule
@@ -22,7 +23,7 @@ from functions.watch_parcels import watch_parcels_schedule
 app = Chalice(app_name="aftersales")
 for blueprint in (
     quotes_api, webhooks_api, staff_api, ingest_events, verify_return_task, hold_shipment_task, wait_for_event_task,
-    calculate_refund_task, dispatch_refund_task, notify_outcome_task, record_failure_task, refund_failed_task,
+    answer_marketplace_task, calculate_refund_task, dispatch_refund_task, notify_outcome_task, record_failure_task, refund_failed_task,
     sweep_sla_schedule,
     watch_parcels_schedule, poll_carriers_schedule, export_refunds_schedule,
 ):

@@ -134,6 +134,18 @@ class Ports:
         return HttpPaymentProvider(self.config.payment_provider_url, key, self.config.payment_timeout_seconds)
 
     @cached_property
+    def marketplaces(self):
+        """Each connected shop's marketplace (connectors/registry.py), its access token read from SSM."""
+        from chalicelib.adapters.aws.ssm_secrets import SsmSecret
+        from chalicelib.connectors.registry import Marketplaces
+
+        ssm = self._client("ssm")
+        return Marketplaces(
+            self.sources, lambda parameter: SsmSecret(ssm, parameter), lambda: self.audit,
+            self.config.marketplace_timeout_seconds,
+        )
+
+    @cached_property
     def carrier_api(self):
         """None when no carrier API is configured (AFTERSALES_CARRIER_API_URL): the poller has nothing to ask."""
         from chalicelib.adapters.http.carrier_api import HttpCarrierApi

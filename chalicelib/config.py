@@ -34,6 +34,9 @@ class Config(BaseModel):
     # Waits between the provider attempts of one round ("30,120,600": four attempts); then finance's queue.
     payment_retry_seconds: str = Field("30,120,600,1800", pattern=r"^\d+(,\d+)*$", alias="AFTERSALES_PAYMENT_RETRY_SECONDS")
 
+    # How long a marketplace's API is waited for; a write without an answer is checked there before it is sent again.
+    marketplace_timeout_seconds: float = Field(5.0, gt=0, alias="AFTERSALES_MARKETPLACE_TIMEOUT_SECONDS")
+
     # The times an event may carry, around our clock; outside them a 422 names the field.
     past_days: int = Field(3650, ge=1, le=36500, alias="AFTERSALES_TIME_WINDOW_PAST_DAYS")
     future_hours: int = Field(24, ge=0, le=8760, alias="AFTERSALES_TIME_WINDOW_FUTURE_HOURS")

@@ -1,4 +1,5 @@
-"""The ingest consumer: SQS batches of canonical events, reporting partial batch failures.
+"""The ingest consumer: SQS batches of canonical events and marketplace notifications (ours, or Shopify's as its
+EventBridge partner source delivers them), reporting partial batch failures.
 
 A record that fails stays on the queue and is retried until it lands in the
 DLQ; the others of its batch are done. (The event source mapping must have
@@ -28,13 +29,18 @@ def handle_ingest_events(event):
 
 
 def _apply(record) -> str:
-    from chalicelib.domain.events import canonical_events
+    from chalicelib.domain.events import MarketplaceNotified
     from chalicelib.services.ingest_event import ingest_event
+    from chalicelib.services.ingest_notification import ingest_notification, queued_message
 
     try:
-        event = canonical_events.validate_json(record.body)
+        now = datetime.now(timezone.utc)
+        event = queued_message(record.body, bootstrap(), now)
         logger.set_correlation_id(getattr(event.data, "return_id", None))
-        outcome = ingest_event(event, bootstrap())
+        if isinstance(event, MarketplaceNotified):
+            outcome = ingest_notification(event, bootstrap(), now)
+        else:
+            outcome = ingest_event(event, bootstrap())
     except Exception as error:
         _keep_failure(record.body, error)
         raise

@@ -5,7 +5,9 @@ machine and reaches the Lambda tasks through the loopback Invoke server;
 SQS event sources are polled here the way Lambda's event source mapping
 does it, and schedules fired by a timer; the API is Chalice's local server on
 127.0.0.1; a simulated carrier tracking API answers the stale-shipment poller,
-and a simulated payment provider the refund dispatch.
+and a simulated payment provider the refund dispatch, and a simulated Shopify
+(localcloud/shopify_service.py) the Shopify shops, whose webhooks it sends to
+the API as Shopify does.
 """
 
 import importlib
@@ -20,6 +22,7 @@ from datetime import datetime, timezone
 from chalice.app import ScheduledEventConfig, SQSEventConfig
 
 from chalicelib.connectors.carriers import CARRIER_STYLES
+from chalicelib.domain.connections import shopify_shop_name
 from chalicelib.domain.events import EVENT_TYPES
 from infra.package import ROOT
 from localcloud.carrier_service import CarrierService
@@ -34,16 +37,18 @@ from localcloud.moto_fidelity import (
 )
 from localcloud.payment_service import PaymentService
 from localcloud.provision import ACCOUNT, deployed_function_name, provision
+from localcloud.shopify_service import ShopifyService
 from localcloud.sqs_event_source import SqsEventSource, queue_depth, queue_empty
 
 REGION = "us-east-1"
-# The tenant registry of the local cloud: two shops, the warehouse serving both, the carriers serving the
+# The tenant registry of the local cloud: two shops, the warehouse serving them and the Shopify shop (its entry is
+# added at start, see DEFAULT_SHOPIFY_SHOPS), the carriers serving the
 # `generic` shop (their return ids are its returns). `generic` is also its own warehouse and carrier relay: it may
 # send every event type; `outlet` sends what a shop sends by default.
 DEFAULT_SOURCES = {
     "generic": {"kind": "shop", "secrets": ["local-generic-secret"], "event_types": list(EVENT_TYPES)},
     "outlet": {"kind": "shop", "secrets": ["local-outlet-secret"]},
-    "warehouse": {"kind": "warehouse", "secrets": ["local-warehouse-secret"], "shops": ["generic", "outlet"]},
+    "warehouse": {"kind": "warehouse", "secrets": ["local-warehouse-secret"], "shops": ["generic", "outlet", "shopify-acme"]},
     **{carrier: {"kind": "carrier", "secrets": [f"local-{carrier}-key"], "shops": ["generic"]} for carrier in CARRIER_STYLES},
 }
 # Each source's current secret, by name.
@@ -55,6 +60,9 @@ DEFAULT_STAFF_KEYS = {
     "local-finance": ("local-finance-secret", ["finance"]),
 }
 DEFAULT_PAYMENT_KEY = "local-payment-key"
+# The Shopify shops of the local cloud, by domain, and the mode each runs in; all installed with one app.
+DEFAULT_SHOPIFY_SHOPS = {"acme.myshopify.com": "live"}
+SHOPIFY_APP_SECRET = "local-shopify-app-secret"
 _FAKE_CREDENTIALS = {
     "AWS_DEFAULT_REGION": REGION, "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
     "AWS_SESSION_TOKEN": "local",
@@ -83,13 +91,16 @@ class LocalCloud:
         payment_time_out_rate: float = 0.0,
         wrap_handler=None,
         api_middleware=None,
+        shopify_shops: dict[str, str] | None = None,
+        shopify_duplicate_rate: float = 0.0,
     ) -> None:
         """`api_port`: 0 picks a free port, None serves no HTTP API; `policy`: a policy document to publish;
         `schedule_interval`: seconds between runs of the scheduled functions (None: only `fire_schedules()`);
         `payment_retry_seconds`: the waits between payment attempts; `payment_time_out_rate`: the share of
         refund calls the simulated provider answers too late; `wrap_handler(name, handler)`: what runs instead of
         each Lambda task and queue consumer, `api_middleware`: a Chalice HTTP middleware around the API (make chaos
-        injects its faults there)."""
+        injects its faults there); `shopify_shops`: {domain: mode} of the shops on the simulated Shopify;
+        `shopify_duplicate_rate`: the share of its events Shopify delivers twice."""
         self.sources = sources or DEFAULT_SOURCES
         self.staff_keys = staff_keys or DEFAULT_STAFF_KEYS
         self._policy = policy
@@ -103,6 +114,8 @@ class LocalCloud:
         self._payment_time_out_rate = payment_time_out_rate
         self._wrap = wrap_handler or (lambda name, handler: handler)
         self._api_middleware = api_middleware
+        self._shopify_shops = DEFAULT_SHOPIFY_SHOPS if shopify_shops is None else shopify_shops
+        self._shopify_duplicate_rate = shopify_duplicate_rate
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self.api_url: str | None = None
@@ -134,10 +147,18 @@ class LocalCloud:
         os.environ["AFTERSALES_CARRIER_API_URL"] = self.carrier_service.url
         self.payment_service = PaymentService(DEFAULT_PAYMENT_KEY, time_out_rate=self._payment_time_out_rate).start()
         os.environ.update(self._payment_env, AFTERSALES_PAYMENT_PROVIDER_URL=self.payment_service.url)
+        self.shopify = ShopifyService(
+            {domain: shopify_access_token(domain) for domain in self._shopify_shops}, app_secret=SHOPIFY_APP_SECRET,
+            duplicate_rate=self._shopify_duplicate_rate,
+        ).start()
+        shops = {shopify_shop_name(d): shopify_entry(d, mode, self.shopify.url) for d, mode in self._shopify_shops.items()}
+        self.sources = {**self.sources, **shops}
+        tokens = {entry["connector"]["access_token_parameter"]: shopify_access_token(entry["connector"]["domain"])
+                  for entry in shops.values()}
         self.session = boto3.Session(region_name=REGION)
         self.env = provision(
             self.session, list(functions), self.sources, self._visibility_timeout, self._max_receive_count,
-            self.staff_keys, self._policy, DEFAULT_PAYMENT_KEY,
+            self.staff_keys, self._policy, DEFAULT_PAYMENT_KEY, tokens,
         )
         os.environ.update(self.env)
         clear_caches()
@@ -163,6 +184,7 @@ class LocalCloud:
             self._spawn("schedules", self._fire_schedules_periodically)
         if self._api_port is not None:
             self._serve_api()
+            self.shopify.deliver_to(f"{self.api_url}/v1/webhooks/shopify")
         return self
 
     def stop(self) -> None:
@@ -174,6 +196,7 @@ class LocalCloud:
         self.lambdas.stop()
         self.carrier_service.stop()
         self.payment_service.stop()
+        self.shopify.stop()
         self._mock.stop()
         for name in ("AWS_ENDPOINT_URL_LAMBDA", "AFTERSALES_CARRIER_API_URL", "AFTERSALES_PAYMENT_PROVIDER_URL", *self._payment_env):
             os.environ.pop(name, None)
@@ -251,6 +274,21 @@ class LocalCloud:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"not reached within {timeout:g} s")
             time.sleep(interval)
+
+
+def shopify_access_token(domain: str) -> str:
+    return f"local-token-{domain}"
+
+
+def shopify_entry(domain: str, mode: str, shopify_url: str) -> dict:
+    """A Shopify shop's registry entry, reaching the simulated Shopify at `shopify_url`."""
+    return {
+        "kind": "shop", "secrets": [SHOPIFY_APP_SECRET],
+        "connector": {
+            "platform": "shopify", "domain": domain, "mode": mode, "admin_url": f"{shopify_url}/{domain}",
+            "access_token_parameter": f"/aftersales/shopify/{domain.removesuffix('.myshopify.com')}/access-token",
+        },
+    }
 
 
 def clear_caches(session=None) -> None:

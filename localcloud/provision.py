@@ -47,12 +47,13 @@ def provision(
     staff_keys: dict[str, tuple[str, list[str]]] | None = None,
     policy: str | None = None,
     payment_key: str | None = None,
+    secrets: dict[str, str] | None = None,
 ) -> dict:
     """Create the resources; returns the environment variables the Lambdas read.
 
     `sources`: the tenant registry, an entry (domain/sources.py) per source; `staff_keys`: (secret, roles) per
     key id, stored as the registry stores them (hashed); `policy`: a policy document (JSON text) to publish;
-    `payment_key`: the payment provider's API key.
+    `payment_key`: the payment provider's API key; `secrets`: more SecureStrings by name (marketplace tokens).
     """
     region = session.region_name
     ssm = session.client("ssm")
@@ -63,6 +64,8 @@ def provision(
         ssm.put_parameter(Name=f"{resources.STAFF_KEYS_PREFIX}/{key_id}", Value=document, Type="SecureString")
     if payment_key is not None:
         ssm.put_parameter(Name=resources.PAYMENT_PROVIDER_KEY_PARAMETER, Value=payment_key, Type="SecureString")
+    for name, value in (secrets or {}).items():
+        ssm.put_parameter(Name=name, Value=value, Type="SecureString")
     if policy is not None:
         ssm.put_parameter(Name=resources.POLICY_PARAMETER, Value=policy, Type="String")
     session.client("s3").create_bucket(Bucket=resources.ARCHIVE_BUCKET)

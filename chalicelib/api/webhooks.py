@@ -1,5 +1,5 @@
-"""POST /v1/webhooks/{source} (signed marketplace events) and /v1/webhooks/carriers/{carrier} (tracking pushes):
-202 once they are durably queued."""
+"""POST /v1/webhooks/{source} (signed events in the generic envelope), /v1/webhooks/shopify (Shopify's own
+deliveries) and /v1/webhooks/carriers/{carrier} (tracking pushes): 202 once they are durably queued."""
 
 from datetime import datetime, timezone
 
@@ -20,6 +20,20 @@ def receive_carrier_push(carrier: str) -> Response:
     def work() -> dict:
         queued = accept_carrier_push(carrier, dict(request.headers), request.raw_body, bootstrap(), _now())
         return {"checkpoints": queued, "status": "accepted"}
+
+    return answer(work, 202)
+
+
+@webhooks_api.route("/v1/webhooks/shopify", methods=["POST"])
+def receive_shopify_webhook() -> Response:
+    from chalicelib.domain.tenancy import own_id
+    from chalicelib.services.accept_shopify_webhook import accept_shopify_webhook
+
+    request = webhooks_api.current_request
+
+    def work() -> dict:
+        event = accept_shopify_webhook(request.headers, request.raw_body, bootstrap(), _now())
+        return {"event_id": own_id(event.event_id), "status": "accepted"}
 
     return answer(work, 202)
 

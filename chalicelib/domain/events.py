@@ -261,6 +261,31 @@ EVENT_TYPES = tuple(cls.model_fields["type"].default for cls in _EVENT_CLASSES)
 # Built once per cold start and shared by the webhook and the consumer.
 canonical_events = TypeAdapter(CanonicalEvent, config=ConfigDict(defer_build=True))
 
+# A marketplace's resource id as the marketplace writes it ("gid://shopify/Return/9007199254740993").
+PlatformId = Annotated[str, StringConstraints(pattern=r"^gid://shopify/[A-Za-z]{1,40}/[0-9]{1,20}$")]
+
+
+class NotificationData(_Model):
+    platform: Literal["shopify"]
+    topic: Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,40}/[a-z_]{1,40}$")]
+    resource: PlatformId | None = None  # what it is about; none for the shop itself (app/uninstalled)
+    platform_event_id: Annotated[str, StringConstraints(max_length=128)] | None = None
+
+
+class MarketplaceNotified(_Event):
+    """A marketplace's notification: a hint, not a fact. The consumer reads the resource it names from the
+    marketplace (hydration) and applies the canonical events that come of it; no source can send it as one."""
+
+    type: Literal["MarketplaceNotified"] = "MarketplaceNotified"
+    data: NotificationData
+
+
+# What the ingest queue carries: the canonical events, and the notifications the consumer hydrates.
+queued_messages = TypeAdapter(
+    Annotated[Union[(*_EVENT_CLASSES, MarketplaceNotified)], Field(discriminator="type")],
+    config=ConfigDict(defer_build=True),
+)
+
 
 def check_order_amounts(order: OrderData, prefix: str = "data") -> None:
     """Every amount of an order must have exactly its currency's decimals; names the first that does not."""

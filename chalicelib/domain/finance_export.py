@@ -14,6 +14,8 @@ FINANCE_FIELDS = (
     "payment_ref", "payment_status", "provider_refund_id", "confirmed_at",
     # Added with the tenants: the shop the refund is for; the ids beside it are the shop's own.
     "shop",
+    # Added with the marketplace connectors: who paid (payment_provider or marketplace), and the refund's id there.
+    "paid_by", "marketplace_refund_id",
 )
 
 

@@ -8,6 +8,7 @@ A confirmed payment is final.
 from dataclasses import dataclass
 from enum import StrEnum
 
+from chalicelib.domain.connections import PAYMENT_PROVIDER
 from chalicelib.domain.finance_export import finance_record
 
 
@@ -17,8 +18,11 @@ class PaymentStatus(StrEnum):
     CONFIRMED = "confirmed"
     FAILED = "failed"
     WRITTEN_OFF = "written_off"
+    DRY_RUN = "dry_run"  # a dry-run shop's refund: recorded as it would have been sent, never paid
 
 
+# Payments that are final: nothing moves them again.
+SETTLED = frozenset({PaymentStatus.CONFIRMED, PaymentStatus.DRY_RUN})
 # Payments still under way: not a mismatch in reconciliation unless the provider paid them.
 OPEN_PAYMENTS = frozenset({PaymentStatus.PENDING, PaymentStatus.SENT, PaymentStatus.FAILED})
 
@@ -33,7 +37,7 @@ def refund_id_for(return_id: str) -> str:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LedgerRecord:
     refund_id: str
-    return_id: str
+    return_id: str | None = None  # None: a refund the marketplace made on the order, for no return of ours
     order_id: str
     marketplace: str | None = None
     customer_id: str | None = None
@@ -55,10 +59,17 @@ class LedgerRecord:
     payment_error: dict | None = None
     published_at: str | None = None
     written_off_at: str | None = None
+    paid_by: str = PAYMENT_PROVIDER  # or the marketplace, which holds a marketplace order's money
+    marketplace_refund_id: str | None = None
 
     @property
     def confirmed(self) -> bool:
         return self.payment_status == PaymentStatus.CONFIRMED
+
+    @property
+    def settled(self) -> bool:
+        """Nothing more is to be paid: paid, or (dry run) recorded as it would have been."""
+        return self.payment_status in SETTLED
 
     def finance_record(self) -> dict:
         """The finance record of CONTRACTS.md."""

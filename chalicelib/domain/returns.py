@@ -120,6 +120,9 @@ class Return:
     exchange: dict | None = None
     refund_id: str | None = None
     closed_at: str | None = None
+    # The marketplace the return came from: where it stands there, and what we told it.
+    marketplace_status: str | None = None
+    marketplace_answer: dict | None = None
 
     @property
     def requested(self) -> bool:

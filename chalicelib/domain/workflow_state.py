@@ -20,7 +20,7 @@ def closing_outcome(state: dict) -> str:
 
 _RESULT_KEYS = {
     "Verify": "verification", "AwaitReview": "review", "HoldShipment": "hold", "AwaitHold": "hold_answer",
-    "AwaitParcel": "parcel",
+    "AwaitParcel": "parcel", "ApproveInMarketplace": "marketplace", "DeclineInMarketplace": "marketplace",
     "AwaitInspection": "inspection", "CalculateRefund": "refund", "DispatchRefund": "dispatch", "Notify": "notified",
 }
 
@@ -40,11 +40,11 @@ def _path(state: dict) -> list[str]:
         return ["Verify"]
     path = ["Verify"]
     if decision == "reject":
-        return path + ["Notify"]
+        return path + ["DeclineInMarketplace", "Notify"]
     if decision == "manual":
         path.append("AwaitReview")
         if "review" in state and state["review"].get("decision") != "approve":
-            return path + ["Notify"]
+            return path + ["DeclineInMarketplace", "Notify"]
     if decision == "cancel":
         path += ["HoldShipment", "AwaitHold"]
         if state.get("hold_answer", {}).get("outcome", "held") != "held":
@@ -52,7 +52,7 @@ def _path(state: dict) -> list[str]:
     elif "expired" in state:
         return path + ["Notify"]  # AwaitParcel ended by its timeout
     else:
-        path.append("AwaitParcel")
+        path += ["ApproveInMarketplace", "AwaitParcel"]
         if state.get("parcel", {}).get("decision") == "reject":
             return path + ["Notify"]
         path.append("AwaitInspection")

@@ -125,7 +125,7 @@ class Ledger(Protocol):
 
     def update_payment(self, refund_id: str, fields: dict, attempt: bool = False) -> "LedgerRecord | None":
         """Set payment fields (`attempt` counts one in payment_attempts and round_attempts) unless the payment is
-        confirmed; the record as it is now, or None when it was confirmed (or does not exist)."""
+        settled (confirmed, or dry run); the record as it is now, or None when it was settled (or does not exist)."""
 
     def issued_on(self, day: str, since: str, until: str, limit: int, start: Position) -> "tuple[list[LedgerRecord], Position]":
         """A page of the records issued on a day (YYYY-MM-DD) within [since, until], oldest first, and where to go on."""

@@ -83,5 +83,20 @@ class PaymentMismatch(Exception):
     """The provider holds a different refund under our key: a person must look (never retried)."""
 
 
+class MarketplaceRefused(Exception):
+    """The marketplace answered and refused (its userErrors, a refused token, a return in the wrong state): nothing
+    was done there; a person must look, with the marketplace's own words (never retried blindly)."""
+
+
+class MarketplaceUnavailable(Exception):
+    """The marketplace did not answer usefully (timeout, 5xx, throttled beyond the wait we allow): for a read, try
+    again; for a write, its outcome is unknown and it is checked against the marketplace before it is sent again."""
+
+
+class HydrationFailed(Exception):
+    """The resource a notification names could not be read as a record of ours (gone, or not what it should be):
+    retried with the message, and kept beside it in the DLQ with this reason."""
+
+
 class TooManyPages(Exception):
     """A paged source did not end within its bound (or came back to a page it gave): nothing is returned."""

@@ -1,9 +1,11 @@
 """The workflow's DispatchRefund step: one finance record per return, never two (CONTRACTS.md), paid once.
 
 The record's id is derived from the return, and the ledger writes it only if
-that id is new, together with the order's refund account. The provider is then
-asked to pay it with the record's id as idempotency key, so asking again after a
-timeout answers the refund already made instead of making a second one. The
+that id is new, together with the order's refund account, and with who pays it:
+a marketplace order's marketplace (it holds the buyer's money), else the payment
+provider. It is then paid with the record's id as idempotency key, so asking
+again after a timeout answers the refund already made instead of making a second
+one (a marketplace is also asked first whether the refund exists). The
 record moves pending -> sent -> confirmed (or failed with the provider's
 reason); an attempt without a confirmation is retried on the schedule given,
 and once that is used up the workflow hands the refund to finance.
@@ -15,10 +17,11 @@ from datetime import datetime
 
 from chalicelib.bootstrap import Ports
 from chalicelib.domain.clock import iso_utc
+from chalicelib.domain.connections import MARKETPLACE, PAYMENT_PROVIDER
 from chalicelib.domain.ledger import LedgerRecord, PaymentStatus, refund_id_for
 from chalicelib.domain.orders import RefundAccount
 from chalicelib.domain.returns import Return, ReturnStatus
-from chalicelib.domain.tenancy import own_id
+from chalicelib.domain.tenancy import own_id, shop_of
 from chalicelib.ports.errors import PaymentDeclined, PaymentNotConfirmed
 from chalicelib.services.stored_return import load_return
 
@@ -28,19 +31,19 @@ def dispatch_refund(return_id: str, ports: Ports, now: datetime, retry_seconds: 
     record = load_return(return_id, ports)
     refund_id = refund_id_for(return_id)
     issued = ports.ledger.get(refund_id) or _issue(record, refund_id, ports, now)
-    if not issued.confirmed:
+    if not issued.settled:
         sent = ports.ledger.update_payment(refund_id, {"payment_status": PaymentStatus.SENT, "sent_at": iso_utc(now)}, attempt=True)
         if sent is None:
             issued = ports.ledger.get(refund_id)  # confirmed by an attempt running beside this one
         else:
             try:
-                issued = _pay(sent, ports, now)
+                issued = _pay(sent, record, ports, now)
             except (PaymentDeclined, PaymentNotConfirmed) as error:
                 attempts = sent.round_attempts
                 retry = attempts <= len(retry_seconds)
                 error = {"type": type(error).__name__, "message": str(error)}
                 return _result(sent, "retry" if retry else "failed", retry_seconds[attempts - 1] if retry else 0, error)
-    if not issued.published_at:
+    if not issued.published_at and issued.confirmed:
         ports.bus.publish("RefundIssued", issued.finance_record())
         ports.ledger.mark_published(refund_id, iso_utc(now))
     ports.returns.update(return_id, {"refund_id": refund_id, "status": ReturnStatus.REFUND_ISSUED})
@@ -64,6 +67,7 @@ def _issue(record: Return, refund_id: str, ports: Ports, now: datetime) -> Ledge
         total_minor=quote["total_minor"], entries=quote["entries"], policy_version=record.decision["policy_version"],
         issued_at=iso_utc(now), issued_day=iso_utc(now)[:10], idempotency_key=refund_id,
         payment_ref=order.payment_reference if order else own_id(record.order_id),
+        paid_by=MARKETPLACE if ports.marketplaces.connection(shop_of(record.return_id)) else PAYMENT_PROVIDER,
     )
     if not ports.ledger.issue(issued, RefundAccount(**record.account_after), record.account_version):
         issued = ports.ledger.get(refund_id)
@@ -71,16 +75,34 @@ def _issue(record: Return, refund_id: str, ports: Ports, now: datetime) -> Ledge
     return issued
 
 
-def _pay(sent: LedgerRecord, ports: Ports, now: datetime) -> LedgerRecord:
-    """One attempt; the record as confirmed, or the provider's error after noting a decline on the record."""
+def _pay(sent: LedgerRecord, record: Return, ports: Ports, now: datetime) -> LedgerRecord:
+    """One attempt; the record as settled, or the payer's error after noting a decline on the record."""
     try:
-        answer = ports.payments.refund(sent.payment_ref, sent.currency, sent.total, sent.idempotency_key)
+        fields = _marketplace_payment(sent, record, ports) if sent.paid_by == MARKETPLACE else _provider_payment(sent, ports)
     except PaymentDeclined as declined:
         error = {"code": declined.code, "message": declined.message, "at": iso_utc(now)}
         ports.ledger.update_payment(sent.refund_id, {"payment_status": PaymentStatus.FAILED, "payment_error": error})
         raise
-    confirmed = ports.ledger.update_payment(sent.refund_id, {
+    settled = ports.ledger.update_payment(sent.refund_id, fields)
+    return settled or ports.ledger.get(sent.refund_id)
+
+
+def _provider_payment(sent: LedgerRecord, ports: Ports) -> dict:
+    answer = ports.payments.refund(sent.payment_ref, sent.currency, sent.total, sent.idempotency_key)
+    return {
         "payment_status": PaymentStatus.CONFIRMED, "provider_refund_id": answer["provider_refund_id"],
         "confirmed_at": answer["created_at"],
-    })
-    return confirmed or ports.ledger.get(sent.refund_id)
+    }
+
+
+def _marketplace_payment(sent: LedgerRecord, record: Return, ports: Ports) -> dict:
+    actions = ports.marketplaces.actions(shop_of(record.return_id))
+    if actions is None:
+        raise PaymentDeclined("not_connected", f"shop {shop_of(record.return_id)} is no longer connected to its marketplace")
+    answer = actions.refund(record, sent)
+    if answer.get("dry_run"):
+        return {"payment_status": PaymentStatus.DRY_RUN}
+    return {
+        "payment_status": PaymentStatus.CONFIRMED, "marketplace_refund_id": answer["marketplace_refund_id"],
+        "confirmed_at": answer["created_at"],
+    }

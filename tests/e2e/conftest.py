@@ -12,6 +12,8 @@ from tests.e2e import commands
 from tests.webhook_events import encode
 
 SECRET = b"e2e-generic-secret"
+# The Shopify shops of the end-to-end cloud (domain -> shop name): one live, one in dry run.
+SHOPIFY_SHOPS = {"acme.myshopify.com": "shopify-acme", "trial.myshopify.com": "shopify-trial"}
 
 
 class Deliveries:
@@ -73,8 +75,10 @@ class Deliveries:
 @pytest.fixture(scope="package")
 def cloud():
     sources = {**DEFAULT_SOURCES, "generic": {**DEFAULT_SOURCES["generic"], "secrets": [SECRET.decode()]},
-               "warehouse": {**DEFAULT_SOURCES["warehouse"], "secrets": [SECRET.decode()], "shops": ["generic"]}}
-    with LocalCloud(sources=sources, visibility_timeout=2, schedule_interval=None) as running:
+               "warehouse": {**DEFAULT_SOURCES["warehouse"], "secrets": [SECRET.decode()], "shops": ["generic"]},
+               "shopify-warehouse": {"kind": "warehouse", "secrets": [SECRET.decode()], "shops": list(SHOPIFY_SHOPS.values())}}
+    shopify = {domain: mode for domain, mode in zip(SHOPIFY_SHOPS, ("live", "dry_run"))}
+    with LocalCloud(sources=sources, visibility_timeout=2, schedule_interval=None, shopify_shops=shopify) as running:
         yield Deliveries(running)
 
 

@@ -64,8 +64,8 @@ def test_an_auto_approved_return_takes_at_most_twelve_state_transitions(cloud):
                   inspection("RT-E2", [{"line_id": "L1", "accepted": 1}]))
     cloud.wait_for_end("RT-E2")
     states = cloud.states_entered("RT-E2")
-    assert states == ["Start", "Verify", "Decide", "AwaitParcel", "ParcelArrived", "AwaitInspection", "CalculateRefund",
-                      "RefundDue", "DispatchRefund", "RefundPaid", "Notify"]
+    assert states == ["Start", "Verify", "Decide", "ApproveInMarketplace", "AwaitParcel", "ParcelArrived",
+                      "AwaitInspection", "CalculateRefund", "RefundDue", "DispatchRefund", "RefundPaid", "Notify"]
 
 
 def test_a_request_after_the_window_is_rejected_with_no_refund(cloud):

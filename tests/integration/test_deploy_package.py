@@ -74,6 +74,7 @@ def test_state_machine_gets_every_task_function_and_the_same_asl(built):
     workflow = template["Resources"]["ReturnWorkflow"]["Properties"]
     placeholders = set(re.findall(r"\$\{(\w+)\}", WORKFLOW_ASL.read_text()))
     assert set(workflow["DefinitionSubstitutions"]) == placeholders
+    assert "AnswerMarketplaceFunctionArn" in placeholders  # ApproveInMarketplace / DeclineInMarketplace
     functions = _functions(template)
     for key, value in workflow["DefinitionSubstitutions"].items():
         assert value == {"Fn::GetAtt": [key.removesuffix("FunctionArn"), "Arn"]}
@@ -88,10 +89,12 @@ def test_every_setting_the_lambdas_read_is_set_by_the_template():
     template = json.loads(MERGE_TEMPLATE.read_text())
     variables = template["Globals"]["Function"]["Environment"]["Variables"]
     assert {field.alias for field in Config.model_fields.values()} == set(variables)
-    # The accepted time window of an event is left at the code's defaults.
+    # The accepted time window of an event and the marketplace's timeout are left at the code's defaults.
     for name in ("past_days", "future_hours"):
         field = Config.model_fields[name]
         assert variables[field.alias] == str(field.default)
+    field = Config.model_fields["marketplace_timeout_seconds"]
+    assert float(variables[field.alias]) == field.default
 
 
 def test_template_names_are_the_names_the_code_uses():

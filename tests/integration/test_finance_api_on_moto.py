@@ -97,7 +97,7 @@ def test_the_csv_export_has_one_row_per_record_in_the_documented_columns(client)
     response = get(client, f"/v1/refunds/export.csv?{RANGE}&marketplace=tmall")
     assert response.status_code == 200 and response.headers["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(response.body.decode())))
-    assert rows[0] == list(FINANCE_FIELDS) and rows[0][-1] == "shop"  # the shop's column is the last
+    assert rows[0] == list(FINANCE_FIELDS) and rows[0][-3:] == ["shop", "paid_by", "marketplace_refund_id"]
     assert [row[0] for row in rows[1:]] == [rf(1), rf(3)]
     first = dict(zip(rows[0], rows[1]))
     assert (first["total"], first["total_minor"], json.loads(first["entries"])[0]["amount"]) == ("10.00", "1000", "10.00")
@@ -183,7 +183,7 @@ def test_the_daily_export_writes_the_previous_days_records_as_csv_and_jsonl(aws,
     assert [(json.loads(line)["shop"], json.loads(line)["return_id"]) for line in lines] == [("generic", "RT-1"), ("generic", "RT-2")]
     rows = list(csv.reader(io.StringIO(s3.get_object(Bucket="aftersales-archive", Key=result["keys"][0])["Body"].read().decode())))
     assert [row[0] for row in rows] == ["refund_id", rf(1), rf(2)]
-    assert [row[-1] for row in rows] == ["shop", "generic", "generic"]
+    assert [row[-3:-1] for row in rows] == [["shop", "paid_by"], ["generic", "payment_provider"], ["generic", "payment_provider"]]
     assert export_day(date(2026, 11, 19), bootstrap())["records"] == 0  # an empty day still gets its files
 
 

@@ -21,6 +21,8 @@ pytestmark = pytest.mark.xdist_group("package")
 SSM = "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter"
 STATES = "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}"
 WORKFLOW = f"{STATES}:stateMachine:{resources.RETURN_WORKFLOW}"
+# Where a connected shop's Admin API access token is kept (domain/connections.py: access_token_parameter).
+SHOPIFY_TOKENS_PREFIX = "/aftersales/shopify"
 EXECUTIONS = f"{STATES}:execution:{resources.RETURN_WORKFLOW}:*"
 
 # Every resource a role may name, by a short key: (service, the ARN as the template writes it, canonically).
@@ -45,6 +47,7 @@ RESOURCES = {
     "staff-keys/*": ("ssm", SSM + resources.STAFF_KEYS_PREFIX + "/*"),
     "policy": ("ssm", SSM + resources.POLICY_PARAMETER),
     "payment-key": ("ssm", SSM + resources.PAYMENT_PROVIDER_KEY_PARAMETER),
+    "shopify-tokens/*": ("ssm", SSM + SHOPIFY_TOKENS_PREFIX + "/*"),
     "archive/webhooks/*": ("s3", "${ArchiveBucket.Arn}/webhooks/*"),
     "archive/finance-exports/*": ("s3", "${ArchiveBucket.Arn}/finance-exports/*"),
     "ingest-queue": ("sqs", "${IngestQueue.Arn}"),
@@ -61,11 +64,17 @@ SECURE_PARAMETERS = {
     "sources/*": SSM + resources.SOURCES_PREFIX + "/*",
     "staff-keys/*": SSM + resources.STAFF_KEYS_PREFIX + "/*",
     "payment-key": SSM + resources.PAYMENT_PROVIDER_KEY_PARAMETER,
+    "shopify-tokens/*": SSM + SHOPIFY_TOKENS_PREFIX + "/*",
 }
 
 # A registry is read whole, by path; GetParameter on its entries shows nothing the path does not.
 STAFF_READS_KEYS = {"staff-keys": "GetParametersByPath", "staff-keys/*": "GetParametersByPath GetParameter"}
 POLICY = {"policy": "GetParameter GetParameterHistory"}  # the history: the newest valid version after a bad edit
+# What reaching a shop's marketplace takes (connectors/registry.py): the shop's connection, from the registry read by
+# path, and the shop's access token, one parameter read by its name.
+MARKETPLACE = {
+    "sources": "GetParametersByPath", "sources/*": "GetParametersByPath", "shopify-tokens/*": "GetParameter",
+}
 
 NEEDS = {
     # Staff and finance routes: verification previews, review queues and decisions (a decision is one transaction:
@@ -85,7 +94,11 @@ NEEDS = {
     },
     # The refund calculator is a pure function of the request.
     "QuotesAPIHandler": {},
+    # The consumer also hydrates a marketplace's notifications (reads what they name from the marketplace) and keeps
+    # a refund made there in the ledger: the record's conditional Put and the order's refund account Update are one
+    # transaction, as DispatchRefund's; then RefundIssued.
     "IngestEvents": {
+        **MARKETPLACE, "ledger": "GetItem PutItem UpdateItem", "bus": "PutEvents",
         "ingest-queue": "ReceiveMessage DeleteMessage GetQueueAttributes",
         "event-log": "GetItem PutItem UpdateItem", "orders": "GetItem UpdateItem", "orders/by-customer": "Query",
         "customers": "UpdateItem", "returns": "GetItem UpdateItem", "shipments": "GetItem UpdateItem", **POLICY,
@@ -98,11 +111,14 @@ NEEDS = {
     },
     "HoldShipment": {"returns": "GetItem UpdateItem", "bus": "PutEvents"},
     "WaitForEvent": {"returns": "GetItem UpdateItem", **POLICY, "workflow-tasks": "SendTaskSuccess"},
+    # The decision told to the return's marketplace; in dry run the would-be call is appended to the audit trail.
+    "AnswerMarketplace": {"returns": "GetItem UpdateItem", **MARKETPLACE, "audit": "PutItem"},
     "CalculateRefund": {"returns": "GetItem UpdateItem", "ledger": "GetItem", "orders": "GetItem"},
-    # The ledger record's conditional Put and the order's refund account Update are one transaction.
+    # The ledger record's conditional Put and the order's refund account Update are one transaction. A marketplace
+    # order is paid by its marketplace (dry run: the would-be call appended to the audit trail), others by the provider.
     "DispatchRefund": {
         "returns": "GetItem UpdateItem", "ledger": "GetItem PutItem UpdateItem", "orders": "GetItem UpdateItem",
-        "payment-key": "GetParameter", "bus": "PutEvents",
+        "payment-key": "GetParameter", "bus": "PutEvents", **MARKETPLACE, "audit": "PutItem",
     },
     "NotifyOutcome": {"returns": "GetItem UpdateItem", "ledger": "UpdateItem", "bus": "PutEvents"},
     "RecordFailure": {"returns": "GetItem UpdateItem", **POLICY},  # POLICY: how long the failures queue waits
@@ -249,7 +265,7 @@ def test_every_statement_names_its_resources(template):
     }
     assert allowed_wildcards == {
         SSM + resources.SOURCES_PREFIX + "/*", SSM + resources.STAFF_KEYS_PREFIX + "/*",
-        "${ArchiveBucket.Arn}/webhooks/*", "${ArchiveBucket.Arn}/finance-exports/*", EXECUTIONS,
+        SSM + SHOPIFY_TOKENS_PREFIX + "/*", "${ArchiveBucket.Arn}/webhooks/*", "${ArchiveBucket.Arn}/finance-exports/*", EXECUTIONS,
     }
     for function in functions(template):
         role, statements = role_of(template, function)
@@ -274,12 +290,58 @@ def test_events_are_published_only_under_the_apps_own_source(template):
 def test_the_webhook_function_cannot_read_staff_or_payment_secrets_nor_touch_money_or_the_audit_trail(template):
     _, statements = role_of(template, "WebhooksAPIHandler")
     text = json.dumps(statements)
+    # Shopify's deliveries are checked with the registry's secrets: the edge never calls a marketplace.
     for forbidden in (resources.STAFF_KEYS_PREFIX, resources.PAYMENT_PROVIDER_KEY_PARAMETER, resources.POLICY_PARAMETER,
-                      "RefundLedgerTable", "AuditTable", "EventLogTable", "OrdersTable", "CustomersTable", "states:"):
+                      SHOPIFY_TOKENS_PREFIX, "RefundLedgerTable", "AuditTable", "EventLogTable", "OrdersTable",
+                      "CustomersTable", "states:", "events:"):
         assert forbidden not in text
     assert not {action for action, _ in grants(statements)} & WRITES
     # The registry is the only SecureString it may decrypt.
     assert key_uses(statements)[("kms:Decrypt", "ssm")] == {SSM + resources.SOURCES_PREFIX + "/*"}
+
+
+def test_the_marketplace_answerer_touches_no_money_and_only_appends_to_the_audit_trail(template):
+    _, statements = role_of(template, "AnswerMarketplace")
+    text = json.dumps(statements)
+    for forbidden in (resources.STAFF_KEYS_PREFIX, resources.PAYMENT_PROVIDER_KEY_PARAMETER, resources.POLICY_PARAMETER,
+                      "RefundLedgerTable", "OrdersTable", "CustomersTable", "ShipmentsTable", "EventLogTable",
+                      "IngestQueue", "ArchiveBucket", "EventBus", "states:"):
+        assert forbidden not in text
+    assert {(action, resource) for action, resource in grants(statements) if action in WRITES} == {
+        ("dynamodb:UpdateItem", "${ReturnsTable.Arn}"), ("dynamodb:PutItem", "${AuditTable.Arn}"),
+    }
+    # The SecureStrings it may decrypt: the registry (the shop's connection) and the shops' access tokens.
+    assert key_uses(statements)[("kms:Decrypt", "ssm")] == {
+        SSM + resources.SOURCES_PREFIX + "/*", SSM + SHOPIFY_TOKENS_PREFIX + "/*"}
+
+
+def test_only_the_functions_that_call_a_marketplace_read_its_access_tokens(template):
+    readers = {
+        function for function in functions(template)
+        if any(resource == RESOURCES["shopify-tokens/*"][1] for _, resource in grants(role_of(template, function)[1]))
+    }
+    assert readers == {"AnswerMarketplace", "DispatchRefund", "IngestEvents"}
+    # Read by name, never listed by path: a function reads the token of the shop it acts for, which the registry names.
+    for function in readers:
+        assert {action for action, resource in grants(role_of(template, function)[1])
+                if resource == RESOURCES["shopify-tokens/*"][1]} == {"ssm:GetParameter"}
+
+
+def test_the_token_parameters_granted_are_the_ones_a_connection_may_name():
+    from pydantic import ValidationError
+
+    from chalicelib.domain.connections import ShopifyConnection
+
+    def connection(parameter: str) -> ShopifyConnection:
+        return ShopifyConnection(platform="shopify", domain="acme.myshopify.com", mode="live",
+                                 access_token_parameter=parameter)
+
+    assert fnmatch.fnmatch(SSM + connection("/aftersales/shopify/acme/access-token").access_token_parameter,
+                           RESOURCES["shopify-tokens/*"][1])
+    for outside in ("/aftersales/sources/acme", "/aftersales/payment-provider/api-key", "/aftersales/shopifyx/acme",
+                    "/other/shopify/acme"):
+        with pytest.raises(ValidationError):
+            connection(outside)
 
 
 def test_the_audit_table_is_append_only_for_everyone(template):
@@ -310,7 +372,9 @@ def test_the_api_is_three_functions_of_the_same_code(template):
         else:
             assert path.startswith(("/v1/verification-previews", "/v1/reviews", "/v1/returns/", "/v1/refunds")), path
             assert function == "APIHandler", path
-    assert {"/v1/webhooks/{source}", "/v1/webhooks/carriers/{carrier}", "/v1/refund-quotes"} <= set(served)
+    assert {
+        "/v1/webhooks/{source}", "/v1/webhooks/shopify", "/v1/webhooks/carriers/{carrier}", "/v1/refund-quotes",
+    } <= set(served)
     staff = every["APIHandler"]
     for name in ("WebhooksAPIHandler", "QuotesAPIHandler"):
         assert {key: value for key, value in every[name].items() if key not in ("Role", "FunctionName")} == {
@@ -348,12 +412,69 @@ def test_the_data_is_under_the_stacks_own_rotated_key(template):
                                                       "KMSMasterKeyID": {"Fn::GetAtt": ["DataKey", "Arn"]}},
                     "BucketKeyEnabled": True}
     assert resources_["AlarmTopic"]["Properties"]["KmsMasterKeyId"] == {"Ref": "DataKey"}
-    # The key policy: the account (and through it IAM) administers it; only CloudWatch, to publish alarms, besides.
+    # The key policy: the account (and through it IAM) administers it; only CloudWatch, to publish alarms, besides,
+    # and EventBridge for Shopify's rule when the stack has it (test_shopifys_partner_events_reach_only_the_ingest_queue).
     statements = key["Properties"]["KeyPolicy"]["Statement"]
-    assert [statement["Principal"] for statement in statements] == [
+    unconditional = [statement for statement in statements if "Fn::If" not in statement]
+    assert [statement["Principal"] for statement in unconditional] == [
         {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}},
         {"Service": "cloudwatch.amazonaws.com"},
     ]
+    conditional = [statement["Fn::If"] for statement in statements if "Fn::If" in statement]
+    assert [(condition, statement["Principal"], absent) for condition, statement, absent in conditional] == [
+        ("HasShopifyPartnerEventSource", {"Service": "events.amazonaws.com"}, {"Ref": "AWS::NoValue"})]
+
+
+def test_shopifys_partner_events_reach_only_the_ingest_queue(template):
+    """Shopify's EventBridge partner source (no HMAC: EventBridge vouches for the source): its bus, one rule to the
+    ingest queue, and the queue's and the key's policies letting only that rule send; none of it without the source."""
+    resources_ = template["Resources"]
+    parameter = template["Parameters"]["ShopifyPartnerEventSourceName"]
+    assert (parameter["Type"], parameter["Default"]) == ("String", "")
+    assert template["Conditions"]["HasShopifyPartnerEventSource"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "ShopifyPartnerEventSourceName"}, ""]}]}
+    partner = {name for name, resource in resources_.items() if resource.get("Condition") == "HasShopifyPartnerEventSource"}
+    assert partner == {"ShopifyPartnerEventBus", "ShopifyPartnerEventsRule", "IngestQueuePolicy"}
+
+    bus = resources_["ShopifyPartnerEventBus"]
+    assert bus["Type"] == "AWS::Events::EventBus"
+    assert bus["Properties"] == {"Name": {"Ref": "ShopifyPartnerEventSourceName"},
+                                 "EventSourceName": {"Ref": "ShopifyPartnerEventSourceName"}}
+    rule = resources_["ShopifyPartnerEventsRule"]
+    assert rule["Type"] == "AWS::Events::Rule"
+    assert rule["Properties"]["EventBusName"] == {"Ref": "ShopifyPartnerEventBus"}
+    assert rule["Properties"]["EventPattern"] == {"source": [{"prefix": "aws.partner/shopify.com"}]}
+    assert rule["Properties"]["State"] == "ENABLED"
+    assert [target["Arn"] for target in rule["Properties"]["Targets"]] == [{"Fn::GetAtt": ["IngestQueue", "Arn"]}]
+    assert not any("RoleArn" in target for target in rule["Properties"]["Targets"])  # the queue's policy lets it send
+
+    # The queue's only policy: EventBridge may send, for that rule alone.
+    [policy] = [r for r in resources_.values() if r["Type"] == "AWS::SQS::QueuePolicy"]
+    assert policy["Properties"]["Queues"] == [{"Ref": "IngestQueue"}]
+    [send] = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert send["Effect"] == "Allow" and send["Principal"] == {"Service": "events.amazonaws.com"}
+    assert as_list(send["Action"]) == ["sqs:SendMessage"]
+    assert canonical(send["Resource"]) == "${IngestQueue.Arn}"
+    assert send["Condition"] == {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": ["ShopifyPartnerEventsRule", "Arn"]}}}
+
+    # The queue is under the stack's key: EventBridge may use it for that rule alone. The ARN is written out (a GetAtt
+    # would make the key depend on the rule, the rule on the queue and the queue on the key); it is the rule's.
+    [(condition, statement, _)] = [
+        s["Fn::If"] for s in resources_["DataKey"]["Properties"]["KeyPolicy"]["Statement"] if "Fn::If" in s]
+    assert condition == "HasShopifyPartnerEventSource"
+    assert statement["Effect"] == "Allow" and statement["Principal"] == {"Service": "events.amazonaws.com"}
+    assert sorted(statement["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey"]
+    rule_arn = canonical(statement["Condition"]["ArnEquals"]["aws:SourceArn"])
+    assert rule_arn == (
+        "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/${ShopifyPartnerEventSourceName}/"
+        + rule["Properties"]["Name"]
+    )
+    assert set(statement["Condition"]) == {"ArnEquals"}
+
+    # The consumer (services/accept_shopify_webhook.partner_notification) takes the sources the rule lets through.
+    from chalicelib.connectors.shopify.webhook import PARTNER_SOURCE
+
+    assert rule["Properties"]["EventPattern"]["source"] == [{"prefix": PARTNER_SOURCE}]
 
 
 def test_the_archive_takes_only_tls_and_forgets_raw_bodies_and_old_versions(template):

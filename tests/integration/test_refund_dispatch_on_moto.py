@@ -9,11 +9,11 @@ from datetime import datetime, timezone
 
 import pytest
 
-from chalicelib.ports.errors import StaleQuote
 from chalicelib.bootstrap import bootstrap
 from chalicelib.domain.events import canonical_events
 from chalicelib.domain.finance_export import FINANCE_FIELDS
 from chalicelib.domain.policy import DEFAULT_POLICY, Policy
+from chalicelib.ports.errors import StaleQuote
 from chalicelib.refunds import quote
 from chalicelib.services.dispatch_refund import dispatch_refund
 from chalicelib.services.ingest_event import return_record
@@ -94,8 +94,9 @@ def test_the_finance_record_equals_the_quote_and_is_written_paid_and_published_o
         "entries": expected["entries"], "policy_version": "default-2026-11", "issued_at": "2026-11-22T08:00:00Z",
         "idempotency_key": REFUND, "payment_ref": "TM-1001", "payment_status": "confirmed",
         "provider_refund_id": paid["refund_id"], "confirmed_at": paid["created_at"], "shop": "generic",
+        "paid_by": "payment_provider", "marketplace_refund_id": None,
     }
-    assert list(record) == list(FINANCE_FIELDS)  # the shop is the last field
+    assert list(record) == list(FINANCE_FIELDS)  # the shop, then who paid, are the last fields
     [stored] = ledger(aws)
     assert stored["issued_day"] == "2026-11-22"  # the finance API's index by day
     assert (stored["refund_id"], stored["return_id"], stored["order_id"]) == (REFUND, RT1, ORDER)  # keyed by tenant

@@ -15,14 +15,15 @@ from moto import mock_aws
 
 from chalicelib.adapters.aws.stepfunctions import StepFunctionsWorkflows
 from chalicelib.domain.execution_names import execution_name, restart_name
+from chalicelib.ports.errors import MarketplaceRefused
 from infra.package import WORKFLOW_ASL
 from localcloud.lambda_invoke import LambdaInvokeServer
 from localcloud.provision import ACCOUNT, deployed_function_name, workflow_definition
 
 REGION = "us-east-1"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/workflow"
-TASKS = ("verify_return", "wait_for_event", "hold_shipment", "calculate_refund", "dispatch_refund", "refund_failed",
-         "notify_outcome", "record_failure")
+TASKS = ("verify_return", "answer_marketplace", "wait_for_event", "hold_shipment", "calculate_refund", "dispatch_refund",
+         "refund_failed", "notify_outcome", "record_failure")
 WAITS = ("AwaitReview", "AwaitHold", "AwaitParcel", "AwaitInspection", "AwaitFinanceReview", "AwaitFailureReview")
 
 
@@ -38,6 +39,7 @@ class Tasks:
         self.results = {
             "verify_return": {"decision": "return", "code": "APPROVED", "parcel_wait_seconds": 2,
                               "review_wait_seconds": 1, "hold_wait_seconds": 1},
+            "answer_marketplace": {"answer": "approve", "outcome": "no marketplace to answer"},
             "hold_shipment": {"requested": True},
             "calculate_refund": {"outcome": "refund", "total_minor": 27594, "exchange": None},
             "dispatch_refund": {
@@ -61,6 +63,8 @@ class Tasks:
                 if answer is not None:
                     threading.Timer(0.2, self.answer, (event["task_token"], answer)).start()
                 return {"waiting_for": event["waiting_for"], "resumed": False}
+            if isinstance(self.results[name], Exception):
+                raise self.results[name]
             return self.results[name]
         return handle
 
@@ -185,8 +189,8 @@ def test_an_inspection_that_never_comes_puts_the_return_in_the_failures_queue_wh
     tasks.answer(tasks.parked("failure_review")[-1], {"decision": "reject"})
     assert ended(sfn, execution)["status"] == "SUCCEEDED"
     assert states_entered(sfn, execution) == [
-        "Start", "Verify", "Decide", "AwaitParcel", "ParcelArrived", "AwaitInspection", "RecordFailure",
-        "AwaitFailureReview", "RequeueFailureReview", "AwaitFailureReview", "FailureReviewed", "Notify",
+        "Start", "Verify", "Decide", "ApproveInMarketplace", "AwaitParcel", "ParcelArrived", "AwaitInspection",
+        "RecordFailure", "AwaitFailureReview", "RequeueFailureReview", "AwaitFailureReview", "FailureReviewed", "Notify",
     ]
     [notified] = tasks.called("notify_outcome")
     assert notified["state"]["failure_review"] == {"decision": "reject"}
@@ -250,7 +254,8 @@ def test_an_execution_restarted_after_its_return_s_ended_badly_waits_in_the_fail
     tasks.answer(tasks.parked("failure_review")[0], {"decision": "retry"})
     assert ended(sfn, execution)["status"] == "SUCCEEDED"
     assert states_entered(sfn, execution) == [
-        "Start", "RecordFailure", "AwaitFailureReview", "FailureReviewed", "StartOver", "Verify", "Decide", "Notify",
+        "Start", "RecordFailure", "AwaitFailureReview", "FailureReviewed", "StartOver", "Verify", "Decide",
+        "DeclineInMarketplace", "Notify",
     ]
     assert tasks.called("verify_return") == [{"return_id": "RT-1"}]  # the tasks' payloads are as before
 
@@ -261,7 +266,7 @@ def test_every_other_execution_starts_with_verify(workflow, sfn, return_id):
     tasks.results["verify_return"] = {**tasks.results["verify_return"], "decision": "reject"}
     execution = start(sfn, arn, {"return_id": return_id}, name=execution_name(return_id))
     assert ended(sfn, execution)["status"] == "SUCCEEDED"
-    assert states_entered(sfn, execution) == ["Start", "Verify", "Decide", "Notify"]
+    assert states_entered(sfn, execution) == ["Start", "Verify", "Decide", "DeclineInMarketplace", "Notify"]
 
 
 # The adapter: how the execution under a name stands.
@@ -337,3 +342,28 @@ def test_the_twin_answers_starts_as_the_adapter_does_on_moto(sfn, kind):
     abort("RT-1")
     assert workflows.start("RT-1", {"return_id": "RT-1"}) == {**running, "status": "ABORTED"}
     assert workflows.start(".RT-1_1-0123456789abcdef", {"return_id": "RT-1"})["status"] == "RUNNING"
+
+
+def test_a_decision_the_marketplace_refuses_puts_the_return_in_the_failures_queue_with_its_words(workflow, sfn):
+    tasks, arn = workflow
+    tasks.results["answer_marketplace"] = MarketplaceRefused("Shopify refused returnApproveRequest: Return is not approvable")
+    execution = start(sfn, arn, {"return_id": "RT-1"}, name=execution_name("RT-1"))
+    wait_until(lambda: tasks.parked("failure_review"))
+    [recorded] = tasks.called("record_failure")
+    assert recorded["state"]["failure"]["Error"] == "MarketplaceRefused"
+    assert "not approvable" in recorded["state"]["failure"]["Cause"]
+    assert tasks.called("answer_marketplace") == [{"return_id": "RT-1", "answer": "approve"}]
+    assert tasks.parked("parcel") == []  # the parcel is not waited for while Shopify does not know it is approved
+    stop(sfn, execution)
+
+
+def test_a_decision_after_a_review_is_told_to_the_marketplace_before_the_parcel_is_waited_for(workflow, sfn):
+    tasks, arn = workflow
+    tasks.results["verify_return"] = {**tasks.results["verify_return"], "decision": "manual", "code": "HIGH_VALUE"}
+    tasks.answers["review"] = {"decision": "reject"}
+    execution = start(sfn, arn, {"return_id": "RT-1"}, name=execution_name("RT-1"))
+    assert ended(sfn, execution)["status"] == "SUCCEEDED"
+    assert states_entered(sfn, execution) == [
+        "Start", "Verify", "Decide", "AwaitReview", "ReviewDecided", "DeclineInMarketplace", "Notify",
+    ]
+    assert tasks.called("answer_marketplace") == [{"return_id": "RT-1", "answer": "decline"}]

@@ -3,8 +3,8 @@
 import pytest
 
 from chalicelib.domain.returns import Return
-from chalicelib.domain.workflow_state import closing_outcome, failed_step
 from chalicelib.domain.review import problem_type
+from chalicelib.domain.workflow_state import closing_outcome, failed_step
 
 
 @pytest.mark.parametrize(
@@ -60,23 +60,27 @@ def test_closing_outcome(state, outcome):
     "state, step",
     [
         ({}, "Verify"),
-        ({"verification": {"decision": "reject"}}, "Notify"),
+        ({"verification": {"decision": "reject"}}, "DeclineInMarketplace"),
+        ({"verification": {"decision": "reject"}, "marketplace": {}}, "Notify"),
         ({"verification": {"decision": "cancel"}}, "HoldShipment"),
         ({"verification": {"decision": "cancel"}, "hold": {}}, "AwaitHold"),
         ({"verification": {"decision": "cancel"}, "hold": {}, "hold_answer": {"outcome": "held"}}, "CalculateRefund"),
         ({"verification": {"decision": "cancel"}, "hold": {}, "hold_answer": {"outcome": "already_shipped"}},
          "AwaitParcel"),
-        ({"verification": {"decision": "return"}}, "AwaitParcel"),
-        ({"verification": {"decision": "return"}, "parcel": {}}, "AwaitInspection"),
-        ({"verification": {"decision": "return"}, "parcel": {"decision": "reject"}}, "Notify"),
+        ({"verification": {"decision": "return"}}, "ApproveInMarketplace"),
+        ({"verification": {"decision": "return"}, "marketplace": {}}, "AwaitParcel"),
+        ({"verification": {"decision": "return"}, "marketplace": {}, "parcel": {}}, "AwaitInspection"),
+        ({"verification": {"decision": "return"}, "marketplace": {}, "parcel": {"decision": "reject"}}, "Notify"),
         ({"verification": {"decision": "return"}, "expired": {}}, "Notify"),
         ({"verification": {"decision": "manual"}}, "AwaitReview"),
-        ({"verification": {"decision": "manual"}, "review": {"decision": "reject"}}, "Notify"),
-        ({"verification": {"decision": "manual"}, "review": {"decision": "approve"}}, "AwaitParcel"),
-        ({"verification": {"decision": "return"}, "parcel": {}, "inspection": {}, "refund": {"outcome": "refund"}},
-         "DispatchRefund"),
-        ({"verification": {"decision": "return"}, "parcel": {}, "inspection": {}, "refund": {"outcome": "nothing_to_refund"}},
-         "Notify"),
+        ({"verification": {"decision": "manual"}, "review": {"decision": "reject"}}, "DeclineInMarketplace"),
+        ({"verification": {"decision": "manual"}, "review": {"decision": "reject"}, "marketplace": {}}, "Notify"),
+        ({"verification": {"decision": "manual"}, "review": {"decision": "approve"}}, "ApproveInMarketplace"),
+        ({"verification": {"decision": "manual"}, "review": {"decision": "approve"}, "marketplace": {}}, "AwaitParcel"),
+        ({"verification": {"decision": "return"}, "marketplace": {}, "parcel": {}, "inspection": {},
+          "refund": {"outcome": "refund"}}, "DispatchRefund"),
+        ({"verification": {"decision": "return"}, "marketplace": {}, "parcel": {}, "inspection": {},
+          "refund": {"outcome": "nothing_to_refund"}}, "Notify"),
     ],
 )
 def test_failed_step_is_the_first_step_on_the_path_without_a_result(state, step):

@@ -6,7 +6,16 @@ the quote was made. The first condition makes a second refund impossible;
 the second keeps a stale quote from breaking the cap.
 """
 
-from chalicelib.adapters.dynamodb.items import check_names, conditional, from_item, get_item, plain, query_page, set_fields, to_item
+from chalicelib.adapters.dynamodb.items import (
+    check_names,
+    conditional,
+    from_item,
+    get_item,
+    plain,
+    query_page,
+    set_fields,
+    to_item,
+)
 from chalicelib.adapters.dynamodb.orders import DynamoOrders
 from chalicelib.domain.ledger import LedgerRecord, PaymentStatus
 from chalicelib.domain.orders import RefundAccount
@@ -59,17 +68,17 @@ class DynamoLedger:
         )
 
     def update_payment(self, refund_id: str, fields: dict, attempt: bool = False) -> LedgerRecord | None:
-        """A confirmed payment is final: a late answer of an earlier attempt cannot move it back."""
+        """A settled payment (confirmed, or dry run) is final: a late answer of an earlier attempt cannot move it back."""
         check_names(LedgerRecord, fields)
         update = set_fields(fields)
         values = update.setdefault("ExpressionAttributeValues", {})
         if attempt:
             update["UpdateExpression"] += " ADD payment_attempts :one, round_attempts :one"
             values[":one"] = 1
-        values[":confirmed"] = PaymentStatus.CONFIRMED
+        values[":confirmed"], values[":dry_run"] = PaymentStatus.CONFIRMED, PaymentStatus.DRY_RUN
         response = conditional(
             self._table, "update_item", Key={"refund_id": refund_id}, **update, ReturnValues="ALL_NEW",
             ConditionExpression="attribute_exists(refund_id)"
-            " AND (attribute_not_exists(payment_status) OR payment_status <> :confirmed)",
+            " AND (attribute_not_exists(payment_status) OR NOT payment_status IN (:confirmed, :dry_run))",
         )
         return record_of(plain(response["Attributes"])) if response else None

@@ -7,6 +7,8 @@ from chalicelib.adapters.memory.outside import (
     MemoryArchive,
     MemoryBus,
     MemoryCarrierApi,
+    MemoryMarketplaceActions,
+    MemoryMarketplaces,
     MemoryPayments,
     MemoryPolicies,
     MemoryQueue,
@@ -25,7 +27,7 @@ from chalicelib.bootstrap import Ports
 
 __all__ = [
     "MemoryArchive", "MemoryAudit", "MemoryBus", "MemoryCarrierApi", "MemoryCustomers", "MemoryDirectory", "MemoryEventLog", "MemoryLedger",
-    "MemoryOrders", "MemoryPayments", "MemoryPolicies", "MemoryQueue", "MemoryReturns",
+    "MemoryMarketplaceActions", "MemoryMarketplaces", "MemoryOrders", "MemoryPayments", "MemoryPolicies", "MemoryQueue", "MemoryReturns",
     "MemoryShipments", "MemoryWorkflows", "memory_ports",
 ]
 
@@ -45,7 +47,7 @@ def memory_ports(config=None, **overrides) -> Ports:
         "shipments": MemoryShipments(), "ledger": MemoryLedger(orders), "sources": MemoryDirectory(),
         "staff_keys": MemoryDirectory(), "policies": MemoryPolicies(),
         "queue": MemoryQueue(), "archive": MemoryArchive(), "bus": MemoryBus(), "workflows": MemoryWorkflows(),
-        "payments": MemoryPayments(), "carrier_api": MemoryCarrierApi(),
+        "payments": MemoryPayments(), "carrier_api": MemoryCarrierApi(), "marketplaces": MemoryMarketplaces(),
     }
     return Ports(config, **{**twins, **overrides})
 

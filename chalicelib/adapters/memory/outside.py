@@ -128,3 +128,54 @@ class MemoryWorkflows:
         self.completed.add(task_token)
         self.failed.append((task_token, error, cause))
         return True
+
+
+class MemoryMarketplaceActions:
+    """A connected shop's marketplace actions: each call kept in `calls`; `refuse` makes the next calls raise."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple] = []
+        self.refunds: dict[str, dict] = {}  # by idempotency key: one refund per key, as the marketplace guards it
+        self.refuse: Exception | None = None
+
+    def approve(self, record) -> str:
+        return self._call("approve", record.return_id) or "approved"
+
+    def decline(self, record, code: str, note: str | None) -> str:
+        return self._call("decline", record.return_id, code, note) or "declined"
+
+    def refund(self, record, issued) -> dict:
+        self._call("refund", record.return_id, issued.total)
+        made = self.refunds.setdefault(issued.idempotency_key, {
+            "marketplace_refund_id": str(1000 + len(self.refunds)), "created_at": "2026-11-22T08:00:05Z",
+        })
+        return dict(made)
+
+    def _call(self, *call) -> None:
+        self.calls.append(call)
+        if self.refuse is not None:
+            raise self.refuse
+
+
+class MemoryMarketplaces:
+    """The marketplaces port: the shops connected (shop -> connection), what hydrating a resource finds
+    (resource GID -> effects, or an exception to raise), and one MemoryMarketplaceActions per shop."""
+
+    def __init__(self, connections: dict | None = None, found: dict | None = None) -> None:
+        self.connections = dict(connections or {})
+        self.found = dict(found or {})
+        self.shop_actions: dict[str, MemoryMarketplaceActions] = {}
+
+    def connection(self, shop: str):
+        return self.connections.get(shop)
+
+    def hydrate(self, notice, context: dict) -> list:
+        found = self.found.get(notice.data.resource or notice.data.topic, [])
+        if isinstance(found, Exception):
+            raise found
+        return list(found)
+
+    def actions(self, shop: str) -> MemoryMarketplaceActions | None:
+        if shop not in self.connections:
+            return None
+        return self.shop_actions.setdefault(shop, MemoryMarketplaceActions())

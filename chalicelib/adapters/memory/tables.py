@@ -8,7 +8,7 @@ from chalicelib.adapters.dynamodb.ledger import record_of
 from chalicelib.adapters.dynamodb.orders import order_of, paid_orders_of
 from chalicelib.adapters.dynamodb.returns import return_of
 from chalicelib.adapters.dynamodb.shipments import shipment_of
-from chalicelib.domain.ledger import LedgerRecord, PaymentStatus
+from chalicelib.domain.ledger import SETTLED, LedgerRecord
 from chalicelib.domain.orders import RefundAccount
 from chalicelib.domain.returns import MAX_ADDED_EVIDENCE, Return, new_stay
 from chalicelib.domain.tiers import Customer, PaidOrder
@@ -296,7 +296,7 @@ class MemoryLedger:
     def update_payment(self, refund_id: str, fields: dict, attempt: bool = False) -> LedgerRecord | None:
         check_names(LedgerRecord, fields)
         item = self.items.get(refund_id)
-        if item is None or item.get("payment_status") == PaymentStatus.CONFIRMED:
+        if item is None or item.get("payment_status") in SETTLED:
             return None
         item.update(copy.deepcopy(fields))
         if attempt:

@@ -165,8 +165,11 @@ def test_the_export_starts_with_the_finance_columns_in_their_order(ports):
     assert header == list(FINANCE_FIELDS)
     assert header[:12] == ["refund_id", "return_id", "order_id", "marketplace", "customer_id", "currency", "total",
                            "total_minor", "entries", "policy_version", "issued_at", "idempotency_key"]
-    # The columns added since, each at the end (CONTRACTS.md allows optional fields): the payment, then the shop.
-    assert header[12:] == ["payment_ref", "payment_status", "provider_refund_id", "confirmed_at", "shop"]
+    # The columns added since, each at the end (CONTRACTS.md allows optional fields): the payment, the shop, then who
+    # paid and the marketplace's own refund id.
+    assert header[12:] == [
+        "payment_ref", "payment_status", "provider_refund_id", "confirmed_at", "shop", "paid_by", "marketplace_refund_id",
+    ]
 
 
 def test_the_export_has_one_row_per_record_of_the_range(ports):
@@ -345,13 +348,15 @@ def test_a_listed_record_of_a_shop_names_the_shops_own_ids_and_the_shop(shops):
     assert set(tmall) == set(FINANCE_FIELDS)
 
 
-def test_the_export_of_shops_records_ends_each_row_with_its_shop(shops):
+def test_the_export_of_shops_records_ends_each_row_with_its_shop_and_who_paid(shops):
     text = export_refunds_csv(RANGE, FINANCE, shops, NOW)
 
     assert [(row["return_id"], row["order_id"], row["customer_id"], row["shop"]) for row in rows(text)] == [
         ("RT-0", "TM-0", "C-1", "tmall"), ("RT-1", "TM-1", "C-1", "jd"),
     ]
-    assert [line.rsplit(",", 1)[1] for line in text.splitlines()] == ["shop", "tmall", "jd"]
+    assert [line.split(",")[-3:] for line in text.splitlines()] == [
+        ["shop", "paid_by", "marketplace_refund_id"], ["tmall", "payment_provider", ""], ["jd", "payment_provider", ""],
+    ]
 
 
 def test_a_records_row_without_a_shop_leaves_the_shop_column_empty(ports):

@@ -9,6 +9,7 @@ from chalicelib.adapters.memory import MemoryPolicies
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.policy import parse_policy
 from chalicelib.domain.returns import ReturnStatus
+from chalicelib.services.answer_marketplace import answer_marketplace
 from chalicelib.services.quote_return import quote_return
 from chalicelib.services.record_failure import record_failure
 from chalicelib.services.review_return import review_return
@@ -31,6 +32,7 @@ def failed_at_calculate_refund(ports) -> dict:
     an_order(ports)
     a_return(ports)
     state = {"return_id": "RT-1", "verification": verify_return("RT-1", ports),
+             "marketplace": answer_marketplace("RT-1", "approve", ports, NOW),
              "parcel": {"decision": "arrived", "arrived": "delivered"}}
     inspected(ports, items=[{"line_id": "L2", "accepted": 1}])
     state["inspection"] = {"inspected_at": "2026-11-21T12:00:00Z"}

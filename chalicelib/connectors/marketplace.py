@@ -1,0 +1,62 @@
+"""What a marketplace connector is (CONNECTORS.md, "What a connector is"): the effects hydration finds besides
+canonical events, and the actions a connector takes in its marketplace instead of a person.
+
+Ids here are the shop's own (the consumer qualifies them by the shop the notification came from).
+"""
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from chalicelib.domain.ledger import LedgerRecord
+    from chalicelib.domain.returns import Return
+
+
+@dataclass(frozen=True)
+class ParcelLinked:
+    """The return parcel's tracking, attached to the return in the marketplace."""
+
+    return_id: str
+    carrier: str
+    tracking_number: str
+
+
+@dataclass(frozen=True)
+class ReturnStatusSeen:
+    """Where the return stands in the marketplace (requested, open, declined, canceled, closed)."""
+
+    return_id: str
+    status: str
+
+
+@dataclass(frozen=True)
+class MarketplaceRefunded:
+    """A refund the marketplace holds: one of ours, or one the merchant or the marketplace made by itself."""
+
+    refund_ref: str
+    order_id: str
+    return_id: str | None
+    currency: str
+    total: str
+    units: dict[str, int]
+    created_at: str
+
+
+@dataclass(frozen=True)
+class AppUninstalled:
+    """The shop removed our app: nothing more may be done in its name."""
+
+
+class MarketplaceActions(Protocol):
+    """The seller's back-office actions, done through the marketplace's API. Each write is checked against the
+    marketplace first (a call that timed out may have acted), so sending it again never acts twice."""
+
+    def approve(self, record: "Return") -> str:
+        """Approve the return request; what was done, for the log. MarketplaceRefused / MarketplaceUnavailable."""
+
+    def decline(self, record: "Return", code: str, note: str) -> str:
+        """Decline it with our rule's code (mapped to the marketplace's reasons) and explanation."""
+
+    def refund(self, record: "Return", issued: "LedgerRecord") -> dict:
+        """Pay the ledger record through the marketplace: {marketplace_refund_id, created_at}, or {"dry_run": True}
+        when the shop runs dry; PaymentDeclined (refused, with the marketplace's words) or PaymentNotConfirmed."""

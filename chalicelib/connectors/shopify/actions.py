@@ -1,0 +1,134 @@
+"""The seller's after-sales actions in Shopify, through the Admin API (CONNECTORS.md, "Shopify").
+
+Every write reads the Return first and acts only if Shopify still needs it: an approval whose answer was lost is
+found approved, a refund whose answer was lost is found on the Return. The refund itself also carries
+`@idempotent(key: <ledger key>)`, so even two sends in a race make one refund. In `dry_run` the reads are made
+and every write is recorded in the audit table (and logged) exactly as it would have been sent, and not sent.
+"""
+
+from collections.abc import Callable
+from datetime import datetime
+
+from chalicelib.connectors.shopify import admin_api
+from chalicelib.connectors.shopify.admin_api import ShopifyAdmin, user_errors
+from chalicelib.connectors.shopify.webhook import gid, number_of
+from chalicelib.domain.audit import system_entry
+from chalicelib.domain.connections import Mode
+from chalicelib.domain.explanations import explain
+from chalicelib.domain.ledger import LedgerRecord
+from chalicelib.domain.returns import Return
+from chalicelib.domain.tenancy import own_id
+from chalicelib.ports import Audit
+from chalicelib.ports.errors import MarketplaceRefused, MarketplaceUnavailable, PaymentDeclined, PaymentNotConfirmed
+
+# Our rules' codes and Shopify's decline reasons.
+DECLINE_REASONS = {"WINDOW_EXPIRED": "RETURN_PERIOD_ENDED", "NON_RETURNABLE": "FINAL_SALE"}
+DEFAULT_DECLINE_REASON = "OTHER"
+
+
+class ShopifyActions:
+    def __init__(self, admin: ShopifyAdmin, audit: Audit, now: Callable[[], datetime]) -> None:
+        self._admin = admin
+        self._connection = admin.connection
+        self._audit = audit
+        self._now = now
+
+    @property
+    def _dry_run(self) -> bool:
+        return self._connection.mode is Mode.DRY_RUN
+
+    def approve(self, record: Return) -> str:
+        found = self._return(record)
+        status = found["status"]
+        if status in ("OPEN", "CLOSED"):
+            return f"already {status.lower()} in Shopify"
+        if status != "REQUESTED":
+            raise MarketplaceRefused(f"Shopify's return {found.get('name') or found['id']} is {status.lower()}; it cannot be approved")
+        variables = {"input": {"id": found["id"], "notifyCustomer": self._connection.notify_customer}}
+        return self._write(admin_api.RETURN_APPROVE, variables, "returnApproveRequest", record) or "approved in Shopify"
+
+    def decline(self, record: Return, code: str, note: str | None) -> str:
+        found = self._return(record)
+        status = found["status"]
+        if status == "DECLINED":
+            return "already declined in Shopify"
+        if status != "REQUESTED":
+            raise MarketplaceRefused(f"Shopify's return {found.get('name') or found['id']} is {status.lower()}; it cannot be declined")
+        variables = {"input": {
+            "id": found["id"], "declineReason": DECLINE_REASONS.get(code, DEFAULT_DECLINE_REASON),
+            "declineNote": explain(code, note)[:500], "notifyCustomer": self._connection.notify_customer,
+        }}
+        return self._write(admin_api.RETURN_DECLINE, variables, "returnDeclineRequest", record) or "declined in Shopify"
+
+    def refund(self, record: Return, issued: LedgerRecord) -> dict:
+        try:
+            return self._refund(record, issued)
+        except MarketplaceUnavailable as error:
+            raise PaymentNotConfirmed(str(error)) from None
+        except MarketplaceRefused as error:
+            raise PaymentDeclined("shopify_refused", str(error)) from None
+
+    def _refund(self, record: Return, issued: LedgerRecord) -> dict:
+        found = self._return(record)
+        made = _refunds(found)
+        if made:
+            return made[0]  # the refund an earlier attempt made (its answer was lost), or the merchant's
+        if found["status"] != "OPEN" and not self._dry_run:  # a dry run never approved it
+            raise MarketplaceRefused(f"Shopify's return {found.get('name') or found['id']} is {found['status'].lower()}, not open")
+        if not issued.payment_ref:
+            raise MarketplaceRefused(f"order {own_id(record.order_id)} has no payment in Shopify to refund to")
+        lines = [
+            {"id": line["id"], "quantity": line["quantity"] - (line.get("processedQuantity") or 0)}
+            for line in (found.get("returnLineItems") or {}).get("nodes") or []
+        ]
+        variables = {
+            "idempotencyKey": issued.idempotency_key,
+            "input": {
+                "returnId": found["id"], "notifyCustomer": self._connection.notify_customer,
+                "returnLineItems": [line for line in lines if line["quantity"] > 0],
+                "financialTransfer": {"issueRefund": {"orderTransactions": [{
+                    "parentId": gid("OrderTransaction", issued.payment_ref),
+                    "transactionAmount": {"amount": issued.total, "currencyCode": issued.currency},
+                }]}},
+            },
+        }
+        payload = self._write(admin_api.RETURN_PROCESS, variables, "returnProcess", record, answer=True)
+        if payload is None:
+            return {"dry_run": True}
+        made = _refunds(payload.get("return") or {})
+        if not made:
+            raise PaymentNotConfirmed(f"Shopify processed return {found['id']} but answered no refund")
+        return made[0]
+
+    def _return(self, record: Return) -> dict:
+        found = self._admin.call(admin_api.RETURN, {"id": gid("Return", own_id(record.return_id))}).get("return")
+        if not found:
+            raise MarketplaceRefused(f"Shopify has no return {own_id(record.return_id)}")
+        return found
+
+    def _write(self, document: str, variables: dict, field: str, record: Return, answer: bool = False):
+        """Send the mutation (or record it, in dry run); its payload when `answer`, else None. userErrors refuse."""
+        if self._dry_run:
+            from chalicelib.observability import logger
+
+            entry = system_entry(
+                f"return#{record.return_id}", "shopify.dry_run", self._now(), shop=self._connection.domain,
+                operation=field, variables=variables,
+            )
+            self._audit.append(entry)
+            logger.info("dry run: not sent to Shopify", extra={"operation": field, "variables": variables})
+            return None if answer else "dry run: recorded, not sent"
+        payload = self._admin.call(document, variables).get(field)
+        problem = user_errors(payload)
+        if problem:
+            raise MarketplaceRefused(f"Shopify refused {field}: {problem}")
+        return payload if answer else None
+
+
+def _refunds(found: dict) -> list[dict]:
+    """The Return's refunds as the ledger keeps them, newest first."""
+    nodes = sorted((found.get("refunds") or {}).get("nodes") or [], key=lambda node: node.get("createdAt") or "", reverse=True)
+    return [
+        {"marketplace_refund_id": number_of(node.get("id"), "Refund"), "created_at": node.get("createdAt")}
+        for node in nodes
+    ]

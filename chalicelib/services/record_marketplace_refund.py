@@ -1,0 +1,59 @@
+"""A refund the marketplace holds, kept in the ledger: ours confirmed by it, or one the merchant (in the Shopify
+admin) or the marketplace itself made, recorded as paid by the marketplace so that it is never paid again.
+
+A refund for one of our returns is kept under that return's refund id: the workflow's DispatchRefund then finds
+the return refunded and pays nothing. One on the order alone gets its own id ("RF-<shop>.refund-<id>"). Either
+moves the order's refund account with the ledger record, in one transaction, like every refund."""
+
+from datetime import datetime
+
+from chalicelib.bootstrap import Ports
+from chalicelib.connectors.marketplace import MarketplaceRefunded
+from chalicelib.domain.clock import iso_utc
+from chalicelib.domain.connections import MARKETPLACE
+from chalicelib.domain.ledger import LedgerRecord, PaymentStatus, refund_id_for
+from chalicelib.domain.money import CURRENCY_EXPONENTS, parse_minor
+from chalicelib.domain.tenancy import qualified
+from chalicelib.ports.errors import HydrationFailed
+
+# The policy version of a refund our policy did not decide.
+DECIDED_IN_MARKETPLACE = "marketplace"
+
+
+def record_marketplace_refund(refund: MarketplaceRefunded, shop: str, ports: Ports, now: datetime) -> str:
+    return_id = qualified(shop, refund.return_id) if refund.return_id else None
+    own_refund_id = refund_id_for(qualified(shop, f"refund-{refund.refund_ref}"))
+    refund_id = refund_id_for(return_id) if return_id else own_refund_id
+    known = ports.ledger.get(refund_id)
+    if known is not None:
+        if known.marketplace_refund_id == refund.refund_ref:
+            return f"refund {refund.refund_ref} is in the ledger"
+        if not known.settled and known.paid_by == MARKETPLACE:
+            # Ours, made by a call whose answer has not come back (yet): the marketplace's record confirms it.
+            ports.ledger.update_payment(refund_id, {
+                "payment_status": PaymentStatus.CONFIRMED, "marketplace_refund_id": refund.refund_ref,
+                "confirmed_at": refund.created_at,
+            })
+            return f"refund {refund.refund_ref} confirms {known.refund_id}"
+        refund_id = own_refund_id  # made beside the return's own refund
+        if ports.ledger.get(refund_id) is not None:
+            return f"refund {refund.refund_ref} is in the ledger"
+    order = ports.orders.get(qualified(shop, refund.order_id))
+    if order is None:
+        raise HydrationFailed(f"order {refund.order_id} of refund {refund.refund_ref} is not stored")
+    total_minor = parse_minor(refund.total, CURRENCY_EXPONENTS[refund.currency])
+    record = LedgerRecord(
+        refund_id=refund_id, return_id=return_id, order_id=order.order_id, marketplace=shop,
+        customer_id=order.customer_id, currency=refund.currency, total=refund.total, total_minor=total_minor,
+        entries=[{"code": "marketplace_refund", "line_id": None, "amount": refund.total,
+                  "reason": "refunded in the marketplace, by the merchant or by the marketplace itself"}],
+        policy_version=DECIDED_IN_MARKETPLACE, issued_at=iso_utc(now), issued_day=iso_utc(now)[:10],
+        idempotency_key=refund_id, payment_ref=order.payment_reference, payment_status=PaymentStatus.CONFIRMED,
+        confirmed_at=refund.created_at, paid_by=MARKETPLACE, marketplace_refund_id=refund.refund_ref,
+    )
+    account = order.account.after({"total_minor": total_minor, "entries": []}, refund.units)
+    if not ports.ledger.issue(record, account, order.refund_version):
+        return f"refund {refund.refund_ref} is in the ledger"
+    ports.bus.publish("RefundIssued", record.finance_record())
+    ports.ledger.mark_published(refund_id, iso_utc(now))
+    return f"refund {refund.refund_ref} made in the marketplace recorded as {refund_id}"
