@@ -68,6 +68,12 @@ class Ports:
         return DynamoAudit(self._table(self.config.audit_table))
 
     @cached_property
+    def shops(self):
+        from chalicelib.adapters.dynamodb.shops import DynamoShops
+
+        return DynamoShops(self._table(self.config.shops_table))
+
+    @cached_property
     def shipments(self):
         from chalicelib.adapters.dynamodb.shipments import DynamoShipments
 
@@ -141,7 +147,7 @@ class Ports:
 
         ssm = self._client("ssm")
         return Marketplaces(
-            self.sources, lambda parameter: SsmSecret(ssm, parameter), lambda: self.audit,
+            self.sources, lambda parameter: SsmSecret(ssm, parameter), lambda: self.audit, lambda: self.shops,
             self.config.marketplace_timeout_seconds,
         )
 

@@ -20,6 +20,7 @@ class Config(BaseModel):
     shipments_table: str = Field(resources.SHIPMENTS_TABLE, alias="AFTERSALES_SHIPMENTS_TABLE")
     customers_table: str = Field(resources.CUSTOMERS_TABLE, alias="AFTERSALES_CUSTOMERS_TABLE")
     audit_table: str = Field(resources.AUDIT_TABLE, alias="AFTERSALES_AUDIT_TABLE")
+    shops_table: str = Field(resources.SHOPS_TABLE, alias="AFTERSALES_SHOPS_TABLE")
     ledger_table: str = Field(resources.LEDGER_TABLE, alias="AFTERSALES_LEDGER_TABLE")
     staff_keys_prefix: str = Field(resources.STAFF_KEYS_PREFIX, alias="AFTERSALES_STAFF_KEYS_PREFIX")
     policy_parameter: str = Field(resources.POLICY_PARAMETER, alias="AFTERSALES_POLICY_PARAMETER")

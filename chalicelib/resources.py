@@ -10,6 +10,7 @@ LEDGER_TABLE = "aftersales-refund-ledger"
 AUDIT_TABLE = "aftersales-audit"
 CUSTOMERS_TABLE = "aftersales-customers"
 SHIPMENTS_TABLE = "aftersales-shipments"
+SHOPS_TABLE = "aftersales-shops"
 EVENT_BUS = "aftersales"
 # The source registry: one SecureString per source (kind, secrets, event types, shops), read by path.
 SOURCES_PREFIX = "/aftersales/sources"

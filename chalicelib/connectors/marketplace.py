@@ -44,7 +44,9 @@ class MarketplaceRefunded:
 
 @dataclass(frozen=True)
 class AppUninstalled:
-    """The shop removed our app: nothing more may be done in its name."""
+    """The shop removed our app (at that time): nothing more may be done in its name."""
+
+    at: str
 
 
 class MarketplaceActions(Protocol):

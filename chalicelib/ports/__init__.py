@@ -131,6 +131,14 @@ class Ledger(Protocol):
         """A page of the records issued on a day (YYYY-MM-DD) within [since, until], oldest first, and where to go on."""
 
 
+class ShopStore(Protocol):
+    """A marketplace shop's connection, as far as the marketplace told us: our app uninstalled, and when."""
+
+    def uninstalled_at(self, shop: str) -> str | None: ...
+
+    def mark_uninstalled(self, shop: str, at: str) -> None: ...
+
+
 class Directory(Protocol[Entry]):
     def get(self, name: str) -> Entry | None:
         """The registered entry named `name` (a source, a staff key id), or None; Unavailable when the registry

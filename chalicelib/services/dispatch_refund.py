@@ -22,7 +22,7 @@ from chalicelib.domain.ledger import LedgerRecord, PaymentStatus, refund_id_for
 from chalicelib.domain.orders import RefundAccount
 from chalicelib.domain.returns import Return, ReturnStatus
 from chalicelib.domain.tenancy import own_id, shop_of
-from chalicelib.ports.errors import PaymentDeclined, PaymentNotConfirmed
+from chalicelib.ports.errors import MarketplaceRefused, PaymentDeclined, PaymentNotConfirmed
 from chalicelib.services.stored_return import load_return
 
 
@@ -96,7 +96,10 @@ def _provider_payment(sent: LedgerRecord, ports: Ports) -> dict:
 
 
 def _marketplace_payment(sent: LedgerRecord, record: Return, ports: Ports) -> dict:
-    actions = ports.marketplaces.actions(shop_of(record.return_id))
+    try:
+        actions = ports.marketplaces.actions(shop_of(record.return_id))
+    except MarketplaceRefused as refused:
+        raise PaymentDeclined("marketplace_refused", str(refused)) from None
     if actions is None:
         raise PaymentDeclined("not_connected", f"shop {shop_of(record.return_id)} is no longer connected to its marketplace")
     answer = actions.refund(record, sent)

@@ -58,5 +58,6 @@ def _apply(effect, shop: str, ports: Ports, now: datetime) -> str:
     if isinstance(effect, MarketplaceRefunded):
         return record_marketplace_refund(effect, shop, ports, now)
     if isinstance(effect, AppUninstalled):
-        return "app uninstalled"
+        ports.shops.mark_uninstalled(shop, effect.at)
+        return f"app uninstalled at {effect.at}: nothing more is sent to the shop"
     return f"{effect.type}: {ingest_event(qualify(effect, shop), ports)}"

@@ -142,3 +142,8 @@ def shipments(side):
 @pytest.fixture
 def event_log(side):
     return side.ports.event_log
+
+
+@pytest.fixture
+def shops(side):
+    return side.ports.shops

@@ -107,7 +107,7 @@ def test_template_names_are_the_names_the_code_uses():
     }
     assert tables == {
         resources.EVENT_LOG_TABLE, resources.ORDERS_TABLE, resources.RETURNS_TABLE, resources.LEDGER_TABLE,
-        resources.AUDIT_TABLE, resources.CUSTOMERS_TABLE, resources.SHIPMENTS_TABLE,
+        resources.AUDIT_TABLE, resources.CUSTOMERS_TABLE, resources.SHIPMENTS_TABLE, resources.SHOPS_TABLE,
     }
     assert properties["IngestQueue"]["QueueName"] == resources.INGEST_QUEUE
     assert properties["EventBus"]["Name"] == resources.EVENT_BUS

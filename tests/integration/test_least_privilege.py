@@ -32,7 +32,7 @@ RESOURCES = {
         for key, table in {
             "returns": "ReturnsTable", "orders": "OrdersTable", "customers": "CustomersTable",
             "shipments": "ShipmentsTable", "ledger": "RefundLedgerTable", "audit": "AuditTable",
-            "event-log": "EventLogTable",
+            "event-log": "EventLogTable", "shops": "ShopsTable",
         }.items()
     },
     "returns/by-customer": ("dynamodb", "${ReturnsTable.Arn}/index/by-customer"),
@@ -71,9 +71,11 @@ SECURE_PARAMETERS = {
 STAFF_READS_KEYS = {"staff-keys": "GetParametersByPath", "staff-keys/*": "GetParametersByPath GetParameter"}
 POLICY = {"policy": "GetParameter GetParameterHistory"}  # the history: the newest valid version after a bad edit
 # What reaching a shop's marketplace takes (connectors/registry.py): the shop's connection, from the registry read by
-# path, and the shop's access token, one parameter read by its name.
+# path, the shop's access token, one parameter read by its name, and the shop's item of the shops table (an app the
+# merchant uninstalled is called no more).
 MARKETPLACE = {
     "sources": "GetParametersByPath", "sources/*": "GetParametersByPath", "shopify-tokens/*": "GetParameter",
+    "shops": "GetItem",
 }
 
 NEEDS = {
@@ -96,9 +98,10 @@ NEEDS = {
     "QuotesAPIHandler": {},
     # The consumer also hydrates a marketplace's notifications (reads what they name from the marketplace) and keeps
     # a refund made there in the ledger: the record's conditional Put and the order's refund account Update are one
-    # transaction, as DispatchRefund's; then RefundIssued.
+    # transaction, as DispatchRefund's; then RefundIssued. Shopify's app/uninstalled notification is kept as the shop's
+    # item of the shops table (a Put over MARKETPLACE's GetItem).
     "IngestEvents": {
-        **MARKETPLACE, "ledger": "GetItem PutItem UpdateItem", "bus": "PutEvents",
+        **MARKETPLACE, "shops": "GetItem PutItem", "ledger": "GetItem PutItem UpdateItem", "bus": "PutEvents",
         "ingest-queue": "ReceiveMessage DeleteMessage GetQueueAttributes",
         "event-log": "GetItem PutItem UpdateItem", "orders": "GetItem UpdateItem", "orders/by-customer": "Query",
         "customers": "UpdateItem", "returns": "GetItem UpdateItem", "shipments": "GetItem UpdateItem", **POLICY,
@@ -293,7 +296,7 @@ def test_the_webhook_function_cannot_read_staff_or_payment_secrets_nor_touch_mon
     # Shopify's deliveries are checked with the registry's secrets: the edge never calls a marketplace.
     for forbidden in (resources.STAFF_KEYS_PREFIX, resources.PAYMENT_PROVIDER_KEY_PARAMETER, resources.POLICY_PARAMETER,
                       SHOPIFY_TOKENS_PREFIX, "RefundLedgerTable", "AuditTable", "EventLogTable", "OrdersTable",
-                      "CustomersTable", "states:", "events:"):
+                      "CustomersTable", "ShopsTable", "states:", "events:"):
         assert forbidden not in text
     assert not {action for action, _ in grants(statements)} & WRITES
     # The registry is the only SecureString it may decrypt.
@@ -325,6 +328,18 @@ def test_only_the_functions_that_call_a_marketplace_read_its_access_tokens(templ
     for function in readers:
         assert {action for action, resource in grants(role_of(template, function)[1])
                 if resource == RESOURCES["shopify-tokens/*"][1]} == {"ssm:GetParameter"}
+
+
+def test_only_the_functions_that_call_a_marketplace_read_the_shops_and_only_the_consumer_writes_them(template):
+    shops = RESOURCES["shops"][1]
+    on_shops = {
+        function: {action for action, resource in grants(role_of(template, function)[1]) if resource == shops}
+        for function in functions(template)
+    }
+    assert {function: actions for function, actions in on_shops.items() if actions} == {
+        "AnswerMarketplace": {"dynamodb:GetItem"}, "DispatchRefund": {"dynamodb:GetItem"},
+        "IngestEvents": {"dynamodb:GetItem", "dynamodb:PutItem"},
+    }
 
 
 def test_the_token_parameters_granted_are_the_ones_a_connection_may_name():

@@ -16,9 +16,9 @@ from chalicelib.domain.tenancy import qualified
 from chalicelib.ports.errors import Conflict, Forbidden
 from chalicelib.services.review_return import review_return
 from chalicelib.services.wait_for_event import wait_for_event
+from localcloud.cloud import clear_caches
 from tests.bus import watch_bus
 from tests.integration.conftest import STAFF_HEADERS
-from localcloud.cloud import clear_caches
 from tests.integration.test_verification_on_moto import store_order, store_return
 from tests.unit.services.given import staff
 

@@ -22,13 +22,14 @@ from chalicelib.adapters.memory.tables import (
     MemoryOrders,
     MemoryReturns,
     MemoryShipments,
+    MemoryShops,
 )
 from chalicelib.bootstrap import Ports
 
 __all__ = [
     "MemoryArchive", "MemoryAudit", "MemoryBus", "MemoryCarrierApi", "MemoryCustomers", "MemoryDirectory", "MemoryEventLog", "MemoryLedger",
     "MemoryMarketplaceActions", "MemoryMarketplaces", "MemoryOrders", "MemoryPayments", "MemoryPolicies", "MemoryQueue", "MemoryReturns",
-    "MemoryShipments", "MemoryWorkflows", "memory_ports",
+    "MemoryShipments", "MemoryShops", "MemoryWorkflows", "memory_ports",
 ]
 
 
@@ -43,7 +44,7 @@ def memory_ports(config=None, **overrides) -> Ports:
     audit = overrides.pop("audit", None) or MemoryAudit()
     twins = {
         "event_log": MemoryEventLog(), "orders": orders, "customers": MemoryCustomers(), "returns": MemoryReturns(audit),
-        "audit": audit,
+        "audit": audit, "shops": MemoryShops(),
         "shipments": MemoryShipments(), "ledger": MemoryLedger(orders), "sources": MemoryDirectory(),
         "staff_keys": MemoryDirectory(), "policies": MemoryPolicies(),
         "queue": MemoryQueue(), "archive": MemoryArchive(), "bus": MemoryBus(), "workflows": MemoryWorkflows(),

@@ -165,6 +165,7 @@ class MemoryMarketplaces:
         self.connections = dict(connections or {})
         self.found = dict(found or {})
         self.shop_actions: dict[str, MemoryMarketplaceActions] = {}
+        self.refuse_actions: Exception | None = None  # what actions() raises (an uninstalled app)
 
     def connection(self, shop: str):
         return self.connections.get(shop)
@@ -178,4 +179,6 @@ class MemoryMarketplaces:
     def actions(self, shop: str) -> MemoryMarketplaceActions | None:
         if shop not in self.connections:
             return None
+        if self.refuse_actions is not None:
+            raise self.refuse_actions
         return self.shop_actions.setdefault(shop, MemoryMarketplaceActions())

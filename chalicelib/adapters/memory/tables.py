@@ -313,3 +313,14 @@ class MemoryLedger:
         page, last = _page(items, "issued_at", limit, start and {"issued_at": start["issued_at"], "id": start["refund_id"]})
         position = {"refund_id": last["id"], "issued_day": day, "issued_at": last["issued_at"]} if last else None
         return [record_of(copy.deepcopy(item)) for item in page], position
+
+
+class MemoryShops:
+    def __init__(self) -> None:
+        self.uninstalled: dict[str, str] = {}
+
+    def uninstalled_at(self, shop: str) -> str | None:
+        return self.uninstalled.get(shop)
+
+    def mark_uninstalled(self, shop: str, at: str) -> None:
+        self.uninstalled[shop] = at

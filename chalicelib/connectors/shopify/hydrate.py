@@ -6,6 +6,7 @@ from chalicelib.connectors.marketplace import AppUninstalled, ReturnStatusSeen
 from chalicelib.connectors.shopify import admin_api, translate
 from chalicelib.connectors.shopify.admin_api import ShopifyAdmin
 from chalicelib.connectors.shopify.webhook import number_of
+from chalicelib.domain.clock import iso_utc
 from chalicelib.domain.events import MarketplaceNotified
 from chalicelib.ports.errors import HydrationFailed
 
@@ -17,7 +18,7 @@ def hydrate(notice: MarketplaceNotified, admin: ShopifyAdmin, context: dict) -> 
     shop, at = notice.source, notice.received_at
     resource = notice.data.resource
     if notice.data.topic == "app/uninstalled":
-        return [AppUninstalled()]
+        return [AppUninstalled(iso_utc(notice.occurred_at))]
     kind = resource.split("/")[3]
     if kind == "Order":
         return [translate.order_event(_read(admin, admin_api.ORDER, "order", resource), shop, at, context)]

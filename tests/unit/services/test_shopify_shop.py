@@ -6,7 +6,7 @@ import json
 import pytest
 
 from chalicelib.adapters.memory import MemoryMarketplaces
-from chalicelib.connectors.marketplace import MarketplaceRefunded, ParcelLinked, ReturnStatusSeen
+from chalicelib.connectors.marketplace import AppUninstalled, MarketplaceRefunded, ParcelLinked, ReturnStatusSeen
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.events import canonical_events, queued_messages
 from chalicelib.domain.ledger import PaymentStatus, refund_id_for
@@ -274,3 +274,77 @@ def test_a_shopify_shop_entry_must_be_named_after_its_domain():
         source_of(SHOP, json.dumps({**ENTRY, "connector": {**ENTRY["connector"], "mode": "sometimes"}}))
     with pytest.raises(ValueError, match="webhook route"):
         source_of("shopify", json.dumps({"kind": "shop", "secrets": [APP_SECRET]}))
+
+
+class Token:
+    """An access token as SSM keeps it: its value and when it was last written."""
+
+    def __init__(self, modified_at: str) -> None:
+        self.modified_at = modified_at
+
+    def __call__(self) -> bytes:
+        return b"shpat_token"
+
+
+def test_an_uninstalled_app_sends_nothing_more_to_the_shop_until_its_new_token_is_put():
+    from chalicelib.adapters.memory import MemoryAudit, MemoryShops
+    from chalicelib.connectors.registry import Marketplaces
+
+    token = Token("2026-11-01T00:00:00Z")
+    shops = MemoryShops()
+    ports = shop_ports(**{"app/uninstalled": [AppUninstalled("2026-11-22T07:59:58Z")]})
+    marketplaces = Marketplaces(ports.sources, lambda parameter: token, MemoryAudit, lambda: shops)
+    ports = ports.replacing(shops=shops)
+
+    outcome = ingest_notification(delivered(ports, "app/uninstalled", {"domain": DOMAIN}), ports, NOW)
+
+    assert outcome.startswith("app uninstalled at 2026-11-22T07:59:58Z")
+    with pytest.raises(MarketplaceRefused, match="uninstalled from acme.myshopify.com"):
+        marketplaces.actions(SHOP)
+    with pytest.raises(HydrationFailed, match="uninstalled"):
+        marketplaces.hydrate(delivered(ports), {})
+    token.modified_at = "2026-11-23T10:00:00Z"  # reinstalled: the new token is put in its parameter
+    assert marketplaces.actions(SHOP) is not None
+
+
+def test_a_refund_for_an_uninstalled_shop_waits_for_finance_with_the_reason():
+    ports = shop_ports(**{RETURN_GID: [shopify_order(), shopify_return()]})
+    ingest_notification(delivered(ports), ports, NOW)
+    from chalicelib.services.quote_return import quote_return
+    from chalicelib.services.verify_return import verify_return
+    from tests.unit.services.given import inspected
+
+    verify_return(RETURN_ID, ports)
+    inspected(ports, RETURN_ID, [{"line_id": "9007199254741301", "accepted": 1}])
+    quote_return(RETURN_ID, ports)
+    ports.marketplaces.refuse_actions = MarketplaceRefused("our app was uninstalled from acme.myshopify.com")
+
+    result = dispatch_refund(RETURN_ID, ports, NOW, ())
+
+    assert result["payment"] == "failed"
+    assert result["error"]["type"] == "PaymentDeclined" and "uninstalled" in result["error"]["message"]
+    assert ports.ledger.get(refund_id_for(RETURN_ID)).payment_status == PaymentStatus.FAILED
+
+
+def test_shopifys_eventbridge_delivery_is_the_same_notification_without_an_hmac():
+    from chalicelib.services.ingest_notification import queued_message
+
+    ports = shop_ports()
+    payload = fixture("webhook_returns_request")
+    event = {
+        "version": "0", "id": "0ae1b1a6-3a6d-4c1e-8d1b-1c0a4c1d2e3f", "detail-type": "shopifyWebhook",
+        "source": "aws.partner/shopify.com/1234567/aftersales", "account": "123456789012",
+        "time": "2026-11-22T07:59:58Z", "region": "us-east-1", "resources": [],
+        "detail": {"payload": payload, "metadata": {
+            "Content-Type": "application/json", "X-Shopify-Topic": "returns/request", "X-Shopify-Shop-Domain": DOMAIN,
+            "X-Shopify-Webhook-Id": "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043", "X-Shopify-API-Version": "2026-04",
+            "X-Shopify-Event-Id": "98880550-7158-44d4-b7cd-2c97c8a091b5", "X-Shopify-Triggered-At": "2026-11-22T07:59:58Z",
+        }},
+    }
+
+    notice = queued_message(json.dumps(event), ports, NOW)
+
+    assert notice == delivered(ports)  # the webhook's own notification: one dedupes the other
+    with pytest.raises(NotAuthenticated):
+        queued_message(json.dumps({**event, "detail": {**event["detail"], "metadata": {
+            **event["detail"]["metadata"], "X-Shopify-Shop-Domain": "other.myshopify.com"}}}), ports, NOW)

@@ -3,8 +3,7 @@
 from chalicelib.domain.returns import ReturnStatus
 from chalicelib.services.hold_shipment import hold_shipment
 from chalicelib.services.verify_return import verify_return
-from tests.unit.services.given import an_order, ingested, twins
-from tests.unit.services.given import cancel_requested, unshipped
+from tests.unit.services.given import an_order, cancel_requested, ingested, twins, unshipped
 
 
 def test_a_cancellation_before_shipment_asks_the_warehouse_to_hold_its_lines():

@@ -12,15 +12,19 @@ from chalicelib.services.dispatch_refund import dispatch_refund
 from chalicelib.services.hold_shipment import hold_shipment
 from chalicelib.services.quote_return import MAX_QUOTES, QuoteKeepsChanging, quote_return
 from chalicelib.services.verify_return import verify_return
-from tests.unit.services.given import NOW, an_order, ingested, inspected, twins
 from tests.unit.services.given import (
     L1_NET,
+    NOW,
     PAID_TOTAL,
     RETRY,
+    an_order,
     cancel_requested,
     hold_answered,
+    ingested,
+    inspected,
     quoted,
     seller_fault,
+    twins,
     unshipped,
     verified,
 )

@@ -12,8 +12,7 @@ from chalicelib.services.report_refund_failure import report_refund_failure
 from chalicelib.services.stored_return import load_return
 from chalicelib.services.verify_return import verify_return
 from chalicelib.services.wait_for_event import wait_for_event
-from tests.unit.services.given import NOW, a_return, an_order, ingested, twins
-from tests.unit.services.given import RETRY, tracking_updated
+from tests.unit.services.given import NOW, RETRY, a_return, an_order, ingested, tracking_updated, twins
 
 DECLINED = {"error": {"type": "PaymentDeclined", "message": "x: y"}}
 

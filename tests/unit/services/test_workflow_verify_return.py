@@ -7,15 +7,20 @@ from chalicelib.domain.policy import DEFAULT_POLICY, Overrides, PolicyDocument, 
 from chalicelib.domain.returns import ReturnStatus
 from chalicelib.services.dispatch_refund import dispatch_refund
 from chalicelib.services.verify_return import decide, verify_return
-from tests.unit.services.given import NOW, a_return, an_order, ingested, inspected, twins
 from tests.unit.services.given import (
+    NOW,
     PHOTO,
     RETRY,
+    a_return,
     a_tier,
+    an_order,
     cancel_requested,
     delivered_on,
+    ingested,
+    inspected,
     quoted,
     seller_fault,
+    twins,
     unshipped,
 )
 from tests.webhook_events import return_requested

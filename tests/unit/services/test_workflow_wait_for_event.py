@@ -11,15 +11,20 @@ from chalicelib.services.record_failure import record_failure
 from chalicelib.services.report_refund_failure import report_refund_failure
 from chalicelib.services.verify_return import verify_return
 from chalicelib.services.wait_for_event import resume_if_ready, wait_for_event
-from tests.unit.services.given import NOW, a_return, an_order, ingested, inspected, twins
 from tests.unit.services.given import (
+    NOW,
     RETRY,
+    a_return,
     a_tier,
+    an_order,
     cancel_requested,
     evidence_added,
     hold_answered,
+    ingested,
+    inspected,
     quoted,
     tracking_updated,
+    twins,
     unshipped,
     verified,
 )
