@@ -18,6 +18,7 @@ from chalicelib.domain.returns import CLOSED
 from infra.package import ROOT
 from localcloud.cloud import DEFAULT_SOURCES, DEFAULT_STAFF_KEYS, LocalCloud
 from localcloud.sample_traffic import deliveries, sample_cases
+from localcloud.shopify_traffic import shop_traffic, shopify_cases, shopify_refunds
 from localcloud.traffic import (
     WAITING_ON_A_PERSON,
     ledger_items,
@@ -32,6 +33,7 @@ from localcloud.webhook_client import call_staff_api
 def run(returns: int, out: Path, timeout: float, policy: str | None) -> int:
     cases = sample_cases(returns)
     stream = deliveries(cases)
+    shopify_plan = shopify_cases(max(1, returns // 4))
     with LocalCloud(policy=policy) as cloud:
         channels = Counter(item.get("channel", "marketplace") for item in stream)
         print(f"local cloud up: API {cloud.api_url}, {returns} returns, {len(stream)} return-side webhooks "
@@ -45,13 +47,18 @@ def run(returns: int, out: Path, timeout: float, policy: str | None) -> int:
         return_ids = [c.return_id for c in cases]
         seen_at, records = wait_until_settled(cloud, return_ids, timeout)
         latencies = sorted(seen_at[r] - sent_at[needed[r]] for r in seen_at if r in needed)
+        [domain] = list(cloud.shopify_shops)[:1]
+        print(f"Shopify shop {domain}: {len(shopify_plan)} orders, their buyers and the merchant acting in Shopify",
+              flush=True)
+        return_ids += shop_traffic(cloud, domain, shopify_plan, timeout)
+        _, records = wait_until_settled(cloud, return_ids, timeout)
         reviewed = _review_like_staff(cloud)
         if reviewed:
             print(f"staff decided {sum(reviewed.values())} reviews; waiting for the workflows again", flush=True)
             _, records = wait_until_settled(cloud, return_ids, timeout)
         ledger = ledger_items(cloud)
         _write_refunds(out, ledger)
-        _report(records, ledger, provider_refunds(cloud), latencies, reviewed, out)
+        _report(records, ledger, provider_refunds(cloud), shopify_refunds(cloud), latencies, reviewed, out)
     return 0
 
 
@@ -83,7 +90,8 @@ def _write_refunds(out: Path, ledger: list[dict]) -> None:
 
 
 def _report(
-    records: dict, ledger: list[dict], provider_refunds: list[dict], latencies: list[float], reviewed: Counter, out: Path,
+    records: dict, ledger: list[dict], provider_refunds: list[dict], marketplace_refunds: list[dict],
+    latencies: list[float], reviewed: Counter, out: Path,
 ) -> None:
     outcomes = Counter(record["status"] for record in records.values())
     totals: dict[str, int] = defaultdict(int)
@@ -103,10 +111,18 @@ def _report(
     print(f"refunds issued: {len(ledger)}; total per currency: "
           + ", ".join(f"{c} {format_minor(t, CURRENCY_EXPONENTS[c])}" for c, t in sorted(totals.items())))
     print(f"zero-touch rate: {zero_touch:.1%} (closed with no person involved)")
+    for marketplace in sorted({r.get("marketplace") or "?" for r in records.values()}):
+        mine = [r for r in records.values() if r.get("marketplace") == marketplace]
+        paid = [i for i in ledger if i.get("marketplace") == marketplace]
+        by = Counter(i.get("paid_by", "payment_provider") for i in paid)
+        print(f"  {marketplace}: {len(mine)} returns, "
+              + ", ".join(f"{status} {n}" for status, n in sorted(Counter(r["status"] for r in mine).items()))
+              + f"; {len(paid)} refunds, paid by " + ", ".join(f"{who} {n}" for who, n in sorted(by.items())))
     ledger_items = [plain(item) for item in ledger]
-    mismatches, still_open = reconcile_with_provider(ledger_items, records, provider_refunds)
-    print(f"reconciliation: {len(ledger_items)} ledger records against their quotes and the provider's "
-          f"{len(provider_refunds)} refunds: {len(mismatches)} mismatches, {len(still_open)} payments open")
+    mismatches, still_open = reconcile_with_provider(ledger_items, records, provider_refunds, marketplace_refunds)
+    print(f"reconciliation: {len(ledger_items)} ledger records against their quotes, the provider's "
+          f"{len(provider_refunds)} refunds and Shopify's {len(marketplace_refunds)}: {len(mismatches)} mismatches, "
+          f"{len(still_open)} payments open")
     if latencies:
         p95 = latencies[min(len(latencies) - 1, int(round(0.95 * len(latencies))) - 1)]
         print(f"last needed event -> refund record: median {statistics.median(latencies):.2f} s, p95 {p95:.2f} s")

@@ -18,6 +18,11 @@ at `fault_rate` of the webhook API calls:
   the sender sends it again;
 and the simulated provider answers `fault_rate` of the refund calls after the
 client stopped waiting (it made the refund: the case that must not pay twice).
+
+A Shopify shop runs beside it (localcloud/shopify_traffic.py): Shopify delivers
+`duplicate_rate` of its webhooks twice, and at `fault_rate` of its orders it
+answers a refund (returnProcess) after the client stopped waiting, an approval
+with a 503, and a read of a return with a 503.
 """
 
 import random
@@ -25,11 +30,13 @@ import threading
 import time
 from collections import Counter, defaultdict
 
+from chalicelib.domain.ledger import DECIDED_IN_MARKETPLACE
 from chalicelib.domain.money import CURRENCY_EXPONENTS, format_minor
 from chalicelib.domain.returns import CLOSED
 from chalicelib.domain.tenancy import own_id
 from localcloud.cloud import LocalCloud, clear_caches
 from localcloud.sample_traffic import deliveries, sample_cases
+from localcloud.shopify_traffic import shop_traffic, shopify_cases, shopify_refunds
 from localcloud.sqs_event_source import queue_depth
 from localcloud.traffic import (
     WAITING_ON_A_PERSON,
@@ -44,7 +51,8 @@ from localcloud.traffic import (
 # The reconciliation's findings that a provider refund has no single, equal, confirmed ledger record.
 PROVIDER_SIDE = frozenset({
     "paid_more_than_once", "provider_amount_differs", "provider_refund_differs", "paid_but_not_confirmed",
-    "provider_refund_without_record",
+    "provider_refund_without_record", "confirmed_but_not_in_marketplace", "marketplace_amount_differs",
+    "marketplace_refund_without_record",
 })
 WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem", "SendMessage"})
 
@@ -150,9 +158,10 @@ def chaos(returns: int, seed: int, fault_rate: float, duplicate_rate: float, tim
     stream = deliveries(cases, seed, duplicate_rate=duplicate_rate, window=16, max_copies=3)
     extra = len(stream) - sum(len(case.events) for case in cases)
     faults = FaultInjector(fault_rate, seed)
+    shopify_plan = shopify_cases(max(1, returns // 4), seed)
     with LocalCloud(
         payment_time_out_rate=fault_rate, wrap_handler=faults.wrap, api_middleware=faults.api_middleware,
-        schedule_interval=None,
+        schedule_interval=None, shopify_duplicate_rate=duplicate_rate,
     ) as cloud:
         faults.install()  # after moto started: it replaces boto3's default session
         clear_caches()
@@ -161,6 +170,17 @@ def chaos(returns: int, seed: int, fault_rate: float, duplicate_rate: float, tim
         statuses, _ = send_traffic(cloud, cases, stream, timeout)
         refused = Counter(status for status in statuses if status != 202)
         return_ids = [case.return_id for case in cases]
+        shopify_faults = max(1, round(len(shopify_plan) * fault_rate))
+        for operation, inject in (("AftersalesReturnProcess", cloud.shopify.time_out_next),
+                                  ("AftersalesReturnApprove", cloud.shopify.fail_next),
+                                  ("AftersalesReturn", cloud.shopify.fail_next)):
+            inject(operation, times=shopify_faults)
+        [domain] = list(cloud.shopify_shops)[:1]
+        try:
+            return_ids += shop_traffic(cloud, domain, shopify_plan, timeout)
+        except TimeoutError as error:
+            print(f"  Shopify traffic: {error}", flush=True)
+            return_ids += [case.return_id for case in shopify_plan if case.return_gid]
         try:
             _, records = wait_until_settled(cloud, return_ids, timeout)
         except TimeoutError as error:
@@ -168,15 +188,20 @@ def chaos(returns: int, seed: int, fault_rate: float, duplicate_rate: float, tim
             records = {own_id(item["return_id"]): item for item in scan(cloud.dynamodb.Table("aftersales-returns"))}
         ledger = ledger_items(cloud)
         paid = provider_refunds(cloud)
+        in_shopify = shopify_refunds(cloud)
+        shopify_calls = cloud.shopify.calls
         dead = queue_depth(cloud.sqs, cloud.env["AFTERSALES_INGEST_DLQ_URL"])
         orders = {item["order_id"]: item for item in scan(cloud.dynamodb.Table("aftersales-orders"))}
         provider_calls = sum(cloud.payment_service.calls.values())
         timed_out = cloud.payment_service.calls["timed_out"]
-    figures = check(return_ids, records, ledger, paid, orders, dead)
+    figures = check(return_ids, records, ledger, paid, orders, dead, in_shopify)
     print(f"handler calls {faults.calls}, faults injected: crash after a write {faults.injected['crash_after_write']}, "
           f"DynamoDB throttling {faults.injected['throttle']}; webhook calls {faults.webhook_calls}, crash after the "
           f"enqueue {faults.injected['api_crash_after_enqueue']}, queue unavailable {faults.injected['queue_unavailable']}"
-          f"; provider calls {provider_calls}, timed out {timed_out}; webhooks refused {sum(refused.values())}; "
+          f"; provider calls {provider_calls}, timed out {timed_out}; Shopify: {len(shopify_plan)} orders, "
+          f"{sum(shopify_calls[op] for op in ('AftersalesReturnApprove', 'AftersalesReturnProcess'))} writes, timed out "
+          f"{shopify_calls['timed_out']}, failed {shopify_calls['failed']}, refunds {len(in_shopify)}"
+          f"; webhooks refused {sum(refused.values())}; "
           f"{time.monotonic() - started:.0f} s")
     for problem in figures["problems"][:20]:
         print(f"  {problem}")
@@ -189,8 +214,11 @@ def chaos(returns: int, seed: int, fault_rate: float, duplicate_rate: float, tim
     return 0 if ok and figures["totals_match"] else 1
 
 
-def check(return_ids: list[str], records: dict, ledger: list[dict], paid: list[dict], orders: dict, dead: int) -> dict:
-    """The four promises, from what the tables, the DLQ and the provider hold at the end."""
+def check(
+    return_ids: list[str], records: dict, ledger: list[dict], paid: list[dict], orders: dict, dead: int,
+    in_shopify: list[dict] | None = None,
+) -> dict:
+    """The four promises, from what the tables, the DLQ, the provider and the Shopify shop hold at the end."""
     from chalicelib.adapters.dynamodb.items import plain
 
     ledger = [plain(item) for item in ledger]
@@ -199,7 +227,8 @@ def check(return_ids: list[str], records: dict, ledger: list[dict], paid: list[d
     # Issued twice: a second provider refund under a key, a second ledger record for a return, or an order's
     # refund account moved by more than its ledger records.
     twice = [key for key, n in Counter(refund["idempotency_key"] for refund in paid).items() if n > 1]
-    twice += [return_id for return_id, n in Counter(item["return_id"] for item in ledger).items() if n > 1]
+    twice += [return_id for return_id, n in Counter(item.get("return_id") for item in ledger).items() if return_id and n > 1]
+    twice += [gid for gid, n in Counter(r["return_gid"] for r in in_shopify or [] if r["return_gid"]).items() if n > 1]
     per_order: dict[str, int] = defaultdict(int)
     for item in ledger:
         per_order[item["order_id"]] += item["total_minor"]
@@ -224,13 +253,14 @@ def check(return_ids: list[str], records: dict, ledger: list[dict], paid: list[d
     ledger_totals: dict[str, int] = defaultdict(int)
     quote_totals: dict[str, int] = defaultdict(int)
     for item in ledger:
-        ledger_totals[item["currency"]] += item["total_minor"]
+        if item["policy_version"] != DECIDED_IN_MARKETPLACE:  # the merchant's own refunds have no quote of ours
+            ledger_totals[item["currency"]] += item["total_minor"]
     for record in records.values():
         if record.get("refund_id"):
             quote_totals[record["quote"]["currency"]] += record["quote"]["total_minor"]
     # Every provider refund matches exactly one confirmed ledger record with its amount (the reconciliation's
     # findings about provider refunds), and the whole reconciliation finds nothing.
-    mismatches, _ = reconcile_with_provider(ledger, records, paid)
+    mismatches, _ = reconcile_with_provider(ledger, records, paid, in_shopify)
     unmatched = [m for m in mismatches if m["kind"] in PROVIDER_SIDE]
     problems += [f"reconciliation: {m['kind']} {m['refund_id']}" for m in mismatches]
     return {

@@ -114,7 +114,7 @@ class LocalCloud:
         self._payment_time_out_rate = payment_time_out_rate
         self._wrap = wrap_handler or (lambda name, handler: handler)
         self._api_middleware = api_middleware
-        self._shopify_shops = DEFAULT_SHOPIFY_SHOPS if shopify_shops is None else shopify_shops
+        self.shopify_shops = DEFAULT_SHOPIFY_SHOPS if shopify_shops is None else shopify_shops
         self._shopify_duplicate_rate = shopify_duplicate_rate
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -148,10 +148,10 @@ class LocalCloud:
         self.payment_service = PaymentService(DEFAULT_PAYMENT_KEY, time_out_rate=self._payment_time_out_rate).start()
         os.environ.update(self._payment_env, AFTERSALES_PAYMENT_PROVIDER_URL=self.payment_service.url)
         self.shopify = ShopifyService(
-            {domain: shopify_access_token(domain) for domain in self._shopify_shops}, app_secret=SHOPIFY_APP_SECRET,
+            {domain: shopify_access_token(domain) for domain in self.shopify_shops}, app_secret=SHOPIFY_APP_SECRET,
             duplicate_rate=self._shopify_duplicate_rate,
         ).start()
-        shops = {shopify_shop_name(d): shopify_entry(d, mode, self.shopify.url) for d, mode in self._shopify_shops.items()}
+        shops = {shopify_shop_name(d): shopify_entry(d, mode, self.shopify.url) for d, mode in self.shopify_shops.items()}
         self.sources = {**self.sources, **shops}
         tokens = {entry["connector"]["access_token_parameter"]: shopify_access_token(entry["connector"]["domain"])
                   for entry in shops.values()}

@@ -397,7 +397,9 @@ class ShopifyService(LoopbackServer):
         connection = http.client.HTTPConnection(url.hostname, url.port, timeout=5)
         try:
             connection.request("POST", url.path + (f"?{url.query}" if url.query else ""), delivery["body"], delivery["headers"])
-            return connection.getresponse().status
+            response = connection.getresponse()
+            response.read()  # read to its end: closing on an unread answer resets the receiver's connection
+            return response.status
         except (OSError, http.client.HTTPException):
             return None
         finally:

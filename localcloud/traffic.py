@@ -89,7 +89,8 @@ def wait_until_settled(cloud: LocalCloud, return_ids: list[str], timeout: float)
     while True:
         now = time.monotonic()
         for item in scan(ledger, "return_id"):
-            seen_at.setdefault(own_id(item["return_id"]), now)
+            if "return_id" in item:  # not a refund the merchant made on an order
+                seen_at.setdefault(own_id(item["return_id"]), now)
         statuses = {
             own_id(item["return_id"]): item.get("status") for item in scan(returns, "return_id, #s", {"#s": "status"})
         }
@@ -129,12 +130,15 @@ def provider_refunds(cloud: LocalCloud) -> list[dict]:
     return provider.refunds_between("2000-01-01T00:00:00Z", "9999-12-31T23:59:59Z")
 
 
-def reconcile_with_provider(ledger: list[dict], records: dict, provider_refunds: list[dict]) -> tuple[list, list]:
-    """The reconciliation of GET /v1/refunds/reconciliation over the whole ledger and everything the provider paid."""
+def reconcile_with_provider(
+    ledger: list[dict], records: dict, provider_refunds: list[dict], marketplace_refunds: list[dict] | None = None,
+) -> tuple[list, list]:
+    """The reconciliation of GET /v1/refunds/reconciliation over the whole ledger and everything the provider paid
+    (and, given them, everything the marketplaces hold)."""
     keys = {item["idempotency_key"] for item in ledger}
     unrecorded = [refund for refund in provider_refunds if refund["idempotency_key"] not in keys]
-    returns = {item["return_id"]: records.get(own_id(item["return_id"])) for item in ledger}
+    returns = {item.get("return_id"): records.get(own_id(item["return_id"])) for item in ledger if item.get("return_id")}
     return reconcile(
         [record_of(item) for item in ledger], {key: return_of(item) if item else None for key, item in returns.items()},
-        provider_refunds, unrecorded,
+        provider_refunds, unrecorded, marketplace_refunds,
     )

@@ -21,6 +21,8 @@ class PaymentStatus(StrEnum):
     DRY_RUN = "dry_run"  # a dry-run shop's refund: recorded as it would have been sent, never paid
 
 
+# The policy version of a refund our policy did not decide (the merchant or the marketplace made it).
+DECIDED_IN_MARKETPLACE = "marketplace"
 # Payments that are final: nothing moves them again.
 SETTLED = frozenset({PaymentStatus.CONFIRMED, PaymentStatus.DRY_RUN})
 # Payments still under way: not a mismatch in reconciliation unless the provider paid them.

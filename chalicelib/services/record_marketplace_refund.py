@@ -11,13 +11,10 @@ from chalicelib.bootstrap import Ports
 from chalicelib.connectors.marketplace import MarketplaceRefunded
 from chalicelib.domain.clock import iso_utc
 from chalicelib.domain.connections import MARKETPLACE
-from chalicelib.domain.ledger import LedgerRecord, PaymentStatus, refund_id_for
+from chalicelib.domain.ledger import DECIDED_IN_MARKETPLACE, LedgerRecord, PaymentStatus, refund_id_for
 from chalicelib.domain.money import CURRENCY_EXPONENTS, parse_minor
 from chalicelib.domain.tenancy import qualified
 from chalicelib.ports.errors import HydrationFailed
-
-# The policy version of a refund our policy did not decide.
-DECIDED_IN_MARKETPLACE = "marketplace"
 
 
 def record_marketplace_refund(refund: MarketplaceRefunded, shop: str, ports: Ports, now: datetime) -> str:

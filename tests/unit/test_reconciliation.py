@@ -62,3 +62,38 @@ def test_a_payment_under_way_is_open_not_a_mismatch():
         assert [(o["refund_id"], o["payment_status"]) for o in still_open] == [("RF-RT-1", status)]
     written_off = {**RECORD, "payment_status": "written_off", "published_at": None}
     assert reconcile([written_off], {"RT-1": {"quote": QUOTE}}, [], []) == ([], [])
+
+
+# A refund paid by a marketplace: against the marketplace's refunds, never the provider's.
+SHOPIFY = {**RECORD, "paid_by": "marketplace", "provider_refund_id": None, "marketplace_refund_id": "9007199254742001"}
+IN_SHOPIFY = {"marketplace_refund_id": "9007199254742001", "currency": "CNY", "amount": "10.00"}
+
+
+def marketplace_kinds(record=SHOPIFY, held=(IN_SHOPIFY,), stored=None):
+    stored = {"quote": QUOTE, "refund_id": "RF-RT-1"} if stored is None else stored
+    mismatches, _ = reconcile_records(
+        [LedgerRecord(**{**LEDGER_ONLY, **record})], {"RT-1": Return(return_id="RT-1", **stored)}, [], [],
+        None if held is None else list(held),
+    )
+    return [m["kind"] for m in mismatches]
+
+
+def test_a_marketplace_refund_reconciles_against_the_marketplace_and_not_the_provider():
+    assert marketplace_kinds() == []
+    assert marketplace_kinds(held=None) == []  # the marketplace not read: only the ledger's own checks
+    assert marketplace_kinds(held=()) == ["confirmed_but_not_in_marketplace"]
+    assert marketplace_kinds(held=({**IN_SHOPIFY, "amount": "9.00"},)) == ["marketplace_amount_differs"]
+    assert marketplace_kinds({**SHOPIFY, "total_minor": 900, "total": "9.00"}, held=({**IN_SHOPIFY, "amount": "9.00"},)) == [
+        "total_differs_from_quote"]
+    stray = {"marketplace_refund_id": "1", "currency": "CNY", "amount": "1.00"}
+    assert marketplace_kinds(held=(IN_SHOPIFY, stray)) == ["marketplace_refund_without_record"]
+
+
+def test_a_refund_the_merchant_made_has_no_quote_to_agree_with_and_a_dry_run_was_never_paid():
+    merchants = {**SHOPIFY, "policy_version": "marketplace", "entries": [], "total": "4.00", "total_minor": 400}
+    assert marketplace_kinds(merchants, held=({**IN_SHOPIFY, "amount": "4.00"},), stored={}) == []
+    mismatches, still_open = reconcile_records(
+        [LedgerRecord(**{**LEDGER_ONLY, **SHOPIFY, "payment_status": "dry_run", "marketplace_refund_id": None})],
+        {"RT-1": Return(return_id="RT-1", quote=QUOTE)}, [], [], [],
+    )
+    assert (mismatches, still_open) == ([], [])
