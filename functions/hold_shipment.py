@@ -1,5 +1,7 @@
 """Workflow task HoldShipment: ask the warehouse not to ship a cancelled order's lines."""
 
+from datetime import datetime, timezone
+
 from chalice import Blueprint
 
 from chalicelib.bootstrap import bootstrap
@@ -13,6 +15,6 @@ def handle_hold_shipment(event, context):
     from chalicelib.services.hold_shipment import hold_shipment
 
     logger.set_correlation_id(event["return_id"])
-    result = hold_shipment(event["return_id"], bootstrap())
-    logger.info("shipment hold requested")
+    result = hold_shipment(event["return_id"], bootstrap(), datetime.now(timezone.utc))
+    logger.info("shipment hold requested", extra=result)
     return result

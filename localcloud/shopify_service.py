@@ -45,7 +45,11 @@ MUTATIONS = {  # operationName -> (the payload's field, the object it answers)
     "AftersalesReturnDecline": ("returnDeclineRequest", "return"),
     "AftersalesReturnProcess": ("returnProcess", "return"),
     "AftersalesRefundCreate": ("refundCreate", "refund"),
+    "AftersalesFulfillmentOrderHold": ("fulfillmentOrderHold", "fulfillmentOrder"),
 }
+# Mutations whose arguments are not one `input` (fulfillmentOrderHold(id:, fulfillmentHold:)).
+WITHOUT_INPUT = {"AftersalesFulfillmentOrderHold"}
+HOLDABLE = ("OPEN", "SCHEDULED")
 IDEMPOTENT = {"returnProcess", "refundCreate"}
 DECLINE_REASONS = ("FINAL_SALE", "RETURN_PERIOD_ENDED", "OTHER")
 UNAUTHORIZED = "[API] Invalid API key or access token (unrecognized login or wrong password)"
@@ -115,6 +119,7 @@ class ShopifyService(LoopbackServer):
             "AftersalesRefund": self._refund_node, "AftersalesReverseDelivery": self._reverse_delivery_node,
             "AftersalesReturnApprove": self._approve, "AftersalesReturnDecline": self._decline,
             "AftersalesReturnProcess": self._process, "AftersalesRefundCreate": self._refund_create,
+            "AftersalesFulfillmentOrderHold": self._hold,
         }
         self.calls: Counter = Counter()  # by what happened: an operationName, replayed, throttled, failed, ...
         self.requests: list[tuple[str | None, dict]] = []  # (operationName, variables) of every request received
@@ -196,6 +201,7 @@ class ShopifyService(LoopbackServer):
                 "created_at": now, "updated_at": now, "processed_at": now, "cancelled_at": None,
                 "financial_status": "PENDING", "line_items": items, "fulfillments": [], "transactions": [],
                 "refund_ids": [],
+                "fulfillment_orders": [{"id": self._gid("FulfillmentOrder"), "status": "OPEN", "hold": None}],
             }
             sale = self._transaction(order, "SALE", order["total_price"], None) if paid else None
             order["financial_status"] = _financial_status(order)
@@ -209,10 +215,14 @@ class ShopifyService(LoopbackServer):
         self, domain: str, order: str, company: str = "UPS", number: str | None = None,
         delivered_at: datetime | None = None,
     ) -> str:
-        """Ships the whole order; answers the fulfillment's gid."""
+        """Ships the whole order; answers the fulfillment's gid. A held order is not shipped (ValueError)."""
         with self._lock:
             shop = self._shop(domain)
             record, now, gid = _need(shop.orders, order), self._now(), self._gid("Fulfillment")
+            if any(fo["status"] == "ON_HOLD" for fo in record["fulfillment_orders"]):
+                raise ValueError(f"order {order} is on hold: its fulfillment order cannot be fulfilled")
+            for fulfillment_order in record["fulfillment_orders"]:
+                fulfillment_order["status"] = "CLOSED"
             fulfillment = {
                 "id": gid, "status": "SUCCESS", "company": company, "number": number or f"1Z{_number(gid) % 10**16:016d}",
                 "created_at": now, "updated_at": now, "delivered_at": delivered_at,
@@ -485,10 +495,11 @@ class ShopifyService(LoopbackServer):
         if key in shop.answers:
             self.calls["replayed"] += 1
             return shop.answers[key]
-        if not isinstance(variables.get("input"), dict):
+        given = variables if operation in WITHOUT_INPUT else variables.get("input")
+        if not isinstance(given, dict):
             raise _GraphQLError("Variable $input was provided invalid value", code="INVALID_VARIABLE")
         self.calls[operation] += 1
-        data = {field: self._handlers[operation](shop, variables["input"])}
+        data = {field: self._handlers[operation](shop, given)}
         if key is not None:
             shop.answers[key] = data
         return data
@@ -535,12 +546,19 @@ class ShopifyService(LoopbackServer):
             } for f in order["fulfillments"]],
             "transactions": [{
                 "id": t["id"], "kind": t["kind"], "status": t["status"], "amountSet": _money_set(t["amount"], currency),
-                "parentTransaction": {"id": t["parent_id"]} if t["parent_id"] else None,
+                "parentTransaction": {"id": t["parent_id"]} if t["parent_id"] else None, "gateway": "bogus",
             } for t in order["transactions"]],
             "refunds": [
-                {**_refund_summary(r, currency), "return": {"id": r["return_id"]} if r["return_id"] else None}
+                {**_refund_summary(r, currency), "note": r["note"], "return": {"id": r["return_id"]} if r["return_id"] else None}
                 for r in map(shop.refunds.get, order["refund_ids"])
             ],
+            "fulfillmentOrders": {"nodes": [{
+                "id": fo["id"], "status": fo["status"],
+                "lineItems": {"nodes": [{
+                    "lineItem": {"id": item["id"]},
+                    "remainingQuantity": 0 if fo["status"] == "CLOSED" else item["quantity"],
+                } for item in order["line_items"]]},
+            } for fo in order["fulfillment_orders"]]},
         }
 
     def _return_node(self, shop: _Shop, gid) -> dict | None:
@@ -685,6 +703,22 @@ class ShopifyService(LoopbackServer):
         refund = self._make_refund(shop, order, lines, sales, None, given.get("note"), shipping)
         self._touch(order)
         return {"refund": _refund_summary(refund, order["currency"]), "userErrors": []}
+
+    def _hold(self, shop: _Shop, given: dict) -> dict:
+        """fulfillmentOrderHold(id:, fulfillmentHold: {reason, reasonNotes}): only an OPEN or SCHEDULED one."""
+        found = next(((order, fo) for order in shop.orders.values() for fo in order["fulfillment_orders"]
+                      if fo["id"] == given.get("id")), None)
+        if found is None:
+            return {"fulfillmentOrder": None, "userErrors": [_not_found(["id"], "Fulfillment order does not exist.")]}
+        order, fulfillment_order = found
+        if fulfillment_order["status"] not in HOLDABLE:
+            return {"fulfillmentOrder": None, "userErrors": [_user_error(
+                ["id"], f"The fulfillment order is {fulfillment_order['status'].lower()} and cannot be put on hold.",
+                "INVALID_STATE")]}
+        fulfillment_order["status"] = "ON_HOLD"
+        fulfillment_order["hold"] = dict(given.get("fulfillmentHold") or {})
+        self._touch(order)
+        return {"fulfillmentOrder": {"id": fulfillment_order["id"], "status": "ON_HOLD"}, "userErrors": []}
 
     # --- state ------------------------------------------------------------------------------------------------
 

@@ -59,6 +59,9 @@ class MarketplaceActions(Protocol):
     def decline(self, record: "Return", code: str, note: str) -> str:
         """Decline it with our rule's code (mapped to the marketplace's reasons) and explanation."""
 
+    def hold(self, record: "Return") -> str:
+        """Keep a cancelled order from shipping: "held", or "already_shipped" when it has left."""
+
     def refund(self, record: "Return", issued: "LedgerRecord") -> dict:
         """Pay the ledger record through the marketplace: {marketplace_refund_id, created_at}, or {"dry_run": True}
         when the shop runs dry; PaymentDeclined (refused, with the marketplace's words) or PaymentNotConfirmed."""

@@ -112,7 +112,8 @@ NEEDS = {
         "returns": "GetItem UpdateItem", "returns/by-customer": "Query", "ledger": "GetItem", "orders": "GetItem",
         "customers": "GetItem", "shipments": "GetItem", **POLICY,
     },
-    "HoldShipment": {"returns": "GetItem UpdateItem", "bus": "PutEvents"},
+    # A marketplace order is held in its marketplace (dry run: the would-be call appended to the audit trail).
+    "HoldShipment": {"returns": "GetItem UpdateItem", "bus": "PutEvents", **MARKETPLACE, "audit": "PutItem"},
     "WaitForEvent": {"returns": "GetItem UpdateItem", **POLICY, "workflow-tasks": "SendTaskSuccess"},
     # The decision told to the return's marketplace; in dry run the would-be call is appended to the audit trail.
     "AnswerMarketplace": {"returns": "GetItem UpdateItem", **MARKETPLACE, "audit": "PutItem"},
@@ -323,7 +324,7 @@ def test_only_the_functions_that_call_a_marketplace_read_its_access_tokens(templ
         function for function in functions(template)
         if any(resource == RESOURCES["shopify-tokens/*"][1] for _, resource in grants(role_of(template, function)[1]))
     }
-    assert readers == {"AnswerMarketplace", "DispatchRefund", "IngestEvents"}
+    assert readers == {"AnswerMarketplace", "DispatchRefund", "HoldShipment", "IngestEvents"}
     # Read by name, never listed by path: a function reads the token of the shop it acts for, which the registry names.
     for function in readers:
         assert {action for action, resource in grants(role_of(template, function)[1])
@@ -338,7 +339,7 @@ def test_only_the_functions_that_call_a_marketplace_read_the_shops_and_only_the_
     }
     assert {function: actions for function, actions in on_shops.items() if actions} == {
         "AnswerMarketplace": {"dynamodb:GetItem"}, "DispatchRefund": {"dynamodb:GetItem"},
-        "IngestEvents": {"dynamodb:GetItem", "dynamodb:PutItem"},
+        "HoldShipment": {"dynamodb:GetItem"}, "IngestEvents": {"dynamodb:GetItem", "dynamodb:PutItem"},
     }
 
 

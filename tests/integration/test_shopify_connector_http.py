@@ -215,3 +215,38 @@ def test_the_translator_reads_a_reverse_delivery_as_the_return_parcel(shopify):
     assert (link.return_id, link.carrier, link.tracking_number) == (
         number_of(returned, "Return"), "dhl-express", "JD014600006281649401")
     assert translate.carrier_id("Canada Post") == "canada-post"
+
+
+def cancellation(order) -> Return:
+    return Return(return_id=f"{SHOP}/cancel-{number_of(order['order'], 'Order')}", kind="cancel",
+                  order_id=f"{SHOP}/{number_of(order['order'], 'Order')}",
+                  items=[{"line_id": number_of(order["lines"][0], "LineItem"), "quantity": 1}])
+
+
+def test_a_cancellation_holds_the_orders_fulfillment_and_is_refunded_once_by_refund_create(shopify):
+    order = shopify.create_order(DOMAIN, [{"sku": "MUG", "quantity": 1, "price": "14.00"}])
+    actions = ShopifyActions(admin(shopify), MemoryAudit(), lambda: NOW)
+
+    assert actions.hold(cancellation(order)) == "held"
+    assert actions.hold(cancellation(order)) == "held"  # asked again: already on hold, nothing sent
+    with pytest.raises(ValueError, match="on hold"):
+        shopify.fulfill(DOMAIN, order["order"])  # the warehouse cannot ship it now
+    shopify.time_out_next("AftersalesRefundCreate")
+    issued = ledger_record(order, "gid://shopify/Return/1", total="14.00", key="RF-shopify-acme.cancel-1")
+    with pytest.raises(PaymentNotConfirmed):
+        actions.refund(cancellation(order), issued)
+    made = actions.refund(cancellation(order), issued)  # found on the order by its note: not sent again
+
+    [refund] = shopify.refunds(DOMAIN)
+    assert made["marketplace_refund_id"] == number_of(refund["id"], "Refund")
+    assert (refund["note"], str(refund["total"])) == ("RF-shopify-acme.cancel-1", "14.00")
+    assert [line["restock_type"] for line in refund["refund_line_items"]] == ["CANCEL"]
+    assert shopify.calls["AftersalesRefundCreate"] == 1 and shopify.calls["AftersalesFulfillmentOrderHold"] == 1
+
+
+def test_a_cancellation_of_an_order_that_left_is_already_shipped(shopify):
+    order = shopify.create_order(DOMAIN, [{"sku": "MUG", "quantity": 1, "price": "14.00"}])
+    shopify.fulfill(DOMAIN, order["order"])
+
+    assert ShopifyActions(admin(shopify), MemoryAudit(), lambda: NOW).hold(cancellation(order)) == "already_shipped"
+    assert shopify.calls["AftersalesFulfillmentOrderHold"] == 0

@@ -196,8 +196,11 @@ def test_an_order_reads_as_shopify_renders_it_with_ids_no_double_holds(shopify):
                            "deliveredAt": "2026-11-21T09:30:00Z",
                            "trackingInfo": [{"company": "UPS", "number": "1Z999AA10123456784"}]}
     assert order["transactions"] == [{"id": made["transaction"], "kind": "SALE", "status": "SUCCESS",
-                                      "amountSet": usd("52.48"), "parentTransaction": None}]
+                                      "amountSet": usd("52.48"), "parentTransaction": None, "gateway": "bogus"}]
     assert order["refunds"] == []
+    [fulfillment_order] = order["fulfillmentOrders"]["nodes"]
+    assert fulfillment_order["status"] == "CLOSED"  # fulfilled: nothing left to hold
+    assert {line["remainingQuantity"] for line in fulfillment_order["lineItems"]["nodes"]} == {0}
     [created], [updated] = payloads(shopify, "fulfillments/create"), payloads(shopify, "fulfillments/update")
     assert (created["shipment_status"], updated["shipment_status"], updated["tracking_number"]) == (
         None, "delivered", "1Z999AA10123456784")

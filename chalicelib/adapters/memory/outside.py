@@ -137,12 +137,16 @@ class MemoryMarketplaceActions:
         self.calls: list[tuple] = []
         self.refunds: dict[str, dict] = {}  # by idempotency key: one refund per key, as the marketplace guards it
         self.refuse: Exception | None = None
+        self.hold_outcome = "held"
 
     def approve(self, record) -> str:
         return self._call("approve", record.return_id) or "approved"
 
     def decline(self, record, code: str, note: str | None) -> str:
         return self._call("decline", record.return_id, code, note) or "declined"
+
+    def hold(self, record) -> str:
+        return self._call("hold", record.return_id) or self.hold_outcome
 
     def refund(self, record, issued) -> dict:
         self._call("refund", record.return_id, issued.total)

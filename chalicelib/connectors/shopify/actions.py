@@ -1,8 +1,10 @@
 """The seller's after-sales actions in Shopify, through the Admin API (CONNECTORS.md, "Shopify").
 
-Every write reads the Return first and acts only if Shopify still needs it: an approval whose answer was lost is
-found approved, a refund whose answer was lost is found on the Return. The refund itself also carries
-`@idempotent(key: <ledger key>)`, so even two sends in a race make one refund. In `dry_run` the reads are made
+Every write reads the Return (or, for a cancellation, the order) first and acts only if Shopify still needs it:
+an approval whose answer was lost is found approved, a refund whose answer was lost is found on the Return (or
+on the order, by its note: our ledger key). The refund itself also carries `@idempotent(key: <ledger key>)`, so
+even two sends in a race make one refund. A cancellation before shipment holds the order's fulfillment orders
+(what Shopify's warehouse and fulfillment apps ship from) and is refunded with refundCreate, restocking nothing. In `dry_run` the reads are made
 and every write is recorded in the audit table (and logged) exactly as it would have been sent, and not sent.
 """
 
@@ -68,7 +70,23 @@ class ShopifyActions:
         except MarketplaceRefused as error:
             raise PaymentDeclined("shopify_refused", str(error)) from None
 
+    def hold(self, record: Return) -> str:
+        """"held", or "already_shipped" when nothing of the order is left to ship."""
+        order = self._order(record)
+        orders = (order.get("fulfillmentOrders") or {}).get("nodes") or []
+        holdable = [fo for fo in orders if fo.get("status") in ("OPEN", "SCHEDULED")]
+        if not holdable and not any(fo.get("status") == "ON_HOLD" for fo in orders):
+            return "already_shipped"
+        for fulfillment_order in holdable:
+            self._write(admin_api.FULFILLMENT_ORDER_HOLD, {
+                "id": fulfillment_order["id"],
+                "fulfillmentHold": {"reason": "OTHER", "reasonNotes": f"cancel requested ({own_id(record.return_id)})"},
+            }, "fulfillmentOrderHold", record)
+        return "held"
+
     def _refund(self, record: Return, issued: LedgerRecord) -> dict:
+        if record.refund_kind == "cancel":
+            return self._refund_cancellation(record, issued)
         found = self._return(record)
         made = _refunds(found)
         if made:
@@ -99,6 +117,35 @@ class ShopifyActions:
         if not made:
             raise PaymentNotConfirmed(f"Shopify processed return {found['id']} but answered no refund")
         return made[0]
+
+    def _refund_cancellation(self, record: Return, issued: LedgerRecord) -> dict:
+        order = self._order(record)
+        for made in order.get("refunds") or []:
+            if made.get("note") == issued.refund_id:  # an earlier attempt's, whose answer was lost
+                return {"marketplace_refund_id": number_of(made["id"], "Refund"), "created_at": made.get("createdAt")}
+        sale = next((t for t in order.get("transactions") or [] if number_of(t.get("id"), "OrderTransaction") == issued.payment_ref), None)
+        if sale is None:
+            raise MarketplaceRefused(f"order {own_id(record.order_id)} has no payment {issued.payment_ref} in Shopify")
+        variables = {"idempotencyKey": issued.idempotency_key, "input": {
+            "orderId": order["id"], "note": issued.refund_id, "notify": self._connection.notify_customer,
+            "refundLineItems": [{"lineItemId": gid("LineItem", item["line_id"]), "quantity": item["quantity"],
+                                 "restockType": "CANCEL"} for item in record.items],
+            "transactions": [{"orderId": order["id"], "parentId": sale["id"], "amount": issued.total, "kind": "REFUND",
+                              "gateway": sale.get("gateway")}],
+        }}
+        payload = self._write(admin_api.REFUND_CREATE, variables, "refundCreate", record, answer=True)
+        if payload is None:
+            return {"dry_run": True}
+        made = payload.get("refund") or {}
+        if not made.get("id"):
+            raise PaymentNotConfirmed(f"Shopify answered refundCreate for order {order['id']} with no refund")
+        return {"marketplace_refund_id": number_of(made["id"], "Refund"), "created_at": made.get("createdAt")}
+
+    def _order(self, record: Return) -> dict:
+        found = self._admin.call(admin_api.ORDER, {"id": gid("Order", own_id(record.order_id))}).get("order")
+        if not found:
+            raise MarketplaceRefused(f"Shopify has no order {own_id(record.order_id)}")
+        return found
 
     def _return(self, record: Return) -> dict:
         found = self._admin.call(admin_api.RETURN, {"id": gid("Return", own_id(record.return_id))}).get("return")

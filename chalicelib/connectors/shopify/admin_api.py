@@ -33,8 +33,11 @@ ORDER = f"""query AftersalesOrder($id: ID!) {{
       pageInfo {{ hasNextPage }}
     }}
     fulfillments {{ id status createdAt deliveredAt trackingInfo {{ company number }} }}
-    transactions {{ id kind status amountSet {{ {_MONEY} }} parentTransaction {{ id }} }}
-    refunds {{ id createdAt return {{ id }} totalRefundedSet {{ {_MONEY} }} }}
+    fulfillmentOrders(first: 10) {{
+      nodes {{ id status lineItems(first: 250) {{ nodes {{ lineItem {{ id }} remainingQuantity }} }} }}
+    }}
+    transactions {{ id kind status gateway amountSet {{ {_MONEY} }} parentTransaction {{ id }} }}
+    refunds {{ id createdAt note return {{ id }} totalRefundedSet {{ {_MONEY} }} }}
   }}
 }}"""
 
@@ -96,6 +99,10 @@ RETURN_PROCESS = f"""mutation AftersalesReturnProcess($input: ReturnProcessInput
     return {{ id status refunds(first: 10) {{ nodes {{ id createdAt totalRefundedSet {{ {_MONEY} }} }} }} }}
     {_USER_ERRORS}
   }}
+}}"""
+
+FULFILLMENT_ORDER_HOLD = f"""mutation AftersalesFulfillmentOrderHold($id: ID!, $fulfillmentHold: FulfillmentOrderHoldInput!) {{
+  fulfillmentOrderHold(id: $id, fulfillmentHold: $fulfillmentHold) {{ fulfillmentOrder {{ id status }} {_USER_ERRORS} }}
 }}"""
 
 REFUND_CREATE = f"""mutation AftersalesRefundCreate($input: RefundInput!, $idempotencyKey: String!) {{

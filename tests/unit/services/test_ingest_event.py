@@ -291,7 +291,7 @@ def waiting_for_hold(ports) -> None:
     an_order(ports, status="paid", shipped_at=None, delivered_at=None)
     ingested(ports, cancel_requested())
     assert verify_return("RT-1", ports)["code"] == "CANCEL_BEFORE_SHIPMENT"
-    hold_shipment("RT-1", ports)
+    hold_shipment("RT-1", ports, NOW)
     wait_for_event("RT-1", "hold", "token-hold", ports, NOW)
 
 

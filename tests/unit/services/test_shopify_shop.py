@@ -348,3 +348,20 @@ def test_shopifys_eventbridge_delivery_is_the_same_notification_without_an_hmac(
     with pytest.raises(NotAuthenticated):
         queued_message(json.dumps({**event, "detail": {**event["detail"], "metadata": {
             **event["detail"]["metadata"], "X-Shopify-Shop-Domain": "other.myshopify.com"}}}), ports, NOW)
+
+
+def test_a_cancellation_of_a_shopify_order_is_held_in_shopify_and_goes_on_at_once():
+    from chalicelib.services.hold_shipment import hold_shipment
+    from chalicelib.services.ingest_event import return_record
+    from chalicelib.services.wait_for_event import wait_for_event
+    from tests.unit.services.given import cancel_requested
+
+    ports = shop_ports()
+    ports.returns.create(return_record(canonical(cancel_requested(f"{SHOP}/C-1", ORDER_ID))))
+
+    assert hold_shipment(f"{SHOP}/C-1", ports, NOW) == {"requested": True, "marketplace": "held"}
+    wait_for_event(f"{SHOP}/C-1", "hold", "tok-hold", ports, NOW)
+
+    assert ports.marketplaces.actions(SHOP).calls == [("hold", f"{SHOP}/C-1")]
+    assert ports.bus.of("HoldShipmentRequested") == []  # no warehouse of ours to ask
+    assert ports.workflows.resumed == [("tok-hold", {"outcome": "held"})]

@@ -3,7 +3,7 @@
 from chalicelib.domain.returns import ReturnStatus
 from chalicelib.services.hold_shipment import hold_shipment
 from chalicelib.services.verify_return import verify_return
-from tests.unit.services.given import an_order, cancel_requested, ingested, twins, unshipped
+from tests.unit.services.given import NOW, an_order, cancel_requested, ingested, twins, unshipped
 
 
 def test_a_cancellation_before_shipment_asks_the_warehouse_to_hold_its_lines():
@@ -13,7 +13,7 @@ def test_a_cancellation_before_shipment_asks_the_warehouse_to_hold_its_lines():
     ingested(ports, cancel_requested(items=[{"line_id": "L2", "quantity": 2}]))
     assert verify_return("RT-1", ports)["decision"] == "cancel"
     # When HoldShipment runs
-    result = hold_shipment("RT-1", ports)
+    result = hold_shipment("RT-1", ports, NOW)
     # Then the warehouse is asked to hold exactly the cancelled lines
     assert result == {"requested": True}
     assert ports.bus.of("HoldShipmentRequested") == [

@@ -183,7 +183,7 @@ def cancelled_and_held(ports, items: list[dict]) -> None:
     an_order(ports, **unshipped())
     ingested(ports, cancel_requested(items=items))
     verify_return("RT-1", ports)
-    hold_shipment("RT-1", ports)
+    hold_shipment("RT-1", ports, NOW)
     ingested(ports, hold_answered(), source="warehouse")
 
 

@@ -52,7 +52,7 @@ def test_a_return_known_only_from_tracking_is_not_found():
     "step",
     [
         lambda ports: verify_return("RT-404", ports),
-        lambda ports: hold_shipment("RT-404", ports),
+        lambda ports: hold_shipment("RT-404", ports, NOW),
         lambda ports: quote_return("RT-404", ports),
         lambda ports: dispatch_refund("RT-404", ports, NOW, RETRY),
         lambda ports: report_refund_failure("RT-404", DECLINED, ports, NOW),

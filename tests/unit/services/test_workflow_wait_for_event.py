@@ -186,7 +186,7 @@ def test_a_hold_answered_before_the_wait_resumes_it_at_once(outcome):
     an_order(ports, **unshipped())
     ingested(ports, cancel_requested())
     verify_return("RT-1", ports)
-    hold_shipment("RT-1", ports)
+    hold_shipment("RT-1", ports, NOW)
     ingested(ports, hold_answered(outcome=outcome), source="warehouse")
     # When AwaitHold parks its token
     result = wait_for_event("RT-1", "hold", "tok-hold", ports, NOW)
@@ -201,7 +201,7 @@ def test_a_cancellation_waiting_for_its_hold_is_awaiting_hold():
     an_order(ports, **unshipped())
     ingested(ports, cancel_requested())
     verify_return("RT-1", ports)
-    hold_shipment("RT-1", ports)
+    hold_shipment("RT-1", ports, NOW)
     # When AwaitHold runs
     result = wait_for_event("RT-1", "hold", "tok-hold", ports, NOW)
     # Then it waits
