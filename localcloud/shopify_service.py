@@ -244,9 +244,13 @@ class ShopifyService(LoopbackServer):
             self._touch(record)
             self._emit(shop, "fulfillments/update", _fulfillment_payload(record, fulfillment))
 
-    def request_return(self, domain: str, order: str, lines: list[tuple[str, int, str]], note: str | None = None) -> str:
+    def request_return(
+        self, domain: str, order: str, lines: list[tuple[str, int, str]], note: str | None = None,
+        exchange: list[dict] | None = None,
+    ) -> str:
         """The buyer asks to return `lines` [(line item gid, quantity, "size_too_small")], `note` being the
-        customer's note on each line; answers the Return's gid, REQUESTED."""
+        customer's note on each line, and to get `exchange` [{"sku", "price", "quantity"}] instead of money;
+        answers the Return's gid, REQUESTED."""
         with self._lock:
             shop = self._shop(domain)
             record = _need(shop.orders, order)
@@ -264,6 +268,10 @@ class ShopifyService(LoopbackServer):
                     "customer_note": note, "fulfillment_line_item_id": items[line_item]["fulfillment_line_item_id"],
                 } for line_item, quantity, reason in lines],
                 "reverse_fulfillment_orders": [], "refund_ids": [],
+                "exchange_line_items": [{
+                    "id": self._gid("ExchangeLineItem"), "variant_id": self._gid("ProductVariant"), "sku": wanted["sku"],
+                    "price": Decimal(str(wanted["price"])), "quantity": int(wanted.get("quantity", 1)), "processed_quantity": 0,
+                } for wanted in exchange or []],
             }
             shop.returns[ret["id"]] = ret
             self._touch(record)
@@ -578,6 +586,11 @@ class ShopifyService(LoopbackServer):
                 {"id": d["id"], "deliverable": _deliverable(d)} for d in rfo["reverse_deliveries"]]}}
                 for rfo in ret["reverse_fulfillment_orders"]]},
             "refunds": {"nodes": self._return_refunds(shop, ret)},
+            "exchangeLineItems": {"nodes": [{
+                "id": line["id"], "quantity": line["quantity"], "processedQuantity": line["processed_quantity"],
+                "variantId": line["variant_id"],
+                "lineItems": [{"sku": line["sku"], "originalUnitPriceSet": _money_set(line["price"], shop.orders[ret["order_id"]]["currency"])}],
+            } for line in ret["exchange_line_items"]]},
         }
 
     def _refund_node(self, shop: _Shop, gid) -> dict | None:
@@ -661,8 +674,24 @@ class ShopifyService(LoopbackServer):
         sales, refund_errors = _sales_to_refund(
             order, [(t.get("parentId"), (t.get("transactionAmount") or {}).get("amount")) for t in asked],
             ["input", "financialTransfer", "issueRefund", "orderTransactions"], ["transactionAmount", "amount"])
+        exchanges = {line["id"]: line for line in ret["exchange_line_items"]}
+        exchanged = []
+        for i, wanted in enumerate(given.get("exchangeLineItems") or []):
+            line, quantity = _lookup(exchanges, wanted.get("id")), wanted.get("quantity")
+            if line is None:
+                errors.append(_not_found(["input", "exchangeLineItems", str(i), "id"]))
+            elif type(quantity) is not int or not 0 < quantity <= line["quantity"] - line["processed_quantity"]:
+                errors.append(_user_error(["input", "exchangeLineItems", str(i), "quantity"],
+                                          "Quantity must be at most what is left to process.", "INVALID"))
+            else:
+                exchanged.append((line, quantity))
         if errors or refund_errors:
             return {"return": None, "userErrors": errors + refund_errors}
+        for line, quantity in exchanged:
+            line["processed_quantity"] += quantity
+            # Processing an exchange line creates the fulfillment order that ships the replacement.
+            order["fulfillment_orders"].append({"id": self._gid("FulfillmentOrder"), "status": "OPEN", "hold": None,
+                                                "exchange_line_item_id": line["id"]})
         by_id = {line["id"]: line for line in ret["return_line_items"]}
         items = {item["id"]: item for item in order["line_items"]}
         for gid, quantity in lines:
@@ -671,7 +700,8 @@ class ShopifyService(LoopbackServer):
             refund_lines = [(items[by_id[gid]["line_item_id"]], quantity, "RETURN") for gid, quantity in lines]
             self._make_refund(shop, order, refund_lines, sales, ret)
         self._touch(order)
-        if all(line["processed_quantity"] == line["quantity"] for line in ret["return_line_items"]):
+        if all(line["processed_quantity"] == line["quantity"]
+               for line in ret["return_line_items"] + ret["exchange_line_items"]):
             ret["status"] = "CLOSED"
             self._emit(shop, "returns/close", _return_payload(ret, closed=True))
         return {"return": {"id": ret["id"], "status": ret["status"], "refunds": {"nodes": self._return_refunds(shop, ret)}},

@@ -62,6 +62,9 @@ class MarketplaceActions(Protocol):
     def hold(self, record: "Return") -> str:
         """Keep a cancelled order from shipping: "held", or "already_shipped" when it has left."""
 
+    def exchange(self, record: "Return") -> str:
+        """Have the marketplace send an exchange's replacement (and collect a dearer one's difference)."""
+
     def refund(self, record: "Return", issued: "LedgerRecord") -> dict:
         """Pay the ledger record through the marketplace: {marketplace_refund_id, created_at}, or {"dry_run": True}
         when the shop runs dry; PaymentDeclined (refused, with the marketplace's words) or PaymentNotConfirmed."""

@@ -1,5 +1,6 @@
 """The workflow's Notify step: close the return with its outcome and tell subscribers on the bus (and, for an
-exchange, ask for the replacement and for any difference the buyer owes)."""
+exchange, ask for the replacement and for any difference the buyer owes; a marketplace's exchange is processed in
+the marketplace, which ships the replacement and collects the difference itself)."""
 
 from datetime import datetime
 
@@ -7,7 +8,7 @@ from chalicelib.bootstrap import Ports
 from chalicelib.domain.clock import iso_utc
 from chalicelib.domain.ledger import PaymentStatus
 from chalicelib.domain.returns import Return, ReturnStatus
-from chalicelib.domain.tenancy import unqualified
+from chalicelib.domain.tenancy import shop_of, unqualified
 from chalicelib.domain.workflow_state import closing_outcome
 from chalicelib.services.stored_return import load_return
 
@@ -27,7 +28,11 @@ def notify_outcome(return_id: str, state: dict, ports: Ports, now: datetime) -> 
         "closed_at": closed_at,
     }))
     if outcome == ReturnStatus.EXCHANGED and record.exchange:
-        _request_replacement(record, ports)
+        actions = ports.marketplaces.actions(shop_of(return_id))
+        if actions is None:
+            _request_replacement(record, ports)
+        else:
+            actions.exchange(record)  # the marketplace ships the replacement and collects what the buyer owes
     return {"outcome": outcome}
 
 

@@ -156,3 +156,24 @@ def test_a_dry_run_shop_is_decided_and_refunded_on_paper_and_nothing_is_sent_to_
     assert process["variables"]["input"]["returnId"] == return_gid
     assert process["variables"]["idempotencyKey"] == paper["refund_id"]
     assert shopify_return(cloud, TRIAL, return_gid)["status"] == "REQUESTED"
+
+
+def test_an_exchange_asked_in_shopify_is_processed_there_with_the_difference_refunded(cloud):
+    shopify = cloud.cloud.shopify
+    order = bought(cloud)
+    return_gid = shopify.request_return(ACME, order["order"], [(order["lines"][0], 1, "size_too_small")],
+                                        exchange=[{"sku": "SHOE-43", "price": "20.00", "quantity": 1}])
+    wait_for(cloud, ACME, return_gid, "awaiting_parcel")
+    number = f"1ZEXC{number_of(return_gid, 'Return')[-8:]}"
+    shopify.attach_return_tracking(ACME, return_gid, "UPS", number)
+    shopify.wait_for_deliveries(10)
+    parcel_delivered(cloud, number)
+    wait_for(cloud, ACME, return_gid, "awaiting_inspection")
+    warehouse_inspects(cloud, ACME, return_gid, order)
+
+    closed = wait_for(cloud, ACME, return_gid, "exchanged", timeout=45)
+    assert closed["exchange"]["replacement"]["sku"] == "SHOE-43"
+    [refund] = [r for r in shopify.refunds(ACME) if r["return_id"] == return_gid]
+    assert str(refund["total"]) == "5.00"  # 25.00 came back, the replacement costs 20.00
+    found = shopify_return(cloud, ACME, return_gid)
+    assert found["status"] == "CLOSED" and [line["processed_quantity"] for line in found["exchange_line_items"]] == [1]

@@ -124,7 +124,9 @@ NEEDS = {
         "returns": "GetItem UpdateItem", "ledger": "GetItem PutItem UpdateItem", "orders": "GetItem UpdateItem",
         "payment-key": "GetParameter", "bus": "PutEvents", **MARKETPLACE, "audit": "PutItem",
     },
-    "NotifyOutcome": {"returns": "GetItem UpdateItem", "ledger": "UpdateItem", "bus": "PutEvents"},
+    # A marketplace's exchange is processed there (dry run: the would-be call appended to the audit trail).
+    "NotifyOutcome": {"returns": "GetItem UpdateItem", "ledger": "UpdateItem", "bus": "PutEvents", **MARKETPLACE,
+                      "audit": "PutItem"},
     "RecordFailure": {"returns": "GetItem UpdateItem", **POLICY},  # POLICY: how long the failures queue waits
     "RefundFailed": {"returns": "GetItem UpdateItem", "ledger": "GetItem UpdateItem", "bus": "PutEvents"},
     "SweepSla": {"returns": "UpdateItem", "returns/by-review-queue": "Query", "bus": "PutEvents"},
@@ -324,7 +326,7 @@ def test_only_the_functions_that_call_a_marketplace_read_its_access_tokens(templ
         function for function in functions(template)
         if any(resource == RESOURCES["shopify-tokens/*"][1] for _, resource in grants(role_of(template, function)[1]))
     }
-    assert readers == {"AnswerMarketplace", "DispatchRefund", "HoldShipment", "IngestEvents"}
+    assert readers == {"AnswerMarketplace", "DispatchRefund", "HoldShipment", "IngestEvents", "NotifyOutcome"}
     # Read by name, never listed by path: a function reads the token of the shop it acts for, which the registry names.
     for function in readers:
         assert {action for action, resource in grants(role_of(template, function)[1])
@@ -340,6 +342,7 @@ def test_only_the_functions_that_call_a_marketplace_read_the_shops_and_only_the_
     assert {function: actions for function, actions in on_shops.items() if actions} == {
         "AnswerMarketplace": {"dynamodb:GetItem"}, "DispatchRefund": {"dynamodb:GetItem"},
         "HoldShipment": {"dynamodb:GetItem"}, "IngestEvents": {"dynamodb:GetItem", "dynamodb:PutItem"},
+        "NotifyOutcome": {"dynamodb:GetItem"},
     }
 
 

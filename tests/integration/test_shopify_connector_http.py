@@ -250,3 +250,25 @@ def test_a_cancellation_of_an_order_that_left_is_already_shipped(shopify):
 
     assert ShopifyActions(admin(shopify), MemoryAudit(), lambda: NOW).hold(cancellation(order)) == "already_shipped"
     assert shopify.calls["AftersalesFulfillmentOrderHold"] == 0
+
+
+def test_an_exchange_is_processed_in_shopify_with_its_refund_or_on_its_own(shopify):
+    actions = ShopifyActions(admin(shopify), MemoryAudit(), lambda: NOW)
+    cheaper, even = [], []
+    for made, price in ((cheaper, "20.00"), (even, "25.00")):
+        order, _ = a_return(shopify)
+        returned = shopify.request_return(DOMAIN, order["order"], [(order["lines"][1], 1, "color")],
+                                          exchange=[{"sku": "SHOE-43", "price": price, "quantity": 1}])
+        actions.approve(record_of(order, returned))
+        made += [order, returned]
+
+    [order, returned] = cheaper  # the replacement costs 5.00 less than what came back: that is refunded
+    actions.refund(record_of(order, returned), ledger_record(order, returned, total="5.00", key="RF-shopify-acme.x"))
+    assert actions.exchange(record_of(order, returned)) == "processed in Shopify"
+    [order, returned] = even
+    assert actions.exchange(record_of(order, returned)) == "exchange processed in Shopify"
+
+    found = {r["id"]: r for r in shopify.returns(DOMAIN)}
+    assert found[cheaper[1]]["status"] == found[even[1]]["status"] == "CLOSED"
+    assert [line["processed_quantity"] for line in found[even[1]]["exchange_line_items"]] == [1]
+    assert [str(r["total"]) for r in shopify.refunds(DOMAIN)] == ["5.00"]

@@ -145,6 +145,9 @@ class MemoryMarketplaceActions:
     def decline(self, record, code: str, note: str | None) -> str:
         return self._call("decline", record.return_id, code, note) or "declined"
 
+    def exchange(self, record) -> str:
+        return self._call("exchange", record.return_id) or "exchange processed"
+
     def hold(self, record) -> str:
         return self._call("hold", record.return_id) or self.hold_outcome
 

@@ -17,7 +17,7 @@ from chalicelib.connectors.shopify.webhook import gid, number_of
 from chalicelib.domain.audit import system_entry
 from chalicelib.domain.connections import Mode
 from chalicelib.domain.explanations import explain
-from chalicelib.domain.ledger import LedgerRecord
+from chalicelib.domain.ledger import LedgerRecord, refund_id_for
 from chalicelib.domain.returns import Return
 from chalicelib.domain.tenancy import own_id
 from chalicelib.ports import Audit
@@ -95,21 +95,13 @@ class ShopifyActions:
             raise MarketplaceRefused(f"Shopify's return {found.get('name') or found['id']} is {found['status'].lower()}, not open")
         if not issued.payment_ref:
             raise MarketplaceRefused(f"order {own_id(record.order_id)} has no payment in Shopify to refund to")
-        lines = [
-            {"id": line["id"], "quantity": line["quantity"] - (line.get("processedQuantity") or 0)}
-            for line in (found.get("returnLineItems") or {}).get("nodes") or []
-        ]
-        variables = {
-            "idempotencyKey": issued.idempotency_key,
-            "input": {
-                "returnId": found["id"], "notifyCustomer": self._connection.notify_customer,
-                "returnLineItems": [line for line in lines if line["quantity"] > 0],
-                "financialTransfer": {"issueRefund": {"orderTransactions": [{
-                    "parentId": gid("OrderTransaction", issued.payment_ref),
-                    "transactionAmount": {"amount": issued.total, "currencyCode": issued.currency},
-                }]}},
-            },
-        }
+        variables = {"idempotencyKey": issued.idempotency_key, "input": {
+            **_processing(found, self._connection.notify_customer),
+            "financialTransfer": {"issueRefund": {"orderTransactions": [{
+                "parentId": gid("OrderTransaction", issued.payment_ref),
+                "transactionAmount": {"amount": issued.total, "currencyCode": issued.currency},
+            }]}},
+        }}
         payload = self._write(admin_api.RETURN_PROCESS, variables, "returnProcess", record, answer=True)
         if payload is None:
             return {"dry_run": True}
@@ -117,6 +109,19 @@ class ShopifyActions:
         if not made:
             raise PaymentNotConfirmed(f"Shopify processed return {found['id']} but answered no refund")
         return made[0]
+
+    def exchange(self, record: Return) -> str:
+        """Process an exchange nothing was refunded for: Shopify then ships the replacement (holding it until the
+        buyer pays a dearer one's difference). One that was refunded was processed with its refund."""
+        found = self._return(record)
+        if found["status"] == "CLOSED":
+            return "processed in Shopify"
+        if found["status"] != "OPEN" and not self._dry_run:
+            raise MarketplaceRefused(f"Shopify's return {found.get('name') or found['id']} is {found['status'].lower()}, not open")
+        variables = {"idempotencyKey": refund_id_for(record.return_id),
+                     "input": _processing(found, self._connection.notify_customer)}
+        self._write(admin_api.RETURN_PROCESS, variables, "returnProcess", record, answer=True)
+        return "dry run: recorded, not sent" if self._dry_run else "exchange processed in Shopify"
 
     def _refund_cancellation(self, record: Return, issued: LedgerRecord) -> dict:
         order = self._order(record)
@@ -170,6 +175,18 @@ class ShopifyActions:
         if problem:
             raise MarketplaceRefused(f"Shopify refused {field}: {problem}")
         return payload if answer else None
+
+
+def _processing(found: dict, notify: bool) -> dict:
+    """returnProcess's input for everything of the Return not processed yet: the goods back, and the exchange."""
+    def left(kind: str) -> list[dict]:
+        lines = [{"id": line["id"], "quantity": line["quantity"] - (line.get("processedQuantity") or 0)}
+                 for line in (found.get(kind) or {}).get("nodes") or []]
+        return [line for line in lines if line["quantity"] > 0]
+
+    exchanged = left("exchangeLineItems")
+    return {"returnId": found["id"], "notifyCustomer": notify, "returnLineItems": left("returnLineItems"),
+            **({"exchangeLineItems": exchanged} if exchanged else {})}
 
 
 def _refunds(found: dict) -> list[dict]:

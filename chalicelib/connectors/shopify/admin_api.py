@@ -63,6 +63,9 @@ RETURN = f"""query AftersalesReturn($id: ID!) {{
       }}
     }}
     refunds(first: 10) {{ nodes {{ id createdAt totalRefundedSet {{ {_MONEY} }} }} }}
+    exchangeLineItems(first: 10) {{
+      nodes {{ id quantity processedQuantity variantId lineItems {{ sku originalUnitPriceSet {{ {_MONEY} }} }} }}
+    }}
   }}
 }}"""
 

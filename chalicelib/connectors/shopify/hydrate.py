@@ -25,9 +25,11 @@ def hydrate(notice: MarketplaceNotified, admin: ShopifyAdmin, context: dict) -> 
     if kind == "Return":
         found = _read(admin, admin_api.RETURN, "return", resource)
         order = _read(admin, admin_api.ORDER, "order", (found.get("order") or {}).get("id"))
-        effects: list = [translate.order_event(order, shop, at, context)]
+        placed = translate.order_event(order, shop, at, context)
+        effects: list = [placed]
         if found.get("status") in _STANDING:
-            effects.append(translate.return_event(found, number_of(order["id"], "Order"), shop, at, context))
+            number = number_of(order["id"], "Order")
+            effects.append(translate.return_event(found, number, placed.data.currency, shop, at, context))
         effects.append(ReturnStatusSeen(number_of(found["id"], "Return"), str(found.get("status")).lower()))
         return effects
     if kind == "ReverseDelivery":

@@ -77,7 +77,9 @@ def order_event(order: dict, shop: str, received_at, context: dict) -> OrderUpse
     return event
 
 
-def return_event(record: dict, order_number: str, shop: str, received_at, context: dict) -> ReturnRequested:
+def return_event(
+    record: dict, order_number: str, currency: str, shop: str, received_at, context: dict,
+) -> ReturnRequested:
     number = _number(record, "Return")
     units: dict[str, int] = {}
     reasons, notes = [], []
@@ -98,10 +100,23 @@ def return_event(record: dict, order_number: str, shop: str, received_at, contex
     parcel = return_parcel(record)
     if parcel:
         data["shipment"] = {"carrier": parcel[0], "tracking_number": parcel[1]}
+    replacement = _replacement(record, currency)
+    if replacement:
+        data.update(resolution="exchange", replacement=replacement)
     return _validated(ReturnRequested, {
         "event_id": f"return-{number}-requested", "source": shop, "occurred_at": record.get("createdAt"),
         "received_at": received_at, "data": data,
     }, context, f"return {number}")
+
+
+def _replacement(record: dict, currency: str) -> dict | None:
+    """What the buyer asked for instead of money: the return's exchange line (one per return here)."""
+    for line in (record.get("exchangeLineItems") or {}).get("nodes") or []:
+        for item in line.get("lineItems") or []:
+            if item.get("sku") and line.get("quantity"):
+                return {"sku": item["sku"], "unit_price": amount(item.get("originalUnitPriceSet"), currency),
+                        "quantity": line["quantity"]}
+    return None
 
 
 def return_parcel(record: dict) -> tuple[str, str] | None:

@@ -69,7 +69,7 @@ def test_amounts_in_a_zero_decimal_currency_keep_no_decimals():
 
 
 def test_the_return_request_names_the_order_lines_and_the_mapped_reason():
-    event = translate.return_event(fixture("graphql_return"), "9007199254741001", SHOP, NOW, CONTEXT)
+    event = translate.return_event(fixture("graphql_return"), "9007199254741001", "USD", SHOP, NOW, CONTEXT)
 
     assert event.event_id == "return-9007199254740993-requested"
     assert (event.data.return_id, event.data.order_id, event.data.reason) == (
@@ -93,7 +93,7 @@ def test_shopify_reasons_map_to_ours_and_the_sellers_fault_decides_a_mixed_retur
         for n, reason in enumerate(reasons)
     ]
 
-    assert translate.return_event(record, "1", SHOP, NOW, CONTEXT).data.reason == ours
+    assert translate.return_event(record, "1", "USD", SHOP, NOW, CONTEXT).data.reason == ours
 
 
 def test_the_return_parcel_is_the_latest_reverse_delivery_with_tracking():
@@ -103,7 +103,7 @@ def test_the_return_parcel_is_the_latest_reverse_delivery_with_tracking():
         {"id": "a", "deliverable": None}, {"id": delivery["id"], "deliverable": delivery["deliverable"]},
     ]}}]}
 
-    shipment = translate.return_event(record, "1", SHOP, NOW, CONTEXT).data.shipment
+    shipment = translate.return_event(record, "1", "USD", SHOP, NOW, CONTEXT).data.shipment
     assert (shipment.carrier, shipment.tracking_number) == ("dhl-express", "JD014600006281649401")
     assert translate.parcel_link(delivery) == ParcelLinked("9007199254740993", "dhl-express", "JD014600006281649401")
 
@@ -144,3 +144,17 @@ def test_the_hmac_is_the_base64_sha256_of_the_raw_body_under_the_current_or_prev
     assert not signed_by((current,), None, body)
     assert not signed_by((current,), "not base64!", body)
     assert not signed_by((), shopify_hmac(body), body)
+
+
+def test_an_exchange_asked_in_shopify_is_an_exchange_for_its_replacement():
+    record = fixture("graphql_return")
+    record["exchangeLineItems"] = {"nodes": [{
+        "id": "gid://shopify/ExchangeLineItem/9007199254744001", "quantity": 1, "processedQuantity": 0,
+        "variantId": "gid://shopify/ProductVariant/9007199254744101",
+        "lineItems": [{"sku": "SHOE-43", "originalUnitPriceSet": {"presentmentMoney": {"amount": "27.5", "currencyCode": "USD"}}}],
+    }]}
+
+    data = translate.return_event(record, "1", "USD", SHOP, NOW, CONTEXT).data
+
+    assert data.resolution == "exchange"
+    assert (data.replacement.sku, data.replacement.unit_price, data.replacement.quantity) == ("SHOE-43", "27.50", 1)

@@ -365,3 +365,17 @@ def test_a_cancellation_of_a_shopify_order_is_held_in_shopify_and_goes_on_at_onc
     assert ports.marketplaces.actions(SHOP).calls == [("hold", f"{SHOP}/C-1")]
     assert ports.bus.of("HoldShipmentRequested") == []  # no warehouse of ours to ask
     assert ports.workflows.resumed == [("tok-hold", {"outcome": "held"})]
+
+
+def test_a_shopify_exchange_is_processed_in_shopify_not_sent_by_our_warehouse():
+    from chalicelib.services.notify_outcome import notify_outcome
+
+    ports = shop_ports(**{RETURN_GID: [shopify_order(), shopify_return()]})
+    ingest_notification(delivered(ports), ports, NOW)
+    ports.returns.update(RETURN_ID, {"exchange": {"replacement": {"sku": "SHOE-43", "unit_price": "25.00", "quantity": 1},
+                                                  "currency": "USD", "payment_due": "0.00", "payment_due_minor": 0}})
+
+    assert notify_outcome(RETURN_ID, {"refund": {"exchange": True}}, ports, NOW) == {"outcome": "exchanged"}
+
+    assert ports.marketplaces.actions(SHOP).calls == [("exchange", RETURN_ID)]
+    assert ports.bus.of("ReplacementShipmentRequested") == [] and ports.bus.of("PaymentRequested") == []
