@@ -16,7 +16,7 @@ from chalicelib.domain.money import CURRENCY_EXPONENTS, format_minor
 from chalicelib.domain.policy import parse_policy
 from chalicelib.domain.returns import CLOSED
 from infra.package import ROOT
-from localcloud.cloud import DEFAULT_SOURCES, DEFAULT_STAFF_KEYS, LocalCloud
+from localcloud.cloud import DEFAULT_SOURCES, DEFAULT_STAFF_KEYS, SHOPIFY_APP_SECRET, LocalCloud
 from localcloud.sample_traffic import deliveries, sample_cases
 from localcloud.shopify_traffic import shop_traffic, shopify_cases, shopify_refunds
 from localcloud.traffic import (
@@ -136,6 +136,8 @@ def serve(port: int, policy: str | None) -> int:
         for name, entry in DEFAULT_SOURCES.items():
             serves = f", for shops {', '.join(entry['shops'])}" if entry.get("shops") else ""
             print(f"  {name:<11} {entry['kind']:<9} {entry['secrets'][0]!r}{serves}")
+        print(f"Shopify (simulated on {cloud.shopify.url}): POST /v1/webhooks/shopify, app secret {SHOPIFY_APP_SECRET!r}, "
+              "shops " + ", ".join(f"{domain} ({mode})" for domain, mode in cloud.shopify_shops.items()))
         print("staff endpoints: header X-Api-Key: "
               + ", ".join(f"{k}.{secret} ({', '.join(roles)})" for k, (secret, roles) in DEFAULT_STAFF_KEYS.items()))
         print(f"try: .venv/bin/python scripts/send_webhook.py {cloud.api_url} examples/order.json examples/return.json "

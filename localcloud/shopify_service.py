@@ -47,6 +47,8 @@ MUTATIONS = {  # operationName -> (the payload's field, the object it answers)
     "AftersalesRefundCreate": ("refundCreate", "refund"),
     "AftersalesFulfillmentOrderHold": ("fulfillmentOrderHold", "fulfillmentOrder"),
 }
+# Where scripts/replay_shopify_webhook.py posts a captured Admin API object ({"domain", "node"}).
+CAPTURE_PATH = "/_capture"
 # Mutations whose arguments are not one `input` (fulfillmentOrderHold(id:, fulfillmentHold:)).
 WITHOUT_INPUT = {"AftersalesFulfillmentOrderHold"}
 HOLDABLE = ("OPEN", "SCHEDULED")
@@ -71,6 +73,7 @@ class _Shop:
     returns: dict[str, dict] = dataclasses.field(default_factory=dict)
     refunds: dict[str, dict] = dataclasses.field(default_factory=dict)
     answers: dict[str, dict] = dataclasses.field(default_factory=dict)  # idempotency key -> the data of its first answer
+    captured: dict[str, dict] = dataclasses.field(default_factory=dict)  # gid -> a real shop's Admin API object
     order_numbers: itertools.count = dataclasses.field(default_factory=lambda: itertools.count(1001))
 
 
@@ -425,8 +428,18 @@ class ShopifyService(LoopbackServer):
 
     # --- the Admin API ----------------------------------------------------------------------------------------
 
+    def capture(self, domain: str, node: dict) -> None:
+        """A real shop's Admin API object (an order, return, refund or reverse delivery, as a query answered it),
+        answered from now on for its id: a captured notification can then be replayed and hydrated here."""
+        with self._lock:
+            self._shop(domain).captured[node["id"]] = node
+
     def _answer(self, request: BaseHTTPRequestHandler, method: str) -> None:
         raw = request.rfile.read(int(request.headers.get("Content-Length") or 0))
+        if request.path == CAPTURE_PATH and method == "POST":
+            captured = json.loads(raw)
+            self.capture(captured["domain"], captured["node"])
+            return _send(request, 200, {"captured": captured["node"]["id"]})
         with self._lock:
             status, answer, late = self._graphql(method, request.path, request.headers.get("X-Shopify-Access-Token"), raw)
         if late:
@@ -492,7 +505,8 @@ class ShopifyService(LoopbackServer):
         variables = body.get("variables") or {}
         if operation in QUERIES:
             self.calls[operation] += 1
-            return {QUERIES[operation]: self._handlers[operation](shop, variables.get("id"))}
+            captured = shop.captured.get(variables.get("id"))
+            return {QUERIES[operation]: captured or self._handlers[operation](shop, variables.get("id"))}
         if operation not in MUTATIONS:
             raise _GraphQLError(f'No operation named "{operation}"', code="BAD_REQUEST")
         field, answered = MUTATIONS[operation]

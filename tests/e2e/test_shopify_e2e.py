@@ -2,8 +2,11 @@
 hydrates them through the Admin API, the real state machine decides and answers in Shopify, and the refund is
 made in Shopify once, under duplicated deliveries and a timeout after acting."""
 
+import subprocess
+import sys
 import urllib.request
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
@@ -177,3 +180,18 @@ def test_an_exchange_asked_in_shopify_is_processed_there_with_the_difference_ref
     assert str(refund["total"]) == "5.00"  # 25.00 came back, the replacement costs 20.00
     found = shopify_return(cloud, ACME, return_gid)
     assert found["status"] == "CLOSED" and [line["processed_quantity"] for line in found["exchange_line_items"]] == [1]
+
+
+def test_a_captured_shopify_webhook_replays_into_the_local_cloud_with_its_captured_answers(cloud, tmp_path):
+    fixtures = Path(__file__).parents[1] / "fixtures" / "shopify"
+    script = Path(__file__).parents[2] / "scripts" / "replay_shopify_webhook.py"
+    replayed = subprocess.run(
+        [sys.executable, str(script), cloud.cloud.api_url, str(fixtures / "webhook_returns_request.json"),
+         "--topic", "returns/request", "--domain", TRIAL, "--shopify", cloud.cloud.shopify.url,
+         "--answer", str(fixtures / "graphql_order.json"), "--answer", str(fixtures / "graphql_return.json")],
+        capture_output=True, text=True, timeout=30,
+    )
+    assert replayed.returncode == 0 and "202" in replayed.stdout, replayed.stdout + replayed.stderr
+
+    stored = wait_for(cloud, TRIAL, "gid://shopify/Return/9007199254740993", "awaiting_parcel")
+    assert (stored["reason"], stored["order_id"]) == ("wrong_size", f"{SHOP[TRIAL]}/9007199254741001")

@@ -158,3 +158,14 @@ def test_an_exchange_asked_in_shopify_is_an_exchange_for_its_replacement():
 
     assert data.resolution == "exchange"
     assert (data.replacement.sku, data.replacement.unit_price, data.replacement.quantity) == ("SHOE-43", "27.50", 1)
+
+
+@pytest.mark.parametrize("written, expected", [("12.5", "12.50"), (12.5, "12.50"), (12, "12.00"), ("0.0", "0.00"),
+                                                ("19.99", "19.99"), (19.99, "19.99")])
+def test_money_written_as_a_string_or_a_number_is_read_exactly(written, expected):
+    assert translate.amount({"presentmentMoney": {"amount": written, "currencyCode": "USD"}}, "USD") == expected
+
+
+def test_an_amount_in_another_currency_than_the_orders_is_refused():
+    with pytest.raises(HydrationFailed, match="EUR"):
+        translate.amount({"presentmentMoney": {"amount": "1.00", "currencyCode": "EUR"}}, "USD")
