@@ -3,7 +3,8 @@ bench/cold_start.py's).
 
 - CPU per accepted webhook (signature, JSON, validation, archive key, queue
   message; the AWS calls replaced by in-memory ports) vs the floor of HMAC +
-  json.loads + pydantic validation of the same body (target <= 3x);
+  json.loads + pydantic validation of the same body (target <= 3x), for the
+  generic envelope and for a Shopify delivery;
 - state transitions of one auto-approved return, counted from the execution
   history on the local cloud (target <= 12).
 Run with `make bench`.
@@ -58,6 +59,39 @@ def webhook_ratio() -> tuple[float, float]:
     return cpu_per_call(accept), cpu_per_call(floor)
 
 
+def shopify_webhook_ratio() -> tuple[float, float]:
+    import base64
+    import hashlib
+    import hmac
+
+    from chalicelib.domain.events import MarketplaceNotified, edge_context
+    from chalicelib.services.accept_shopify_webhook import accept_shopify_webhook
+    from localcloud.cloud import SHOPIFY_APP_SECRET, shopify_entry
+    from tests.unit.connectors.shopify_fixtures import delivery_headers, fixture
+
+    body = json.dumps(fixture("webhook_returns_request")).encode()
+    now = datetime.now(timezone.utc)
+    headers = delivery_headers("returns/request", body, secret=SHOPIFY_APP_SECRET, **{"x-shopify-triggered-at": None})
+    entry = shopify_entry("acme.myshopify.com", "live", "http://127.0.0.1:1")
+    ports = memory_ports(sources=MemoryDirectory({"shopify-acme": source_of("shopify-acme", json.dumps(entry))}))
+    context = edge_context(now, 3650, 24)
+
+    def accept() -> None:
+        accept_shopify_webhook(headers, body, ports, now)
+        ports.queue.messages.clear()
+
+    def floor() -> None:
+        hmac.compare_digest(base64.b64encode(hmac.new(SHOPIFY_APP_SECRET.encode(), body, hashlib.sha256).digest()),
+                            headers["x-shopify-hmac-sha256"].encode())
+        payload = json.loads(body)
+        MarketplaceNotified.model_validate({
+            "event_id": "wh-1", "source": "shopify-acme", "occurred_at": now, "received_at": now,
+            "data": {"platform": "shopify", "topic": "returns/request", "resource": payload["admin_graphql_api_id"]},
+        }, context=context)
+
+    return cpu_per_call(accept), cpu_per_call(floor)
+
+
 def transitions_per_auto_approved_return() -> list[str]:
     from localcloud.cloud import LocalCloud
     from tests.webhook_events import return_requested
@@ -93,6 +127,9 @@ def main() -> None:
     accept, floor = webhook_ratio()
     print(f"webhook CPU: {accept * 1e6:.0f} us per accepted webhook vs floor {floor * 1e6:.0f} us "
           f"(HMAC + json.loads + validation), ratio {accept / floor:.2f}x (target <= 3x)")
+    accept, floor = shopify_webhook_ratio()
+    print(f"Shopify webhook CPU: {accept * 1e6:.0f} us per accepted delivery vs floor {floor * 1e6:.0f} us "
+          f"(HMAC + json.loads + validation of its notification), ratio {accept / floor:.2f}x (target <= 3x)")
     states = transitions_per_auto_approved_return()
     print(f"state transitions per auto-approved return: {len(states)} (target <= 12): {' -> '.join(states)}")
 

@@ -1,5 +1,6 @@
 """An HTTP server on 127.0.0.1 (a free port, its own thread) for the simulated services of the local cloud."""
 
+import json
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -38,3 +39,12 @@ class LoopbackServer:
     def stop(self) -> None:
         self._http.shutdown()
         self._http.server_close()
+
+
+def send_json(request: BaseHTTPRequestHandler, status: int, payload: dict) -> None:
+    data = json.dumps(payload).encode()
+    request.send_response(status)
+    request.send_header("Content-Type", "application/json")
+    request.send_header("Content-Length", str(len(data)))
+    request.end_headers()
+    request.wfile.write(data)

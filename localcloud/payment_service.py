@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlparse
 
-from localcloud.loopback import LoopbackServer
+from localcloud.loopback import LoopbackServer, send_json
 
 
 class PaymentService(LoopbackServer):
@@ -64,7 +64,7 @@ class PaymentService(LoopbackServer):
 
     def _answer(self, request: BaseHTTPRequestHandler, method: str) -> None:
         if request.headers.get("Authorization") != f"Bearer {self._api_key}":
-            return _send(request, 401, {"error": {"code": "unauthorized", "message": "unknown API key"}})
+            return send_json(request, 401, {"error": {"code": "unauthorized", "message": "unknown API key"}})
         url = urlparse(request.path)
         if method == "GET" and url.path == "/refunds":
             query = {name: values[0] for name, values in parse_qs(url.query).items()}
@@ -77,13 +77,13 @@ class PaymentService(LoopbackServer):
             end = start + self._page_size
             with self._lock:
                 self.calls["report_pages"] += 1
-            return _send(request, 200, {"refunds": refunds[start:end], "next_cursor": str(end) if end < len(refunds) else None})
+            return send_json(request, 200, {"refunds": refunds[start:end], "next_cursor": str(end) if end < len(refunds) else None})
         if method != "POST" or url.path != "/refunds":
-            return _send(request, 404, {"error": {"code": "not_found", "message": url.path}})
+            return send_json(request, 404, {"error": {"code": "not_found", "message": url.path}})
         body = json.loads(request.rfile.read(int(request.headers.get("Content-Length") or 0)) or b"{}")
         key = request.headers.get("Idempotency-Key")
         if not key or not all(isinstance(body.get(f), str) and body[f] for f in ("payment_ref", "currency", "amount")):
-            return _send(request, 400, {"error": {"code": "invalid_request", "message": "payment_ref, currency, amount and Idempotency-Key"}})
+            return send_json(request, 400, {"error": {"code": "invalid_request", "message": "payment_ref, currency, amount and Idempotency-Key"}})
         with self._lock:
             fault, detail = self._script.popleft() if self._script else (None, {})
             if fault is None and self._time_out_rate and self._rng.random() < self._time_out_rate:
@@ -101,7 +101,7 @@ class PaymentService(LoopbackServer):
             time.sleep(self._late)
         elif self._slow:
             time.sleep(self._slow)
-        _send(request, status, answer)
+        send_json(request, status, answer)
 
     def _refund(self, key: str, body: dict) -> tuple[int, dict]:
         made = self._refunds.get(key)
@@ -119,11 +119,3 @@ class PaymentService(LoopbackServer):
             self.calls["replayed"] += 1
         return 200, dict(made)
 
-
-def _send(request: BaseHTTPRequestHandler, status: int, payload: dict) -> None:
-    data = json.dumps(payload).encode()
-    request.send_response(status)
-    request.send_header("Content-Type", "application/json")
-    request.send_header("Content-Length", str(len(data)))
-    request.end_headers()
-    request.wfile.write(data)

@@ -31,7 +31,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Self
 from urllib.parse import urlsplit
 
-from localcloud.loopback import LoopbackServer
+from localcloud.loopback import LoopbackServer, send_json
 
 VERSIONS = frozenset({"2025-10", "2026-01", "2026-04", "2026-07", "2026-10"})
 IDEMPOTENT_FROM = "2026-04"  # the first version refusing returnProcess and refundCreate without @idempotent
@@ -439,12 +439,12 @@ class ShopifyService(LoopbackServer):
         if request.path == CAPTURE_PATH and method == "POST":
             captured = json.loads(raw)
             self.capture(captured["domain"], captured["node"])
-            return _send(request, 200, {"captured": captured["node"]["id"]})
+            return send_json(request, 200, {"captured": captured["node"]["id"]})
         with self._lock:
             status, answer, late = self._graphql(method, request.path, request.headers.get("X-Shopify-Access-Token"), raw)
         if late:
             time.sleep(self._late)
-        _send(request, status, answer)
+        send_json(request, status, answer)
 
     def _graphql(self, method: str, path: str, token: str | None, raw: bytes) -> tuple[int, dict, bool]:
         """Under the lock: the HTTP status, the answer, and whether it comes late."""
@@ -969,11 +969,3 @@ def _refund_payload(refund: dict, currency: str) -> dict:
                           "amount": str(t["amount"].quantize(CENT)), "currency": currency} for t in refund["transactions"]],
     }
 
-
-def _send(request: BaseHTTPRequestHandler, status: int, payload: dict) -> None:
-    data = json.dumps(payload).encode()
-    request.send_response(status)
-    request.send_header("Content-Type", "application/json")
-    request.send_header("Content-Length", str(len(data)))
-    request.end_headers()
-    request.wfile.write(data)

@@ -38,8 +38,6 @@ class ShopifyConnection(BaseModel):
     access_token_parameter: Annotated[str, StringConstraints(pattern=r"^/aftersales/shopify/[A-Za-z0-9._/-]{1,200}$")]
     api_version: Annotated[str, StringConstraints(pattern=r"^20[0-9]{2}-(01|04|07|10)$")] = "2026-04"
     notify_customer: StrictBool = True
-    # Where restocked returns go (a Location GID), when the shop wants it named.
-    location_id: Annotated[str, StringConstraints(pattern=r"^gid://shopify/Location/[0-9]{1,20}$")] | None = None
     # The Admin API's origin; https://{domain} unless given (the local cloud's simulated Shopify).
     admin_url: Annotated[str, StringConstraints(pattern=r"^https?://[^\s]{1,300}$")] | None = None
 

@@ -4,8 +4,9 @@ Every write reads the Return (or, for a cancellation, the order) first and acts 
 an approval whose answer was lost is found approved, a refund whose answer was lost is found on the Return (or
 on the order, by its note: our ledger key). The refund itself also carries `@idempotent(key: <ledger key>)`, so
 even two sends in a race make one refund. A cancellation before shipment holds the order's fulfillment orders
-(what Shopify's warehouse and fulfillment apps ship from) and is refunded with refundCreate, restocking nothing. In `dry_run` the reads are made
-and every write is recorded in the audit table (and logged) exactly as it would have been sent, and not sent.
+(what Shopify's warehouse and fulfillment apps ship from) and is refunded with refundCreate, restocking nothing.
+In `dry_run` the reads are made and every write is recorded in the audit table (and logged) exactly as it would
+have been sent, and not sent.
 """
 
 from collections.abc import Callable
@@ -71,7 +72,7 @@ class ShopifyActions:
             raise PaymentDeclined("shopify_refused", str(error)) from None
 
     def hold(self, record: Return) -> str:
-        """"held", or "already_shipped" when nothing of the order is left to ship."""
+        """Keep the order from shipping: held, or already_shipped when nothing of it is left to ship."""
         order = self._order(record)
         orders = (order.get("fulfillmentOrders") or {}).get("nodes") or []
         holdable = [fo for fo in orders if fo.get("status") in ("OPEN", "SCHEDULED")]

@@ -16,8 +16,10 @@ from chalicelib.services.accept_shopify_webhook import accept_shopify_webhook
 from chalicelib.services.answer_marketplace import answer_marketplace
 from chalicelib.services.dispatch_refund import dispatch_refund
 from chalicelib.services.ingest_notification import ingest_notification
+from chalicelib.services.quote_return import quote_return
+from chalicelib.services.verify_return import verify_return
 from tests.unit.connectors.shopify_fixtures import APP_SECRET, DOMAIN, SHOP, delivery_headers, fixture
-from tests.unit.services.given import NOW, RETRY, registry, twins
+from tests.unit.services.given import NOW, RETRY, inspected, registry, twins
 from tests.webhook_events import order_upserted, return_requested
 
 PREVIOUS_SECRET = "shpss_previous_0123456789abcdef0123"
@@ -244,16 +246,18 @@ def test_what_the_marketplace_refuses_fails_the_step_with_its_words():
         answer_marketplace(RETURN_ID, "approve", ports, NOW)
 
 
-def test_a_marketplace_orders_refund_is_paid_by_the_marketplace_once_and_recorded_so():
+def quoted_shopify_return():
+    """The Shopify return requested, verified, inspected (its unit accepted) and quoted: due for its refund."""
     ports = shop_ports(**{RETURN_GID: [shopify_order(), shopify_return()]})
     ingest_notification(delivered(ports), ports, NOW)
-    from chalicelib.services.quote_return import quote_return
-    from chalicelib.services.verify_return import verify_return
-    from tests.unit.services.given import inspected
-
     verify_return(RETURN_ID, ports)
     inspected(ports, RETURN_ID, [{"line_id": "9007199254741301", "accepted": 1}])
     quote_return(RETURN_ID, ports)
+    return ports
+
+
+def test_a_marketplace_orders_refund_is_paid_by_the_marketplace_once_and_recorded_so():
+    ports = quoted_shopify_return()
 
     first = dispatch_refund(RETURN_ID, ports, NOW, RETRY)
     second = dispatch_refund(RETURN_ID, ports, NOW, RETRY)
@@ -308,15 +312,7 @@ def test_an_uninstalled_app_sends_nothing_more_to_the_shop_until_its_new_token_i
 
 
 def test_a_refund_for_an_uninstalled_shop_waits_for_finance_with_the_reason():
-    ports = shop_ports(**{RETURN_GID: [shopify_order(), shopify_return()]})
-    ingest_notification(delivered(ports), ports, NOW)
-    from chalicelib.services.quote_return import quote_return
-    from chalicelib.services.verify_return import verify_return
-    from tests.unit.services.given import inspected
-
-    verify_return(RETURN_ID, ports)
-    inspected(ports, RETURN_ID, [{"line_id": "9007199254741301", "accepted": 1}])
-    quote_return(RETURN_ID, ports)
+    ports = quoted_shopify_return()
     ports.marketplaces.refuse_actions = MarketplaceRefused("our app was uninstalled from acme.myshopify.com")
 
     result = dispatch_refund(RETURN_ID, ports, NOW, ())
