@@ -11,7 +11,15 @@ inspection, quote, dispatch of RT-1 and RT-2), and written into each child's tab
 timers, so no handler code runs early. Call n acts on RT-n, so both calls do the same work. Run with `make bench`.
 """
 
-import hashlib, hmac, importlib, json, os, statistics, subprocess, sys, time  # noqa: E401
+import hashlib  # noqa: E401
+import hmac
+import importlib
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
 from types import SimpleNamespace
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))

@@ -64,16 +64,20 @@ def shopify_webhook_ratio() -> tuple[float, float]:
     import hashlib
     import hmac
 
+    from chalicelib.domain.connections import connection_of
     from chalicelib.domain.events import MarketplaceNotified, edge_context
     from chalicelib.services.accept_shopify_webhook import accept_shopify_webhook
-    from localcloud.cloud import SHOPIFY_APP_SECRET, shopify_entry
+    from localcloud.cloud import SHOPIFY_APP_SECRET, SHOPIFY_SOURCE, shopify_connection
     from tests.unit.connectors.shopify_fixtures import delivery_headers, fixture
 
     body = json.dumps(fixture("webhook_returns_request")).encode()
     now = datetime.now(timezone.utc)
     headers = delivery_headers("returns/request", body, secret=SHOPIFY_APP_SECRET, **{"x-shopify-triggered-at": None})
-    entry = shopify_entry("acme.myshopify.com", "live", "http://127.0.0.1:1")
-    ports = memory_ports(sources=MemoryDirectory({"shopify-acme": source_of("shopify-acme", json.dumps(entry))}))
+    connection = json.dumps(shopify_connection("acme.myshopify.com", "live", "http://127.0.0.1:1"))
+    ports = memory_ports(
+        sources=MemoryDirectory({"shopify-acme": source_of("shopify-acme", json.dumps(SHOPIFY_SOURCE))}),
+        connections=MemoryDirectory({"shopify-acme": connection_of("shopify-acme", connection)}),
+    )
     context = edge_context(now, 3650, 24)
 
     def accept() -> None:

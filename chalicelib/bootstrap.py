@@ -94,6 +94,13 @@ class Ports:
         return self._directory(self.config.sources_prefix, source_of)
 
     @cached_property
+    def connections(self):
+        """Each marketplace shop's connection (domain/connections.py): how to reach its marketplace."""
+        from chalicelib.domain.connections import connection_of
+
+        return self._directory(self.config.connections_prefix, connection_of)
+
+    @cached_property
     def staff_keys(self):
         from chalicelib.domain.staff_keys import staff_key_of
 
@@ -147,7 +154,7 @@ class Ports:
 
         ssm = self._client("ssm")
         return Marketplaces(
-            self.sources, lambda parameter: SsmSecret(ssm, parameter), lambda: self.audit, lambda: self.shops,
+            self.connections, lambda parameter: SsmSecret(ssm, parameter), lambda: self.audit, lambda: self.shops,
             self.config.marketplace_timeout_seconds,
         )
 

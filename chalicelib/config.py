@@ -14,6 +14,7 @@ class Config(BaseModel):
     ingest_queue_url: str = Field(alias="AFTERSALES_INGEST_QUEUE_URL")
     archive_bucket: str = Field(resources.ARCHIVE_BUCKET, alias="AFTERSALES_ARCHIVE_BUCKET")
     sources_prefix: str = Field(resources.SOURCES_PREFIX, alias="AFTERSALES_SOURCES_PREFIX")
+    connections_prefix: str = Field(resources.CONNECTIONS_PREFIX, alias="AFTERSALES_CONNECTIONS_PREFIX")
     event_log_table: str = Field(resources.EVENT_LOG_TABLE, alias="AFTERSALES_EVENT_LOG_TABLE")
     orders_table: str = Field(resources.ORDERS_TABLE, alias="AFTERSALES_ORDERS_TABLE")
     returns_table: str = Field(resources.RETURNS_TABLE, alias="AFTERSALES_RETURNS_TABLE")

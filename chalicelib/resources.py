@@ -14,6 +14,7 @@ SHOPS_TABLE = "aftersales-shops"
 EVENT_BUS = "aftersales"
 # The source registry: one SecureString per source (kind, secrets, event types, shops), read by path.
 SOURCES_PREFIX = "/aftersales/sources"
+CONNECTIONS_PREFIX = "/aftersales/connections"
 POLICY_PARAMETER = "/aftersales/policy"
 STAFF_KEYS_PREFIX = "/aftersales/staff-keys"
 RETURN_WORKFLOW = "aftersales-return-workflow"

@@ -52,7 +52,7 @@ from localcloud.traffic import (
 PROVIDER_SIDE = frozenset({
     "paid_more_than_once", "provider_amount_differs", "provider_refund_differs", "paid_but_not_confirmed",
     "provider_refund_without_record", "confirmed_but_not_in_marketplace", "marketplace_amount_differs",
-    "marketplace_refund_without_record",
+    "marketplace_refund_without_record", "marketplace_refund_recorded_twice",
 })
 WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem", "SendMessage"})
 

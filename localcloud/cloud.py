@@ -63,6 +63,8 @@ DEFAULT_PAYMENT_KEY = "local-payment-key"
 # The Shopify shops of the local cloud, by domain, and the mode each runs in; all installed with one app.
 DEFAULT_SHOPIFY_SHOPS = {"acme.myshopify.com": "live"}
 SHOPIFY_APP_SECRET = "local-shopify-app-secret"
+# A Shopify shop's registry entry: a shop whose webhooks the app's client secret signs.
+SHOPIFY_SOURCE = {"kind": "shop", "secrets": [SHOPIFY_APP_SECRET]}
 _FAKE_CREDENTIALS = {
     "AWS_DEFAULT_REGION": REGION, "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
     "AWS_SESSION_TOKEN": "local",
@@ -151,14 +153,16 @@ class LocalCloud:
             {domain: shopify_access_token(domain) for domain in self.shopify_shops}, app_secret=SHOPIFY_APP_SECRET,
             duplicate_rate=self._shopify_duplicate_rate,
         ).start()
-        shops = {shopify_shop_name(d): shopify_entry(d, mode, self.shopify.url) for d, mode in self.shopify_shops.items()}
-        self.sources = {**self.sources, **shops}
-        tokens = {entry["connector"]["access_token_parameter"]: shopify_access_token(entry["connector"]["domain"])
-                  for entry in shops.values()}
+        self.sources = {**self.sources, **{shopify_shop_name(domain): SHOPIFY_SOURCE for domain in self.shopify_shops}}
+        self.connections = {
+            shopify_shop_name(domain): shopify_connection(domain, mode, self.shopify.url)
+            for domain, mode in self.shopify_shops.items()
+        }
+        tokens = {entry["access_token_parameter"]: shopify_access_token(entry["domain"]) for entry in self.connections.values()}
         self.session = boto3.Session(region_name=REGION)
         self.env = provision(
             self.session, list(functions), self.sources, self._visibility_timeout, self._max_receive_count,
-            self.staff_keys, self._policy, DEFAULT_PAYMENT_KEY, tokens,
+            self.staff_keys, self._policy, DEFAULT_PAYMENT_KEY, tokens, self.connections,
         )
         os.environ.update(self.env)
         clear_caches()
@@ -280,14 +284,11 @@ def shopify_access_token(domain: str) -> str:
     return f"local-token-{domain}"
 
 
-def shopify_entry(domain: str, mode: str, shopify_url: str) -> dict:
-    """A Shopify shop's registry entry, reaching the simulated Shopify at `shopify_url`."""
+def shopify_connection(domain: str, mode: str, shopify_url: str) -> dict:
+    """A Shopify shop's connection (domain/connections.py), reaching the simulated Shopify at `shopify_url`."""
     return {
-        "kind": "shop", "secrets": [SHOPIFY_APP_SECRET],
-        "connector": {
-            "platform": "shopify", "domain": domain, "mode": mode, "admin_url": f"{shopify_url}/{domain}",
-            "access_token_parameter": f"/aftersales/shopify/{domain.removesuffix('.myshopify.com')}/access-token",
-        },
+        "platform": "shopify", "domain": domain, "mode": mode, "admin_url": f"{shopify_url}/{domain}",
+        "access_token_parameter": f"/aftersales/shopify/{domain.removesuffix('.myshopify.com')}/access-token",
     }
 
 

@@ -48,12 +48,14 @@ def provision(
     policy: str | None = None,
     payment_key: str | None = None,
     secrets: dict[str, str] | None = None,
+    connections: dict[str, dict] | None = None,
 ) -> dict:
     """Create the resources; returns the environment variables the Lambdas read.
 
     `sources`: the tenant registry, an entry (domain/sources.py) per source; `staff_keys`: (secret, roles) per
     key id, stored as the registry stores them (hashed); `policy`: a policy document (JSON text) to publish;
-    `payment_key`: the payment provider's API key; `secrets`: more SecureStrings by name (marketplace tokens).
+    `payment_key`: the payment provider's API key; `secrets`: more SecureStrings by name (marketplace tokens);
+    `connections`: each marketplace shop's connection (domain/connections.py).
     """
     region = session.region_name
     ssm = session.client("ssm")
@@ -64,6 +66,8 @@ def provision(
         ssm.put_parameter(Name=f"{resources.STAFF_KEYS_PREFIX}/{key_id}", Value=document, Type="SecureString")
     if payment_key is not None:
         ssm.put_parameter(Name=resources.PAYMENT_PROVIDER_KEY_PARAMETER, Value=payment_key, Type="SecureString")
+    for name, entry in (connections or {}).items():
+        ssm.put_parameter(Name=f"{resources.CONNECTIONS_PREFIX}/{name}", Value=json.dumps(entry), Type="SecureString")
     for name, value in (secrets or {}).items():
         ssm.put_parameter(Name=name, Value=value, Type="SecureString")
     if policy is not None:

@@ -40,6 +40,7 @@ class MarketplaceRefunded:
     total: str
     units: dict[str, int]
     created_at: str
+    note: str | None = None  # ours carry the ledger key they pay (refundCreate's note)
 
 
 @dataclass(frozen=True)
@@ -56,8 +57,8 @@ class MarketplaceActions(Protocol):
     def approve(self, record: "Return") -> str:
         """Approve the return request; what was done, for the log. MarketplaceRefused / MarketplaceUnavailable."""
 
-    def decline(self, record: "Return", code: str, note: str) -> str:
-        """Decline it with our rule's code (mapped to the marketplace's reasons) and explanation."""
+    def decline(self, record: "Return", code: str | None) -> str:
+        """Decline it with our rule's code (mapped to the marketplace's reasons) and its explanation."""
 
     def hold(self, record: "Return") -> str:
         """Keep a cancelled order from shipping: "held", or "already_shipped" when it has left."""

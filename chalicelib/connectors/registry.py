@@ -15,13 +15,13 @@ from chalicelib.ports.errors import HydrationFailed, MarketplaceRefused
 
 class Marketplaces:
     def __init__(
-        self, sources: Directory, token: Callable[[str], Callable[[], bytes | None]], audit: Callable[[], Audit],
+        self, connections: Directory, token: Callable[[str], Callable[[], bytes | None]], audit: Callable[[], Audit],
         shops: Callable[[], ShopStore], timeout_seconds: float = 5.0,
         now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
     ) -> None:
-        """`token(parameter)`: the reader of one access token (with `modified_at`); `audit()`, `shops()`: the
-        audit and shops tables (built when needed)."""
-        self._sources = sources
+        """`connections`: each shop's connection, by shop; `token(parameter)`: the reader of one access token (with
+        `modified_at`); `audit()`, `shops()`: the audit and shops tables (built when needed)."""
+        self._connections = connections
         self._token = token
         self._audit = audit
         self._shops = shops
@@ -31,8 +31,7 @@ class Marketplaces:
         self._clients: dict[object, object] = {}
 
     def connection(self, shop: str) -> Connection | None:
-        source = self._sources.get(shop)
-        return source.connection if source is not None else None
+        return self._connections.get(shop)
 
     def hydrate(self, notice: MarketplaceNotified, context: dict) -> list:
         from chalicelib.connectors.shopify.hydrate import hydrate

@@ -1,7 +1,10 @@
-"""A shop's connection to its marketplace, as its entry in the tenant registry holds it (domain/sources.py).
+"""A shop's connection to its marketplace: one SecureString per connected shop under the connections path,
+named by the shop (apart from the tenant registry, so that what calls the marketplace never reads a source's
+webhook secrets):
 
-    "connector": {"platform": "shopify", "domain": "acme.myshopify.com", "mode": "live",
-                  "access_token_parameter": "/aftersales/shopify/acme/access-token", "api_version": "2026-04"}
+    /aftersales/connections/shopify-acme
+    {"platform": "shopify", "domain": "acme.myshopify.com", "mode": "live",
+     "access_token_parameter": "/aftersales/shopify/acme/access-token", "api_version": "2026-04"}
 
 `mode` is required: `live` acts in the marketplace, `dry_run` records (in the audit table) and logs exactly what
 it would have sent and sends nothing, for a shop that runs beside its people before it hands them the work.
@@ -51,3 +54,11 @@ def shopify_shop_name(domain: str) -> str:
 
 
 Connection = ShopifyConnection
+
+
+def connection_of(name: str, document: str) -> Connection:
+    """One connections entry; ValueError (pydantic's) when it is not one, or not the shop it is named after."""
+    connection = ShopifyConnection.model_validate_json(document)
+    if shopify_shop_name(connection.domain) != name:
+        raise ValueError(f"the connection of {connection.domain} is named {shopify_shop_name(connection.domain)!r}")
+    return connection

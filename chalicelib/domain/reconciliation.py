@@ -32,7 +32,14 @@ def reconcile(
                            "ledger": ledger, "expected": expected})
 
     in_marketplace = {refund["marketplace_refund_id"]: refund for refund in marketplace_refunds or []}
+    recorded_as = defaultdict(list)
     for record in records:
+        if record.marketplace_refund_id:
+            recorded_as[record.marketplace_refund_id].append(record.refund_id)
+    for record in records:
+        if len(recorded_as.get(record.marketplace_refund_id, ())) > 1:
+            mismatch(record, "marketplace_refund_recorded_twice", record.marketplace_refund_id,
+                     recorded_as[record.marketplace_refund_id])
         if record.paid_by == MARKETPLACE:
             _check_marketplace_refund(record, returns.get(record.return_id), in_marketplace, marketplace_refunds, mismatch,
                                       still_open)

@@ -31,11 +31,12 @@ class ReturnStatus(StrEnum):
     NOTHING_TO_REFUND = "nothing_to_refund"
     EXPIRED = "expired"
     REFUND_WRITTEN_OFF = "refund_written_off"
+    DRY_RUN_REFUNDED = "dry_run_refunded"  # a dry-run shop's return: refunded on paper, nothing paid
 
 
 CLOSED = frozenset({
     ReturnStatus.REFUNDED, ReturnStatus.EXCHANGED, ReturnStatus.REJECTED, ReturnStatus.REJECTED_AT_INSPECTION,
-    ReturnStatus.NOTHING_TO_REFUND, ReturnStatus.EXPIRED, ReturnStatus.REFUND_WRITTEN_OFF,
+    ReturnStatus.NOTHING_TO_REFUND, ReturnStatus.EXPIRED, ReturnStatus.REFUND_WRITTEN_OFF, ReturnStatus.DRY_RUN_REFUNDED,
 })
 
 

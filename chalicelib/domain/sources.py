@@ -8,8 +8,8 @@ entry is one SecureString under the sources path, named by the source:
     {"kind": "warehouse", "secrets": ["..."], "shops": ["generic", "outlet"]}
     {"kind": "carrier", "secrets": ["..."], "shops": ["*"]}
 
-`event_types` narrows (or, for a shop, widens) what the kind sends by default. A shop on a marketplace also has
-its `connector` (domain/connections.py): how to reach the marketplace, and whether to act there for real.
+`event_types` narrows (or, for a shop, widens) what the kind sends by default. How a shop on a marketplace is
+reached there is its connection, kept apart (domain/connections.py).
 """
 
 import re
@@ -19,7 +19,6 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from chalicelib.domain.connections import Connection, shopify_shop_name
 from chalicelib.domain.events import EVENT_TYPES, SHOP_PATTERN
 
 SOURCE_NAME = re.compile(SHOP_PATTERN)
@@ -49,7 +48,6 @@ class Source:
     secrets: tuple[bytes, ...]  # the current one first, then the previous one during a rotation
     event_types: frozenset[str]
     shops: frozenset[str]  # the shops it acts for; a shop acts for itself
-    connection: Connection | None = None  # a marketplace shop's connector
 
     def acts_for(self, shop: str) -> bool:
         return shop in self.shops or EVERY_SHOP in self.shops
@@ -69,7 +67,6 @@ class _Entry(BaseModel):
     secrets: Annotated[list[Secret], Field(min_length=1, max_length=2)]
     event_types: list[Literal[EVENT_TYPES]] | None = None  # type: ignore[valid-type]
     shops: list[str] = []
-    connector: Connection | None = None
 
     @field_validator("shops")
     @classmethod
@@ -85,9 +82,6 @@ def source_of(name: str, document: str) -> Source:
     if name in RESERVED_NAMES:
         raise ValueError(f"{name!r} is the name of a webhook route, not of a source")
     entry = _Entry.model_validate_json(document)
-    connection = entry.connector
-    if connection is not None and (entry.kind is not SourceKind.SHOP or shopify_shop_name(connection.domain) != name):
-        raise ValueError(f"a Shopify shop's entry is a shop named {shopify_shop_name(connection.domain)!r}")
     shops = frozenset([name] if entry.kind is SourceKind.SHOP else entry.shops)
     types = frozenset(entry.event_types) if entry.event_types is not None else DEFAULT_EVENT_TYPES[entry.kind]
-    return Source(name, entry.kind, tuple(secret.encode() for secret in entry.secrets), types, shops, connection)
+    return Source(name, entry.kind, tuple(secret.encode() for secret in entry.secrets), types, shops)

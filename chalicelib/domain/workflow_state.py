@@ -7,6 +7,8 @@ def closing_outcome(state: dict) -> str:
         return "exchanged"  # a replacement went out, with the difference refunded or asked for
     if state.get("dispatch", {}).get("payment") == "confirmed":
         return "refunded"
+    if state.get("dispatch", {}).get("payment") == "dry_run":
+        return "dry_run_refunded"
     if "finance_review" in state:
         return "refund_written_off"  # the provider never confirmed it and finance settled it outside
     if "failure_review" in state or state.get("parcel", {}).get("decision") == "reject":
@@ -42,6 +44,8 @@ def _path(state: dict) -> list[str]:
     if decision == "reject":
         return path + ["DeclineInMarketplace", "Notify"]
     if decision == "manual":
+        if "expired" in state:
+            return path + ["DeclineInMarketplace", "Notify"]  # AwaitReview ended by its timeout
         path.append("AwaitReview")
         if "review" in state and state["review"].get("decision") != "approve":
             return path + ["DeclineInMarketplace", "Notify"]

@@ -64,5 +64,5 @@ def connected_shop(domain: str, ports: Ports) -> Source | None:
     if not _DOMAIN.fullmatch(domain):
         return None
     source = registered(shopify_shop_name(domain), ports, SourceKind.SHOP)
-    connection = source.connection if source else None
+    connection = ports.connections.get(source.name) if source else None
     return source if connection is not None and connection.domain == domain else None

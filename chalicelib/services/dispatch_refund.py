@@ -7,7 +7,8 @@ provider. It is then paid with the record's id as idempotency key, so asking
 again after a timeout answers the refund already made instead of making a second
 one (a marketplace is also asked first whether the refund exists). The
 record moves pending -> sent -> confirmed (or failed with the provider's
-reason); an attempt without a confirmation is retried on the schedule given,
+reason; or, for a shop in dry run, dry_run: recorded, never paid, the order's
+refund account untouched); an attempt without a confirmation is retried on the schedule given,
 and once that is used up the workflow hands the refund to finance.
 `RefundIssued` is published when the provider confirms (consumers dedupe on
 `refund_id`: a crash between publishing and marking it published publishes it once more).
@@ -17,7 +18,7 @@ from datetime import datetime
 
 from chalicelib.bootstrap import Ports
 from chalicelib.domain.clock import iso_utc
-from chalicelib.domain.connections import MARKETPLACE, PAYMENT_PROVIDER
+from chalicelib.domain.connections import MARKETPLACE, PAYMENT_PROVIDER, Mode
 from chalicelib.domain.ledger import LedgerRecord, PaymentStatus, refund_id_for
 from chalicelib.domain.orders import RefundAccount
 from chalicelib.domain.returns import Return, ReturnStatus
@@ -47,7 +48,7 @@ def dispatch_refund(return_id: str, ports: Ports, now: datetime, retry_seconds: 
         ports.bus.publish("RefundIssued", issued.finance_record())
         ports.ledger.mark_published(refund_id, iso_utc(now))
     ports.returns.update(return_id, {"refund_id": refund_id, "status": ReturnStatus.REFUND_ISSUED})
-    return _result(issued, "confirmed", 0, None)
+    return _result(issued, "confirmed" if issued.confirmed else "dry_run", 0, None)
 
 
 def _result(issued: LedgerRecord, payment: str, retry_in_seconds: int, error: dict | None) -> dict:
@@ -61,15 +62,19 @@ def _result(issued: LedgerRecord, payment: str, retry_in_seconds: int, error: di
 def _issue(record: Return, refund_id: str, ports: Ports, now: datetime) -> LedgerRecord:
     quote = record.quote
     order = ports.orders.get(record.order_id)
+    connection = ports.marketplaces.connection(shop_of(record.return_id))
     issued = LedgerRecord(
         refund_id=refund_id, return_id=record.return_id, order_id=record.order_id, marketplace=record.marketplace,
         customer_id=record.customer_id, currency=quote["currency"], total=quote["total"],
         total_minor=quote["total_minor"], entries=quote["entries"], policy_version=record.decision["policy_version"],
         issued_at=iso_utc(now), issued_day=iso_utc(now)[:10], idempotency_key=refund_id,
         payment_ref=order.payment_reference if order else own_id(record.order_id),
-        paid_by=MARKETPLACE if ports.marketplaces.connection(shop_of(record.return_id)) else PAYMENT_PROVIDER,
+        paid_by=MARKETPLACE if connection else PAYMENT_PROVIDER,
     )
-    if not ports.ledger.issue(issued, RefundAccount(**record.account_after), record.account_version):
+    # A dry run's refund is never paid: the order's refund account stays as it is (a real refund may follow).
+    dry_run = connection is not None and connection.mode == Mode.DRY_RUN
+    account = order.account if dry_run and order else RefundAccount(**record.account_after)
+    if not ports.ledger.issue(issued, account, record.account_version):
         issued = ports.ledger.get(refund_id)
     ports.returns.update(record.return_id, {"refund_id": refund_id, "status": ReturnStatus.REFUND_PENDING})
     return issued

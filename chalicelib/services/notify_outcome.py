@@ -16,6 +16,10 @@ from chalicelib.services.stored_return import load_return
 def notify_outcome(return_id: str, state: dict, ports: Ports, now: datetime) -> dict:
     record = load_return(return_id, ports)
     outcome = ReturnStatus(closing_outcome(state))
+    exchanged = outcome == ReturnStatus.EXCHANGED and record.exchange
+    actions = ports.marketplaces.actions(shop_of(return_id)) if exchanged else None
+    if actions is not None:
+        actions.exchange(record)  # first: the marketplace ships the replacement and collects what the buyer owes
     closed_at = iso_utc(now)
     ports.returns.update(
         return_id, {"status": outcome, "closed_at": closed_at, "waiting_for": None}, remove=("review_queue", "parcel_watch"),
@@ -27,12 +31,8 @@ def notify_outcome(return_id: str, state: dict, ports: Ports, now: datetime) -> 
         "decision_code": record.decision_code, "refund_id": record.refund_id, "expiry_reason": record.expiry_reason,
         "closed_at": closed_at,
     }))
-    if outcome == ReturnStatus.EXCHANGED and record.exchange:
-        actions = ports.marketplaces.actions(shop_of(return_id))
-        if actions is None:
-            _request_replacement(record, ports)
-        else:
-            actions.exchange(record)  # the marketplace ships the replacement and collects what the buyer owes
+    if exchanged and actions is None:
+        _request_replacement(record, ports)
     return {"outcome": outcome}
 
 

@@ -1,9 +1,11 @@
 """A refund the marketplace holds, kept in the ledger: ours confirmed by it, or one the merchant (in the Shopify
 admin) or the marketplace itself made, recorded as paid by the marketplace so that it is never paid again.
 
-A refund for one of our returns is kept under that return's refund id: the workflow's DispatchRefund then finds
-the return refunded and pays nothing. One on the order alone gets its own id ("RF-<shop>.refund-<id>"). Either
-moves the order's refund account with the ledger record, in one transaction, like every refund."""
+A refund is ours when the ledger record it may be (the one its note names, or its return's) is one the
+marketplace pays, of the same amount: an unsettled one is confirmed by it (our call's answer was lost). Any other
+is the merchant's: kept under its return's refund id while the return has none (the workflow's DispatchRefund then
+finds the return refunded and pays nothing), else under its own id ("RF-<shop>.refund-<id>"). Either moves the
+order's refund account with the ledger record, in one transaction, like every refund."""
 
 from datetime import datetime
 
@@ -19,22 +21,25 @@ from chalicelib.ports.errors import HydrationFailed
 
 def record_marketplace_refund(refund: MarketplaceRefunded, shop: str, ports: Ports, now: datetime) -> str:
     return_id = qualified(shop, refund.return_id) if refund.return_id else None
-    own_refund_id = refund_id_for(qualified(shop, f"refund-{refund.refund_ref}"))
-    refund_id = refund_id_for(return_id) if return_id else own_refund_id
-    known = ports.ledger.get(refund_id)
-    if known is not None:
+    for key in _ledger_keys(refund, shop, return_id):
+        known = ports.ledger.get(key)
+        if known is None:
+            continue
         if known.marketplace_refund_id == refund.refund_ref:
             return f"refund {refund.refund_ref} is in the ledger"
-        if not known.settled and known.paid_by == MARKETPLACE:
-            # Ours, made by a call whose answer has not come back (yet): the marketplace's record confirms it.
-            ports.ledger.update_payment(refund_id, {
+        if known.paid_by == MARKETPLACE and not known.settled and (known.currency, known.total) == (refund.currency, refund.total):
+            ports.ledger.update_payment(key, {
                 "payment_status": PaymentStatus.CONFIRMED, "marketplace_refund_id": refund.refund_ref,
                 "confirmed_at": refund.created_at,
             })
-            return f"refund {refund.refund_ref} confirms {known.refund_id}"
-        refund_id = own_refund_id  # made beside the return's own refund
-        if ports.ledger.get(refund_id) is not None:
-            return f"refund {refund.refund_ref} is in the ledger"
+            # Consumers dedupe on refund_id: DispatchRefund may publish it too.
+            ports.bus.publish("RefundIssued", ports.ledger.get(key).finance_record())
+            ports.ledger.mark_published(key, iso_utc(now))
+            return f"refund {refund.refund_ref} confirms {key}"
+    own = refund_id_for(qualified(shop, f"refund-{refund.refund_ref}"))
+    refund_id = refund_id_for(return_id) if return_id and ports.ledger.get(refund_id_for(return_id)) is None else own
+    if ports.ledger.get(refund_id) is not None:
+        return f"refund {refund.refund_ref} is in the ledger"
     order = ports.orders.get(qualified(shop, refund.order_id))
     if order is None:
         raise HydrationFailed(f"order {refund.order_id} of refund {refund.refund_ref} is not stored")
@@ -54,3 +59,9 @@ def record_marketplace_refund(refund: MarketplaceRefunded, shop: str, ports: Por
     ports.bus.publish("RefundIssued", record.finance_record())
     ports.ledger.mark_published(refund_id, iso_utc(now))
     return f"refund {refund.refund_ref} made in the marketplace recorded as {refund_id}"
+
+
+def _ledger_keys(refund: MarketplaceRefunded, shop: str, return_id: str | None) -> list[str]:
+    """The ledger records this refund may be ours for: the one its note names (a key of this shop), its return's."""
+    keys = [refund.note] if refund.note and refund.note.startswith(f"RF-{shop}.") else []
+    return keys + ([refund_id_for(return_id)] if return_id else [])

@@ -148,7 +148,7 @@ def test_a_dry_run_shop_is_decided_and_refunded_on_paper_and_nothing_is_sent_to_
     wait_for(cloud, TRIAL, return_gid, "awaiting_inspection")
     warehouse_inspects(cloud, TRIAL, return_gid, order)
 
-    closed = wait_for(cloud, TRIAL, return_gid, "refunded", timeout=45)
+    closed = wait_for(cloud, TRIAL, return_gid, "dry_run_refunded", timeout=45)
     [paper] = [i for i in ledger(cloud) if i.get("return_id") == closed["return_id"]]
     assert (paper["paid_by"], paper["payment_status"]) == ("marketplace", "dry_run")
     assert [r for r in shopify.refunds(TRIAL)] == []

@@ -43,6 +43,8 @@ RESOURCES = {
     "ledger/by-day": ("dynamodb", "${RefundLedgerTable.Arn}/index/by-day"),
     "sources": ("ssm", SSM + resources.SOURCES_PREFIX),
     "sources/*": ("ssm", SSM + resources.SOURCES_PREFIX + "/*"),
+    "connections": ("ssm", SSM + resources.CONNECTIONS_PREFIX),
+    "connections/*": ("ssm", SSM + resources.CONNECTIONS_PREFIX + "/*"),
     "staff-keys": ("ssm", SSM + resources.STAFF_KEYS_PREFIX),
     "staff-keys/*": ("ssm", SSM + resources.STAFF_KEYS_PREFIX + "/*"),
     "policy": ("ssm", SSM + resources.POLICY_PARAMETER),
@@ -62,6 +64,7 @@ RESOURCES = {
 # The parameters that are SecureStrings: decrypting them with the stack's key is allowed by their own ARNs.
 SECURE_PARAMETERS = {
     "sources/*": SSM + resources.SOURCES_PREFIX + "/*",
+    "connections/*": SSM + resources.CONNECTIONS_PREFIX + "/*",
     "staff-keys/*": SSM + resources.STAFF_KEYS_PREFIX + "/*",
     "payment-key": SSM + resources.PAYMENT_PROVIDER_KEY_PARAMETER,
     "shopify-tokens/*": SSM + SHOPIFY_TOKENS_PREFIX + "/*",
@@ -70,11 +73,11 @@ SECURE_PARAMETERS = {
 # A registry is read whole, by path; GetParameter on its entries shows nothing the path does not.
 STAFF_READS_KEYS = {"staff-keys": "GetParametersByPath", "staff-keys/*": "GetParametersByPath GetParameter"}
 POLICY = {"policy": "GetParameter GetParameterHistory"}  # the history: the newest valid version after a bad edit
-# What reaching a shop's marketplace takes (connectors/registry.py): the shop's connection, from the registry read by
-# path, the shop's access token, one parameter read by its name, and the shop's item of the shops table (an app the
-# merchant uninstalled is called no more).
+# What reaching a shop's marketplace takes (connectors/registry.py): the shop's connection, from the connections read
+# by path (never the sources' webhook secrets), the shop's access token, one parameter read by its name, and the
+# shop's item of the shops table (an app the merchant uninstalled is called no more).
 MARKETPLACE = {
-    "sources": "GetParametersByPath", "sources/*": "GetParametersByPath", "shopify-tokens/*": "GetParameter",
+    "connections": "GetParametersByPath", "connections/*": "GetParametersByPath", "shopify-tokens/*": "GetParameter",
     "shops": "GetItem",
 }
 
@@ -90,8 +93,10 @@ NEEDS = {
     },
     # Webhooks and carrier pushes: the source registry, the raw body to the archive, the event to the queue; the
     # warehouse's second inspection is refused by the return's state.
+    # A Shopify delivery's shop must be connected to its domain: the connections, read by path.
     "WebhooksAPIHandler": {
         "sources": "GetParametersByPath", "sources/*": "GetParametersByPath GetParameter",
+        "connections": "GetParametersByPath", "connections/*": "GetParametersByPath",
         "archive/webhooks/*": "PutObject", "ingest-queue": "SendMessage", "returns": "GetItem",
     },
     # The refund calculator is a pure function of the request.
@@ -270,8 +275,8 @@ def test_every_statement_names_its_resources(template):
         arn for key, (_, arns) in RESOURCES.items() for arn in as_list(arns) if "*" in arn
     }
     assert allowed_wildcards == {
-        SSM + resources.SOURCES_PREFIX + "/*", SSM + resources.STAFF_KEYS_PREFIX + "/*",
-        SSM + SHOPIFY_TOKENS_PREFIX + "/*", "${ArchiveBucket.Arn}/webhooks/*", "${ArchiveBucket.Arn}/finance-exports/*", EXECUTIONS,
+        SSM + resources.SOURCES_PREFIX + "/*", SSM + resources.CONNECTIONS_PREFIX + "/*",
+        SSM + resources.STAFF_KEYS_PREFIX + "/*", SSM + SHOPIFY_TOKENS_PREFIX + "/*", "${ArchiveBucket.Arn}/webhooks/*", "${ArchiveBucket.Arn}/finance-exports/*", EXECUTIONS,
     }
     for function in functions(template):
         role, statements = role_of(template, function)
@@ -302,8 +307,9 @@ def test_the_webhook_function_cannot_read_staff_or_payment_secrets_nor_touch_mon
                       "CustomersTable", "ShopsTable", "states:", "events:"):
         assert forbidden not in text
     assert not {action for action, _ in grants(statements)} & WRITES
-    # The registry is the only SecureString it may decrypt.
-    assert key_uses(statements)[("kms:Decrypt", "ssm")] == {SSM + resources.SOURCES_PREFIX + "/*"}
+    # The registry and the connections are the only SecureStrings it may decrypt.
+    assert key_uses(statements)[("kms:Decrypt", "ssm")] == {
+        SSM + resources.SOURCES_PREFIX + "/*", SSM + resources.CONNECTIONS_PREFIX + "/*"}
 
 
 def test_the_marketplace_answerer_touches_no_money_and_only_appends_to_the_audit_trail(template):
@@ -316,9 +322,15 @@ def test_the_marketplace_answerer_touches_no_money_and_only_appends_to_the_audit
     assert {(action, resource) for action, resource in grants(statements) if action in WRITES} == {
         ("dynamodb:UpdateItem", "${ReturnsTable.Arn}"), ("dynamodb:PutItem", "${AuditTable.Arn}"),
     }
-    # The SecureStrings it may decrypt: the registry (the shop's connection) and the shops' access tokens.
+    # The SecureStrings it may decrypt: the shop's connection and its access token, never a source's secrets.
     assert key_uses(statements)[("kms:Decrypt", "ssm")] == {
-        SSM + resources.SOURCES_PREFIX + "/*", SSM + SHOPIFY_TOKENS_PREFIX + "/*"}
+        SSM + resources.CONNECTIONS_PREFIX + "/*", SSM + SHOPIFY_TOKENS_PREFIX + "/*"}
+
+
+def test_what_calls_a_marketplace_never_reads_the_sources_webhook_secrets(template):
+    for function in ("AnswerMarketplace", "DispatchRefund", "HoldShipment", "NotifyOutcome", "IngestEvents"):
+        _, statements = role_of(template, function)
+        assert resources.SOURCES_PREFIX not in json.dumps(statements), function
 
 
 def test_only_the_functions_that_call_a_marketplace_read_its_access_tokens(template):

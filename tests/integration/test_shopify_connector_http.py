@@ -106,7 +106,7 @@ def test_a_decline_carries_the_mapped_reason_and_our_rules_explanation(shopify):
     order, returned = a_return(shopify)
     actions = ShopifyActions(admin(shopify), MemoryAudit(), lambda: NOW)
 
-    assert actions.decline(record_of(order, returned), "WINDOW_EXPIRED", None) == "declined in Shopify"
+    assert actions.decline(record_of(order, returned), "WINDOW_EXPIRED") == "declined in Shopify"
 
     [found] = shopify.returns(DOMAIN)
     assert found["status"] == "DECLINED"

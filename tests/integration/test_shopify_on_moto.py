@@ -12,7 +12,7 @@ from chalicelib.connectors.shopify.webhook import number_of
 from chalicelib.domain.events import MarketplaceNotified
 from chalicelib.ports.errors import MarketplaceRefused
 from infra.redrive import dead_letters
-from localcloud.cloud import clear_caches, shopify_entry
+from localcloud.cloud import SHOPIFY_SOURCE, clear_caches, shopify_connection
 from localcloud.shopify_service import ShopifyService
 from tests.integration.test_ingest_consumer_on_moto import drain, executions, send
 
@@ -23,10 +23,11 @@ NOW = datetime.now(timezone.utc).replace(microsecond=0)
 @pytest.fixture
 def shopify(aws):
     service = ShopifyService({DOMAIN: TOKEN}).start()
-    entry = shopify_entry(DOMAIN, "live", service.url)
+    connection = shopify_connection(DOMAIN, "live", service.url)
     ssm = aws["session"].client("ssm")
-    ssm.put_parameter(Name=f"/aftersales/sources/{SHOP}", Value=json.dumps(entry), Type="SecureString")
-    ssm.put_parameter(Name=entry["connector"]["access_token_parameter"], Value=TOKEN, Type="SecureString")
+    ssm.put_parameter(Name=f"/aftersales/sources/{SHOP}", Value=json.dumps(SHOPIFY_SOURCE), Type="SecureString")
+    ssm.put_parameter(Name=f"/aftersales/connections/{SHOP}", Value=json.dumps(connection), Type="SecureString")
+    ssm.put_parameter(Name=connection["access_token_parameter"], Value=TOKEN, Type="SecureString")
     clear_caches(aws["session"])
     yield service
     service.stop()

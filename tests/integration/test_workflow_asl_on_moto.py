@@ -217,12 +217,13 @@ def test_a_finance_review_that_times_out_is_queued_again_never_closed_without_fi
     assert notified["state"]["finance_review"] == {"decision": "write_off"}
 
 
-def test_a_review_that_times_out_still_closes_the_return_as_expired(workflow, sfn):
+def test_a_review_that_times_out_is_declined_in_the_marketplace_and_closes_the_return_as_expired(workflow, sfn):
     tasks, arn = workflow
     tasks.results["verify_return"] = {**tasks.results["verify_return"], "decision": "manual", "code": "HIGH_VALUE"}
     execution = start(sfn, arn, {"return_id": "RT-1"})
     assert ended(sfn, execution)["status"] == "SUCCEEDED"
-    assert states_entered(sfn, execution) == ["Start", "Verify", "Decide", "AwaitReview", "Notify"]
+    assert states_entered(sfn, execution) == ["Start", "Verify", "Decide", "AwaitReview", "DeclineInMarketplace", "Notify"]
+    assert tasks.called("answer_marketplace") == [{"return_id": "RT-1", "answer": "decline"}]
     [notified] = tasks.called("notify_outcome")
     assert notified["state"]["expired"]["Error"] == "States.Timeout"
 

@@ -87,6 +87,12 @@ def test_a_marketplace_refund_reconciles_against_the_marketplace_and_not_the_pro
         "total_differs_from_quote"]
     stray = {"marketplace_refund_id": "1", "currency": "CNY", "amount": "1.00"}
     assert marketplace_kinds(held=(IN_SHOPIFY, stray)) == ["marketplace_refund_without_record"]
+    mismatches, _ = reconcile_records(
+        [LedgerRecord(**{**LEDGER_ONLY, **SHOPIFY}), LedgerRecord(**{**LEDGER_ONLY, **SHOPIFY, "refund_id": "RF-X",
+                                                                    "return_id": None, "policy_version": "marketplace"})],
+        {"RT-1": Return(return_id="RT-1", quote=QUOTE, refund_id="RF-RT-1")}, [], [], [IN_SHOPIFY],
+    )
+    assert [m["kind"] for m in mismatches] == ["marketplace_refund_recorded_twice"] * 2  # one refund, two records
 
 
 def test_a_refund_the_merchant_made_has_no_quote_to_agree_with_and_a_dry_run_was_never_paid():

@@ -42,6 +42,8 @@ def test_wait_result(record, expected):
         ({"verification": {"decision": "return"}, "expired": {"Error": "States.Timeout"}}, "expired"),
         ({"verification": {"decision": "return"}, "refund": {"outcome": "rejected_at_inspection"}}, "rejected_at_inspection"),
         ({"verification": {"decision": "return"}, "refund": {"outcome": "refund"}, "dispatch": {"payment": "confirmed"}}, "refunded"),
+        ({"verification": {"decision": "return"}, "refund": {"outcome": "refund"}, "dispatch": {"payment": "dry_run"}},
+         "dry_run_refunded"),
         # The provider never confirmed: finance wrote it off, or retried and the next round was confirmed.
         ({"verification": {"decision": "return"}, "refund": {"outcome": "refund"}, "dispatch": {"payment": "failed"},
           "finance_review": {"decision": "write_off"}}, "refund_written_off"),
@@ -73,6 +75,8 @@ def test_closing_outcome(state, outcome):
         ({"verification": {"decision": "return"}, "marketplace": {}, "parcel": {"decision": "reject"}}, "Notify"),
         ({"verification": {"decision": "return"}, "expired": {}}, "Notify"),
         ({"verification": {"decision": "manual"}}, "AwaitReview"),
+        ({"verification": {"decision": "manual"}, "expired": {}}, "DeclineInMarketplace"),
+        ({"verification": {"decision": "manual"}, "expired": {}, "marketplace": {}}, "Notify"),
         ({"verification": {"decision": "manual"}, "review": {"decision": "reject"}}, "DeclineInMarketplace"),
         ({"verification": {"decision": "manual"}, "review": {"decision": "reject"}, "marketplace": {}}, "Notify"),
         ({"verification": {"decision": "manual"}, "review": {"decision": "approve"}}, "ApproveInMarketplace"),

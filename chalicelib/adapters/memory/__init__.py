@@ -45,7 +45,7 @@ def memory_ports(config=None, **overrides) -> Ports:
     twins = {
         "event_log": MemoryEventLog(), "orders": orders, "customers": MemoryCustomers(), "returns": MemoryReturns(audit),
         "audit": audit, "shops": MemoryShops(),
-        "shipments": MemoryShipments(), "ledger": MemoryLedger(orders), "sources": MemoryDirectory(),
+        "shipments": MemoryShipments(), "ledger": MemoryLedger(orders), "sources": MemoryDirectory(), "connections": MemoryDirectory(),
         "staff_keys": MemoryDirectory(), "policies": MemoryPolicies(),
         "queue": MemoryQueue(), "archive": MemoryArchive(), "bus": MemoryBus(), "workflows": MemoryWorkflows(),
         "payments": MemoryPayments(), "carrier_api": MemoryCarrierApi(), "marketplaces": MemoryMarketplaces(),

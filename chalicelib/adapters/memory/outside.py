@@ -142,8 +142,8 @@ class MemoryMarketplaceActions:
     def approve(self, record) -> str:
         return self._call("approve", record.return_id) or "approved"
 
-    def decline(self, record, code: str, note: str | None) -> str:
-        return self._call("decline", record.return_id, code, note) or "declined"
+    def decline(self, record, code: str | None) -> str:
+        return self._call("decline", record.return_id, code) or "declined"
 
     def exchange(self, record) -> str:
         return self._call("exchange", record.return_id) or "exchange processed"

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from chalicelib.connectors.shopify import admin_api
 from chalicelib.connectors.shopify.admin_api import ShopifyAdmin, user_errors
+from chalicelib.connectors.shopify.translate import amount
 from chalicelib.connectors.shopify.webhook import gid, number_of
 from chalicelib.domain.audit import system_entry
 from chalicelib.domain.connections import Mode
@@ -22,8 +23,16 @@ from chalicelib.domain.ledger import LedgerRecord, refund_id_for
 from chalicelib.domain.returns import Return
 from chalicelib.domain.tenancy import own_id
 from chalicelib.ports import Audit
-from chalicelib.ports.errors import MarketplaceRefused, MarketplaceUnavailable, PaymentDeclined, PaymentNotConfirmed
+from chalicelib.ports.errors import (
+    HydrationFailed,
+    MarketplaceRefused,
+    MarketplaceUnavailable,
+    PaymentDeclined,
+    PaymentNotConfirmed,
+)
 
+# Fulfillment orders whose goods have not left (what a hold can still stop, or stops already).
+_NOT_SHIPPED = ("OPEN", "SCHEDULED", "ON_HOLD")
 # Our rules' codes and Shopify's decline reasons.
 DECLINE_REASONS = {"WINDOW_EXPIRED": "RETURN_PERIOD_ENDED", "NON_RETURNABLE": "FINAL_SALE"}
 DEFAULT_DECLINE_REASON = "OTHER"
@@ -38,7 +47,7 @@ class ShopifyActions:
 
     @property
     def _dry_run(self) -> bool:
-        return self._connection.mode is Mode.DRY_RUN
+        return self._connection.mode == Mode.DRY_RUN
 
     def approve(self, record: Return) -> str:
         found = self._return(record)
@@ -50,7 +59,7 @@ class ShopifyActions:
         variables = {"input": {"id": found["id"], "notifyCustomer": self._connection.notify_customer}}
         return self._write(admin_api.RETURN_APPROVE, variables, "returnApproveRequest", record) or "approved in Shopify"
 
-    def decline(self, record: Return, code: str, note: str | None) -> str:
+    def decline(self, record: Return, code: str | None) -> str:
         found = self._return(record)
         status = found["status"]
         if status == "DECLINED":
@@ -59,7 +68,7 @@ class ShopifyActions:
             raise MarketplaceRefused(f"Shopify's return {found.get('name') or found['id']} is {status.lower()}; it cannot be declined")
         variables = {"input": {
             "id": found["id"], "declineReason": DECLINE_REASONS.get(code, DEFAULT_DECLINE_REASON),
-            "declineNote": explain(code, note)[:500], "notifyCustomer": self._connection.notify_customer,
+            "declineNote": explain(code)[:500], "notifyCustomer": self._connection.notify_customer,
         }}
         return self._write(admin_api.RETURN_DECLINE, variables, "returnDeclineRequest", record) or "declined in Shopify"
 
@@ -72,26 +81,37 @@ class ShopifyActions:
             raise PaymentDeclined("shopify_refused", str(error)) from None
 
     def hold(self, record: Return) -> str:
-        """Keep the order from shipping: held, or already_shipped when nothing of it is left to ship."""
+        """Keep the cancelled units from shipping: held (their open fulfillment orders put on hold), or
+        already_shipped when some of them are no longer in an open fulfillment order."""
         order = self._order(record)
-        orders = (order.get("fulfillmentOrders") or {}).get("nodes") or []
-        holdable = [fo for fo in orders if fo.get("status") in ("OPEN", "SCHEDULED")]
-        if not holdable and not any(fo.get("status") == "ON_HOLD" for fo in orders):
+        fulfillment_orders = [fo for fo in (order.get("fulfillmentOrders") or {}).get("nodes") or []
+                              if fo.get("status") in _NOT_SHIPPED]
+        left: dict[str, int] = {}
+        holding = []
+        for fulfillment_order in fulfillment_orders:
+            lines = {number_of((line.get("lineItem") or {}).get("id"), "LineItem"): line.get("remainingQuantity") or 0
+                     for line in (fulfillment_order.get("lineItems") or {}).get("nodes") or []}
+            if any(lines.get(item["line_id"]) for item in record.items):
+                holding.append(fulfillment_order)
+            for line_id, count in lines.items():
+                left[line_id] = left.get(line_id, 0) + count
+        if any(left.get(item["line_id"], 0) < item["quantity"] for item in record.items):
             return "already_shipped"
-        for fulfillment_order in holdable:
-            self._write(admin_api.FULFILLMENT_ORDER_HOLD, {
-                "id": fulfillment_order["id"],
-                "fulfillmentHold": {"reason": "OTHER", "reasonNotes": f"cancel requested ({own_id(record.return_id)})"},
-            }, "fulfillmentOrderHold", record)
+        for fulfillment_order in holding:
+            if fulfillment_order["status"] != "ON_HOLD":
+                self._write(admin_api.FULFILLMENT_ORDER_HOLD, {
+                    "id": fulfillment_order["id"],
+                    "fulfillmentHold": {"reason": "OTHER", "reasonNotes": f"cancel requested ({own_id(record.return_id)})"},
+                }, "fulfillmentOrderHold", record)
         return "held"
 
     def _refund(self, record: Return, issued: LedgerRecord) -> dict:
-        if record.refund_kind == "cancel":
+        if record.kind == "cancel":  # a cancellation has no Return in Shopify, whether it had shipped or not
             return self._refund_cancellation(record, issued)
         found = self._return(record)
-        made = _refunds(found)
+        made = _refunds(found, issued)
         if made:
-            return made[0]  # the refund an earlier attempt made (its answer was lost), or the merchant's
+            return made[0]  # the refund an earlier attempt made: its answer was lost
         if found["status"] != "OPEN" and not self._dry_run:  # a dry run never approved it
             raise MarketplaceRefused(f"Shopify's return {found.get('name') or found['id']} is {found['status'].lower()}, not open")
         if not issued.payment_ref:
@@ -106,7 +126,7 @@ class ShopifyActions:
         payload = self._write(admin_api.RETURN_PROCESS, variables, "returnProcess", record, answer=True)
         if payload is None:
             return {"dry_run": True}
-        made = _refunds(payload.get("return") or {})
+        made = _refunds(payload.get("return") or {}, issued)
         if not made:
             raise PaymentNotConfirmed(f"Shopify processed return {found['id']} but answered no refund")
         return made[0]
@@ -119,7 +139,7 @@ class ShopifyActions:
             return "processed in Shopify"
         if found["status"] != "OPEN" and not self._dry_run:
             raise MarketplaceRefused(f"Shopify's return {found.get('name') or found['id']} is {found['status'].lower()}, not open")
-        variables = {"idempotencyKey": refund_id_for(record.return_id),
+        variables = {"idempotencyKey": f"{refund_id_for(record.return_id)}.exchange",
                      "input": _processing(found, self._connection.notify_customer)}
         self._write(admin_api.RETURN_PROCESS, variables, "returnProcess", record, answer=True)
         return "dry run: recorded, not sent" if self._dry_run else "exchange processed in Shopify"
@@ -132,10 +152,12 @@ class ShopifyActions:
         sale = next((t for t in order.get("transactions") or [] if number_of(t.get("id"), "OrderTransaction") == issued.payment_ref), None)
         if sale is None:
             raise MarketplaceRefused(f"order {own_id(record.order_id)} has no payment {issued.payment_ref} in Shopify")
+        # Held, nothing left: cancelled from the order. Shipped after all, and back: returned to stock.
+        restock = "CANCEL" if record.refund_kind == "cancel" else "RETURN"
         variables = {"idempotencyKey": issued.idempotency_key, "input": {
             "orderId": order["id"], "note": issued.refund_id, "notify": self._connection.notify_customer,
             "refundLineItems": [{"lineItemId": gid("LineItem", item["line_id"]), "quantity": item["quantity"],
-                                 "restockType": "CANCEL"} for item in record.items],
+                                 "restockType": restock} for item in record.items],
             "transactions": [{"orderId": order["id"], "parentId": sale["id"], "amount": issued.total, "kind": "REFUND",
                               "gateway": sale.get("gateway")}],
         }}
@@ -190,10 +212,20 @@ def _processing(found: dict, notify: bool) -> dict:
             **({"exchangeLineItems": exchanged} if exchanged else {})}
 
 
-def _refunds(found: dict) -> list[dict]:
-    """The Return's refunds as the ledger keeps them, newest first."""
+def _refunds(found: dict, issued: LedgerRecord) -> list[dict]:
+    """The Return's refunds of the ledger record's amount (another one is the merchant's, not ours), newest first,
+    as the ledger keeps them."""
     nodes = sorted((found.get("refunds") or {}).get("nodes") or [], key=lambda node: node.get("createdAt") or "", reverse=True)
     return [
         {"marketplace_refund_id": number_of(node.get("id"), "Refund"), "created_at": node.get("createdAt")}
         for node in nodes
+        if _amount_of(node) == (issued.total, issued.currency)
     ]
+
+
+def _amount_of(refund: dict) -> tuple[str, str] | None:
+    money = ((refund.get("totalRefundedSet") or {}).get("presentmentMoney") or {})
+    try:
+        return amount(refund.get("totalRefundedSet"), money.get("currencyCode")), money.get("currencyCode")
+    except (HydrationFailed, KeyError):
+        return None

@@ -1,7 +1,8 @@
 """Shopify's Admin GraphQL API: the reads hydration needs and the writes the after-sales actions make.
 
 POST {origin}/admin/api/{version}/graphql.json with `X-Shopify-Access-Token`. Errors come three ways: HTTP
-(401 a refused token, 5xx or no answer: unknown), top-level `errors` (a schema error, or `Throttled`), and the
+(401 a refused token, 5xx or no answer: unknown), top-level `errors` (a schema error; `Throttled`; Shopify's
+own INTERNAL_SERVER_ERROR, whose outcome is unknown), and the
 mutation's own `userErrors` (HTTP 200; returned to the caller, which knows what they mean). Every answer reports
 the app's cost bucket in `extensions.cost.throttleStatus`; a throttled call is waited out from those figures,
 within `throttle_budget_seconds`, and then reported unavailable (the caller's retry comes later).
@@ -136,7 +137,9 @@ class ShopifyAdmin:
             errors = answer.get("errors")
             if not errors:
                 return answer.get("data") or {}
-            if not _throttled(errors):
+            if _coded(errors, "INTERNAL_SERVER_ERROR"):  # Shopify failed: a write may or may not have acted
+                raise MarketplaceUnavailable(f"Shopify failed {_operation(document)}: {_messages(errors)}")
+            if not _coded(errors, "THROTTLED"):
                 raise MarketplaceRefused(f"Shopify refused {_operation(document)}: {_messages(errors)}")
             wait = _throttle_wait(answer)
             if waited + wait > self._budget:
@@ -178,9 +181,9 @@ def _operation(document: str) -> str:
     return document.split("(", 1)[0].split()[-1]
 
 
-def _throttled(errors: object) -> bool:
+def _coded(errors: object, code: str) -> bool:
     return isinstance(errors, list) and any(
-        isinstance(error, dict) and (error.get("extensions") or {}).get("code") == "THROTTLED" for error in errors
+        isinstance(error, dict) and (error.get("extensions") or {}).get("code") == code for error in errors
     )
 
 

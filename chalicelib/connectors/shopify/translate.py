@@ -151,7 +151,7 @@ def refund_effect(refund: dict, currency: str) -> MarketplaceRefunded:
         refund_ref=number,
         order_id=number_of((refund.get("order") or {}).get("id"), "Order") or "",
         return_id=number_of((refund.get("return") or {}).get("id"), "Return"),
-        currency=currency, total=total, units=units, created_at=refund.get("createdAt") or "",
+        currency=currency, total=total, units=units, created_at=refund.get("createdAt") or "", note=refund.get("note"),
     )
 
 

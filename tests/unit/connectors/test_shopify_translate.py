@@ -113,7 +113,7 @@ def test_a_refund_made_in_the_admin_names_its_order_lines_and_amount():
 
     assert effect == MarketplaceRefunded(
         refund_ref="9007199254742001", order_id="9007199254741001", return_id=None, currency="USD", total="12.50",
-        units={"9007199254741302": 1}, created_at="2026-11-24T14:30:00Z",
+        units={"9007199254741302": 1}, created_at="2026-11-24T14:30:00Z", note="refunded at the counter",
     )
 
 

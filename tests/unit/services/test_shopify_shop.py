@@ -5,29 +5,31 @@ import json
 
 import pytest
 
-from chalicelib.adapters.memory import MemoryMarketplaces
+from chalicelib.adapters.memory import MemoryDirectory, MemoryMarketplaces
 from chalicelib.connectors.marketplace import AppUninstalled, MarketplaceRefunded, ParcelLinked, ReturnStatusSeen
+from chalicelib.domain.connections import connection_of
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.events import canonical_events, queued_messages
-from chalicelib.domain.ledger import PaymentStatus, refund_id_for
+from chalicelib.domain.ledger import LedgerRecord, PaymentStatus, refund_id_for
+from chalicelib.domain.orders import RefundAccount
 from chalicelib.domain.sources import source_of
 from chalicelib.ports.errors import HydrationFailed, MarketplaceRefused, NotAuthenticated
 from chalicelib.services.accept_shopify_webhook import accept_shopify_webhook
 from chalicelib.services.answer_marketplace import answer_marketplace
 from chalicelib.services.dispatch_refund import dispatch_refund
+from chalicelib.services.ingest_event import return_record
 from chalicelib.services.ingest_notification import ingest_notification
 from chalicelib.services.quote_return import quote_return
+from chalicelib.services.record_marketplace_refund import record_marketplace_refund
 from chalicelib.services.verify_return import verify_return
 from tests.unit.connectors.shopify_fixtures import APP_SECRET, DOMAIN, SHOP, delivery_headers, fixture
 from tests.unit.services.given import NOW, RETRY, inspected, registry, twins
 from tests.webhook_events import order_upserted, return_requested
 
 PREVIOUS_SECRET = "shpss_previous_0123456789abcdef0123"
-ENTRY = {
-    "kind": "shop", "secrets": [APP_SECRET, PREVIOUS_SECRET],
-    "connector": {"platform": "shopify", "domain": DOMAIN, "mode": "live",
-                  "access_token_parameter": "/aftersales/shopify/acme/access-token"},
-}
+ENTRY = {"kind": "shop", "secrets": [APP_SECRET, PREVIOUS_SECRET]}
+CONNECTION = {"platform": "shopify", "domain": DOMAIN, "mode": "live",
+              "access_token_parameter": "/aftersales/shopify/acme/access-token"}
 RETURN_GID = "gid://shopify/Return/9007199254740993"
 RETURN_ID = f"{SHOP}/9007199254740993"
 ORDER_ID = f"{SHOP}/9007199254741001"
@@ -35,8 +37,9 @@ ORDER_ID = f"{SHOP}/9007199254741001"
 
 def shop_ports(**found):
     sources = registry(**{SHOP: ENTRY, "generic": {"kind": "shop", "secrets": ["generic-secret-0123456789"]}})
-    connection = sources.get(SHOP).connection
-    return twins(sources=sources, marketplaces=MemoryMarketplaces({SHOP: connection}, found))
+    connections = MemoryDirectory({SHOP: connection_of(SHOP, json.dumps(CONNECTION))})
+    return twins(sources=sources, connections=connections,
+                 marketplaces=MemoryMarketplaces({SHOP: connections.get(SHOP)}, found))
 
 
 def delivered(ports, topic="returns/request", payload=None, **headers):
@@ -102,7 +105,7 @@ def test_a_delivery_not_signed_by_shopify_for_a_registered_shop_is_401_and_nothi
     assert ports.queue.messages == [] and ports.archive.objects == {}
 
 
-def test_a_shop_registered_without_its_connector_is_not_a_shopify_shop():
+def test_a_shop_registered_without_its_connection_is_not_a_shopify_shop():
     ports = twins(sources=registry(**{SHOP: {"kind": "shop", "secrets": [APP_SECRET]}}))
 
     with pytest.raises(NotAuthenticated):
@@ -224,17 +227,61 @@ def test_a_shop_of_our_own_has_no_marketplace_to_answer():
     assert answer_marketplace("generic/RT-1", "approve", ports, NOW)["outcome"] == "no marketplace to answer"
 
 
-def test_the_decision_is_told_to_shopify_with_the_rules_code_and_the_reviewers_note():
+def test_the_decision_is_told_to_shopify_with_the_rules_code_never_the_reviewers_note():
     ports = shop_ports(**{RETURN_GID: [shopify_order(), shopify_return()]})
     ingest_notification(delivered(ports), ports, NOW)
-    ports.returns.update(RETURN_ID, {"decision": {"code": "WINDOW_EXPIRED"}, "review": {"note": "checked twice"}})
+    ports.returns.update(RETURN_ID, {"decision": {"outcome": "reject", "code": "WINDOW_EXPIRED"},
+                                     "review": {"note": "internal: checked twice"}})
 
     answer_marketplace(RETURN_ID, "approve", ports, NOW)
     answer_marketplace(RETURN_ID, "decline", ports, NOW)
 
-    assert ports.marketplaces.actions(SHOP).calls == [
-        ("approve", RETURN_ID), ("decline", RETURN_ID, "WINDOW_EXPIRED", "checked twice")]
+    assert ports.marketplaces.actions(SHOP).calls == [("approve", RETURN_ID), ("decline", RETURN_ID, "WINDOW_EXPIRED")]
     assert ports.returns.get(RETURN_ID).marketplace_answer["answer"] == "decline"
+
+
+def test_a_review_that_expired_is_declined_as_not_decided_in_time():
+    ports = shop_ports(**{RETURN_GID: [shopify_order(), shopify_return()]})
+    ingest_notification(delivered(ports), ports, NOW)
+    ports.returns.update(RETURN_ID, {"decision": {"outcome": "manual", "code": "HIGH_VALUE"}})
+
+    answer_marketplace(RETURN_ID, "decline", ports, NOW)
+
+    assert ports.marketplaces.actions(SHOP).calls == [("decline", RETURN_ID, "REVIEW_EXPIRED")]
+
+
+def test_a_cancellation_has_no_return_in_shopify_to_answer():
+    from tests.unit.services.given import cancel_requested
+
+    ports = shop_ports()
+    ports.returns.create(return_record(canonical(cancel_requested(f"{SHOP}/C-1", ORDER_ID))))
+
+    assert "no return in the marketplace" in answer_marketplace(f"{SHOP}/C-1", "decline", ports, NOW)["outcome"]
+    assert ports.marketplaces.actions(SHOP).calls == []
+
+
+def test_our_cancellation_refund_named_by_its_note_is_the_ledger_record_it_pays_not_a_second():
+    ports = shop_ports()
+    ports.orders.upsert({**shopify_order().data.model_dump(mode="json", exclude_none=True),
+                         "order_id": ORDER_ID, "customer_id": f"{SHOP}/C"}, "2026-11-20T08:00:00Z")
+    ours = merchant_refund(total="12.50")
+    from dataclasses import replace
+
+    key = f"RF-{SHOP}.C-1"
+    record = LedgerRecord(
+        refund_id=key, return_id=f"{SHOP}/C-1", order_id=ORDER_ID, currency="USD", total="12.50", total_minor=1250,
+        entries=[], policy_version="v1", issued_at="2026-11-22T08:00:00Z", issued_day="2026-11-22",
+        idempotency_key=key, payment_ref="9007199254741501", paid_by="marketplace", payment_status=PaymentStatus.SENT,
+    )
+    ports.ledger.issue(record, RefundAccount(refunded_total=1250, refunded_units={"9007199254741302": 1}), 0)
+
+    outcome = record_marketplace_refund(replace(ours, note=key), SHOP, ports, NOW)
+
+    assert outcome == f"refund 9007199254742001 confirms {key}"
+    assert ports.ledger.get(key).payment_status == PaymentStatus.CONFIRMED
+    assert ports.ledger.get(f"RF-{SHOP}.refund-9007199254742001") is None
+    assert ports.orders.get(ORDER_ID).account.refunded_total == 1250  # moved once
+    assert [r["refund_id"] for r in ports.bus.of("RefundIssued")] == [key]
 
 
 def test_what_the_marketplace_refuses_fails_the_step_with_its_words():
@@ -271,11 +318,13 @@ def test_a_marketplace_orders_refund_is_paid_by_the_marketplace_once_and_recorde
     assert record.finance_record()["paid_by"] == "marketplace"
 
 
-def test_a_shopify_shop_entry_must_be_named_after_its_domain():
+def test_a_shopify_connection_must_be_named_after_its_domain_and_say_its_mode():
     with pytest.raises(ValueError, match="shopify-acme"):
-        source_of("acme", json.dumps(ENTRY))
+        connection_of("acme", json.dumps(CONNECTION))
     with pytest.raises(ValueError):
-        source_of(SHOP, json.dumps({**ENTRY, "connector": {**ENTRY["connector"], "mode": "sometimes"}}))
+        connection_of(SHOP, json.dumps({**CONNECTION, "mode": "sometimes"}))
+    with pytest.raises(ValueError):
+        connection_of(SHOP, json.dumps({k: v for k, v in CONNECTION.items() if k != "mode"}))
     with pytest.raises(ValueError, match="webhook route"):
         source_of("shopify", json.dumps({"kind": "shop", "secrets": [APP_SECRET]}))
 
@@ -297,7 +346,7 @@ def test_an_uninstalled_app_sends_nothing_more_to_the_shop_until_its_new_token_i
     token = Token("2026-11-01T00:00:00Z")
     shops = MemoryShops()
     ports = shop_ports(**{"app/uninstalled": [AppUninstalled("2026-11-22T07:59:58Z")]})
-    marketplaces = Marketplaces(ports.sources, lambda parameter: token, MemoryAudit, lambda: shops)
+    marketplaces = Marketplaces(ports.connections, lambda parameter: token, MemoryAudit, lambda: shops)
     ports = ports.replacing(shops=shops)
 
     outcome = ingest_notification(delivered(ports, "app/uninstalled", {"domain": DOMAIN}), ports, NOW)
@@ -375,3 +424,33 @@ def test_a_shopify_exchange_is_processed_in_shopify_not_sent_by_our_warehouse():
 
     assert ports.marketplaces.actions(SHOP).calls == [("exchange", RETURN_ID)]
     assert ports.bus.of("ReplacementShipmentRequested") == [] and ports.bus.of("PaymentRequested") == []
+
+
+def test_a_merchant_refund_on_a_return_of_another_amount_is_not_taken_for_ours():
+    from chalicelib.ports.errors import PaymentNotConfirmed
+
+    ports = quoted_shopify_return()
+    ports.marketplaces.actions(SHOP).refuse = PaymentNotConfirmed("no answer from Shopify")
+    assert dispatch_refund(RETURN_ID, ports, NOW, RETRY)["payment"] == "retry"  # ours: sent, its answer lost
+
+    outcome = record_marketplace_refund(merchant_refund("9007199254740993", ref="77", total="5.00"), SHOP, ports, NOW)
+
+    assert outcome == f"refund 77 made in the marketplace recorded as RF-{SHOP}.refund-77"
+    ours = ports.ledger.get(refund_id_for(RETURN_ID))
+    assert (ours.payment_status, ours.marketplace_refund_id) == (PaymentStatus.SENT, None)
+
+
+def test_a_dry_run_shops_refund_is_recorded_never_paid_and_leaves_the_orders_refund_account():
+    ports = quoted_shopify_return()
+    connection = ports.marketplaces.connections[SHOP]
+    ports.marketplaces.connections[SHOP] = connection.model_copy(update={"mode": "dry_run"})
+    actions = ports.marketplaces.actions(SHOP)
+    actions.refund = lambda record, issued: {"dry_run": True}
+
+    result = dispatch_refund(RETURN_ID, ports, NOW, RETRY)
+
+    assert result["payment"] == "dry_run"
+    record = ports.ledger.get(refund_id_for(RETURN_ID))
+    assert (record.payment_status, record.published_at) == (PaymentStatus.DRY_RUN, None)
+    assert ports.orders.get(ORDER_ID).account == RefundAccount()
+    assert ports.bus.of("RefundIssued") == []
