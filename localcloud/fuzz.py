@@ -6,16 +6,24 @@ numbers, boundary and absurd dates, ids with odd characters, lone surrogates, by
 bodies, truncated JSON, deep nesting, bodies over 256 KB; odd, missing and duplicated headers; odd query
 strings and cursors; unknown or odd path segments. About half are signed validly (so that they pass
 authentication and reach validation) and a share forged (a wrong key, another source's key, a stale timestamp,
-a body changed after signing). The run fails on:
+a body changed after signing). Shopify's deliveries (POST /v1/webhooks/shopify) are signed with the app's secret
+or forged (another secret, the signature of another body, a domain that is not a connected shop or tries to escape
+one), with their headers dropped, retyped, duplicated or in another case, and bodies from Shopify's REST payloads
+naming a resource the simulated Shopify has (made at the start of the run), one it does not have, or none. The run
+fails on:
 
 - any answer 5xx, or no answer at all;
 - a forged request (signature not of the source or carrier named in the path, unknown source, wrong staff key)
   answered 2xx;
+- a Shopify delivery answered other than its headers and body call for: 401 when it is forged, 202 only when
+  every header and the body are valid, 400 when the body is not JSON, and a 422 that names the field at fault;
 - a request its sender may not make answered 2xx: a valid staff key without the route's role (review decisions:
   checked on the audit trail), a source sending an event type or about a shop it is not granted;
 - an accepted event the consumer could not apply: once the ingest queue is empty and every workflow execution
   is parked on a task token or ended, the DLQ must be empty, the event log must hold every accepted event and no
-  new `#failure:` record, and no new execution may have FAILED;
+  new `#failure:` record, and no new execution may have FAILED. An accepted Shopify notification about a resource the
+  simulated Shopify has must be applied like any event; one about a resource it does not have cannot be hydrated:
+  it must end in the DLQ with its HydrationFailed failure record (counted as "hydration refused", not as lost);
 - a return whose Verify step refused (InvalidInput) the order or request the edge accepted, and a record grown past
   the 400 KB DynamoDB takes (moto stores some such writes).
 
@@ -23,7 +31,8 @@ Returns a later step sent to the failures queue (an inspection naming a line the
 listed, not failed: that queue is where a source's inconsistent data is meant to wait for a person.
 
 A request is built from the seed and its index alone (`--replay INDEX` sends one again), so a run is
-reproducible; only the signing timestamps follow the clock. The consumer checks need the queues and tables,
+reproducible; only the signing timestamps follow the clock (and the ids the simulated Shopify gave the resources
+made at the start, the same in every fresh local cloud). The consumer checks need the queues and tables,
 which only an in-process local cloud has: against `--api-url` only the HTTP checks are made.
 """
 
@@ -35,20 +44,25 @@ import http.client
 import json
 import logging
 import random
+import re
 import socket
 import sys
 import threading
 import time
 import traceback
+import uuid
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from urllib.parse import parse_qs, quote, urlsplit
 
 from chalicelib import resources
 from chalicelib.connectors.carriers import CARRIER_STYLES
-from chalicelib.domain.events import EVENT_TYPES
+from chalicelib.connectors.shopify.webhook import TOPICS
+from chalicelib.domain.connections import shopify_shop_name
+from chalicelib.domain.events import EVENT_TYPES, SOURCE_ID_PATTERN
 from chalicelib.domain.review import QUEUES
 from chalicelib.domain.signatures import sign
 from chalicelib.domain.sources import DEFAULT_EVENT_TYPES, SourceKind
@@ -72,6 +86,7 @@ PROBE_HEADER = "X-Fuzz-Probe"
 ROUTES = {
     "webhook": "POST /v1/webhooks/{source}",
     "carrier": "POST /v1/webhooks/carriers/{carrier}",
+    "shopify": "POST /v1/webhooks/shopify",
     "quote": "POST /v1/refund-quotes",
     "preview": "POST /v1/verification-previews",
     "reviews": "GET /v1/reviews",
@@ -83,7 +98,7 @@ ROUTES = {
     "other": "other paths and methods",
 }
 ROUTE_WEIGHTS = {
-    "webhook": 30, "carrier": 16, "quote": 8, "preview": 7, "reviews": 7, "decide": 7, "tracking": 6,
+    "webhook": 30, "carrier": 16, "shopify": 5, "quote": 8, "preview": 7, "reviews": 7, "decide": 7, "tracking": 6,
     "refunds": 6, "reconciliation": 4, "export": 4, "other": 3,
 }
 # The staff role each route needs (GET /v1/reviews: finance for its queue, after_sales for the others; a review
@@ -753,6 +768,236 @@ def encode_body(rng: random.Random, doc, notes: list[str], body_mutation: float 
     return body
 
 
+# --- Shopify's deliveries ---------------------------------------------------------------------------------------
+
+SHOPIFY_HEADERS = ("X-Shopify-Shop-Domain", "X-Shopify-Hmac-Sha256", "X-Shopify-Topic", "X-Shopify-Webhook-Id",
+                   "X-Shopify-Event-Id", "X-Shopify-Triggered-At")
+# How often each topic is chosen: app/uninstalled rarely, and only in deliveries that must be refused (accepted, it
+# would stop every later hydration of the shop until a new access token is put; see Fuzzer._keep_the_app_installed).
+SHOPIFY_TOPIC_WEIGHTS = {topic: 1 if TOPICS[topic] is None else 3 if topic.startswith(("orders/", "returns/")) else 2
+                         for topic in TOPICS}
+SHOPIFY_FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "shopify"
+# The REST payloads deliveries start from: tests/fixtures/shopify/webhook_*.json where there is one (their ids are
+# replaced by the resource's), Shopify's shapes otherwise (localcloud/shopify_service.py writes the same).
+SHOPIFY_PAYLOADS = {"Order": "webhook_orders_create.json", "Return": "webhook_returns_request.json",
+                    "Refund": "webhook_refunds_create.json"}
+SHOPIFY_SHAPES = {
+    "Order": {"id": 1, "admin_graphql_api_id": "gid://shopify/Order/1", "name": "#1001", "currency": "USD",
+              "financial_status": "paid", "total_price": "42.49", "cancelled_at": None,
+              "line_items": [{"id": 3, "admin_graphql_api_id": "gid://shopify/LineItem/3", "sku": "SHOE-42",
+                              "quantity": 1, "price": "25.0"}]},
+    "Return": {"id": 1, "admin_graphql_api_id": "gid://shopify/Return/1", "status": "requested",
+               "order": {"id": 3, "admin_graphql_api_id": "gid://shopify/Order/3"}, "return_line_items": []},
+    "Refund": {"id": 1, "admin_graphql_api_id": "gid://shopify/Refund/1", "order_id": 3, "note": None,
+               "refund_line_items": [], "transactions": []},
+    "ReverseDelivery": {"id": 1, "admin_graphql_api_id": "gid://shopify/ReverseDelivery/1",
+                        "return": {"id": 3, "admin_graphql_api_id": "gid://shopify/Return/3"},
+                        "shipping_deliverable": {"tracking": {"carrier_name": "UPS", "tracking_number": "1ZRET00000001",
+                                                              "tracking_url": None}, "label": None}},
+    "Fulfillment": {"id": 1, "admin_graphql_api_id": "gid://shopify/Fulfillment/1", "order_id": 3, "status": "success",
+                    "tracking_company": "UPS", "tracking_number": "1Z0000000000000001", "shipment_status": None,
+                    "updated_at": "2026-11-20T08:00:00Z"},
+}
+# The lines of the orders made on the simulated Shopify at the start of a run (ShopifyWorld.make_resources), as
+# ShopifyService.create_order takes them: the notifications about those orders, their return and refund must be applied.
+SHOPIFY_LINES = [{"sku": "FZ-SHOE-42", "quantity": 2, "price": "25.00", "product_type": "footwear"},
+                 {"sku": "FZ-SOCK-3P", "quantity": 1, "price": "12.50", "product_type": "apparel"}]
+# One clean delivery about each of them, right after the seeding requests: (topic, the resource's name below).
+SHOPIFY_SEEDS = [("fulfillments/create", "shipped order"), ("returns/request", "return"), ("refunds/create", "refund")]
+# Numbers no resource of the simulated Shopify has: its ids are odd (from 2**53 + 1 up), these are even.
+PHANTOM_NUMBERS = [2, 4, 1000, 2**53, 2**53 + 2, 2**63, 2**64, 10**19, 10**20 - 2, 9007199254741002]
+FORGED_DOMAINS = [
+    "evil.myshopify.com", "generic.myshopify.com", "outlet.myshopify.com", "warehouse.myshopify.com", "generic",
+    "outlet", "shopify-{sub}", "{sub}", "{domain}.evil.example", "{domain}.", "{upper}", "{sub}.MYSHOPIFY.COM",
+    "{title}", "{domain}:443", "https://{domain}", "{domain}/", "{domain}/admin", "{domain}%00", "{sub}%2Emyshopify.com",
+    "{sub}.myshopify.co", "{sub}.myshopify.com.myshopify.com", "x{domain}", "{sub}-.myshopify.com", "*.myshopify.com",
+    "{domain},evil.myshopify.com", "..myshopify.com", "a" * 56 + ".myshopify.com", "a" * 57 + ".myshopify.com", "",
+    "{sub}\u00e9.myshopify.com", "\u0430cme.myshopify.com", "{domain}\u200b", "myshopify.com", ".myshopify.com",
+]
+
+
+def shopify_signature(secret: str, body: bytes) -> str:
+    """What Shopify sends in X-Shopify-Hmac-Sha256: the base64 HMAC-SHA256 of the raw body under the app's secret."""
+    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+
+
+def shopify_signed(secrets: list[str], header: str | None, body: bytes) -> bool:
+    """Whether the header is base64 (the standard alphabet, padded) of the body's HMAC under one of the secrets."""
+    if not header:
+        return False
+    try:
+        sent = base64.b64decode(header.encode("ascii"), validate=True)
+    except (ValueError, UnicodeEncodeError):
+        return False
+    return any(hmac.compare_digest(hmac.new(s.encode(), body, hashlib.sha256).digest(), sent) for s in secrets)
+
+
+def shopify_number(value, kind: str) -> str | None:
+    """The resource number a payload field gives: a GID of this kind, or a positive REST id of at most 20 digits (a
+    JSON integer, or the same digits as text); None for anything else (a float, a bool, a GID of another kind...)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return str(value) if 0 < value < 10**20 else None
+    if isinstance(value, str):
+        text = value.removeprefix(f"gid://shopify/{kind}/")
+        return text if re.fullmatch(r"[1-9][0-9]{0,19}", text) else None
+    return None
+
+
+def shopify_resource(topic: str, payload: dict) -> tuple[str | None, str]:
+    """The GID a delivery of `topic` names and the field that must name it: fulfillments/* by their order_id, the
+    others by admin_graphql_api_id or else their numeric id."""
+    kind = TOPICS[topic]
+    if topic.startswith("fulfillments/"):
+        field_, values = "order_id", [payload.get("order_id")]
+    else:
+        field_, values = "admin_graphql_api_id", [payload.get("admin_graphql_api_id"), payload.get("id")]
+    for value in values:
+        number = shopify_number(value, kind)
+        if number:
+            return f"gid://shopify/{kind}/{number}", field_
+    return None, field_
+
+
+_ISO_WITH_ZONE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})")
+_ISO_NAIVE = re.compile(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d{1,9})?)?")
+
+
+def triggered_at_verdict(value: str, now: datetime) -> str:
+    """valid, invalid or unsure (a form the fuzzer does not decide) for X-Shopify-Triggered-At: an ISO time with its
+    zone within 3650 days before and 24 hours after now; empty stands for now."""
+    if value == "":
+        return "valid"
+    if _ISO_NAIVE.fullmatch(value) or value.isalpha():
+        return "invalid"
+    if not _ISO_WITH_ZONE.fullmatch(value):
+        return "unsure"
+    text = re.sub(r"(\.\d{6})\d+", r"\1", value).replace("Z", "+00:00")
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        return "unsure"
+    if now - timedelta(days=3650) + timedelta(hours=1) <= at <= now + timedelta(hours=23, minutes=55):
+        return "valid"
+    if at < now - timedelta(days=3650, hours=1) or at > now + timedelta(hours=24, minutes=5):
+        return "invalid"
+    return "unsure"
+
+
+def load_json_like_the_edge(body: bytes):
+    """(payload, None), or (None, why it is not JSON the edge takes): UTF-8 only, and no escaped lone surrogate or
+    U+FFFE/U+FFFF (what no queue carries); (None, "unsure") when this process cannot parse it (too deep)."""
+    try:
+        payload = json.loads(body.decode("utf-8"))
+    except RecursionError:
+        return None, "unsure"
+    except ValueError:
+        return None, "not JSON"
+    try:
+        text = json.dumps(payload, ensure_ascii=False)
+    except RecursionError:
+        return None, "unsure"
+    if b"\\u" in body and re.search("[\ud800-\udfff\ufffe\uffff]", text):
+        return None, "uncarried text"
+    return payload, None
+
+
+@dataclass
+class ShopifyWorld:
+    """The Shopify side as the fuzzer knows it: the connected shops (domain -> (shop name, secrets)) and the real
+    resources on the simulated Shopify (domain -> kind -> GIDs), with the clean deliveries about them."""
+
+    domains: dict
+    real: dict = field(default_factory=dict)
+    seeds: list = field(default_factory=list)  # (domain, topic, GID)
+
+    @classmethod
+    def of(cls, sources: dict, cloud=None) -> "ShopifyWorld":
+        """The connected shops of the local cloud (its connections); of the local cloud's defaults when the API is
+        another process's (`make serve`)."""
+        from localcloud.cloud import DEFAULT_SHOPIFY_SHOPS, SHOPIFY_APP_SECRET
+
+        connections = getattr(cloud, "connections", None) or {}
+        domains = {connection["domain"]: (name, list(sources.get(name, {}).get("secrets", [])))
+                   for name, connection in connections.items() if connection["platform"] == "shopify"}
+        if not domains and cloud is None:
+            domains = {domain: (shopify_shop_name(domain), [SHOPIFY_APP_SECRET]) for domain in DEFAULT_SHOPIFY_SHOPS}
+        return cls(domains)
+
+    def is_real(self, domain: str | None, gid: str | None) -> bool:
+        return gid is not None and gid in self.real.get(domain, {}).get(gid.split("/")[3], [])
+
+    def make_resources(self, cloud, now: datetime) -> None:
+        """In the first live connected shop of the simulated Shopify: an order shipped and delivered, with a return
+        requested and refunded by the merchant in the admin; an order paid in EUR; an order not paid. (A refund on an
+        order alone is not made: its ledger record has no return, which the tests sharing the cloud do not expect.) Shopify's own webhooks about
+        them are muted (the run's deliveries are the first the API hears of them); what the workflows do in Shopify
+        later is delivered as usual."""
+        modes = getattr(cloud, "shopify_shops", {}) or {}
+        domains = [d for d in modes if d in self.domains and modes[d] == "live"] or [d for d in modes if d in self.domains]
+        if not domains:
+            return
+        domain, shopify = domains[0], cloud.shopify
+        shopify.mute_webhooks()
+        try:
+            shipped = shopify.create_order(domain, SHOPIFY_LINES)
+            shopify.fulfill(domain, shipped["order"], delivered_at=now - timedelta(days=1))
+            returned = shopify.request_return(domain, shipped["order"], [(shipped["lines"][0], 1, "size_too_small")],
+                                              note="fuzz: runs small")
+            refund = shopify.merchant_refund(domain, shipped["order"], [(shipped["lines"][0], 1)], "25.00", returned)
+            paid = shopify.create_order(domain, SHOPIFY_LINES, currency="EUR")
+            unpaid = shopify.create_order(domain, SHOPIFY_LINES[:1], paid=False, customer=False)
+        finally:
+            shopify.mute_webhooks(False)
+        named = {"shipped order": shipped["order"], "return": returned, "refund": refund, "paid order": paid["order"],
+                 "unpaid order": unpaid["order"]}
+        real = self.real.setdefault(domain, {})
+        for gid in named.values():
+            real.setdefault(gid.split("/")[3], []).append(gid)
+        self.seeds = [(domain, topic, named[what]) for topic, what in SHOPIFY_SEEDS]
+
+    def existing(self, cloud) -> set:
+        """(domain, GID) of every resource the simulated Shopify holds now (the run's and any other test's)."""
+        found = set()
+        for domain in self.domains:
+            try:
+                returns = cloud.shopify.returns(domain)
+                found |= {(domain, r["id"]) for r in cloud.shopify.orders(domain) + returns + cloud.shopify.refunds(domain)}
+            except KeyError:
+                continue
+            for ret in returns:
+                for rfo in ret.get("reverse_fulfillment_orders", []):
+                    found |= {(domain, d["id"]) for d in rfo.get("reverse_deliveries", [])}
+        return found
+
+
+def load_shopify_payloads() -> dict:
+    payloads = copy.deepcopy(SHOPIFY_SHAPES)
+    for kind, name in SHOPIFY_PAYLOADS.items():
+        try:
+            payloads[kind] = json.loads((SHOPIFY_FIXTURES / name).read_text())
+        except (OSError, ValueError):
+            pass
+    return payloads
+
+
+def odd_resource_ids(kind: str, number: str) -> list:
+    """What a payload may name its resource by, for a resource `number` of `kind`: huge, negative, float and bool
+    ids, numbers as text, GIDs of another type or malformed."""
+    other = "Return" if kind != "Return" else "Order"
+    n = int(number)
+    return [
+        10**20, 10**20 + 1, 10**30, -n, -1, 0, float(n), n + 0.5, 1.5, True, False, None, "", number, f"0{number}",
+        f" {number}", f"{number} ", "1e5", "１２３", "²", "٣", f"gid://shopify/{other}/{number}",
+        f"gid://shopify/{kind.lower()}/{number}", f"gid://shopify/{kind}/", f"gid://shopify/{kind}/0",
+        f"gid://shopify/{kind}/0{number}", f"gid://shopify/{kind}/" + "9" * 21, f"gid://shopify/{kind}/{number}/x",
+        f"gid://shopify/{kind}/{number}?x=1", f"gid://Shopify/{kind}/{number}", f"gid://shopify/{kind}/-{number}",
+        f"https://acme.myshopify.com/admin/{kind.lower()}s/{number}", Raw("1e999"), Raw("1" + "0" * 25),
+        Raw(f"{number}.0"), Raw(f"{number}e0"), Raw("-0"), [n], {"id": n}, Raw(str(2**64)), Raw(str(10**20 - 1)),
+    ]
+
+
 # --- a request ----------------------------------------------------------------------------------------------------
 
 
@@ -775,6 +1020,10 @@ class Probe:
     seconds: float = 0.0
     body_size: int | None = None  # the body is kept cut to its first 4 KB once answered
     accepted: list[str] = field(default_factory=list)  # the qualified ids of the events it got queued
+    # A Shopify delivery: the answers its headers and body call for ("202", "400", "401", "413", "422 <field>",
+    # "422 -" for a body that is not an object); None when the fuzzer does not decide (a header sent twice...).
+    expect: list[str] | None = None
+    shopify: dict | None = None  # its domain, topic, webhook id and the resource it names (None: not decided)
 
     def shrink(self) -> None:
         if self.body is not None and self.body_size is None:
@@ -799,8 +1048,10 @@ def _ascii(value) -> bytes:
 class Fuzzer:
     """Builds request `index` of a run from the seed: the same seed and index give the same request."""
 
-    def __init__(self, seed: int, pools: Pools, sources: dict, staff_keys: dict) -> None:
+    def __init__(self, seed: int, pools: Pools, sources: dict, staff_keys: dict, shopify: ShopifyWorld | None = None) -> None:
         self.seed, self.pools, self.sources, self.staff_keys = seed, pools, sources, staff_keys
+        self.shopify = shopify or ShopifyWorld.of(sources)
+        self.shopify_payloads = load_shopify_payloads()
         self.seeding = self._seeding()
 
     # The first requests of a run: every pool order of both shops, then their returns' requests, so that reviews,
@@ -819,6 +1070,10 @@ class Fuzzer:
             probe.source = shop
             return self._webhook_signed(rng, probe, shop, body, now, mode="valid", clean=True)
         samples = Samples(self.pools, rng, index, now)
+        if 0 <= index - len(self.seeding) < len(self.shopify.seeds):  # one clean delivery about each real resource
+            domain, topic, gid = self.shopify.seeds[index - len(self.seeding)]
+            probe = Probe(index, "shopify", "POST", b"", [], None, [f"about the real {gid}"])
+            return self._shopify(rng, samples, probe, now, seed=(domain, topic, gid))
         if index % GROWTH_EVERY["timeline"] == GROWTH_EVERY["timeline"] - 2:
             return self._carrier(rng, samples, Probe(index, "carrier", "POST", b"", [], None), now, big=True)
         if index % LONGEST_IDS["every"] in (LONGEST_IDS["order"], LONGEST_IDS["request"]):
@@ -867,7 +1122,7 @@ class Fuzzer:
             path_source = rng.choice([
                 "tmall", "acme", "Generic", "GENERIC", "generic%20", "gen%2Fric", "%67eneric", "généric",
                 "generic.", "warehouse2", "x" * 64, "x" * 65, "_generic", "-generic", "a", "0", *CARRIER_STYLES, "carriers",
-                "generic%00", "generic;", "outlet", "generic", "warehouse",
+                "generic%00", "generic;", "outlet", "generic", "warehouse", "shopify", "Shopify",
             ])
             probe.notes.append(f"path source {path_source!r}")
         probe.source = path_source
@@ -1078,6 +1333,269 @@ class Fuzzer:
         expected = [style.sign(secret.encode(), probe.body or b"").encode() for secret in entry["secrets"]]
         if not signature or not any(hmac.compare_digest(value, given) for value in expected):
             probe.refuse = "forged signature"
+
+    # --- Shopify's deliveries
+
+    def _shopify(self, rng, samples: Samples, probe: Probe, now: datetime, seed: tuple | None = None) -> Probe:
+        """A delivery as Shopify sends it, about a resource the simulated Shopify has (three in four, of a kind it has
+        some of) or one it does not; its body mutated, its signature valid or forged, its headers mutated."""
+        world = self.shopify
+        if seed:
+            domain, topic, gid = seed
+        else:
+            domain = rng.choice(sorted(world.domains) or ["acme.myshopify.com"])
+            topic = rng.choices(list(SHOPIFY_TOPIC_WEIGHTS), weights=list(SHOPIFY_TOPIC_WEIGHTS.values()))[0]
+            kind = TOPICS[topic]
+            gids = world.real.get(domain, {}).get(kind or "", [])
+            gid = None
+            if gids and rng.random() < 0.75:
+                gid = rng.choice(gids)
+                probe.notes.append(f"about the real {gid}")
+            elif kind:
+                gid = f"gid://shopify/{kind}/{rng.choice(PHANTOM_NUMBERS)}"
+                probe.notes.append(f"about {gid}, which Shopify does not have")
+        probe.notes.append(f"topic {topic}")
+        doc = self._shopify_payload(rng, topic, gid, domain, now, probe.notes, clean=bool(seed))
+        if seed:
+            body = json.dumps(doc).encode()
+        else:
+            if rng.random() < 0.25:
+                self._odd_resource_id(rng, doc, topic, gid, probe.notes)
+            doc = self._mutated(rng, doc, now, probe.notes)
+            body = encode_body(rng, doc, probe.notes, body_mutation=0.08)
+        self._shopify_signed(rng, probe, topic, domain, body, now, clean=bool(seed))
+        self._judge_shopify(probe, now)
+        self._keep_the_app_installed(probe, now)
+        return probe
+
+    def _shopify_payload(self, rng, topic: str, gid: str | None, domain: str, now: datetime, notes: list[str],
+                         clean: bool = False) -> dict:
+        kind = TOPICS[topic]
+        if kind is None:
+            return {"id": 2**53 + 2 * rng.randrange(1, 1000), "name": domain.split(".")[0], "domain": domain,
+                    "myshopify_domain": domain}
+        number = gid.rsplit("/", 1)[1]
+        if topic.startswith("fulfillments/"):
+            doc = copy.deepcopy(self.shopify_payloads["Fulfillment"])
+            doc.update(order_id=int(number), updated_at=iso(now))
+            return doc
+        doc = copy.deepcopy(self.shopify_payloads[kind])
+        doc.update(id=int(number), admin_graphql_api_id=gid)
+        roll = 1.0 if clean else rng.random()
+        if roll < 0.1:
+            del doc["admin_graphql_api_id"]
+            notes.append("named by its REST id only")
+        elif roll < 0.2:
+            del doc["id"]
+            notes.append("named by its GID only")
+        return doc
+
+    def _odd_resource_id(self, rng, doc: dict, topic: str, gid: str | None, notes: list[str]) -> None:
+        kind = TOPICS[topic] or "Order"
+        number = gid.rsplit("/", 1)[1] if gid else "9007199254741002"
+        name = rng.choice([key for key in ("admin_graphql_api_id", "id", "order_id") if key in doc] or ["id"])
+        doc[name] = rng.choice(odd_resource_ids(kind, number))
+        notes.append(f"resource {name} -> {doc[name]!r:.70}")
+
+    def _forged_domain(self, rng, domain: str) -> str:
+        sub = domain.removesuffix(".myshopify.com")
+        return rng.choice(FORGED_DOMAINS).format(sub=sub, domain=domain, upper=domain.upper(), title=domain.title())
+
+    def _shopify_signed(self, rng, probe: Probe, topic: str, domain: str, body: bytes, now: datetime,
+                        clean: bool = False) -> None:
+        """Sign with the app's secret (or forge), and write Shopify's headers; some mutated."""
+        secrets = self.shopify.domains.get(domain, (None, ["local-shopify-app-secret"]))[1]
+        secret = secrets[0]
+        mode = "valid" if clean else rng.choices(
+            ["valid", "wrong secret", "another source's secret", "signature of another body", "body changed after signing",
+             "hex digest", "unpadded", "urlsafe", "truncated digest", "generic scheme", "no signature", "empty signature",
+             "domain not connected", "no domain"],
+            weights=[62, 4, 3, 3, 3, 2, 1, 1, 1, 1, 3, 1, 11, 2])[0]
+        signed = body
+        sent_domain = domain
+        if mode == "wrong secret":
+            secret = rng.choice(["wrong-secret-0123456789", secret + "x", secret[:-1], secret.upper(), ""])
+        elif mode == "another source's secret":
+            secret = rng.choice(sorted({s for entry in self.sources.values() for s in entry["secrets"]} - set(secrets)))
+        elif mode == "signature of another body":
+            signed = rng.choice([b"{}", b"", body + b" ", body[:-1], body.replace(b"1", b"3", 1)])
+            signed = signed if signed != body else body + b"\n"
+        elif mode == "body changed after signing":
+            body = body + b"\n" if rng.random() < 0.5 else mutate_bytes(rng, body, probe.notes)
+        elif mode == "domain not connected":
+            sent_domain = self._forged_domain(rng, domain)
+        digest = hmac.new(secret.encode(), signed, hashlib.sha256).digest()
+        signature = base64.b64encode(digest).decode()
+        if mode == "hex digest":
+            signature = digest.hex()
+        elif mode == "unpadded":
+            signature = signature.rstrip("=")
+        elif mode == "urlsafe":
+            signature = base64.urlsafe_b64encode(digest).decode()
+        elif mode == "truncated digest":
+            signature = base64.b64encode(digest[:16]).decode()
+        elif mode == "generic scheme":
+            signature = sign(secret.encode(), str(int(now.timestamp())), signed)
+        if mode == "domain not connected":
+            probe.notes.append(f"domain {sent_domain!r}")
+        if mode != "valid":
+            probe.notes.append(f"forged: {mode}")
+        # Shopify's X-Shopify-Triggered-At: nanoseconds, UTC
+        triggered = f"{(now - timedelta(seconds=rng.randrange(1, 600))):%Y-%m-%dT%H:%M:%S}.{rng.randrange(10**9):09d}Z"
+        headers = [("Content-Type", b"application/json"), ("X-Shopify-Topic", topic.encode())]
+        if mode not in ("no signature",):
+            headers.append(("X-Shopify-Hmac-Sha256", b"" if mode == "empty signature" else signature.encode()))
+        if mode != "no domain":
+            headers.append(("X-Shopify-Shop-Domain", _ascii(sent_domain)))
+        headers += [("X-Shopify-API-Version", b"2026-10"),
+                    ("X-Shopify-Webhook-Id", str(uuid.UUID(int=rng.getrandbits(128), version=4)).encode())]
+        if clean or rng.random() < 0.85:
+            headers.append(("X-Shopify-Event-Id", str(uuid.UUID(int=rng.getrandbits(128), version=4)).encode()))
+        if clean or rng.random() < 0.85:
+            headers.append(("X-Shopify-Triggered-At", triggered.encode()))
+        if not clean and rng.random() < 0.4:
+            for _ in range(rng.choice([1, 1, 2, 3])):
+                headers = self._odd_shopify_headers(rng, headers, domain, probe.notes, now, probe.index)
+        probe.headers, probe.body, probe.target = headers, body, b"/v1/webhooks/shopify"
+
+    def _odd_shopify_headers(self, rng, headers: list, domain: str, notes: list[str], now: datetime, index: int) -> list:
+        op = rng.choices(["drop", "empty", "case", "duplicate same", "duplicate other", "odd value", "space"],
+                         weights=[3, 2, 4, 1, 1, 9, 1])[0]
+        name = rng.choice(SHOPIFY_HEADERS)
+        present = [i for i, (key, _) in enumerate(headers) if key.lower() == name.lower()]
+        if op == "case":
+            spell = rng.choice([str.lower, str.upper, str.swapcase,
+                                lambda n: "".join(c.upper() if i % 2 else c.lower() for i, c in enumerate(n))])
+            every = rng.random() < 0.3
+            notes.append(f"header {'names' if every else name} spelled {spell(name)!r}")
+            return [(spell(k) if every or k.lower() == name.lower() else k, v) for k, v in headers]
+        if op == "drop":
+            notes.append(f"header {name} dropped")
+            return [(k, v) for k, v in headers if k.lower() != name.lower()]
+        spelled = rng.choice([name, name, name.lower()])
+        if op == "odd value" or not present:
+            value = self._odd_shopify_value(rng, name, domain, now, index)
+            notes.append(f"header {name} = {value[:60]!r}")
+            return [(k, v) for k, v in headers if k.lower() != name.lower()] + [(spelled, value)]
+        value = headers[present[0]][1]
+        if op == "empty":
+            notes.append(f"header {name} empty")
+            headers[present[0]] = (headers[present[0]][0], b"")
+            return headers
+        if op == "space":
+            odd = rng.choice([b" " + value, value + b" ", b"\t" + value, value + b"\t"])
+            notes.append(f"header {name} = {odd[:60]!r}")
+            headers[present[0]] = (headers[present[0]][0], odd)
+            return headers
+        other = value if op == "duplicate same" else self._odd_shopify_value(rng, name, domain, now, index)
+        notes.append(f"header {name} sent twice ({'same value' if other == value else repr(other[:40])})")
+        if rng.random() < 0.5:
+            return headers + [(spelled, other)]
+        return headers[:present[0]] + [(spelled, other)] + headers[present[0]:]
+
+    def _odd_shopify_value(self, rng, name: str, domain: str, now: datetime, index: int) -> bytes:
+        if name == "X-Shopify-Shop-Domain":
+            others = [d for d in self.shopify.domains if d != domain]
+            return _ascii(rng.choice(others) if others and rng.random() < 0.2 else self._forged_domain(rng, domain))
+        if name == "X-Shopify-Hmac-Sha256":
+            return rng.choice([b"", b"x", b"=", b"A" * 44, b"A" * 43 + b"=", "é".encode(), b"sha256=" + b"A" * 44,
+                               b"\xff" * 8, b"0" * 64, b"A" * 16384, "０１２３".encode()])
+        if name == "X-Shopify-Topic":
+            return _ascii(rng.choice([
+                *[t for t in TOPICS if TOPICS[t]], "app/uninstalled", "APP/UNINSTALLED", "Orders/Create", "ORDERS/CREATE",
+                "orders/delete", "products/update", "customers/redact", "shop/redact", "orders", "orders/", "/orders/create",
+                "orders//create", "orders/create/", "returns/requested", "refund/create", "orders/create,orders/paid",
+                "orders.create", "orders_create", "x" * 300, "ordérs/create", "orders/create\u200b", "",
+            ]))
+        if name == "X-Shopify-Webhook-Id":
+            tag = str(index)
+            return _ascii(rng.choice([
+                tag, f"fz.{tag}:a_b-c", "x" * (124 - len(tag)) + "-" + tag, f"-{tag}", f".{tag}", tag + ":" * 10,
+                "", "x" * (125 - len(tag)) + "-" + tag, "x" * 200, f"a/{tag}", f"a b{tag}", "é", f"{tag}#x", "😀",
+                f"{tag}*", "%2F", f"{tag}\t1", f"wh-{tag}/x", "..\\x", f"{tag}\u00a0",
+            ]))
+        if name == "X-Shopify-Event-Id":
+            return _ascii(rng.choice(["", "0", "x" * 128, "x" * 129, "é" * 10, "a" * 5000, "1234567890", "\u00ff",
+                                      str(uuid.UUID(int=rng.getrandbits(128), version=4)), "e" * 200]))
+        odd = [str(value) for value in odd_dates(now)]
+        return _ascii(rng.choice([
+            iso(now), iso(now - timedelta(days=1)), now.isoformat(), "",
+            (now - timedelta(hours=1)).astimezone(timezone(timedelta(hours=-5))).isoformat(timespec="milliseconds"),
+            iso(now + timedelta(hours=25)), iso(now - timedelta(days=3651)), "9999-12-31T23:59:59Z",
+            "0001-01-01T00:00:00Z", iso(now).rstrip("Z"), "2026-11-20", "now", "yesterday", "x",
+            *rng.sample(odd, 3),
+        ]))
+
+    def _shopify_header(self, probe: Probe, name: str) -> tuple[str | None, bool]:
+        """The header's value as the local API reads it (latin-1, the first when sent twice, without leading space),
+        and whether every gateway reads it so: sent with one value, and no space around it."""
+        values = list(dict.fromkeys(probe.header_values(name)))
+        if not values:
+            return None, True
+        text = values[0].decode("latin-1")
+        return text.lstrip(" \t"), len(values) == 1 and text == text.strip(" \t")
+
+    def _judge_shopify(self, probe: Probe, now: datetime) -> None:
+        """What the delivery's headers and body call for (probe.expect), and whether it is forged (probe.refuse)."""
+        probe.refuse, probe.expect, probe.ambiguous = None, None, False
+        body = probe.body or b""
+        domain, domain_sure = self._shopify_header(probe, "X-Shopify-Shop-Domain")
+        signature, signature_sure = self._shopify_header(probe, "X-Shopify-Hmac-Sha256")
+        connected = self.shopify.domains.get(domain) if domain is not None else None
+        probe.source = connected[0] if connected else None
+        # What the API reads (the first value of a header sent twice): the resource it names, if it is accepted.
+        topic, webhook_id = (self._shopify_header(probe, name)[0] for name in ("X-Shopify-Topic", "X-Shopify-Webhook-Id"))
+        payload, not_json = load_json_like_the_edge(body)
+        gid, named_by = (None, None)
+        if topic in TOPICS and TOPICS[topic] is not None and isinstance(payload, dict):
+            gid, named_by = shopify_resource(topic, payload)
+        probe.shopify = {"domain": domain, "topic": topic, "webhook_id": webhook_id, "resource": gid}
+        if not (domain_sure and signature_sure):
+            probe.ambiguous = True
+            return
+        too_large = len(body) > MAX_BODY  # the size is checked first, as on every webhook route
+        if connected is None or not shopify_signed(connected[1], signature, body):
+            probe.refuse = "shopify domain not connected" if connected is None else "shopify forged signature"
+            probe.expect = ["413" if too_large else "401"]
+            return
+        if too_large:
+            probe.expect = ["413"]
+            return
+        read = {name: self._shopify_header(probe, name) for name in SHOPIFY_HEADERS[2:]}
+        if not all(sure for _, sure in read.values()):
+            return
+        event_id, triggered = read["X-Shopify-Event-Id"][0], read["X-Shopify-Triggered-At"][0]
+        refusals, maybe = [], []
+        if topic not in TOPICS:
+            refusals.append("422 X-Shopify-Topic")
+        if not_json == "unsure":
+            maybe.append("400")
+        elif not_json:
+            refusals.append("400")
+        elif not isinstance(payload, dict):
+            refusals.append("422 -")
+        if not webhook_id or not re.fullmatch(SOURCE_ID_PATTERN, f"wh-{webhook_id}"):
+            refusals.append("422 X-Shopify-Webhook-Id")
+        if named_by and gid is None:
+            refusals.append(f"422 {named_by}")
+        verdict = "valid" if triggered is None else triggered_at_verdict(triggered, now)
+        if verdict != "valid":
+            (refusals if verdict == "invalid" else maybe).append("422 X-Shopify-Triggered-At")
+        if event_id is not None and len(event_id) > 128:
+            refusals.append("422 X-Shopify-Event-Id")
+        probe.expect = refusals + maybe if refusals else ["202"] + maybe
+
+    def _keep_the_app_installed(self, probe: Probe, now: datetime) -> None:
+        """An app/uninstalled delivery that may be accepted is sent as orders/updated instead: accepted, it would
+        mark the shop uninstalled, and nothing about it could be hydrated for the rest of the run (nor in the tests
+        sharing the local cloud)."""
+        if not any(v.strip(b" \t").lower() == b"app/uninstalled" for v in probe.header_values("X-Shopify-Topic")):
+            return
+        if probe.refuse and not probe.ambiguous or (probe.expect is not None and "202" not in probe.expect):
+            return
+        probe.headers = [(k, b"orders/updated" if k.lower() == "x-shopify-topic" else v) for k, v in probe.headers]
+        probe.notes.append("app/uninstalled that could be accepted sent as orders/updated")
+        self._judge_shopify(probe, now)
 
     def _mutated(self, rng, doc, now: datetime, notes: list[str]):
         count = rng.choices([0, 1, 2, 3], weights=[30, 40, 20, 10])[0]
@@ -1318,6 +1836,8 @@ class Fuzzer:
             ("GET", b"/v1/refunds/export.csv/"), ("POST", b"/v1/webhooks/carriers"), ("POST", b"/v1/webhooks/carriers/"),
             ("GET", b"/v1/reviews/"), ("GET", b"/%2e%2e/v1/reviews"), ("GET", b"/v1/reviews%3Fqueue=finance"),
             ("POST", b"/v1/verification-previews/"), ("GET", b"/v1/../v1/reviews?queue=service"),
+            ("GET", b"/v1/webhooks/shopify"), ("POST", b"/v1/webhooks/shopify/"), ("PUT", b"/v1/webhooks/shopify"),
+            ("POST", b"/v1/webhooks/shopify/orders/create"), ("POST", b"/v1/webhooks/SHOPIFY"),
         ])
         probe.method, probe.target = method, path
         probe.headers = [("Content-Type", b"application/json")]
@@ -1493,7 +2013,16 @@ class Report:
     sent: Counter = field(default_factory=Counter)
     accepted_webhooks: int = 0
     accepted_checkpoints: int = 0
+    accepted_shopify: int = 0
     applied: int | None = None
+    # Accepted Shopify notifications about the run's resources on the simulated Shopify, and how many were applied;
+    # about resources it does not have, and how many ended in the DLQ with their HydrationFailed recorded.
+    shopify_real: int = 0
+    shopify_real_applied: int = 0
+    shopify_phantom: int = 0
+    hydration_refused: int = 0
+    hydration_refused_dead: int = 0  # of those, dead-lettered (when checked, or once the queue is idle after)
+    dead_at_check: int = 0
     executions: Counter = field(default_factory=Counter)
     parked: Counter = field(default_factory=Counter)
     failed_returns: Counter = field(default_factory=Counter)
@@ -1524,10 +2053,17 @@ class Report:
             f"{kind} {self.authentic[kind]} of {n}" for kind, n in self.sent.items()))
         refusals = ", ".join(f"{why} {n}" for why, n in self.refused_expected.most_common(12))
         out.append(f"must be refused (not 2xx): {refusals or 'none'}")
-        out.append(f"accepted: {self.accepted_webhooks} webhooks and {self.accepted_checkpoints} carrier checkpoints: "
-                   f"{self.accepted_events} distinct events")
+        out.append(f"accepted: {self.accepted_webhooks} webhooks, {self.accepted_shopify} Shopify notifications and "
+                   f"{self.accepted_checkpoints} carrier checkpoints: {self.accepted_events} distinct events")
         if self.consumer_checked:
-            out.append(f"applied by the consumer (in the event log): {self.applied} of {self.accepted_events}")
+            out.append(f"applied by the consumer (in the event log): {self.applied} of {self.accepted_events}; "
+                       f"hydration refused: {self.hydration_refused} (Shopify has no such resource: HydrationFailed "
+                       f"recorded; in the DLQ {self.hydration_refused_dead}"
+                       + (", the others retried until they are)" if self.hydration_refused_dead < self.hydration_refused
+                          else ")"))
+            out.append(f"Shopify notifications accepted about the run's resources on the simulated Shopify: "
+                       f"{self.shopify_real}, applied {self.shopify_real_applied}; about resources it does not have: "
+                       f"{self.shopify_phantom}, hydration refused {self.hydration_refused}")
             states = ", ".join(f"{s} {n}" for s, n in self.parked.most_common())
             out.append(f"workflow executions started: {sum(self.executions.values())} ("
                        + ", ".join(f"{s} {n}" for s, n in sorted(self.executions.items())) + ")"
@@ -1537,10 +2073,10 @@ class Report:
                 out += [f"  {n} x {why}" for why, n in self.failed_returns.most_common(12)]
         else:
             out.append("consumer checks skipped: the queues, tables and workflows are in the process serving the API")
-        kinds = ("5xx", "no answer", "forged accepted", "not granted accepted", "role missing accepted")
+        kinds = ("5xx", "no answer", "forged accepted", "not granted accepted", "role missing accepted", "shopify answers")
         if self.consumer_checked or self.problems.get("not settled"):
-            kinds += ("dlq", "failure records", "not applied", "workflow failed", "verify refused accepted input",
-                      "records over 400 KB", "not settled")
+            kinds += ("dlq", "failure records", "not applied", "hydration refusal not kept", "workflow failed",
+                      "verify refused accepted input", "records over 400 KB", "not settled")
         out.append("checks: " + ", ".join(f"{kind} {len(self.problems.get(kind, []))}" for kind in kinds))
         for kind in kinds:
             found = self.problems.get(kind, [])
@@ -1608,10 +2144,12 @@ def seeding_count(requests: int) -> int:
 def run_fuzz(
     api_url: str, requests: int, seed: int = DEFAULT_SEED, *, cloud=None, sources: dict | None = None,
     staff_keys: dict | None = None, threads: int = 8, timeout: float = 600, anchor: datetime | None = None,
-    progress=None, quiet: bool = False, only: list[int] | None = None,
+    progress=None, quiet: bool = False, only: list[int] | None = None, await_dead_letters: bool = True,
 ) -> Report:
     """Send `requests` requests (the seeding ones first) to `api_url`; with `cloud` (a started LocalCloud serving
-    it), also check what the consumer and the workflows made of the accepted events."""
+    it), also check what the consumer and the workflows made of the accepted events. The checks do not wait for
+    the notifications whose hydration was refused (and recorded) to reach the DLQ (maxReceiveCount visibility
+    timeouts); `await_dead_letters`: the run waits for that after them, and counts them there."""
     from localcloud.cloud import DEFAULT_SOURCES, DEFAULT_STAFF_KEYS
 
     started = time.monotonic()
@@ -1619,7 +2157,10 @@ def run_fuzz(
     staff_keys = staff_keys or (cloud.staff_keys if cloud is not None else DEFAULT_STAFF_KEYS)
     today = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
     pools = Pools(pool_size(requests), anchor or today - timedelta(days=10))
-    fuzzer = Fuzzer(seed, pools, sources, staff_keys)
+    world = ShopifyWorld.of(sources, cloud)
+    if getattr(cloud, "shopify", None) is not None:
+        world.make_resources(cloud, datetime.now(timezone.utc))
+    fuzzer = Fuzzer(seed, pools, sources, staff_keys, world)
     report = Report(seed, 0)
     url = urlsplit(api_url)
     host, port = url.hostname, url.port or 80
@@ -1630,7 +2171,7 @@ def run_fuzz(
     def one(index: int) -> Probe:
         probe = fuzzer.build(index, datetime.now(timezone.utc))
         send(host, port, probe)
-        if probe.status == 202 and probe.route in ("webhook", "carrier"):
+        if probe.status == 202 and probe.route in ("webhook", "carrier", "shopify"):
             probe.accepted = accepted_ids(probe)
         probe.shrink()
         with lock:
@@ -1663,9 +2204,26 @@ def run_fuzz(
         report.requests = len(probes)
         accepted = judge(probes, report, pools)
         if cloud is not None:
-            settled = settle(cloud, baseline, report, timeout)
+            if getattr(cloud, "shopify", None) is not None:
+                try:  # what Shopify itself sends about the run's resources (and what the workflows did there)
+                    cloud.shopify.wait_for_deliveries(timeout)
+                except TimeoutError as error:
+                    report.warnings["Shopify's own deliveries"].append((None, str(error)))
+            by_index = {probe.index: probe for probe in probes}
+            fates = shopify_fates(cloud, world, accepted, by_index)
+            lingering = lingering_refusals(cloud, baseline, phantom_gids(fates, accepted, by_index))
+            settled = settle(cloud, baseline, report, timeout, lingering)
             if settled:
-                check_consumer(cloud, baseline, report, accepted, probes, staff_keys)
+                check_consumer(cloud, baseline, report, accepted, probes, staff_keys, fates)
+                if await_dead_letters and report.hydration_refused > report.hydration_refused_dead:
+                    try:
+                        cloud.wait_until(cloud.queue_idle, timeout, interval=0.2)
+                    except TimeoutError:
+                        report.problem("not settled", None, f"the refused notifications were not dead-lettered within "
+                                                            f"{timeout:g} s")
+                    else:
+                        later = _depth(cloud, "AFTERSALES_INGEST_DLQ_URL") - baseline.dead_letters - report.dead_at_check
+                        report.hydration_refused_dead += later
     report.tracebacks = {index: texts for index, texts in capture.by_probe.items()}
     for probe_list in report.problems.values():
         for probe, _ in probe_list:
@@ -1688,6 +2246,9 @@ def judge(probes: list[Probe], report: Report, pools: Pools) -> dict[str, int]:
             report.sent["webhooks and pushes"] += 1
             report.authentic["webhooks and pushes"] += not probe.ambiguous and (
                 probe.refuse is None or "not granted" in probe.refuse)
+        elif probe.route == "shopify":
+            report.sent["Shopify deliveries"] += 1
+            report.authentic["Shopify deliveries"] += not probe.ambiguous and probe.refuse is None
         elif probe.route in ("preview", "reviews", "decide", "tracking", "refunds", "reconciliation", "export"):
             report.sent["staff calls"] += 1
             report.authentic["staff calls"] += probe.key_id is not None
@@ -1705,16 +2266,34 @@ def judge(probes: list[Probe], report: Report, pools: Pools) -> dict[str, int]:
                                                     "refunds", "reconciliation", "export") and not probe.refuse \
                 and not probe.ambiguous:
             report.warnings["authentic requests answered 401"].append((probe, ""))
-        if probe.status == 202 and probe.route in ("webhook", "carrier"):
+        if probe.route == "shopify" and 0 < probe.status < 500:
+            judge_shopify(probe, report)
+        if probe.status == 202 and probe.route in ("webhook", "carrier", "shopify"):
             for event_id in probe.accepted:
                 accepted.setdefault(event_id, probe.index)
             if probe.route == "webhook":
                 report.accepted_webhooks += 1
+            elif probe.route == "shopify":
+                report.accepted_shopify += 1
             else:
                 report.accepted_checkpoints += _json(probe.answer).get("checkpoints", 0)
     report.probes = sorted(probes, key=lambda p: p.index)
     report.accepted_events = len(accepted)
     return accepted
+
+
+def judge_shopify(probe: Probe, report: Report) -> None:
+    """A Shopify delivery's answer against what its headers and body call for."""
+    error = _json(probe.answer).get("error") or {}
+    outcome = f"422 {error.get('field') or '-'}" if probe.status == 422 else str(probe.status)
+    if probe.status == 422 and not error.get("field") and error.get("code") != "invalid_body":
+        report.problem("shopify answers", probe, "a 422 that names no field (and is not about the body as a whole)")
+    if probe.expect is not None and outcome not in probe.expect and not (probe.refuse and 200 <= probe.status < 300):
+        why = f" ({probe.refuse})" if probe.refuse else ""
+        report.problem("shopify answers", probe, f"must be answered {' or '.join(probe.expect)}{why}; answered {outcome}")
+    webhook_id = (probe.shopify or {}).get("webhook_id")
+    if probe.status == 202 and webhook_id is not None and _json(probe.answer).get("event_id") != f"wh-{webhook_id}":
+        report.problem("shopify answers", probe, f"accepted as {_json(probe.answer).get('event_id')!r}, not wh-{webhook_id}")
 
 
 def refusal_kind(why: str) -> str:
@@ -1735,7 +2314,7 @@ def _json(data: bytes) -> dict:
 
 def accepted_ids(probe: Probe) -> list[str]:
     """The event ids the edge queued for an accepted request, tenant-qualified by its source."""
-    if probe.route == "webhook":
+    if probe.route in ("webhook", "shopify"):
         own = _json(probe.answer).get("event_id")
         return [f"{probe.source}/{own}"] if own else []
     style = CARRIER_STYLES[probe.source]
@@ -1793,17 +2372,23 @@ def failure_records(cloud) -> dict:
     return {item["event_id"]: item for item in scan(table, FilterExpression=Attr("event_id").begins_with("#failure:"))}
 
 
-def settle(cloud, baseline: Baseline, report: Report, timeout: float) -> bool:
+def settle(cloud, baseline: Baseline, report: Report, timeout: float, lingering=None) -> bool:
     """Wait (polling, within `timeout`) until the ingest queue is empty and every execution started since the
-    baseline is parked on a task token or ended; records the executions' statuses.
+    baseline is parked on a task token or ended; records the executions' statuses. `lingering(depth)`: whether
+    the messages still on the queue may stay (notifications whose hydration was refused, retried until their dead
+    letter).
 
     Nothing resumes a parked execution but the consumer (or a person), so an execution seen parked is not read
     again until a pass finds none busy; that pass is followed by one reading every execution."""
     deadline = time.monotonic() + timeout
     parked: dict[str, str] = {}
     everything = False
+
+    def idle() -> bool:
+        return cloud.queue_idle() or (lingering is not None and lingering(cloud.queue_depth()))
+
     while True:
-        if cloud.queue_idle():
+        if idle():
             busy = 0
             statuses: Counter = Counter()
             for execution in list_executions(cloud):
@@ -1823,7 +2408,7 @@ def settle(cloud, baseline: Baseline, report: Report, timeout: float) -> bool:
                 else:
                     parked.pop(arn, None)
                     busy += 1
-            if not busy and everything and cloud.queue_idle():
+            if not busy and everything and idle():
                 report.executions = statuses
                 report.parked = Counter(parked.values())
                 return True
@@ -1836,33 +2421,153 @@ def settle(cloud, baseline: Baseline, report: Report, timeout: float) -> bool:
         time.sleep(0.2)
 
 
-def check_consumer(cloud, baseline: Baseline, report: Report, accepted: dict, probes: list[Probe], staff_keys: dict) -> None:
+def shopify_fates(cloud, world: ShopifyWorld, accepted: dict, by_index: dict) -> dict[str, str]:
+    """Each accepted Shopify notification's id -> "real" (about a resource the run made on the simulated Shopify: it
+    must be applied), "phantom" (about one it does not have: its hydration must fail) or "unknown" (about one some
+    other test made, or one the fuzzer did not decide: either)."""
+    existing = world.existing(cloud)
+    fates = {}
+    for event_id, index in accepted.items():
+        probe = by_index.get(index)
+        if probe is None or probe.route != "shopify":
+            continue
+        info = probe.shopify or {}
+        domain, gid = info.get("domain"), info.get("resource")
+        if world.is_real(domain, gid):
+            fates[event_id] = "real"
+        elif gid is None or (domain, gid) in existing:
+            fates[event_id] = "unknown"
+        else:
+            fates[event_id] = "phantom"
+    return fates
+
+
+def phantom_gids(fates: dict, accepted: dict, by_index: dict) -> Counter:
+    """How many accepted notifications name each resource Shopify does not have."""
+    return Counter(by_index[accepted[event_id]].shopify["resource"] for event_id, fate in fates.items() if fate == "phantom")
+
+
+def _names(error: str, gid: str) -> bool:
+    return re.search(re.escape(gid) + r"(?![0-9])", error) is not None
+
+
+def hydration_refusals(cloud, baseline: Baseline, gids: Counter, records: dict | None = None) -> tuple[Counter, set[str]]:
+    """For each GID (of accepted notifications Shopify has no resource for): how many new HydrationFailed failure
+    records name it, at most as many as notifications named it; and the keys of those records."""
+    found: Counter = Counter()
+    keys: set[str] = set()
+    for key, item in (failure_records(cloud) if records is None else records).items():
+        before = baseline.failures.get(key)
+        if (before is not None and before.get("failures") == item.get("failures")) or item.get("error_type") != "HydrationFailed":
+            continue
+        for gid in gids:
+            if _names(str(item.get("error")), gid) and found[gid] < gids[gid]:
+                found[gid] += 1
+                keys.add(key)
+                break
+    return found, keys
+
+
+def lingering_refusals(cloud, baseline: Baseline, gids: Counter):
+    """Whether the `depth` messages on the queue may stay there: no more than the notifications about resources
+    Shopify does not have whose hydration failed (recorded) and that are not dead-lettered yet (SQS sends them
+    there after maxReceiveCount receives). The failure records are read only when the depth allows it, and no
+    more once each of those notifications has one (they are only ever added)."""
+    if not gids:
+        return None
+    total = sum(gids.values())
+    recorded = [0]
+
+    def may_stay(depth: int) -> bool:
+        if not 0 < depth <= total:
+            return False
+        if recorded[0] < total:
+            found, _ = hydration_refusals(cloud, baseline, gids)
+            recorded[0] = sum(found.values())
+        return depth <= recorded[0] - (_depth(cloud, "AFTERSALES_INGEST_DLQ_URL") - baseline.dead_letters)
+
+    return may_stay
+
+
+def check_consumer(
+    cloud, baseline: Baseline, report: Report, accepted: dict, probes: list[Probe], staff_keys: dict,
+    fates: dict | None = None,
+) -> None:
+    """`fates`: shopify_fates of the accepted Shopify notifications."""
     report.consumer_checked = True
     by_index = {probe.index: probe for probe in probes}
-    # Dead letters: what the consumer gave up on, with the request that brought it in.
+    fates = fates or {}
+    phantoms = phantom_gids(fates, accepted, by_index)
+    # Dead letters: what the consumer gave up on, with the request that brought it in. A Shopify notification about
+    # a resource Shopify does not have is meant to end there (HydrationFailed), kept aside to be checked below.
     from chalicelib.domain.message_keys import message_key
 
     dead = _depth(cloud, "AFTERSALES_INGEST_DLQ_URL") - baseline.dead_letters
     probe_of_failure: dict[str, Probe | None] = {}
+    unhydrated: dict[str, str] = {}  # notification id -> its dead letter's message key
     if dead > 0:
         for body in peek(cloud, cloud.env["AFTERSALES_INGEST_DLQ_URL"]):
             event_id = _json(body.encode()).get("event_id")
             probe = by_index.get(accepted.get(event_id))
             probe_of_failure[f"#failure:{message_key(body)}"] = probe
+            if fates.get(event_id) in ("phantom", "unknown"):
+                unhydrated[event_id] = f"#failure:{message_key(body)}"
+                continue
             report.problem("dlq", probe, f"dead letter {event_id}: {body[:300]}")
-    # Failure records: every failed attempt to apply a queued event.
-    for key, item in failure_records(cloud).items():
+    # Failure records: every failed attempt to apply a queued event; a notification about a resource Shopify does
+    # not have must have one saying so (HydrationFailed, naming the resource), whether it is dead-lettered yet or not.
+    records = failure_records(cloud)
+    refused, refusal_keys = hydration_refusals(cloud, baseline, phantoms, records)
+    refusal_recorded: set[str] = set()
+    for key, item in records.items():
         before = baseline.failures.get(key)
         if before is None or before.get("failures") != item.get("failures"):
+            if item.get("error_type") == "HydrationFailed" and (key in unhydrated.values() or key in refusal_keys):
+                refusal_recorded.add(key)
+                continue
             text = (f"{item.get('error_type')}: {str(item.get('error'))[:600]} [{key}, failures {item.get('failures')}, "
                     f"last {item.get('last_failed_at')}]")
             report.problem("failure records", probe_of_failure.get(key), text)
-    # Every accepted event is in the event log.
+    # Every accepted event is in the event log, with its outcome; but a notification whose hydration was refused.
     logged = logged_ids(cloud, list(accepted))
-    missing = [event_id for event_id in accepted if event_id not in logged]
-    report.applied = len(accepted) - len(missing)
-    for event_id in missing:
-        report.problem("not applied", by_index.get(accepted[event_id]), f"accepted event {event_id} is not in the event log")
+    logged.update(logged_ids(cloud, [event_id for event_id, fate in fates.items() if fate == "real"], outcomes=True))
+    report.applied = sum(event_id in logged for event_id in accepted)
+    unrecorded = Counter(phantoms)
+    unrecorded.subtract(refused)
+    report.hydration_refused_dead = sum(fates.get(event_id) in ("phantom", "unknown") for event_id in unhydrated)
+    report.dead_at_check = dead
+    for event_id in accepted:
+        probe, fate = by_index.get(accepted[event_id]), fates.get(event_id)
+        gid = ((probe.shopify if probe else None) or {}).get("resource")
+        if fate == "real":
+            report.shopify_real += 1
+            report.shopify_real_applied += bool(logged.get(event_id))
+        elif fate == "phantom":
+            report.shopify_phantom += 1
+        if fate == "phantom" and event_id in logged:
+            report.problem("hydration refusal not kept", probe, f"accepted notification {event_id} applied "
+                                                                f"({logged[event_id]!r}) although Shopify has no {gid}")
+        elif fate == "phantom":
+            if unrecorded[gid] > 0:
+                unrecorded[gid] -= 1
+                report.problem("hydration refusal not kept", probe, f"accepted notification {event_id} about {gid}: no "
+                                                                    f"HydrationFailed failure record names it")
+            else:
+                report.hydration_refused += 1
+        elif fate == "unknown" and event_id not in logged:
+            key = unhydrated.get(event_id)
+            if key is None:
+                report.problem("hydration refusal not kept", probe, f"accepted notification {event_id} about {gid} is "
+                                                                    f"neither in the event log nor in the DLQ")
+            elif key not in refusal_recorded:
+                report.problem("hydration refusal not kept", probe, f"dead letter {event_id} has no HydrationFailed "
+                                                                    f"failure record ({key})")
+            else:
+                report.hydration_refused += 1
+        elif event_id not in logged:
+            report.problem("not applied", probe, f"accepted event {event_id} is not in the event log")
+        elif fate == "real" and not logged[event_id]:
+            report.problem("not applied", probe, f"accepted notification {event_id} is in the event log without an outcome")
     # Executions that FAILED (a JSONPath or other runtime error of the ASL on this input, or RecordFailure failing).
     for execution in list_executions(cloud):
         if execution["executionArn"] in baseline.executions or execution["status"] != "FAILED":
@@ -1913,15 +2618,17 @@ def _error_message(cause: str) -> str:
         return cause
 
 
-def logged_ids(cloud, event_ids: list[str]) -> set[str]:
-    """Which of these event ids the event log holds (BatchGetItem, 100 at a time)."""
-    found: set[str] = set()
+def logged_ids(cloud, event_ids: list[str], outcomes: bool = False) -> dict[str, str | None]:
+    """Which of these event ids the event log holds (BatchGetItem, 100 at a time), with the outcome recorded when
+    asked (moto takes three times as long to project it)."""
+    found: dict[str, str | None] = {}
+    projection = {"ProjectionExpression": "event_id, #outcome", "ExpressionAttributeNames": {"#outcome": "outcome"}}
     for start in range(0, len(event_ids), 100):
         request = {resources.EVENT_LOG_TABLE: {"Keys": [{"event_id": e} for e in event_ids[start:start + 100]],
-                                               "ProjectionExpression": "event_id"}}
+                                               **(projection if outcomes else {"ProjectionExpression": "event_id"})}}
         while request:
             response = cloud.dynamodb.batch_get_item(RequestItems=request)
-            found |= {item["event_id"] for item in response["Responses"].get(resources.EVENT_LOG_TABLE, [])}
+            found |= {item["event_id"]: item.get("outcome") for item in response["Responses"].get(resources.EVENT_LOG_TABLE, [])}
             request = response.get("UnprocessedKeys") or None
     return found
 

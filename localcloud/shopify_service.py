@@ -115,6 +115,7 @@ class ShopifyService(LoopbackServer):
         self._outbox: deque[dict] = deque()  # deliveries to send; the head is being sent or waits for its retry
         self._deliveries: list[dict] = []
         self._held = False
+        self._muted = False
         self._stopped = threading.Event()
         self._sender = threading.Thread(target=self._send_webhooks, name="shopify-webhooks", daemon=True)
         self._handlers = {
@@ -356,6 +357,11 @@ class ShopifyService(LoopbackServer):
         with self._lock:
             self._secret = new
 
+    def mute_webhooks(self, muted: bool = True) -> None:
+        """Events from now on are recorded (`deliveries`) but never sent, until muted is False again."""
+        with self._lock:
+            self._muted = muted
+
     def hold_webhooks(self) -> None:
         with self._lock:
             self._held = True
@@ -388,7 +394,7 @@ class ShopifyService(LoopbackServer):
                 "attempts": 0, "shop": shop.domain, "body": body, "headers": {**headers, "X-Shopify-Webhook-Id": webhook_id},
             }
             self._deliveries.append(delivery)
-            if self._webhook_url:
+            if self._webhook_url and not self._muted:
                 self._outbox.append(delivery)
         self._outbox_changed.notify_all()
 
