@@ -816,11 +816,6 @@ FORGED_DOMAINS = [
 ]
 
 
-def shopify_signature(secret: str, body: bytes) -> str:
-    """What Shopify sends in X-Shopify-Hmac-Sha256: the base64 HMAC-SHA256 of the raw body under the app's secret."""
-    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
-
-
 def shopify_signed(secrets: list[str], header: str | None, body: bytes) -> bool:
     """Whether the header is base64 (the standard alphabet, padded) of the body's HMAC under one of the secrets."""
     if not header:

@@ -53,7 +53,7 @@ class Deliveries:
 
     def refunds(self, return_id: str) -> list[dict]:
         items = self.cloud.dynamodb.Table("aftersales-refund-ledger").scan()["Items"]
-        return [item for item in items if item["return_id"] == qualified("generic", return_id)]
+        return [item for item in items if item.get("return_id") == qualified("generic", return_id)]
 
     def wait_for_status(self, return_id: str, *statuses: str, timeout: float = 30) -> dict:
         self.cloud.wait_until(lambda: (self.record(return_id) or {}).get("status") in statuses, timeout)
