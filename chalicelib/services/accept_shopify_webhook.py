@@ -23,16 +23,7 @@ def accept_shopify_webhook(headers, raw_body: bytes, ports: Ports, now: datetime
     source = connected_shop(headers.get("x-shopify-shop-domain") or "", ports)
     if not signed_by(source.secrets if source else (), headers.get("x-shopify-hmac-sha256"), raw_body):
         raise NotAuthenticated("the shop is not registered, or X-Shopify-Hmac-Sha256 is not Shopify's signature", "invalid_signature")
-    topic = headers.get("x-shopify-topic")
-    if topic not in TOPICS:
-        raise InvalidInput("X-Shopify-Topic", f"{topic!r} is not a topic this API takes: {', '.join(TOPICS)}",
-                           "missing_field" if topic is None else "invalid_value")
-    context = edge_context(now, ports.config.past_days, ports.config.future_hours)
-    event = notification(
-        topic, load_json(raw_body), headers.get("x-shopify-webhook-id"), headers.get("x-shopify-event-id"),
-        headers.get("x-shopify-triggered-at"), source.name, now, context,
-    )
-    event = qualify(event, source.name)
+    event = delivered(headers, load_json(raw_body), source, ports, now)
     ports.archive.put(archive_key(event, raw_body), raw_body)
     enqueue(ports.queue, event.model_dump_json(), event, source.name)
     return event
@@ -48,13 +39,20 @@ def partner_notification(event: dict, ports: Ports, now: datetime) -> Marketplac
     source = connected_shop(domain, ports)
     if not str(event.get("source", "")).startswith(PARTNER_SOURCE) or source is None:
         raise NotAuthenticated(f"no connected Shopify shop {domain!r} for partner event {event.get('id')}", "unknown_shop")
-    topic = metadata.get("x-shopify-topic")
+    return delivered(metadata, detail.get("payload"), source, ports, now)
+
+
+def delivered(headers, payload: object, source: Source, ports: Ports, now: datetime) -> MarketplaceNotified:
+    """The notification a delivery to a connected shop makes, by its headers (names lower-case) and payload,
+    qualified by the shop."""
+    topic = headers.get("x-shopify-topic")
     if topic not in TOPICS:
-        raise InvalidInput("X-Shopify-Topic", f"{topic!r} is not a topic this API takes")
+        raise InvalidInput("X-Shopify-Topic", f"{topic!r} is not a topic this API takes: {', '.join(TOPICS)}",
+                           "missing_field" if topic is None else "invalid_value")
     context = edge_context(now, ports.config.past_days, ports.config.future_hours)
     notice = notification(
-        topic, detail.get("payload"), metadata.get("x-shopify-webhook-id"), metadata.get("x-shopify-event-id"),
-        metadata.get("x-shopify-triggered-at"), source.name, now, context,
+        topic, payload, headers.get("x-shopify-webhook-id"), headers.get("x-shopify-event-id"),
+        headers.get("x-shopify-triggered-at"), source.name, now, context,
     )
     return qualify(notice, source.name)
 
