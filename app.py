@@ -13,6 +13,7 @@ from functions.hold_shipment import hold_shipment_task
 from functions.ingest_events import ingest_events
 from functions.notify_outcome import notify_outcome_task
 from functions.poll_carriers import poll_carriers_schedule
+from functions.poll_marketplaces import poll_marketplaces_schedule
 from functions.record_failure import record_failure_task
 from functions.refund_failed import refund_failed_task
 from functions.sweep_sla import sweep_sla_schedule
@@ -25,6 +26,6 @@ for blueprint in (
     quotes_api, webhooks_api, staff_api, ingest_events, verify_return_task, hold_shipment_task, wait_for_event_task,
     answer_marketplace_task, calculate_refund_task, dispatch_refund_task, notify_outcome_task, record_failure_task, refund_failed_task,
     sweep_sla_schedule,
-    watch_parcels_schedule, poll_carriers_schedule, export_refunds_schedule,
+    watch_parcels_schedule, poll_carriers_schedule, poll_marketplaces_schedule, export_refunds_schedule,
 ):
     app.register_blueprint(blueprint)

@@ -38,6 +38,9 @@ class Config(BaseModel):
 
     # How long a marketplace's API is waited for; a write without an answer is checked there before it is sent again.
     marketplace_timeout_seconds: float = Field(5.0, gt=0, alias="AFTERSALES_MARKETPLACE_TIMEOUT_SECONDS")
+    # How often each JD store is polled (the schedule runs every minute; the poll's overlap makes a shorter period
+    # read each change again and again).
+    jd_poll_seconds: int = Field(300, ge=0, alias="AFTERSALES_JD_POLL_SECONDS")
 
     # The times an event may carry, around our clock; outside them a 422 names the field.
     past_days: int = Field(3650, ge=1, le=36500, alias="AFTERSALES_TIME_WINDOW_PAST_DAYS")

@@ -1,4 +1,5 @@
-"""Workflow tasks ApproveInMarketplace and DeclineInMarketplace: the decision told to the return's marketplace."""
+"""Workflow tasks ApproveInMarketplace, ApproveRefundOnly, DeclineInMarketplace and InterceptParcel: the decision told
+to the return's marketplace."""
 
 from datetime import datetime, timezone
 

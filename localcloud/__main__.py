@@ -16,9 +16,11 @@ from chalicelib.domain.money import CURRENCY_EXPONENTS, format_minor
 from chalicelib.domain.policy import parse_policy
 from chalicelib.domain.returns import CLOSED
 from infra.package import ROOT
+from localcloud import jd_traffic
 from localcloud.cloud import DEFAULT_SOURCES, DEFAULT_STAFF_KEYS, SHOPIFY_APP_SECRET, LocalCloud
 from localcloud.sample_traffic import deliveries, sample_cases
 from localcloud.shopify_traffic import shop_traffic, shopify_cases, shopify_refunds
+from localcloud.taobao_traffic import store_traffic, taobao_cases, taobao_refunds
 from localcloud.traffic import (
     WAITING_ON_A_PERSON,
     ledger_items,
@@ -34,6 +36,8 @@ def run(returns: int, out: Path, timeout: float, policy: str | None) -> int:
     cases = sample_cases(returns)
     stream = deliveries(cases)
     shopify_plan = shopify_cases(max(1, returns // 4))
+    taobao_plan = taobao_cases(max(1, returns // 4))
+    jd_plan = jd_traffic.jd_cases(max(1, returns // 4))
     with LocalCloud(policy=policy) as cloud:
         channels = Counter(item.get("channel", "marketplace") for item in stream)
         print(f"local cloud up: API {cloud.api_url}, {returns} returns, {len(stream)} return-side webhooks "
@@ -51,6 +55,14 @@ def run(returns: int, out: Path, timeout: float, policy: str | None) -> int:
         print(f"Shopify shop {domain}: {len(shopify_plan)} orders, their buyers and the merchant acting in Shopify",
               flush=True)
         return_ids += shop_traffic(cloud, domain, shopify_plan, timeout)
+        [store] = list(cloud.taobao_shops)[:1]
+        print(f"Tmall store {store}: {len(taobao_plan)} requests, their buyers and Tmall itself acting on the simulated "
+              "TOP gateway", flush=True)
+        return_ids += store_traffic(cloud, store, taobao_plan, timeout)
+        [jd_store] = list(cloud.jd_shops)[:1]
+        print(f"JD store {jd_store}: {len(jd_plan)} requests, its buyers and JD finance acting on the simulated JOS "
+              "gateway", flush=True)
+        return_ids += jd_traffic.store_traffic(cloud, jd_store, jd_plan, timeout)
         _, records = wait_until_settled(cloud, return_ids, timeout)
         reviewed = _review_like_staff(cloud)
         if reviewed:
@@ -58,7 +70,9 @@ def run(returns: int, out: Path, timeout: float, policy: str | None) -> int:
             _, records = wait_until_settled(cloud, return_ids, timeout)
         ledger = ledger_items(cloud)
         _write_refunds(out, ledger)
-        _report(records, ledger, provider_refunds(cloud), shopify_refunds(cloud), latencies, reviewed, out)
+        in_marketplaces = {"Shopify": shopify_refunds(cloud), "Tmall": taobao_refunds(cloud),
+                           "JD": jd_traffic.jd_refunds(cloud)}
+        _report(records, ledger, provider_refunds(cloud), in_marketplaces, latencies, reviewed, out)
     return 0
 
 
@@ -90,7 +104,7 @@ def _write_refunds(out: Path, ledger: list[dict]) -> None:
 
 
 def _report(
-    records: dict, ledger: list[dict], provider_refunds: list[dict], marketplace_refunds: list[dict],
+    records: dict, ledger: list[dict], provider_refunds: list[dict], marketplace_refunds: dict[str, list[dict]],
     latencies: list[float], reviewed: Counter, out: Path,
 ) -> None:
     outcomes = Counter(record["status"] for record in records.values())
@@ -119,10 +133,14 @@ def _report(
               + ", ".join(f"{status} {n}" for status, n in sorted(Counter(r["status"] for r in mine).items()))
               + f"; {len(paid)} refunds, paid by " + ", ".join(f"{who} {n}" for who, n in sorted(by.items())))
     ledger_items = [plain(item) for item in ledger]
-    mismatches, still_open = reconcile_with_provider(ledger_items, records, provider_refunds, marketplace_refunds)
+    held = [refund for refunds in marketplace_refunds.values() for refund in refunds]
+    mismatches, still_open = reconcile_with_provider(ledger_items, records, provider_refunds, held)
     print(f"reconciliation: {len(ledger_items)} ledger records against their quotes, the provider's "
-          f"{len(provider_refunds)} refunds and Shopify's {len(marketplace_refunds)}: {len(mismatches)} mismatches, "
-          f"{len(still_open)} payments open")
+          f"{len(provider_refunds)} refunds and " + " and ".join(f"{name}'s {len(refunds)}" for name, refunds in
+                                                                  marketplace_refunds.items())
+          + f": {len(mismatches)} mismatches, {len(still_open)} payments open")
+    for mismatch in mismatches[:10]:
+        print(f"  mismatch: {mismatch}")
     if latencies:
         p95 = latencies[min(len(latencies) - 1, int(round(0.95 * len(latencies))) - 1)]
         print(f"last needed event -> refund record: median {statistics.median(latencies):.2f} s, p95 {p95:.2f} s")

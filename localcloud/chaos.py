@@ -34,10 +34,12 @@ from chalicelib.domain.ledger import DECIDED_IN_MARKETPLACE
 from chalicelib.domain.money import CURRENCY_EXPONENTS, format_minor
 from chalicelib.domain.returns import CLOSED
 from chalicelib.domain.tenancy import own_id
+from localcloud import jd_traffic
 from localcloud.cloud import LocalCloud, clear_caches
 from localcloud.sample_traffic import deliveries, sample_cases
 from localcloud.shopify_traffic import shop_traffic, shopify_cases, shopify_refunds
 from localcloud.sqs_event_source import queue_depth
+from localcloud.taobao_traffic import store_traffic, taobao_cases, taobao_refunds
 from localcloud.traffic import (
     WAITING_ON_A_PERSON,
     ledger_items,
@@ -159,6 +161,8 @@ def chaos(returns: int, seed: int, fault_rate: float, duplicate_rate: float, tim
     extra = len(stream) - sum(len(case.events) for case in cases)
     faults = FaultInjector(fault_rate, seed)
     shopify_plan = shopify_cases(max(1, returns // 4), seed)
+    taobao_plan = taobao_cases(max(1, returns // 4), seed)
+    jd_plan = jd_traffic.jd_cases(max(1, returns // 4), seed)
     with LocalCloud(
         payment_time_out_rate=fault_rate, wrap_handler=faults.wrap, api_middleware=faults.api_middleware,
         schedule_interval=None, shopify_duplicate_rate=duplicate_rate,
@@ -181,6 +185,28 @@ def chaos(returns: int, seed: int, fault_rate: float, duplicate_rate: float, tim
         except TimeoutError as error:
             print(f"  Shopify traffic: {error}", flush=True)
             return_ids += [case.return_id for case in shopify_plan if case.return_gid]
+        taobao_faults = max(1, round(len(taobao_plan) * fault_rate))
+        for method, inject in (("taobao.rp.refunds.agree", cloud.taobao.time_out_next),
+                               ("taobao.rp.returngoods.agree", cloud.taobao.fail_next),
+                               ("taobao.tmc.messages.confirm", cloud.taobao.fail_next),
+                               ("taobao.refund.get", cloud.taobao.flow_control_next)):
+            inject(method, times=taobao_faults)
+        [store] = list(cloud.taobao_shops)[:1]
+        try:
+            return_ids += store_traffic(cloud, store, taobao_plan, timeout)
+        except TimeoutError as error:
+            print(f"  Tmall traffic: {error}", flush=True)
+            return_ids += [case.refund_id for case in taobao_plan if case.refund_id and case.kind != "fast_refund"]
+        for method, inject in (("jingdong.pop.afs.soa.refundapply.replyRefund", cloud.jd.time_out_next),
+                               ("jingdong.asc.audit.send", cloud.jd.fail_next),
+                               ("jingdong.asc.sync.list", cloud.jd.flow_control_next)):
+            inject(method, times=max(1, round(len(jd_plan) * fault_rate)))
+        [jd_store] = list(cloud.jd_shops)[:1]
+        try:
+            return_ids += jd_traffic.store_traffic(cloud, jd_store, jd_plan, timeout)
+        except TimeoutError as error:
+            print(f"  JD traffic: {error}", flush=True)
+            return_ids += [case.return_id for case in jd_plan if case.return_id and case.kind != "repair"]
         try:
             _, records = wait_until_settled(cloud, return_ids, timeout)
         except TimeoutError as error:
@@ -188,19 +214,25 @@ def chaos(returns: int, seed: int, fault_rate: float, duplicate_rate: float, tim
             records = {own_id(item["return_id"]): item for item in scan(cloud.dynamodb.Table("aftersales-returns"))}
         ledger = ledger_items(cloud)
         paid = provider_refunds(cloud)
-        in_shopify = shopify_refunds(cloud)
+        in_marketplaces = shopify_refunds(cloud) + taobao_refunds(cloud) + jd_traffic.jd_refunds(cloud)
+        in_shopify = [refund for refund in in_marketplaces if "return_gid" in refund]
         shopify_calls = cloud.shopify.calls
+        taobao_calls = cloud.taobao.calls
         dead = queue_depth(cloud.sqs, cloud.env["AFTERSALES_INGEST_DLQ_URL"])
         orders = {item["order_id"]: item for item in scan(cloud.dynamodb.Table("aftersales-orders"))}
         provider_calls = sum(cloud.payment_service.calls.values())
         timed_out = cloud.payment_service.calls["timed_out"]
-    figures = check(return_ids, records, ledger, paid, orders, dead, in_shopify)
+    figures = check(return_ids, records, ledger, paid, orders, dead, in_marketplaces)
     print(f"handler calls {faults.calls}, faults injected: crash after a write {faults.injected['crash_after_write']}, "
           f"DynamoDB throttling {faults.injected['throttle']}; webhook calls {faults.webhook_calls}, crash after the "
           f"enqueue {faults.injected['api_crash_after_enqueue']}, queue unavailable {faults.injected['queue_unavailable']}"
           f"; provider calls {provider_calls}, timed out {timed_out}; Shopify: {len(shopify_plan)} orders, "
           f"{sum(shopify_calls[op] for op in ('AftersalesReturnApprove', 'AftersalesReturnProcess'))} writes, timed out "
-          f"{shopify_calls['timed_out']}, failed {shopify_calls['failed']}, refunds {len(in_shopify)}"
+          f"{shopify_calls['timed_out']}, failed {shopify_calls['failed']}, refunds {len(in_shopify)}; Tmall: "
+          f"{len(taobao_plan)} requests, {taobao_calls['taobao.rp.refunds.agree']} agree calls, "
+          f"{taobao_calls['taobao.tmc.messages.consume']} TMC consumes; JD: {len(jd_plan)} requests, "
+          f"{cloud.jd.calls['jingdong.pop.afs.soa.refundapply.replyRefund']} refund approvals; marketplace refunds "
+          f"{len(in_marketplaces) - len(in_shopify)}"
           f"; webhooks refused {sum(refused.values())}; "
           f"{time.monotonic() - started:.0f} s")
     for problem in figures["problems"][:20]:
@@ -228,7 +260,7 @@ def check(
     # refund account moved by more than its ledger records.
     twice = [key for key, n in Counter(refund["idempotency_key"] for refund in paid).items() if n > 1]
     twice += [return_id for return_id, n in Counter(item.get("return_id") for item in ledger).items() if return_id and n > 1]
-    twice += [gid for gid, n in Counter(r["return_gid"] for r in in_shopify or [] if r["return_gid"]).items() if n > 1]
+    twice += [gid for gid, n in Counter(r.get("return_gid") for r in in_shopify or [] if r.get("return_gid")).items() if n > 1]
     per_order: dict[str, int] = defaultdict(int)
     for item in ledger:
         per_order[item["order_id"]] += item["total_minor"]

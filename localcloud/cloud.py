@@ -26,6 +26,7 @@ from chalicelib.domain.connections import shopify_shop_name
 from chalicelib.domain.events import EVENT_TYPES
 from infra.package import ROOT
 from localcloud.carrier_service import CarrierService
+from localcloud.jd_service import JdService
 from localcloud.lambda_invoke import LambdaInvokeServer
 from localcloud.moto_fidelity import (
     answer_item_operations_as_json,
@@ -39,6 +40,7 @@ from localcloud.payment_service import PaymentService
 from localcloud.provision import ACCOUNT, deployed_function_name, provision
 from localcloud.shopify_service import ShopifyService
 from localcloud.sqs_event_source import SqsEventSource, queue_depth, queue_empty
+from localcloud.taobao_service import TaobaoService
 
 REGION = "us-east-1"
 # The tenant registry of the local cloud: two shops, the warehouse serving them and the Shopify shop (its entry is
@@ -48,7 +50,7 @@ REGION = "us-east-1"
 DEFAULT_SOURCES = {
     "generic": {"kind": "shop", "secrets": ["local-generic-secret"], "event_types": list(EVENT_TYPES)},
     "outlet": {"kind": "shop", "secrets": ["local-outlet-secret"]},
-    "warehouse": {"kind": "warehouse", "secrets": ["local-warehouse-secret"], "shops": ["generic", "outlet", "shopify-acme"]},
+    "warehouse": {"kind": "warehouse", "secrets": ["local-warehouse-secret"], "shops": ["generic", "outlet", "shopify-acme", "tmall-acme", "jd-acme"]},
     **{carrier: {"kind": "carrier", "secrets": [f"local-{carrier}-key"], "shops": ["generic"]} for carrier in CARRIER_STYLES},
 }
 # Each source's current secret, by name.
@@ -65,6 +67,16 @@ DEFAULT_SHOPIFY_SHOPS = {"acme.myshopify.com": "live"}
 SHOPIFY_APP_SECRET = "local-shopify-app-secret"
 # A Shopify shop's registry entry: a shop whose webhooks the app's client secret signs.
 SHOPIFY_SOURCE = {"kind": "shop", "secrets": [SHOPIFY_APP_SECRET]}
+# The Taobao/Tmall stores on the simulated TOP gateway, by shop name: its store, seller (TMC's user_id) and mode.
+DEFAULT_TAOBAO_SHOPS = {"tmall-acme": {"store": "tmall", "seller_id": "2206598765432", "mode": "live"}}
+TAOBAO_APP_KEY, TAOBAO_APP_SECRET = "12345678", "local-taobao-app-secret"
+TAOBAO_APP_SECRET_PARAMETER = "/aftersales/taobao/app-secret"
+# The JD stores on the simulated JOS gateway, by shop name: the store's JD id (venderId) and mode.
+DEFAULT_JD_SHOPS = {"jd-acme": {"vender_id": "10086", "mode": "live"}}
+JD_APP_KEY, JD_APP_SECRET = "localjdappkey", "local-jd-app-secret"
+JD_APP_SECRET_PARAMETER = "/aftersales/jd/app-secret"
+# Above this a refund agree waits for the SMS code TOP sends the seller (3,000 CNY here).
+TAOBAO_SMS_ABOVE_FEN = 300_000
 _FAKE_CREDENTIALS = {
     "AWS_DEFAULT_REGION": REGION, "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
     "AWS_SESSION_TOKEN": "local",
@@ -95,6 +107,8 @@ class LocalCloud:
         api_middleware=None,
         shopify_shops: dict[str, str] | None = None,
         shopify_duplicate_rate: float = 0.0,
+        taobao_shops: dict[str, dict] | None = None,
+        jd_shops: dict[str, dict] | None = None,
     ) -> None:
         """`api_port`: 0 picks a free port, None serves no HTTP API; `policy`: a policy document to publish;
         `schedule_interval`: seconds between runs of the scheduled functions (None: only `fire_schedules()`);
@@ -102,7 +116,9 @@ class LocalCloud:
         refund calls the simulated provider answers too late; `wrap_handler(name, handler)`: what runs instead of
         each Lambda task and queue consumer, `api_middleware`: a Chalice HTTP middleware around the API (make chaos
         injects its faults there); `shopify_shops`: {domain: mode} of the shops on the simulated Shopify;
-        `shopify_duplicate_rate`: the share of its events Shopify delivers twice."""
+        `shopify_duplicate_rate`: the share of its events Shopify delivers twice; `taobao_shops`: {shop: {store,
+        seller_id, mode}} of the stores on the simulated TOP gateway; `jd_shops`: {shop: {vender_id, mode}} of the
+        stores on the simulated JOS gateway (whose finance pays approved refunds within a second)."""
         self.sources = sources or DEFAULT_SOURCES
         self.staff_keys = staff_keys or DEFAULT_STAFF_KEYS
         self._policy = policy
@@ -118,6 +134,8 @@ class LocalCloud:
         self._api_middleware = api_middleware
         self.shopify_shops = DEFAULT_SHOPIFY_SHOPS if shopify_shops is None else shopify_shops
         self._shopify_duplicate_rate = shopify_duplicate_rate
+        self.taobao_shops = DEFAULT_TAOBAO_SHOPS if taobao_shops is None else taobao_shops
+        self.jd_shops = DEFAULT_JD_SHOPS if jd_shops is None else jd_shops
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self.api_url: str | None = None
@@ -158,13 +176,30 @@ class LocalCloud:
             shopify_shop_name(domain): shopify_connection(domain, mode, self.shopify.url)
             for domain, mode in self.shopify_shops.items()
         }
-        tokens = {entry["access_token_parameter"]: shopify_access_token(entry["domain"]) for entry in self.connections.values()}
+        self.taobao = TaobaoService(TAOBAO_APP_KEY, TAOBAO_APP_SECRET, redeliver_after_seconds=5,
+                                    sms_threshold_fen=TAOBAO_SMS_ABOVE_FEN).start()
+        for shop, store in self.taobao_shops.items():
+            self.taobao.add_seller(store["seller_id"], shop, taobao_session(shop), store=store["store"])
+            self.connections[shop] = taobao_connection(shop, store, self.taobao.gateway_url)
+        tokens = {entry["access_token_parameter"]: shopify_access_token(entry["domain"])
+                  for entry in self.connections.values() if entry["platform"] == "shopify"}
+        tokens.update({entry["session_parameter"]: taobao_session(shop) for shop, entry in self.connections.items()
+                       if entry["platform"] == "taobao"})
+        if self.taobao_shops:
+            tokens[TAOBAO_APP_SECRET_PARAMETER] = TAOBAO_APP_SECRET
+        self.jd = JdService(JD_APP_KEY, JD_APP_SECRET).start()
+        for shop, store in self.jd_shops.items():
+            self.jd.add_vender(store["vender_id"], jd_access_token(shop))
+            self.connections[shop] = jd_connection(shop, store, self.jd.gateway_url)
+            tokens[self.connections[shop]["access_token_parameter"]] = jd_access_token(shop)
+        if self.jd_shops:
+            tokens[JD_APP_SECRET_PARAMETER] = JD_APP_SECRET
         self.session = boto3.Session(region_name=REGION)
         self.env = provision(
             self.session, list(functions), self.sources, self._visibility_timeout, self._max_receive_count,
             self.staff_keys, self._policy, DEFAULT_PAYMENT_KEY, tokens, self.connections,
         )
-        os.environ.update(self.env)
+        os.environ.update(self.env, AFTERSALES_JD_POLL_SECONDS="0")  # every run of the schedule polls JD here
         clear_caches()
         self.sqs = self.session.client("sqs")
         self.sfn = self.session.client("stepfunctions")
@@ -184,6 +219,8 @@ class LocalCloud:
             if isinstance(source, ScheduledEventConfig)
         }
         self._spawn("sqs-event-sources", self._poll)
+        if self.jd_shops:
+            self._spawn("jd-finance", self._settle_jd_refunds)
         if self._schedule_interval is not None:
             self._spawn("schedules", self._fire_schedules_periodically)
         if self._api_port is not None:
@@ -201,8 +238,10 @@ class LocalCloud:
         self.carrier_service.stop()
         self.payment_service.stop()
         self.shopify.stop()
+        self.taobao.stop()
+        self.jd.stop()
         self._mock.stop()
-        for name in ("AWS_ENDPOINT_URL_LAMBDA", "AFTERSALES_CARRIER_API_URL", "AFTERSALES_PAYMENT_PROVIDER_URL", *self._payment_env):
+        for name in ("AWS_ENDPOINT_URL_LAMBDA", "AFTERSALES_JD_POLL_SECONDS", "AFTERSALES_CARRIER_API_URL", "AFTERSALES_PAYMENT_PROVIDER_URL", *self._payment_env):
             os.environ.pop(name, None)
         clear_caches()
 
@@ -228,17 +267,23 @@ class LocalCloud:
             if not busy:
                 self._stop.wait(0.05)
 
+    def _settle_jd_refunds(self) -> None:
+        """JD finance: the refund applications the stores approved are paid (or fail) a moment later."""
+        while not self._stop.wait(0.5):
+            self.jd.settle()
+
     def fire_schedules(self) -> dict:
         """Run every scheduled function once, with the event EventBridge sends it; their results by name."""
-        results = {}
-        for name, handler in self.schedules.items():
-            event = {
-                "version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event", "source": "aws.events",
-                "account": ACCOUNT, "time": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "region": REGION, "resources": [f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{name}"], "detail": {},
-            }
-            results[name] = handler(event, None)
-        return results
+        return {name: self.fire_schedule(name) for name in self.schedules}
+
+    def fire_schedule(self, name: str):
+        """Run one scheduled function once, with the event EventBridge sends it; its result."""
+        event = {
+            "version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event", "source": "aws.events",
+            "account": ACCOUNT, "time": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "region": REGION, "resources": [f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{name}"], "detail": {},
+        }
+        return self.schedules[name](event, None)
 
     def _fire_schedules_periodically(self) -> None:
         while not self._stop.wait(self._schedule_interval):
@@ -289,6 +334,36 @@ def shopify_connection(domain: str, mode: str, shopify_url: str) -> dict:
     return {
         "platform": "shopify", "domain": domain, "mode": mode, "admin_url": f"{shopify_url}/{domain}",
         "access_token_parameter": f"/aftersales/shopify/{domain.removesuffix('.myshopify.com')}/access-token",
+    }
+
+
+def taobao_session(shop: str) -> str:
+    return f"6100local-session-{shop}"
+
+
+def taobao_connection(shop: str, store: dict, gateway_url: str) -> dict:
+    """A Taobao store's connection (domain/connections.py), reaching the simulated TOP gateway."""
+    return {
+        "platform": "taobao", "store": store["store"], "seller_id": store["seller_id"], "seller_nick": shop,
+        "mode": store["mode"], "app_key": TAOBAO_APP_KEY, "app_secret_parameter": TAOBAO_APP_SECRET_PARAMETER,
+        "session_parameter": f"/aftersales/taobao/{shop}/session", "gateway_url": gateway_url,
+        "seller_address_id": "1001",
+    }
+
+
+def jd_access_token(shop: str) -> str:
+    return f"local-jd-token-{shop}"
+
+
+def jd_connection(shop: str, store: dict, gateway_url: str) -> dict:
+    """A JD store's connection (domain/connections.py), reaching the simulated JOS gateway."""
+    return {
+        "platform": "jd", "vender_id": store["vender_id"], "mode": store["mode"], "app_key": JD_APP_KEY,
+        "app_secret_parameter": JD_APP_SECRET_PARAMETER, "access_token_parameter": f"/aftersales/jd/{shop}/token",
+        "gateway_url": gateway_url, "operator": {"bu_id": store["vender_id"], "pin": f"{shop}_pop", "nick": "aftersales"},
+        "return_address": {"contact_name": "王仓管", "contact_phone": "010-12345678", "province": "北京", "city": "北京市",
+                           "county": "大兴区", "address": "亦庄经济开发区科创十一街 18 号", "zip_code": "100176",
+                           "province_code": 1, "city_code": 2810, "county_code": 51081, "address_type": 1},
     }
 
 

@@ -1,13 +1,15 @@
 """`python -m localcloud fuzz`: seeded, mutated requests against every route of the API over HTTP (make fuzz).
 
-Each request starts from a valid one of its route (webhooks of each source kind, carrier pushes of each style,
-refund quotes, staff calls with a key of each role) and is mutated: fields dropped, duplicated or retyped, odd
-numbers, boundary and absurd dates, ids with odd characters, lone surrogates, bytes that are not UTF-8, UTF-16
-bodies, truncated JSON, deep nesting, bodies over 256 KB; odd, missing and duplicated headers; odd query
-strings and cursors; unknown or odd path segments. About half are signed validly (so that they pass
-authentication and reach validation) and a share forged (a wrong key, another source's key, a stale timestamp,
-a body changed after signing). Shopify's deliveries (POST /v1/webhooks/shopify) are signed with the app's secret
-or forged (another secret, the signature of another body, a domain that is not a connected shop or tries to escape
+Each request starts from a valid one of its route (webhooks of each source kind, carrier pushes of each style:
+JSON signed in a header, and the forms Kuaidi100 and SF's open platform post, signed in a field; refund quotes,
+staff calls with a key of each role) and is mutated: fields dropped, duplicated or retyped, odd numbers, boundary
+and absurd dates, ids with odd characters, lone surrogates, bytes that are not UTF-8, UTF-16 bodies, truncated
+JSON, deep nesting, bodies over 256 KB; odd, missing and duplicated headers; odd query strings and cursors;
+unknown or odd path segments. About half are signed validly (so that they pass authentication and reach
+validation) and a share forged (a wrong key, another source's key, a stale timestamp, a body changed after
+signing; a form's signed field changed after signing, its signature missing, empty or in a header instead, a
+field sent twice, percent-escapes that are not UTF-8). Shopify's deliveries (POST /v1/webhooks/shopify) are
+signed with the app's secret or forged (another secret, the signature of another body, a domain that is not a connected shop or tries to escape
 one), with their headers dropped, retyped, duplicated or in another case, and bodies from Shopify's REST payloads
 naming a resource the simulated Shopify has (made at the start of the run), one it does not have, or none. The run
 fails on:
@@ -15,6 +17,9 @@ fails on:
 - any answer 5xx, or no answer at all;
 - a forged request (signature not of the source or carrier named in the path, unknown source, wrong staff key)
   answered 2xx;
+- a carrier push answered other than its style (the one its content type picks) calls for: an accepted one 200 with
+  its carrier's receipt for a form style, 202 for the others; a refusal with its error code (and a form style's
+  failure body); 415 exactly when the route does not take its content type;
 - a Shopify delivery answered other than its headers and body call for: 401 when it is forged, 202 only when
   every header and the body are valid, 400 when the body is not JSON, and a 422 that names the field at fault;
 - a request its sender may not make answered 2xx: a valid staff key without the route's role (review decisions:
@@ -55,11 +60,12 @@ from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from pathlib import Path
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import parse_qs, parse_qsl, quote, quote_plus, urlsplit
 
 from chalicelib import resources
-from chalicelib.connectors.carriers import CARRIER_STYLES
+from chalicelib.connectors.carriers import CARRIER_STYLES, FORM_STYLES, kuaidi100, sf_open_platform, style_of
 from chalicelib.connectors.shopify.webhook import TOPICS
 from chalicelib.domain.connections import shopify_shop_name
 from chalicelib.domain.events import EVENT_TYPES, SOURCE_ID_PATTERN
@@ -107,6 +113,21 @@ ROUTE_ROLES = {
     "preview": "after_sales", "tracking": "after_sales", "refunds": "finance", "reconciliation": "finance",
     "export": "finance",
 }
+# The styles a carrier push is built in, by name: each carrier name's own, and the form a name also speaks
+# (SF's open platform): name -> (the carrier in the path, the style).
+PUSH_STYLES = {**{name: (name, style) for name, style in CARRIER_STYLES.items()},
+               **{f"{name} form": (name, style) for name, style in FORM_STYLES.items()}}
+# The styles that post a form, signed in a field: (the signed field, the signature field). Their carrier takes 200
+# and its own receipt as received; the other styles (JSON, signed in a header) are answered 202.
+FORM_POSTED = {kuaidi100: ("param", "sign"), sf_open_platform: ("msgData", "msgDigest")}
+HEADER_STYLES = [style for style in CARRIER_STYLES.values() if hasattr(style, "SIGNATURE_HEADER")]
+# What the carrier route takes (chalicelib/api/webhooks.py); Chalice answers any other content type 415 before the view.
+CARRIER_MEDIA = ("application/json", "application/x-www-form-urlencoded")
+FORM_TYPES = [b"application/x-www-form-urlencoded", b"application/x-www-form-urlencoded;charset=UTF-8",
+              b"application/x-www-form-urlencoded; charset=utf-8", b"Application/X-WWW-Form-Urlencoded"]
+MAX_FORM_FIELDS = 20  # what the edge reads of a form (chalicelib/connectors/carriers/checkpoints.py)
+# A carrier name the route's path parameter surely matches (the others may not reach the view at all).
+PLAIN_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
 CURRENCIES = [("CNY", 2), ("CNY", 2), ("USD", 2), ("EUR", 2), ("JPY", 0), ("KWD", 3)]
 SELLER_FAULT = ["quality_issue", "not_as_described", "wrong_item", "damaged_in_transit", "missing_parts"]
 BUYER_FAULT = ["changed_mind", "wrong_size", "no_longer_needed", "other"]
@@ -185,8 +206,10 @@ VALID_ODD_AMOUNTS = ["0", "999999999999999", "999999999999999.99", "999999999999
 VALID_ODD_TEXTS = ["x" * 512, "😀" * 512, "a\u0000b", "\uffff", "\ufffe", "=HYPERLINK(\"http://x\")", "a,b\"c\nd\r\ne",
                    "\u202eevil", "\t", " ", "", "\x01\x02\x1f", "日本語のメモ", "\U0010ffff", "\ud83d\ude00" * 100,
                    "-1+1", "@SUM(1)", "\u2028\u2029", "é" * 512]
-TEXT_KEYS = {"note", "location", "description", "message", "remark", "acceptAddress", "sku", "category", "subtag", "title"}
+TEXT_KEYS = {"note", "location", "description", "message", "remark", "acceptAddress", "sku", "category", "subtag",
+             "title", "context", "areaName"}
 QUANTITY_KEYS = {"quantity", "accepted", "returned_before", "returns_30d"}
+# (Mutable: a document gets a copy, else a later mutation could change this list's, or make a value contain itself.)
 TYPES = [None, True, False, 0, -1, 1.5, "", "x", "0", "true", [], {}, [None], {"a": 1}, [[]], ["x"], Raw("[{}]")]
 
 
@@ -207,6 +230,9 @@ def odd_dates(now: datetime) -> list:
 
 
 # --- the samples ------------------------------------------------------------------------------------------------
+
+
+CHINA = timezone(timedelta(hours=8))
 
 
 def iso(t: datetime) -> str:
@@ -444,8 +470,9 @@ class Samples:
                 "data": {"return_id": big + "-R", "items": items}}
 
     def carrier_push(self, carrier: str, big: bool = False) -> dict:
-        """A push in the carrier's style; `big`: about 190 checkpoints with the longest texts, for one of two hot
-        parcels (each push adds that many to its timeline)."""
+        """A push in the style named (a key of PUSH_STYLES): its JSON, what a form style sends in its signed field;
+        `big`: about 190 checkpoints with the longest texts, for one of two hot parcels (each push adds that many to
+        its timeline)."""
         k = 0 if big else self.k()
         number, return_id = self.p.tracking_number(k), self.p.return_id(k)
         count = 190 if big else self.rng.choice([1, 2, 3, 4])
@@ -473,6 +500,10 @@ class Samples:
             return {"event": "TRACKING_UPDATED",
                     "data": {"number": number, "carrier": 190012, "tag": return_id,
                              "track_info": {"tracking": {"providers": [{"provider": {"key": 190012}, "events": events}]}}}}
+        if carrier == "kuaidi100":
+            return self._kuaidi100(number, times)
+        if carrier == "sf-express form":
+            return self._sf_open_platform(number, return_id, times)
         china = timezone(timedelta(hours=8))
         routes = [{"acceptTime": t.astimezone(china).strftime("%Y-%m-%d %H:%M:%S"), "acceptAddress": "杭州市",
                    "remark": "快件已签收",
@@ -480,8 +511,46 @@ class Samples:
                   for t in times]
         return {"waybillNo": number, "orderId": return_id, "routes": routes}
 
+    def _kuaidi100(self, number: str, times: list[datetime], text=None) -> dict:
+        """Kuaidi100's param: the parcel's whole timeline so far, newest first; half of them subscribed with resultv2
+        (each checkpoint's own state). Its company is mostly SF's (shunfeng: the returns' parcels), or another's."""
+        states = ["0", "1", "3", "5", "501", "2", "201", "6", "14", "1002", "8", "13", "101", "99"]
+        names = {"0": "在途", "1": "揽收", "2": "疑难", "3": "签收", "5": "派件", "6": "退回", "8": "清关", "14": "拒签"}
+        resultv2 = self.rng.random() < 0.5
+        data = []
+        for n, t in sorted(enumerate(times), key=lambda item: item[1], reverse=True):
+            at = t.astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S")
+            checkpoint = {"time": at, "ftime": at,
+                          "context": text(n) if text else self.rng.choice(["【杭州市】快件已签收", "【深圳市】已揽收", "在途"]),
+                          "areaCode": None,
+                          "areaName": text(n) if text else self.rng.choice([None, "浙江,杭州市", "广东,深圳市"])}
+            if resultv2 and not text:
+                code = self.rng.choice(states)
+                checkpoint.update({"status": names.get(code, "在途"), "statusCode": code})
+            data.append(checkpoint)
+        com = "shunfeng" if text else self.rng.choice(["shunfeng"] * 3 + ["zhongtong", "yuantong", "jd"])
+        return {"status": "polling", "billstatus": "check", "message": "", "autoCheck": "0", "comOld": "", "comNew": "",
+                "lastResult": {"message": "ok", "state": "0" if text else self.rng.choice(states), "status": "200",
+                               "condition": "F00", "ischeck": self.rng.choice(["0", "1"]), "com": com, "nu": number,
+                               "data": data}}
+
+    def _sf_open_platform(self, number: str, return_id: str, times: list[datetime], text=None) -> dict:
+        """The msgData of SF's open-platform route push: its route nodes, in SF's `Body` or not; an order id SF may
+        leave empty."""
+        routes = [{"id": str(158918741444476 + 1000 * self.index + n), "mailno": number,
+                   "orderid": return_id if text or self.rng.random() < 0.9 else "",
+                   "acceptTime": t.astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S"),
+                   "acceptAddress": text(n) if text else "杭州市", "remark": text(n) if text else "快件已签收",
+                   "opCode": "30" if text else self.rng.choice(["50", "30", "44", "80", "33", "70", "99", "648", "1"]),
+                   "reasonName": "", "reasonCode": ""} for n, t in enumerate(times)]
+        return {"Body": {"WaybillRoute": routes}} if text or self.rng.random() < 0.7 else {"WaybillRoute": routes}
+
     def _big_push(self, carrier: str, number: str, return_id: str, times: list[datetime]) -> dict:
         text = lambda n: pad(f"{self.index}/{n} ", 500)  # noqa: E731
+        if carrier in ("kuaidi100", "sf-express form"):  # the form's percent-escapes grow it: shorter texts still fit
+            text = lambda n: pad(f"{self.index}/{n} ", 400)  # noqa: E731
+            make = self._kuaidi100 if carrier == "kuaidi100" else partial(self._sf_open_platform, return_id=return_id)
+            return make(number, times=times, text=text)
         if carrier == "aftership":
             checkpoints = [{"checkpoint_time": iso(t), "tag": "InTransit", "message": text(n), "location": text(n)}
                            for n, t in enumerate(times)]
@@ -559,7 +628,8 @@ class Samples:
 # --- mutations of a JSON document ---------------------------------------------------------------------------------
 
 ID_KEYS = {"event_id", "return_id", "order_id", "customer_id", "line_id", "sku", "carrier", "tracking_number", "code",
-           "number", "slug", "waybillNo", "orderId", "tag", "receipt_id", "gift_for", "payment_ref", "shop", "marketplace"}
+           "number", "slug", "waybillNo", "orderId", "tag", "nu", "com", "mailno", "orderid", "receipt_id", "gift_for",
+           "payment_ref", "shop", "marketplace"}
 AMOUNT_KEYS = {"unit_price", "line_discount", "gift_value", "shipping_fee", "order_discount", "return_shipping_paid",
                "amount", "refunded_total", "max_return_shipping_reimbursement"}
 
@@ -632,7 +702,7 @@ def mutate_document(rng: random.Random, doc, now: datetime, notes: list[str]):
         fitting = [path for path in paths if isinstance(path[-1], str) and wanted(path[-1])]
         if fitting:
             path = rng.choice(fitting)
-            value = odd_string(rng, path[-1], now) if rng.random() < 0.8 else rng.choice(ODD_NUMBERS + TYPES)
+            value = odd_string(rng, path[-1], now) if rng.random() < 0.8 else copy.deepcopy(rng.choice(ODD_NUMBERS + TYPES))
             at_path(doc, path[:-1])[path[-1]] = value
             notes.append(f"{op} {show(path)} -> {value!r:.80}")
             return doc
@@ -656,7 +726,7 @@ def mutate_document(rng: random.Random, doc, now: datetime, notes: list[str]):
         del parent[key]
         notes.append(f"drop {here}")
     elif op == "retype" and parent is not None:
-        parent[key] = rng.choice(TYPES)
+        parent[key] = copy.deepcopy(rng.choice(TYPES))
         notes.append(f"retype {here} -> {parent[key]!r}")
     elif op == "number" and parent is not None:
         parent[key] = rng.choice(ODD_NUMBERS)
@@ -671,7 +741,7 @@ def mutate_document(rng: random.Random, doc, now: datetime, notes: list[str]):
         target = at_path(doc, path)
         if isinstance(target, dict) and target:
             name = rng.choice(list(target))
-            again = rng.choice([target[name], rng.choice(TYPES), odd_string(rng, name, now)])
+            again = rng.choice([target[name], copy.deepcopy(rng.choice(TYPES)), odd_string(rng, name, now)])
             items = list(target.items())
             items.insert(0, (name, again)) if rng.random() < 0.5 else items.append((name, again))
             replacement = Pairs(items)
@@ -685,7 +755,7 @@ def mutate_document(rng: random.Random, doc, now: datetime, notes: list[str]):
         target = at_path(doc, path) if path and isinstance(at_path(doc, path), dict) else doc
         if isinstance(target, dict):
             name = rng.choice(["unexpected", "__proto__", "", "é", "data ", "Type", "event_id\u0000", "constructor"])
-            target[name] = rng.choice(TYPES)
+            target[name] = copy.deepcopy(rng.choice(TYPES))
             notes.append(f"unknown field {name!r}")
     elif op == "huge" and parent is not None:
         if isinstance(parent[key], list) and parent[key]:
@@ -766,6 +836,78 @@ def encode_body(rng: random.Random, doc, notes: list[str], body_mutation: float 
     if rng.random() < body_mutation:
         body = mutate_bytes(rng, body, notes)
     return body
+
+
+# --- carrier pushes' forms and content types ----------------------------------------------------------------------
+
+# Percent-escapes of bytes that are not UTF-8 (a lone byte 0xFF, an overlong "/", a surrogate, a stray continuation).
+BAD_ESCAPES = [b"%FF", b"%C0%AF", b"%ED%A0%80", b"%80", b"%C3%28", b"%F8%88%80%80%80", b"%fe"]
+
+
+def encode_form(rng: random.Random, fields: list[tuple[str, bytes]], notes: list[str], clean: bool = False) -> bytes:
+    """application/x-www-form-urlencoded as senders write it: a space as '+' or as %20, escapes in upper or lower
+    case, the characters a URL may carry as they are left so or escaped. All read as the same fields."""
+    how = "plus" if clean else rng.choices(["plus", "quote", "lower", "loose"], weights=[60, 15, 10, 15])[0]
+
+    def escaped(value: bytes) -> str:
+        if how == "quote":
+            return quote(value, safe="")
+        if how == "lower":
+            return re.sub("%[0-9A-F]{2}", lambda m: m.group().lower(), quote_plus(value, safe=""))
+        if how == "loose":
+            return quote_plus(value, safe="{}[]\":,/*!'()@$")
+        return quote_plus(value, safe="")
+
+    if how != "plus":
+        notes.append(f"form encoded {how}")
+    return "&".join(f"{escaped(name.encode())}={escaped(value)}" for name, value in fields).encode("ascii")
+
+
+def bad_escapes(rng: random.Random, body: bytes, name: str, notes: list[str]) -> bytes:
+    """Percent-escapes of bytes that are not UTF-8 put in the value of field `name` (of another if it has none)."""
+    escape = rng.choice(BAD_ESCAPES)
+    parts = body.split(b"&")
+    wanted = quote_plus(name, safe="").encode()
+    i = next((n for n, part in enumerate(parts) if part.partition(b"=")[0] == wanted), rng.randrange(len(parts)))
+    key, _, value = parts[i].partition(b"=")
+    cut = rng.randrange(len(value) + 1)
+    parts[i] = key + b"=" + value[:cut] + escape + value[cut:]
+    notes.append(f"{escape.decode()} in field {key[:20].decode()!r} at {cut}")
+    return b"&".join(parts)
+
+
+def read_form_like_the_edge(body: bytes) -> tuple[dict | None, str | None]:
+    """(fields, None), or (None, why the edge must refuse it as a form): UTF-8 text whose escapes are of UTF-8, at
+    most MAX_FORM_FIELDS fields, none sent twice (what is signed and what is parsed must be the same value)."""
+    try:
+        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, errors="strict", max_num_fields=MAX_FORM_FIELDS)
+    except UnicodeDecodeError:
+        return None, "a form that is not UTF-8"
+    except ValueError:
+        return None, "a form of too many fields"
+    names = [name for name, _ in pairs]
+    if len(set(names)) < len(names):
+        return None, "a form field sent twice"
+    return dict(pairs), None
+
+
+def route_takes(content_type: bytes | None) -> bool:
+    """Whether the carrier route takes this Content-Type (None: the request has none, which Chalice reads as JSON), as
+    Chalice checks it before the view: case aside, one of its parts (split at ',' and ';') is a type the route takes,
+    or it names */*. The header is read as HTTP carries it, Latin-1."""
+    if content_type is None:
+        return True
+    text = content_type.decode("latin-1").lower()
+    return "*/*" in text or any(part.strip() in CARRIER_MEDIA for part in re.split("[,;]", text))
+
+
+def accepted_status(style) -> int:
+    """What an accepted push of this style is answered: 200 (and the carrier's receipt) for a form style, else 202."""
+    return 200 if style in FORM_POSTED else 202
+
+
+def style_name(style) -> str:
+    return style.__name__.rsplit(".", 1)[-1]
 
 
 # --- Shopify's deliveries ---------------------------------------------------------------------------------------
@@ -1019,6 +1161,10 @@ class Probe:
     # "422 -" for a body that is not an object); None when the fuzzer does not decide (a header sent twice...).
     expect: list[str] | None = None
     shopify: dict | None = None  # its domain, topic, webhook id and the resource it names (None: not decided)
+    # A carrier push: the styles its content type picks (two when it is sent twice, differently), and whether the
+    # route takes its content type (False: it must be answered 415; None: not decided).
+    styles: list = field(default_factory=list)
+    media: bool | None = None
 
     def shrink(self) -> None:
         if self.body is not None and self.body_size is None:
@@ -1263,44 +1409,55 @@ class Fuzzer:
         return None
 
     def _carrier(self, rng, samples: Samples, probe: Probe, now: datetime, big: bool = False) -> Probe:
-        carrier = rng.choice(list(CARRIER_STYLES))
-        doc = samples.carrier_push(carrier)
+        name = rng.choice(list(PUSH_STYLES))
+        carrier, style = PUSH_STYLES[name]
+        doc = samples.carrier_push(name)
         if rng.random() < 0.03:
             doc = samples.shop_event(True)
             probe.notes.append("a generic event's body")
         if big:
-            body = json.dumps(samples.carrier_push(carrier, big=True)).encode()
-            probe.notes.append("190 checkpoints with the longest texts for the hot parcel")
+            body = json.dumps(samples.carrier_push(name, big=True)).encode()
+            probe.notes.append(f"190 checkpoints with the longest texts for the hot parcel ({name})")
         else:
             doc = self._mutated(rng, doc, now, probe.notes)
             body = encode_body(rng, doc, probe.notes)
         path_carrier = carrier
         if not big and rng.random() < 0.08:
             path_carrier = rng.choice(["dhl", "AfterShip", "17TRACK", "sf_express", "sf-express%20", "aftership%00", "generic",
-                                       "warehouse", "ups", "x" * 70, "17track%2F", "sf%2Dexpress", *CARRIER_STYLES])
+                                       "warehouse", "ups", "x" * 70, "17track%2F", "sf%2Dexpress", "Kuaidi100",
+                                       "kuaidi100%20", *CARRIER_STYLES])
             probe.notes.append(f"path carrier {path_carrier!r}")
         probe.source = path_carrier
-        style = CARRIER_STYLES[carrier]
+        secret = self._secret_of(path_carrier) or self._secret_of(carrier)
+        if style in FORM_POSTED:
+            self._form_push(rng, probe, style, secret, body, now, big)
+        else:
+            self._header_push(rng, probe, style, secret, body, now, big)
+        probe.target = b"/v1/webhooks/carriers/" + _ascii(path_carrier)
+        self._judge_carrier(probe)
+        return probe
+
+    def _header_push(self, rng, probe: Probe, style, secret: str, body: bytes, now: datetime, big: bool) -> None:
+        """A JSON push signed in the style's header (or forged)."""
         mode = "valid" if big else rng.choices(
             ["valid", "wrong key", "other carrier's key", "other style", "generic scheme", "no signature",
              "body changed after signing", "header of another style"], weights=[55, 8, 8, 6, 4, 6, 8, 5])[0]
-        secret = self._secret_of(path_carrier) or self._secret_of(carrier)
         signed = body
         if mode == "wrong key":
             secret = rng.choice(["wrong-key-0123456789", secret + "x", ""])
         elif mode == "other carrier's key":
-            _, secret = self._other_secret(rng, path_carrier)
+            _, secret = self._other_secret(rng, probe.source)
         elif mode == "body changed after signing":
             body = body + b"\n" if rng.random() < 0.5 else mutate_bytes(rng, body, probe.notes)
         signature = style.sign(secret.encode(), signed)
         header = style.SIGNATURE_HEADER
-        if mode == "other style":
-            other = rng.choice([s for s in CARRIER_STYLES.values() if s is not style])
+        if mode == "other style":  # another style's scheme over the same body (Kuaidi100's: its MD5 of it)
+            other = rng.choice([s for s in [*HEADER_STYLES, kuaidi100] if s is not style])
             signature = other.sign(secret.encode(), signed)
         elif mode == "generic scheme":
             signature = sign(secret.encode(), str(int(now.timestamp())), signed)
         elif mode == "header of another style":
-            header = rng.choice([s.SIGNATURE_HEADER for s in CARRIER_STYLES.values() if s is not style])
+            header = rng.choice([s.SIGNATURE_HEADER for s in HEADER_STYLES if s is not style])
         if mode != "valid":
             probe.notes.append(f"forged: {mode}")
         headers = [("Content-Type", b"application/json")]
@@ -1309,25 +1466,185 @@ class Fuzzer:
         if not big and rng.random() < 0.15:
             headers = self._odd_headers(rng, headers, [style.SIGNATURE_HEADER], probe.notes, now)
         probe.headers, probe.body = headers, body
-        probe.target = b"/v1/webhooks/carriers/" + _ascii(path_carrier)
-        self._judge_carrier(probe)
-        return probe
+
+    def _form_push(self, rng, probe: Probe, style, secret: str, data: bytes, now: datetime, big: bool) -> None:
+        """A form as Kuaidi100 or SF's open platform posts it, `data` (the push's JSON) in its signed field: signed,
+        or forged in the form's own ways."""
+        signed_field, signature_field = FORM_POSTED[style]
+        mode = "valid" if big else rng.choices(
+            ["valid", "wrong key", "other carrier's key", "signed field changed after signing",
+             "timestamp changed after signing", "no signature", "empty signature", "signature in a header",
+             "field sent twice", "non-UTF-8 percent-escapes", "other style's signature", "too many fields",
+             "another style's form", "a JSON body"],
+            weights=[52, 5, 5, 8, 3, 4, 2, 4, 5, 4, 3, 2, 2, 1])[0]
+        if mode == "timestamp changed after signing" and style is not sf_open_platform:
+            mode = "signed field changed after signing"  # Kuaidi100 signs its param alone
+        key = secret
+        if mode == "wrong key":
+            key = rng.choice(["wrong-key-0123456789", secret + "x", secret.upper(), ""])
+        elif mode == "other carrier's key":
+            _, key = self._other_secret(rng, probe.source)
+        timestamp = str(int(now.timestamp() * 1000) - rng.randrange(60_000))
+        form_style = style
+        if mode == "another style's form":
+            form_style = kuaidi100 if style is sf_open_platform else sf_open_platform
+        fields = self._form_fields(rng, form_style, key, data, timestamp, probe.notes, valid=mode == "valid")
+        if mode != "valid":
+            probe.notes.append(f"forged: {mode}")
+        names = [field_name for field_name, _ in fields]
+        at = {field_name: i for i, field_name in enumerate(names)}
+        headers = [("Content-Type", rng.choice(FORM_TYPES) if rng.random() < 0.97 else b"application/json")]
+        if mode == "signed field changed after signing":
+            i = at[signed_field]
+            fields[i] = (signed_field, self._changed(rng, fields[i][1], now, probe.notes))
+        elif mode == "timestamp changed after signing":
+            i = at["timestamp"]
+            fields[i] = ("timestamp", str(int(fields[i][1]) + rng.choice([1, -1, 1000])).encode())
+        elif mode in ("no signature", "signature in a header"):
+            signature = fields.pop(at[signature_field])[1]
+            if mode == "signature in a header":
+                headers.append((rng.choice([signature_field, signature_field.lower()]), signature))
+        elif mode == "empty signature":
+            fields[at[signature_field]] = (signature_field, rng.choice([b"", b" "]))
+        elif mode == "field sent twice":
+            field_name = rng.choice([signed_field, signature_field, *names])
+            value = dict(fields)[field_name]
+            again = rng.choice([value, value, b"", value[:-1], b"x", self._changed(rng, value, now, [])])
+            fields.insert(rng.choice([0, at[field_name], at[field_name] + 1, len(fields)]), (field_name, again))
+            probe.notes.append(f"field {field_name} sent twice "
+                               f"({'same value' if again == value else repr(again[:20])})")
+        elif mode == "other style's signature":
+            text = fields[at[signed_field]][1]
+            if style is kuaidi100:  # SF's digest of the param, and the timestamp SF would have sent
+                digests = sf_open_platform.digests(key.encode(), text.decode("utf-8", "replace"), timestamp)
+                other = rng.choice(digests)
+            else:
+                other = rng.choice([s.sign(key.encode(), text) for s in [kuaidi100, *HEADER_STYLES]])
+            fields[at[signature_field]] = (signature_field, other.encode())
+        elif mode == "too many fields":
+            fields += [(f"x{n}", b"1") for n in range(MAX_FORM_FIELDS + 1 - len(fields) + rng.randrange(3))]
+        body = encode_form(rng, fields, probe.notes, clean=big)
+        if mode == "non-UTF-8 percent-escapes":
+            body = bad_escapes(rng, body, rng.choice([signed_field, *names]), probe.notes)
+        elif mode == "a JSON body":
+            body = data
+        probe.headers, probe.body = headers, body
+        if not big and rng.random() < 0.12:
+            probe.headers = self._odd_headers(rng, probe.headers, ["Content-Type"], probe.notes, now)
+
+    def _form_fields(self, rng, style, key: str, data: bytes, timestamp: str, notes: list[str],
+                     valid: bool) -> list[tuple[str, bytes]]:
+        """The fields of a form style's push, signed with `key` (as the sender would: over the bytes it sends, read
+        as text by SF's digest), in the carrier's order or shuffled, with fields the carrier may add."""
+        if style is kuaidi100:
+            signature = kuaidi100.sign(key.encode(), data)
+            if rng.random() < 0.1:
+                signature = rng.choice([signature.lower(), f" {signature} "])  # what the edge reads the same
+                notes.append(f"sign as {signature!r}")
+            fields = [("param", data), ("sign", signature.encode())]
+        else:
+            which = 0 if rng.random() < 0.75 else 1  # SF's digest of the URL-encoded text, or of the text as it is
+            if which:
+                notes.append("msgDigest of the text not URL-encoded")
+            digest = sf_open_platform.digests(key.encode(), data.decode("utf-8", "replace"), timestamp)[which]
+            request_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+            fields = [("partnerID", b"AFTERSALES01"), ("requestID", request_id.encode()),
+                      ("serviceCode", b"RoutePushService"), ("timestamp", timestamp.encode()),
+                      ("msgDigest", digest.encode()), ("msgData", data)]
+        if rng.random() < 0.1:
+            extra = rng.choice([("resultv2", b"1"), ("", b""), ("lang", b"zh-CN"), ("param2", b"{}"),
+                                ("é", "é".encode())])
+            fields.append(extra)
+            notes.append(f"extra field {extra[0]!r}")
+        if rng.random() < 0.3:
+            rng.shuffle(fields)
+            notes.append("fields shuffled")
+        return fields
+
+    def _changed(self, rng, value: bytes, now: datetime, notes: list[str]) -> bytes:
+        """A signed field's value changed after signing: a byte more, a digit changed, a field of its JSON mutated."""
+        how = rng.choice(["space", "digit", "document", "bytes"])
+        if how == "digit" and re.search(rb"[0-9]", value):
+            i = rng.choice([m.start() for m in re.finditer(rb"[0-9]", value)])
+            notes.append(f"digit at {i} changed")
+            return value[:i] + bytes([48 + (value[i] - 47) % 10]) + value[i + 1:]
+        if how == "document":
+            try:
+                doc = json.loads(value)
+            except (ValueError, RecursionError):  # not JSON (any more), or nested too deep to read here
+                doc = None
+            if isinstance(doc, dict):
+                changed = mutate_document(rng, doc, now, notes)
+                encoded = encode_body(rng, changed, notes, body_mutation=0)
+                if encoded != value:
+                    return encoded
+        if how == "bytes" and value:
+            return mutate_bytes(rng, value, notes)
+        notes.append("a space appended")
+        return value + b" "
 
     def _judge_carrier(self, probe: Probe) -> None:
-        style = CARRIER_STYLES.get(probe.source or "")
+        """Whether the push must be refused, in the style its content type picks (every style it may pick when the
+        content type is sent twice, differently: refused when no one takes it); and whether it must be 415."""
         entry = self.sources.get(probe.source or "")
-        if style is None or entry is None or entry["kind"] != SourceKind.CARRIER:
+        types = list(dict.fromkeys(probe.header_values("Content-Type"))) or [None]
+        taken = [route_takes(value) for value in types]
+        probe.media = True if all(taken) else False if not any(taken) else None
+        if len(types) > 1:
+            probe.ambiguous = True
+        styles = [style_of(probe.source or "", {} if value is None else {"Content-Type": value.decode("latin-1")})
+                  for value in types]
+        probe.styles = list(dict.fromkeys(style for style in styles if style is not None))
+        if not probe.styles or entry is None or entry["kind"] != SourceKind.CARRIER:
             probe.refuse = "unknown carrier"
             return
-        signature = self._single(probe, style.SIGNATURE_HEADER)
-        if probe.ambiguous:
+        verdicts = [self._form_verdict(probe, style, entry["secrets"]) if style in FORM_POSTED
+                    else self._header_verdict(probe, style, entry["secrets"]) for style in probe.styles]
+        if any(verdict is True for verdict in verdicts) or any(verdict is None for verdict in verdicts):
+            probe.ambiguous = probe.ambiguous or any(verdict is None for verdict in verdicts)
             return
-        given = (signature or b"").strip()
-        if probe.source == "17track":
-            given = given.lower()
-        expected = [style.sign(secret.encode(), probe.body or b"").encode() for secret in entry["secrets"]]
-        if not signature or not any(hmac.compare_digest(value, given) for value in expected):
-            probe.refuse = "forged signature"
+        probe.refuse = verdicts[0]
+
+    def _header_verdict(self, probe: Probe, style, secrets: list[str]) -> bool | str | None:
+        """True: signed by the carrier; None: one of the header's values is, sent twice with another; else why not.
+        The header as the edge reads it: its text (Latin-1, as HTTP carries it), stripped; 17TRACK's lower-cased."""
+        values = set(probe.header_values(style.SIGNATURE_HEADER))
+        expected = [style.sign(secret.encode(), probe.body or b"").encode() for secret in secrets]
+
+        def signed(value: bytes) -> bool:
+            given = value.decode("latin-1").strip()
+            given = given.lower() if style is CARRIER_STYLES["17track"] else given
+            return any(hmac.compare_digest(e, given.encode("utf-8", "surrogatepass")) for e in expected)
+
+        if any(value and signed(value) for value in values):
+            return True if len(values) == 1 else None
+        return "forged signature"
+
+    def _form_verdict(self, probe: Probe, style, secrets: list[str]) -> bool | str:
+        """True: the form is signed by the carrier; else why it must be refused. Kuaidi100's sign is read upper-cased,
+        SF's msgDigest may be either of its digests; a form the edge cannot read (not UTF-8, a field sent twice, too
+        many fields) or without the signed fields is refused whatever it carries."""
+        fields, why = read_form_like_the_edge(probe.body or b"")
+        if fields is None:
+            return why
+        signed_field, signature_field = FORM_POSTED[style]
+        signed = [signed_field] + (["timestamp"] if style is sf_open_platform else [])
+        if not all(fields.get(name) for name in signed):
+            return "form without its signed fields"
+        signature = fields.get(signature_field)
+        if not signature:
+            return "forged signature"
+        if style is kuaidi100:
+            given = signature.strip().upper()
+            expected = [kuaidi100.sign(secret.encode(), fields["param"].encode()) for secret in secrets]
+        else:
+            given = signature.strip()
+            expected = [digest for secret in secrets
+                        for digest in sf_open_platform.digests(secret.encode(), fields["msgData"], fields["timestamp"])]
+        given_bytes = given.encode("utf-8", "surrogatepass")
+        if any(hmac.compare_digest(value.encode(), given_bytes) for value in expected):
+            return True
+        return "forged signature"
 
     # --- Shopify's deliveries
 
@@ -2001,6 +2318,7 @@ class Report:
     seconds: float = 0.0
     send_seconds: float = 0.0
     histogram: dict = field(default_factory=lambda: defaultdict(Counter))
+    carrier_styles: dict = field(default_factory=lambda: defaultdict(Counter))  # style picked -> answers
     problems: dict = field(default_factory=lambda: defaultdict(list))  # kind -> [(probe or None, text)]
     warnings: dict = field(default_factory=lambda: defaultdict(list))
     accepted_events: int = 0
@@ -2044,6 +2362,10 @@ class Report:
             if counts:
                 answers = ", ".join(f"{status or 'none'} {n}" for status, n in sorted(counts.items()))
                 out.append(f"{route:<44} {sum(counts.values()):>6}  {answers}")
+                if key == "carrier":
+                    for style, by_status in sorted(self.carrier_styles.items()):
+                        answers = ", ".join(f"{status or 'none'} {n}" for status, n in sorted(by_status.items()))
+                        out.append(f"{'  in style ' + style:<44} {sum(by_status.values()):>6}  {answers}")
         out.append("signed validly / with a valid key: " + ", ".join(
             f"{kind} {self.authentic[kind]} of {n}" for kind, n in self.sent.items()))
         refusals = ", ".join(f"{why} {n}" for why, n in self.refused_expected.most_common(12))
@@ -2068,7 +2390,8 @@ class Report:
                 out += [f"  {n} x {why}" for why, n in self.failed_returns.most_common(12)]
         else:
             out.append("consumer checks skipped: the queues, tables and workflows are in the process serving the API")
-        kinds = ("5xx", "no answer", "forged accepted", "not granted accepted", "role missing accepted", "shopify answers")
+        kinds = ("5xx", "no answer", "forged accepted", "not granted accepted", "role missing accepted",
+                 "shopify answers", "carrier answers")
         if self.consumer_checked or self.problems.get("not settled"):
             kinds += ("dlq", "failure records", "not applied", "hydration refusal not kept", "workflow failed",
                       "verify refused accepted input", "records over 400 KB", "not settled")
@@ -2166,7 +2489,7 @@ def run_fuzz(
     def one(index: int) -> Probe:
         probe = fuzzer.build(index, datetime.now(timezone.utc))
         send(host, port, probe)
-        if probe.status == 202 and probe.route in ("webhook", "carrier", "shopify"):
+        if was_accepted(probe):
             probe.accepted = accepted_ids(probe)
         probe.shrink()
         with lock:
@@ -2263,15 +2586,19 @@ def judge(probes: list[Probe], report: Report, pools: Pools) -> dict[str, int]:
             report.warnings["authentic requests answered 401"].append((probe, ""))
         if probe.route == "shopify" and 0 < probe.status < 500:
             judge_shopify(probe, report)
-        if probe.status == 202 and probe.route in ("webhook", "carrier", "shopify"):
+        if probe.route == "carrier":
+            report.carrier_styles["+".join(map(style_name, probe.styles)) or "no style"][probe.status] += 1
+            if 0 < probe.status < 500:
+                judge_carrier_answer(probe, report)
+        if was_accepted(probe):
             for event_id in probe.accepted:
                 accepted.setdefault(event_id, probe.index)
             if probe.route == "webhook":
                 report.accepted_webhooks += 1
             elif probe.route == "shopify":
                 report.accepted_shopify += 1
-            else:
-                report.accepted_checkpoints += _json(probe.answer).get("checkpoints", 0)
+            else:  # a form style's receipt does not count them: its events are
+                report.accepted_checkpoints += _json(probe.answer).get("checkpoints", len(probe.accepted))
     report.probes = sorted(probes, key=lambda p: p.index)
     report.accepted_events = len(accepted)
     return accepted
@@ -2291,6 +2618,47 @@ def judge_shopify(probe: Probe, report: Report) -> None:
         report.problem("shopify answers", probe, f"accepted as {_json(probe.answer).get('event_id')!r}, not wh-{webhook_id}")
 
 
+def judge_carrier_answer(probe: Probe, report: Report) -> None:
+    """A carrier push's answer against what its content type and style call for: 415 exactly when the route does not
+    take the content type; in its one style (a plain carrier name, so that the route's view answered), accepted as
+    that style is (a form style's carrier's receipt) and refused with our error code (in a form style's own failure
+    body)."""
+    content_type = b" / ".join(probe.header_values("Content-Type")) or b"none"
+    if probe.media is False and probe.status != 415:
+        report.problem("carrier answers", probe, f"must be answered 415: the route does not take Content-Type "
+                                                 f"{content_type!r}")
+    if probe.media is True and probe.status == 415:
+        report.problem("carrier answers", probe, f"answered 415 although the route takes Content-Type {content_type!r}")
+    if probe.media is not True or probe.status == 415 or not PLAIN_NAME.fullmatch(probe.source or ""):
+        return
+    body = _json(probe.answer)
+    style = probe.styles[0] if len(probe.styles) == 1 else None
+    if 200 <= probe.status < 300:
+        if style is None:
+            return
+        if probe.status != accepted_status(style):
+            report.problem("carrier answers", probe, f"a {style_name(style)} push accepted must be answered "
+                                                     f"{accepted_status(style)}, not {probe.status}")
+        elif style is kuaidi100 and (body.get("result") is not True or body.get("returnCode") != "200"):
+            report.problem("carrier answers", probe, "an accepted Kuaidi100 push without Kuaidi100's receipt "
+                                                     "(result true, returnCode 200)")
+        elif style is sf_open_platform and body.get("return_code") != "0000":
+            report.problem("carrier answers", probe, "an accepted SF open-platform push without SF's receipt "
+                                                     "(return_code 0000)")
+        elif style not in FORM_POSTED and body.get("status") != "accepted":
+            report.problem("carrier answers", probe, "an accepted push answered without status accepted")
+    elif 400 <= probe.status < 500:
+        error = body.get("error")
+        if not isinstance(error, dict) or not isinstance(error.get("code"), str) or not error["code"]:
+            report.problem("carrier answers", probe, "a refusal without its error code")
+        elif style is kuaidi100 and (body.get("result") is not False or body.get("returnCode") != str(probe.status)):
+            report.problem("carrier answers", probe, "a refused Kuaidi100 push without Kuaidi100's failure body "
+                                                     "(result false, returnCode our status)")
+        elif style is sf_open_platform and body.get("return_code") != "1000":
+            report.problem("carrier answers", probe, "a refused SF open-platform push without SF's failure body "
+                                                     "(return_code 1000)")
+
+
 def refusal_kind(why: str) -> str:
     if "lacks" in why:
         return "staff key without the role"
@@ -2307,14 +2675,26 @@ def _json(data: bytes) -> dict:
     return value if isinstance(value, dict) else {}
 
 
+def accepted_style(probe: Probe):
+    """The style that accepted a carrier push: the one its content type picks (of the two a content type sent twice
+    may pick, the one whose acceptance it was answered), None when it was not accepted."""
+    return next((style for style in probe.styles if accepted_status(style) == probe.status), None)
+
+
+def was_accepted(probe: Probe) -> bool:
+    if probe.route == "carrier":
+        return accepted_style(probe) is not None
+    return probe.status == 202 and probe.route in ("webhook", "shopify")
+
+
 def accepted_ids(probe: Probe) -> list[str]:
     """The event ids the edge queued for an accepted request, tenant-qualified by its source."""
     if probe.route in ("webhook", "shopify"):
         own = _json(probe.answer).get("event_id")
         return [f"{probe.source}/{own}"] if own else []
-    style = CARRIER_STYLES[probe.source]
+    style = accepted_style(probe)
     try:
-        events = style.parse(json.loads(probe.body), probe.source, datetime.now(timezone.utc))
+        events = style.parse(style.decode(probe.body or b""), probe.source, datetime.now(timezone.utc))
     except Exception:
         return []
     return [f"{probe.source}/{event.event_id}" for event in events]

@@ -93,7 +93,7 @@ def shopify_refunds(cloud: LocalCloud) -> list[dict]:
     for domain in cloud.shopify_shops:
         for refund in cloud.shopify.refunds(domain):
             refunds.append({
-                "marketplace_refund_id": number_of(refund["id"], "Refund"), "currency": "USD",
+                "shop": shopify_shop_name(domain), "marketplace_refund_id": number_of(refund["id"], "Refund"), "currency": "USD",
                 "amount": str(Decimal(refund["total"]).quantize(Decimal("0.01"))), "return_gid": refund["return_id"],
             })
     return refunds

@@ -54,6 +54,16 @@ def link_return_tracking(shop: str, return_id: str) -> Response:
     ))
 
 
+@staff_api.route("/v1/refunds/{shop}/{return_id}/sms-code", methods=["POST"])
+def give_refund_sms_code(shop: str, return_id: str) -> Response:
+    from chalicelib.api.queries import return_key
+    from chalicelib.services.complete_sms_refund import complete_sms_refund
+
+    return _as_staff(lambda request, ports, staff: complete_sms_refund(
+        return_key(shop, return_id), load_json(request.raw_body), staff, ports, _now()
+    ))
+
+
 @staff_api.route("/v1/refunds", methods=["GET"])
 def list_refund_records() -> Response:
     from chalicelib.api.queries import encode_cursor, refund_query

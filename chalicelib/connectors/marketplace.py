@@ -27,6 +27,8 @@ class ReturnStatusSeen:
 
     return_id: str
     status: str
+    version: str | None = None  # the marketplace's optimistic lock (refund_version, sysVersion)
+    deadline: str | None = None  # when the marketplace acts by itself if the seller has not (UTC, ISO)
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,39 @@ class MarketplaceRefunded:
     units: dict[str, int]
     created_at: str
     note: str | None = None  # ours carry the ledger key they pay (refundCreate's note)
+
+
+@dataclass(frozen=True)
+class MarketplaceRefundFailed:
+    """A refund the marketplace had agreed to pay and could not (JD finance, status 4): no money moved. The ledger
+    record it was to pay (the one its note names, or its return's) is marked failed with the reason, for finance;
+    the refund's next dispatch reads the same in the marketplace and hands it to finance's queue."""
+
+    refund_ref: str
+    order_id: str
+    return_id: str | None
+    currency: str
+    total: str
+    reason: str
+    at: str
+    note: str | None = None  # the ledger key our approval named
+
+
+@dataclass(frozen=True)
+class LeftInMarketplace:
+    """A marketplace record that is no request of ours (a JD repair): the shop's people handle it in the
+    marketplace's back office, where it waits for them; the consumer only records why."""
+
+    record_id: str
+    why: str
+
+
+@dataclass(frozen=True)
+class Disputed:
+    """The marketplace's own people took the request up (a Taobao intervention): ours answer it there."""
+
+    return_id: str
+    why: str
 
 
 @dataclass(frozen=True)
@@ -60,11 +95,19 @@ class MarketplaceActions(Protocol):
     def decline(self, record: "Return", code: str | None) -> str:
         """Decline it with our rule's code (mapped to the marketplace's reasons) and its explanation."""
 
-    def hold(self, record: "Return") -> str:
-        """Keep a cancelled order from shipping: "held", or "already_shipped" when it has left."""
+    def hold(self, record: "Return") -> str | None:
+        """Keep a cancelled order from shipping: "held", or "already_shipped" when it has left; None when the
+        marketplace ships nothing itself (the warehouse is asked)."""
 
-    def exchange(self, record: "Return") -> str:
-        """Have the marketplace send an exchange's replacement (and collect a dearer one's difference)."""
+    def intercept(self, record: "Return") -> str:
+        """Have a refund-only request's parcel in transit stopped and sent back to us (the platform's or the carrier's
+        interception); what was done, for the log. It only asks: the refund waits for the parcel's tracking to show
+        it returned to sender, or for the warehouse's receipt. MarketplaceRefused when the marketplace cannot
+        intercept, MarketplaceUnavailable."""
+
+    def exchange(self, record: "Return") -> str | None:
+        """Have the marketplace send an exchange's replacement (and collect a dearer one's difference); None when
+        the marketplace ships nothing itself (our warehouse is asked, as for a shop of our own)."""
 
     def refund(self, record: "Return", issued: "LedgerRecord") -> dict:
         """Pay the ledger record through the marketplace: {marketplace_refund_id, created_at}, or {"dry_run": True}

@@ -148,10 +148,11 @@ class ReturnData(_Model):
     order_id: Id
     reason: Reason
     items: Annotated[list[ReturnLine], Field(min_length=1, max_length=500)]
-    resolution: Literal["refund", "exchange"] = "refund"
+    # "refund_only": money without sending the goods back (POLICY.md section 8; Taobao's dispute_type REFUND).
+    resolution: Literal["refund", "exchange", "refund_only"] = "refund"
     evidence_urls: Annotated[list[EvidenceUrl], Field(max_length=20)] = []
     return_shipping_paid: Amount = "0"
-    shipment: ParcelRef | None = None
+    shipment: ParcelRef | None = None  # the return parcel; of a refund-only request, the outbound one to intercept
     note: Text | None = None
     replacement: Replacement | None = None
 
@@ -159,6 +160,8 @@ class ReturnData(_Model):
     def _exchange_names_its_replacement(self) -> "ReturnData":
         if self.resolution == "exchange" and self.replacement is None:
             raise ValueError("an exchange needs its replacement (sku, unit_price, quantity)")
+        if self.resolution == "refund_only" and self.replacement is not None:
+            raise ValueError("a refund-only request has no replacement: ask for an exchange instead")
         return self
 
 
@@ -262,12 +265,16 @@ EVENT_TYPES = tuple(cls.model_fields["type"].default for cls in _EVENT_CLASSES)
 canonical_events = TypeAdapter(CanonicalEvent, config=ConfigDict(defer_build=True))
 
 # A marketplace's resource id as the marketplace writes it ("gid://shopify/Return/9007199254740993").
-PlatformId = Annotated[str, StringConstraints(pattern=r"^gid://shopify/[A-Za-z]{1,40}/[0-9]{1,20}$")]
+# What a notification is about: a Shopify GID, or "<platform>/<kind>/<id>" (taobao/refund/..., jd/service/...).
+PlatformId = Annotated[str, StringConstraints(
+    pattern=r"^(gid://shopify/[A-Za-z]{1,40}/[0-9]{1,20}|(taobao|jd)/[a-z_]{1,40}/[0-9]{1,20})$",
+)]
 
 
 class NotificationData(_Model):
-    platform: Literal["shopify"]
-    topic: Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,40}/[a-z_]{1,40}$")]
+    platform: Literal["shopify", "taobao", "jd"]
+    # Shopify's "returns/request", TMC's "taobao_refund_RefundCreated", "jd/asc_sync" for a JD poll's change.
+    topic: Annotated[str, StringConstraints(pattern=r"^[A-Za-z_]{1,60}(/[a-z_]{1,40})?$")]
     resource: PlatformId | None = None  # what it is about; none for the shop itself (app/uninstalled)
     platform_event_id: Annotated[str, StringConstraints(max_length=128)] | None = None
 

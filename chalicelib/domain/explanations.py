@@ -2,6 +2,8 @@
 
 # A request that waited in review longer than the shop allows.
 REVIEW_EXPIRED = "REVIEW_EXPIRED"
+# A refund-only request whose parcel was delivered although it was to be intercepted, declined by a reviewer.
+DELIVERED_DESPITE_INTERCEPT = "DELIVERED_DESPITE_INTERCEPT"
 
 _TEXT = {
     "ORDER_NOT_ELIGIBLE": "The order is not paid, or was cancelled, so nothing can be returned on it.",
@@ -12,6 +14,12 @@ _TEXT = {
     "HIGH_VALUE": "A refund of this size is checked by our staff.",
     "RETURN_ABUSE_SIGNAL": "This request was checked by our staff.",
     REVIEW_EXPIRED: "The request could not be decided within the time the shop allows.",
+    "CANCEL_BEFORE_SHIPMENT": "The order had not shipped yet: it is cancelled and refunded once it is held back.",
+    "INTERCEPT_IN_TRANSIT": "The parcel is on its way: it is stopped and sent back, and refunded once it is back.",
+    "RETURNLESS_REFUND": "The item is refunded without being sent back; there is no need to return it.",
+    "REFUND_ONLY_DELIVERED": "A refund without returning a delivered item is checked by our staff.",
+    DELIVERED_DESPITE_INTERCEPT: "The parcel was delivered although it was to be stopped; a refund without returning "
+    "it was not granted, a return can be requested instead.",
 }
 
 

@@ -78,6 +78,9 @@ class Settings(_Strict):
     return_window_days: Days | None = None
     non_returnable_categories: Annotated[list[Name], Field(max_length=1000)] | None = None
     manual_review_above: PolicyAmount | None = None
+    # A refund-only request for a delivered item refunded at most this much is approved with no return (the buyer
+    # keeps it): what a parcel back would cost more than it saves. "0" turns it off: every such request is reviewed.
+    returnless_refund_below: PolicyAmount | None = None
     abuse_returns_30d: Count | None = None
     parcel_wait_days: Annotated[StrictInt, Field(ge=1, le=365)] | None = None
     review_wait_days: Annotated[StrictInt, Field(ge=1, le=365)] | None = None
@@ -104,6 +107,7 @@ DEFAULT_SETTINGS = Settings(
     return_window_days=7,
     non_returnable_categories=["perishable", "customized", "digital", "intimate"],
     manual_review_above="2000.00",
+    returnless_refund_below="0",
     abuse_returns_30d=5,
     parcel_wait_days=14,
     review_wait_days=14,
@@ -158,6 +162,7 @@ class Policy(_Strict):
     return_window_days: int
     non_returnable_categories: list[str]
     manual_review_above: str
+    returnless_refund_below: str = "0"  # a default: policies kept on returns verified before the setting existed
     abuse_returns_30d: int
     parcel_wait_days: int
     review_wait_days: int

@@ -105,7 +105,7 @@ class ReturnItem(TypedDict):
 
 @with_config(_STRICT)
 class ReturnRequest(TypedDict, Generic[Money]):
-    kind: Literal["return", "cancel"]
+    kind: Literal["refund_only", "return", "cancel"]  # refund_only: no parcel back (POLICY.md section 8)
     reason: Reason
     return_shipping_paid: Annotated[Money, Field(default=0)]
     items: Annotated[list[ReturnItem], Field(min_length=1, max_length=500)]
@@ -262,15 +262,21 @@ def check_quote_request(request: QuoteRequest) -> None:
             )
 
     inspection = request["inspection"]
-    if ask["kind"] == "cancel":
+    if ask["kind"] != "return":
+        what, code = _NO_PARCEL[ask["kind"]]
         if inspection is not None:
-            raise InvalidInput("inspection", "a cancellation before shipment has no inspection", "invalid_for_cancel")
+            raise InvalidInput("inspection", f"{what} has no inspection", code)
         if ask["return_shipping_paid"]:
-            raise InvalidInput(
-                "return.return_shipping_paid", "a cancellation before shipment has no return parcel", "invalid_for_cancel"
-            )
+            raise InvalidInput("return.return_shipping_paid", f"{what} has no return parcel", code)
     elif inspection is not None:
         _check_inspection(inspection, requested, lines)
+
+
+# The kinds with no parcel coming back: how a refusal names them, and its error code.
+_NO_PARCEL = {
+    "cancel": ("a cancellation before shipment", "invalid_for_cancel"),
+    "refund_only": ("a refund-only request", "invalid_for_refund_only"),
+}
 
 
 def _check_inspection(inspection: QuoteInspection, requested: dict[str, int], lines: dict[str, QuoteLine]) -> None:

@@ -20,8 +20,9 @@ def reconcile(
 ) -> tuple[list[dict], list[dict]]:
     """`returns`: the return of each record by return id (None when it is not stored); `provider_refunds`: the
     provider's refunds, matched to records by idempotency key; `unrecorded`: those whose key names no ledger
-    record; `marketplace_refunds`: every refund the marketplaces hold ({marketplace_refund_id, currency, amount}),
-    or None when they were not read. Returns (mismatches, open payments)."""
+    record; `marketplace_refunds`: every refund the marketplaces hold ({shop, marketplace_refund_id, currency,
+    amount}: ids are a marketplace's own, so two shops' may be the same), or None when they were not read. Returns
+    (mismatches, open payments)."""
     mismatches, still_open = [], []
     paid: dict[str, list[dict]] = defaultdict(list)
     for refund in provider_refunds:
@@ -31,15 +32,15 @@ def reconcile(
         mismatches.append({"refund_id": record.refund_id, "return_id": record.return_id, "kind": kind,
                            "ledger": ledger, "expected": expected})
 
-    in_marketplace = {refund["marketplace_refund_id"]: refund for refund in marketplace_refunds or []}
+    in_marketplace = {_held(refund): refund for refund in marketplace_refunds or []}
     recorded_as = defaultdict(list)
     for record in records:
         if record.marketplace_refund_id:
-            recorded_as[record.marketplace_refund_id].append(record.refund_id)
+            recorded_as[_recorded(record)].append(record.refund_id)
     for record in records:
-        if len(recorded_as.get(record.marketplace_refund_id, ())) > 1:
+        if len(recorded_as.get(_recorded(record), ())) > 1:
             mismatch(record, "marketplace_refund_recorded_twice", record.marketplace_refund_id,
-                     recorded_as[record.marketplace_refund_id])
+                     recorded_as[_recorded(record)])
         if record.paid_by == MARKETPLACE:
             _check_marketplace_refund(record, returns.get(record.return_id), in_marketplace, marketplace_refunds, mismatch,
                                       still_open)
@@ -79,9 +80,9 @@ def reconcile(
     for refund in unrecorded:
         mismatches.append({"refund_id": None, "return_id": None, "kind": "provider_refund_without_record",
                            "ledger": None, "expected": refund})
-    recorded = {record.marketplace_refund_id for record in records if record.marketplace_refund_id}
+    recorded = {_recorded(record) for record in records if record.marketplace_refund_id}
     for refund in marketplace_refunds or []:
-        if refund["marketplace_refund_id"] not in recorded:
+        if _held(refund) not in recorded:
             mismatches.append({"refund_id": None, "return_id": None, "kind": "marketplace_refund_without_record",
                                "ledger": None, "expected": refund})
     return mismatches, still_open
@@ -96,7 +97,7 @@ def _check_marketplace_refund(record, stored, in_marketplace: dict, read: list |
             mismatch(record, "total_differs_from_quote", [record.total, record.currency], [quote.get("total"), quote.get("currency")])
     status = record.payment_status
     if status == PaymentStatus.CONFIRMED:
-        found = in_marketplace.get(record.marketplace_refund_id)
+        found = in_marketplace.get(_recorded(record))
         if read is not None and found is None:
             mismatch(record, "confirmed_but_not_in_marketplace", record.marketplace_refund_id, None)
         elif found is not None and (found["currency"], found["amount"]) != (record.currency, record.total):
@@ -107,3 +108,12 @@ def _check_marketplace_refund(record, stored, in_marketplace: dict, read: list |
         still_open.append({key: getattr(record, key) for key in (
             "refund_id", "return_id", "currency", "total", "payment_status", "payment_attempts", "payment_error",
         )})
+
+
+def _held(refund: dict) -> tuple:
+    """A marketplace's refund by its shop and its own id."""
+    return refund.get("shop"), refund["marketplace_refund_id"]
+
+
+def _recorded(record: LedgerRecord) -> tuple:
+    return record.marketplace, record.marketplace_refund_id

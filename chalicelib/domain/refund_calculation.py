@@ -17,10 +17,20 @@ def calculate_refund(request: QuoteRequest, exponent: int) -> dict:
     Entries are built in their contract shape as the rules go (amounts as
     strings, the total kept in minor units alongside): the quote is on the
     hot path, and a second pass turning records into dicts cost a tenth of it.
+
+    A refund-only request (POLICY.md section 8) is the item refund of its
+    requested units and nothing else: no deductions and no return postage (no
+    parcel comes back), and no outbound shipping either. Rule 4 refunds that
+    fee when every unit "has been returned", and here none is: the buyer keeps
+    the goods, or the carrier brings an intercepted parcel back, the shipping
+    having been used. Only the order cap still applies. A refund-only request
+    made before shipment is a cancellation, and quoted as one.
     """
     order = request["order"]
     ask = request["return"]
-    cancel = ask["kind"] == "cancel"
+    kind = ask["kind"]
+    cancel = kind == "cancel"
+    parcel_back = kind == "return"
     seller_fault = ask["reason"] in SELLER_FAULT_REASONS
     inspection = request["inspection"]
     net_lines, paid_total = order_amounts(order)
@@ -32,7 +42,7 @@ def calculate_refund(request: QuoteRequest, exponent: int) -> dict:
             kept_gifts = [line for line in order["lines"] if line["line_id"] in inspection["kept_gifts"]]
         verb = "accepted"
     else:
-        verb = "cancelled" if cancel else "requested"
+        verb = _VERBS[kind]
 
     entries = []
     total = 0
@@ -99,7 +109,7 @@ def calculate_refund(request: QuoteRequest, exponent: int) -> dict:
         and not order["shipping_refunded"]
         and not rejected_at_inspection
         and units_back == units_bought
-        and (cancel or seller_fault)
+        and (cancel or (parcel_back and seller_fault))
     ):
         why = "every item cancelled before shipment" if cancel else f"seller-fault reason {ask['reason']} and every item returned"
         total += shipping_fee
@@ -113,7 +123,7 @@ def calculate_refund(request: QuoteRequest, exponent: int) -> dict:
         )
 
     postage = ask["return_shipping_paid"]
-    if postage and not cancel and not rejected_at_inspection and (seller_fault or request["customer"]["tier"] == "vip"):
+    if postage and parcel_back and not rejected_at_inspection and (seller_fault or request["customer"]["tier"] == "vip"):
         limit = request["policy"]["max_return_shipping_reimbursement"]
         if limit is None:
             limit = DEFAULT_MAX_RETURN_SHIPPING_UNITS * 10**exponent
@@ -152,6 +162,10 @@ def calculate_refund(request: QuoteRequest, exponent: int) -> dict:
         "capped": capped,
         "entries": entries,
     }
+
+
+# How an item entry names its units when no inspection counted them.
+_VERBS = {"return": "requested", "cancel": "cancelled", "refund_only": "refunded without return"}
 
 
 def _limited(reason: str, assessed: int, applied: int, exponent: int) -> str:

@@ -77,12 +77,12 @@ class Return:
     reason: str | None = None
     items: list[dict] = field(default_factory=list)  # [{"line_id", "quantity"}]
     requested_at: str | None = None
-    resolution: str | None = None
+    resolution: str | None = None  # "refund", "exchange" or "refund_only" (no parcel asked back)
     replacement: dict | None = None
     evidence_urls: list[str] = field(default_factory=list)
     added_evidence: list[str] = field(default_factory=list)
     return_shipping_paid: str | None = None
-    shipment: dict | None = None
+    shipment: dict | None = None  # the return parcel; of a refund-only request, the outbound parcel to intercept
     note: str | None = None
     status: ReturnStatus | None = None
     # Verification: the decision and the policy the return is held to from then on.
@@ -103,6 +103,7 @@ class Return:
     inspection_event_id: str | None = None
     hold_answer: dict | None = None
     hold_answered_at: str | None = None
+    interception: dict | None = None  # a refund-only request's parcel in transit asked to be stopped: {"outcome", "at"}
     # A person's queue and decisions.
     review_queue: str | None = None
     review_since: str | None = None
@@ -124,6 +125,9 @@ class Return:
     # The marketplace the return came from: where it stands there, and what we told it.
     marketplace_status: str | None = None
     marketplace_answer: dict | None = None
+    # Its version there (Taobao's refund_version, JD's sysVersion) and when the marketplace acts by itself.
+    marketplace_version: str | None = None
+    marketplace_deadline: str | None = None
 
     @property
     def requested(self) -> bool:
@@ -140,9 +144,22 @@ class Return:
         return [*self.evidence_urls, *self.added_evidence]
 
     @property
+    def refund_only(self) -> bool:
+        return self.resolution == "refund_only"
+
+    @property
+    def approved_in_review(self) -> bool:
+        return (self.review or {}).get("decision") == "approve"
+
+    @property
     def refund_kind(self) -> str:
-        """A cancellation whose order had already shipped (the warehouse said so) is refunded as a return."""
-        if (self.hold_answer or {}).get("outcome") == "already_shipped":
+        """A cancellation whose order had already shipped (the warehouse said so) is refunded as a return. A
+        refund-only request is quoted as one (no parcel back), or as a cancellation once its unshipped order is
+        held."""
+        held = (self.hold_answer or {}).get("outcome")
+        if self.refund_only:
+            return "cancel" if held == "held" else "refund_only"
+        if held == "already_shipped":
             return "return"
         return self.kind
 
@@ -156,6 +173,8 @@ class Return:
         if waiting_for == Waiting.PARCEL:
             if (self.parcel_review or {}).get("decision") == "reject":
                 return {"decision": "reject"}  # a reviewer gave up on a parcel in trouble
+            if self.refund_only:
+                return self._outbound_parcel_fate()
             if self.inspection:
                 return {"decision": "arrived", "arrived": "inspected"}  # the warehouse inspected it, so it is there
             status = (self.parcel or {}).get("status")
@@ -174,6 +193,21 @@ class Return:
             decided = getattr(self, waiting_for)
             if decided:
                 return {"decision": decided["decision"]}
+        return None
+
+    def _outbound_parcel_fate(self) -> dict | None:
+        """A refund-only request asks no parcel back: it waits for the outbound parcel it intercepts to come back to
+        us (returned to sender, or received by the warehouse) or to be delivered anyway (a person decides then).
+        One a person approved waits for nothing: the reviewer refunded it with no parcel."""
+        if self.approved_in_review:
+            return {"decision": "refund", "because": "approved"}
+        if self.inspection:
+            return {"decision": "refund", "because": "received"}
+        status = (self.parcel or {}).get("status")
+        if status == "returned_to_sender":
+            return {"decision": "refund", "because": status}
+        if status == "delivered":
+            return {"decision": "delivered"}
         return None
 
 

@@ -5,6 +5,11 @@ each rule looked at are collected as it goes, so a decision carries what it
 was based on (delivered at, windows, categories, estimate, return count) and
 the policy version. The estimate and the return count cost a quote and a
 query, so they are asked for only when rules 7 and 8 are reached.
+
+A refund-only request (section 8: money, no parcel asked back) runs the rules
+every request runs (1, 2, 4, 5, 8); its own table then replaces rules 3, 6, 7,
+9 and 10: not shipped, a cancellation; in transit, an interception; delivered,
+a review unless the refund is small enough to leave the item with the buyer.
 """
 
 from collections.abc import Callable
@@ -19,7 +24,12 @@ from chalicelib.domain.money import CURRENCY_EXPONENTS, format_minor, major_to_m
 from chalicelib.domain.policy import Policy
 from chalicelib.domain.quote_request import SELLER_FAULT_REASONS
 
-Outcome = Literal["reject", "cancel", "return", "manual"]
+# "intercept": stop the parcel in transit, refund once it is back; "refund": refund with no parcel back.
+Outcome = Literal["reject", "cancel", "return", "manual", "intercept", "refund"]
+# The codes of section 8's table (refund-only requests), besides the shared CANCEL_BEFORE_SHIPMENT.
+INTERCEPT_IN_TRANSIT = "INTERCEPT_IN_TRANSIT"
+RETURNLESS_REFUND = "RETURNLESS_REFUND"
+REFUND_ONLY_DELIVERED = "REFUND_ONLY_DELIVERED"
 
 
 class Decision(BaseModel):
@@ -40,6 +50,7 @@ class Request(BaseModel):
     items: list[ReturnLine]
     requested_at: datetime
     evidence: int = 0
+    refund_only: bool = False  # money without a parcel back (POLICY.md section 8)
 
 
 def verify_request(
@@ -54,8 +65,10 @@ def verify_request(
     """Decide a request from the order as known now, the units refunded on it before and the policy in force.
 
     Delivery is the carrier's delivered scan of the order's shipment when there is one, else the order's
-    `delivered_at` (POLICY.md section 4)."""
+    `delivered_at` (POLICY.md section 4). For a refund-only request `estimate_minor` is its refund-only quote."""
     facts: dict = {"marketplace": policy.marketplace, "tier": policy.tier}
+    if request.refund_only:
+        facts["resolution"] = "refund_only"
 
     def decide(outcome: Outcome, code: str, **more) -> Decision:
         return Decision(outcome=outcome, code=code, facts={**facts, **more}, policy_version=policy.version)
@@ -68,7 +81,7 @@ def verify_request(
         left = line.quantity - returned_before.get(item.line_id, 0) if line else 0
         if item.quantity > left:
             return decide("reject", "QUANTITY_EXCEEDED", line_id=item.line_id, requested=item.quantity, left=left)
-    if order.status == "paid":
+    if order.status == "paid" and not request.refund_only:
         return decide("cancel", "CANCEL_BEFORE_SHIPMENT", order_status=order.status)
 
     categories = {item.line_id: lines[item.line_id].category for item in request.items}
@@ -92,21 +105,36 @@ def verify_request(
         for line_id, category in categories.items():
             if policy.non_returnable(category):
                 return decide("reject", "NON_RETURNABLE", line_id=line_id)
-    facts["evidence"] = request.evidence
-    if seller_fault and request.evidence == 0:
-        return decide("manual", "EVIDENCE_REQUIRED")
-
     exponent = CURRENCY_EXPONENTS[order.currency]
-    estimate = estimate_minor()
-    threshold = major_to_minor(policy.manual_review_above, exponent)
-    facts["estimate"] = format_minor(estimate, exponent)
-    if estimate > threshold:
-        return decide("manual", "HIGH_VALUE", manual_review_above=format_minor(threshold, exponent))
+    if not request.refund_only:
+        facts["evidence"] = request.evidence
+        if seller_fault and request.evidence == 0:
+            return decide("manual", "EVIDENCE_REQUIRED")
+        estimate = estimate_minor()
+        threshold = major_to_minor(policy.manual_review_above, exponent)
+        facts["estimate"] = format_minor(estimate, exponent)
+        if estimate > threshold:
+            return decide("manual", "HIGH_VALUE", manual_review_above=format_minor(threshold, exponent))
     returns_30d = recent_returns()
     facts["returns_30d"] = returns_30d
     if returns_30d >= policy.abuse_returns_30d:
         return decide("manual", "RETURN_ABUSE_SIGNAL", abuse_returns_30d=policy.abuse_returns_30d)
 
+    shipped_at = iso_utc(order.shipped_at) if order.shipped_at else None
+    if request.refund_only:
+        if order.status == "paid":
+            return decide("cancel", "CANCEL_BEFORE_SHIPMENT", order_status=order.status)
+        if delivered_at is None:
+            return decide("intercept", INTERCEPT_IN_TRANSIT, shipped_at=shipped_at)
+        estimate = estimate_minor()
+        # At most the threshold ("0": off, every delivered item is reviewed).
+        threshold = major_to_minor(policy.returnless_refund_below, exponent)
+        facts["estimate"] = format_minor(estimate, exponent)
+        facts["returnless_refund_below"] = format_minor(threshold, exponent)
+        if 0 < threshold and estimate <= threshold:
+            return decide("refund", RETURNLESS_REFUND)
+        return decide("manual", REFUND_ONLY_DELIVERED)
+
     if delivered_at is None:
-        return decide("return", "APPROVED_IN_TRANSIT", shipped_at=iso_utc(order.shipped_at) if order.shipped_at else None)
+        return decide("return", "APPROVED_IN_TRANSIT", shipped_at=shipped_at)
     return decide("return", "APPROVED")

@@ -23,6 +23,7 @@ def closing_outcome(state: dict) -> str:
 _RESULT_KEYS = {
     "Verify": "verification", "AwaitReview": "review", "HoldShipment": "hold", "AwaitHold": "hold_answer",
     "AwaitParcel": "parcel", "ApproveInMarketplace": "marketplace", "DeclineInMarketplace": "marketplace",
+    "ApproveRefundOnly": "marketplace", "InterceptParcel": "interception",
     "AwaitInspection": "inspection", "CalculateRefund": "refund", "DispatchRefund": "dispatch", "Notify": "notified",
 }
 
@@ -47,20 +48,44 @@ def _path(state: dict) -> list[str]:
         if "expired" in state:
             return path + ["DeclineInMarketplace", "Notify"]  # AwaitReview ended by its timeout
         path.append("AwaitReview")
-        if "review" in state and state["review"].get("decision") != "approve":
+        if _rejected(state):
             return path + ["DeclineInMarketplace", "Notify"]
-    if decision == "cancel":
+    if decision == "refund":
+        path.append("ApproveRefundOnly")  # a refund-only request refunded with no parcel back
+    elif decision == "cancel":
         path += ["HoldShipment", "AwaitHold"]
         if state.get("hold_answer", {}).get("outcome", "held") != "held":
-            path += ["AwaitParcel", "AwaitInspection"]  # it had shipped: a return after all
-    elif "expired" in state:
+            path += _parcel_steps(state)  # it had shipped: a return after all (a refund-only request: intercepted)
+    elif "expired" in state and "parcel" not in state:
         return path + ["Notify"]  # AwaitParcel ended by its timeout
     else:
-        path += ["ApproveInMarketplace", "AwaitParcel"]
-        if state.get("parcel", {}).get("decision") == "reject":
-            return path + ["Notify"]
-        path.append("AwaitInspection")
+        path += ["InterceptParcel" if decision == "intercept" else "ApproveInMarketplace", *_parcel_steps(state)]
+    if path[-1] == "Notify":
+        return path
     path.append("CalculateRefund")
     if "refund" in state and state["refund"].get("outcome") != "refund":
         return path + ["Notify"]
     return path + ["DispatchRefund", "Notify"]
+
+
+def _parcel_steps(state: dict) -> list[str]:
+    """AwaitParcel and where ParcelArrived sends the execution before the quote; ending with Notify when the return
+    closes without one."""
+    steps = ["AwaitParcel"]
+    parcel = state.get("parcel", {}).get("decision")
+    if parcel == "reject":
+        return steps + ["Notify"]
+    if parcel == "delivered":  # a refund-only request's parcel, delivered although it was to be stopped
+        if "expired" in state:
+            return steps + ["DeclineInMarketplace", "Notify"]  # AwaitReview ended by its timeout
+        steps.append("AwaitReview")
+        if _rejected(state):
+            return steps + ["DeclineInMarketplace", "Notify"]
+        return steps + ["ApproveInMarketplace", "AwaitParcel"]
+    if parcel != "refund":  # "refund": a refund-only request's parcel is back, or a person approved it: no inspection
+        steps.append("AwaitInspection")
+    return steps
+
+
+def _rejected(state: dict) -> bool:
+    return "review" in state and state["review"].get("decision") != "approve"

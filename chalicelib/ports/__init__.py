@@ -138,11 +138,20 @@ class ShopStore(Protocol):
 
     def mark_uninstalled(self, shop: str, at: str) -> None: ...
 
+    def cursor(self, shop: str, name: str) -> str | None:
+        """How far a poller has read the shop's marketplace (an ISO time in UTC), by the poller's name."""
+
+    def move_cursor(self, shop: str, name: str, value: str) -> None:
+        """Move the cursor forward to `value`; a value behind it is ignored."""
+
 
 class Directory(Protocol[Entry]):
     def get(self, name: str) -> Entry | None:
         """The registered entry named `name` (a source, a staff key id), or None; Unavailable when the registry
         cannot be read at all."""
+
+    def entries(self) -> dict[str, Entry]:
+        """Every registered entry, by name (what a scheduled poller goes through)."""
 
 
 class Audit(Protocol):

@@ -1,5 +1,5 @@
-"""Accept a carrier's tracking push: verify its own signature, turn its checkpoints into canonical
-TrackingUpdated events, archive the raw body, queue the events; only then acknowledge.
+"""Accept a carrier's tracking push in its style (a JSON body, or a form): verify its own signature, turn its
+checkpoints into canonical TrackingUpdated events, archive the raw body, queue the events; only then acknowledge.
 
 A parcel is the carrier's, so its checkpoints belong to no shop; the return id a carrier passes on links the
 parcel only when the carrier is registered for exactly one shop (else the link comes from the return request's
@@ -10,9 +10,9 @@ from datetime import datetime
 from pydantic import ValidationError
 
 from chalicelib.bootstrap import Ports
-from chalicelib.connectors.carriers import CARRIER_STYLES
+from chalicelib.connectors.carriers import style_of
 from chalicelib.connectors.carriers.checkpoints import CarrierSignatureError
-from chalicelib.domain.errors import from_validation_error, load_json
+from chalicelib.domain.errors import from_validation_error
 from chalicelib.domain.events import edge_context
 from chalicelib.domain.sources import SourceKind
 from chalicelib.domain.tenancy import qualify
@@ -23,7 +23,7 @@ from chalicelib.services.accept_webhook import archive_key, check_size, enqueue,
 def accept_carrier_push(carrier: str, headers: dict, raw_body: bytes, ports: Ports, now: datetime) -> int:
     """Returns how many checkpoints were queued."""
     check_size(raw_body)
-    style = CARRIER_STYLES.get(carrier)
+    style = style_of(carrier, headers)
     if style is None:
         raise NotAuthenticated("the push is not signed by a registered carrier", "invalid_signature")
     source = registered(carrier, ports, SourceKind.CARRIER)
@@ -33,7 +33,7 @@ def accept_carrier_push(carrier: str, headers: dict, raw_body: bytes, ports: Por
         raise NotAuthenticated(str(error), "invalid_signature") from None
     if "TrackingUpdated" not in source.event_types:
         raise Forbidden(f"source {carrier!r} is not granted TrackingUpdated events", "event_type_not_granted")
-    payload = load_json(raw_body)
+    payload = style.decode(raw_body)
     try:
         events = style.parse(payload, carrier, now, edge_context(now, ports.config.past_days, ports.config.future_hours))
     except ValidationError as error:

@@ -1,5 +1,6 @@
 """The workflow's ApproveInMarketplace / DeclineInMarketplace steps: the decision, made by our rules or by a
-person, told to the marketplace the return came from, as its seller would click it in the back office.
+person, told to the marketplace the return came from, as its seller would click it in the back office; and
+InterceptParcel: a refund-only request's parcel in transit asked to be stopped there.
 
 A shop of our own has no marketplace: the step answers at once. What the marketplace refuses (its userErrors, a
 return no longer in a state to answer) fails the step into the failures queue with the marketplace's words;
@@ -11,17 +12,26 @@ from datetime import datetime
 
 from chalicelib.bootstrap import Ports
 from chalicelib.domain.clock import iso_utc
-from chalicelib.domain.explanations import REVIEW_EXPIRED
+from chalicelib.domain.explanations import DELIVERED_DESPITE_INTERCEPT, REVIEW_EXPIRED
+from chalicelib.domain.returns import Return
 from chalicelib.domain.tenancy import shop_of
 from chalicelib.services.stored_return import load_return
+from chalicelib.services.sync_tracking import link_tracking
 
-ANSWERS = ("approve", "decline")
+ANSWERS = ("approve", "decline", "intercept")
+# A shop of our own has nobody to ask: the carrier or the warehouse stops the parcel, out of our hands.
+NOBODY_TO_ASK = "no marketplace to ask: the carrier or the warehouse stops the parcel"
 
 
-def decline_code(record) -> str | None:
-    """The rule the buyer is told of: the decision's, or that nobody decided within the review's time."""
-    if record.decision and record.decision.get("outcome") == "manual" and not record.review:
+def decline_code(record: Return) -> str | None:
+    """The rule the buyer is told of: the decision's; that nobody decided within the review's time (any decision
+    but a rejection is declined only after a review); or that a refund-only parcel delivered although it was to be
+    stopped was not refunded anyway."""
+    outcome = (record.decision or {}).get("outcome")
+    if outcome not in (None, "reject") and not record.review:
         return REVIEW_EXPIRED
+    if record.refund_only and outcome in ("intercept", "cancel"):
+        return DELIVERED_DESPITE_INTERCEPT
     return record.decision_code
 
 
@@ -30,6 +40,8 @@ def answer_marketplace(return_id: str, answer: str, ports: Ports, now: datetime)
         raise ValueError(f"{answer!r} is not an answer; use one of {', '.join(ANSWERS)}")
     record = load_return(return_id, ports)
     actions = ports.marketplaces.actions(shop_of(return_id))
+    if answer == "intercept":
+        return _intercept(record, actions, ports, now)
     if actions is None:
         return {"answer": answer, "outcome": "no marketplace to answer"}
     if record.kind == "cancel":
@@ -40,3 +52,20 @@ def answer_marketplace(return_id: str, answer: str, ports: Ports, now: datetime)
         outcome = actions.decline(record, decline_code(record))
     ports.returns.update(return_id, {"marketplace_answer": {"answer": answer, "outcome": outcome, "at": iso_utc(now)}})
     return {"answer": answer, "outcome": outcome}
+
+
+def _intercept(record: Return, actions, ports: Ports, now: datetime) -> dict:
+    """Ask the marketplace to stop the parcel, and follow the parcel's tracking from now on (the request's parcel,
+    else the order's), so that its return to sender, or its delivery anyway, moves the wait that comes next. The
+    outcome is kept on the return whoever answered (a later approval is told to the marketplace beside it)."""
+    parcel = record.shipment or _order_parcel(record, ports)
+    if parcel is not None:
+        link_tracking(record.return_id, parcel["carrier"], parcel["tracking_number"], ports, now)
+    outcome = actions.intercept(record) if actions is not None else NOBODY_TO_ASK
+    ports.returns.update(record.return_id, {"interception": {"outcome": outcome, "at": iso_utc(now)}})
+    return {"answer": "intercept", "outcome": outcome}
+
+
+def _order_parcel(record: Return, ports: Ports) -> dict | None:
+    order = ports.orders.get(record.order_id)
+    return order.shipment if order else None

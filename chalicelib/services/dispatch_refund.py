@@ -26,6 +26,10 @@ from chalicelib.domain.tenancy import own_id, shop_of
 from chalicelib.ports.errors import MarketplaceRefused, PaymentDeclined, PaymentNotConfirmed
 from chalicelib.services.stored_return import load_return
 
+# Declines no retry can change: straight to the finance queue (a code only the seller's phone has, an amount the
+# buyer must change, a refund the marketplace made by itself at another amount, one its finance failed to pay).
+FOR_A_PERSON = frozenset({"sms_code_required", "amount_differs", "refunded_by_marketplace", "refund_failed"})
+
 
 def dispatch_refund(return_id: str, ports: Ports, now: datetime, retry_seconds: tuple[int, ...]) -> dict:
     """`retry_seconds`: the waits between attempts of one round; the round ends when they are used up."""
@@ -41,7 +45,7 @@ def dispatch_refund(return_id: str, ports: Ports, now: datetime, retry_seconds: 
                 issued = _pay(sent, record, ports, now)
             except (PaymentDeclined, PaymentNotConfirmed) as error:
                 attempts = sent.round_attempts
-                retry = attempts <= len(retry_seconds)
+                retry = attempts <= len(retry_seconds) and getattr(error, "code", None) not in FOR_A_PERSON
                 error = {"type": type(error).__name__, "message": str(error)}
                 return _result(sent, "retry" if retry else "failed", retry_seconds[attempts - 1] if retry else 0, error)
     if not issued.published_at and issued.confirmed:

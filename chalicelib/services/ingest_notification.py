@@ -9,9 +9,21 @@ import json
 from datetime import datetime
 
 from chalicelib.bootstrap import Ports
-from chalicelib.connectors.marketplace import AppUninstalled, MarketplaceRefunded, ParcelLinked, ReturnStatusSeen
+from chalicelib.connectors.marketplace import (
+    AppUninstalled,
+    Disputed,
+    LeftInMarketplace,
+    MarketplaceRefunded,
+    MarketplaceRefundFailed,
+    ParcelLinked,
+    ReturnStatusSeen,
+)
+from chalicelib.domain.clock import iso_utc
 from chalicelib.domain.events import MarketplaceNotified, edge_context, queued_messages
-from chalicelib.domain.tenancy import qualified, qualify, shop_of
+from chalicelib.domain.ledger import PaymentStatus, refund_id_for
+from chalicelib.domain.policy import return_policy
+from chalicelib.domain.review import queue_fields
+from chalicelib.domain.tenancy import own_id, qualified, qualify, shop_of
 from chalicelib.services.ingest_event import ingest_event
 from chalicelib.services.record_marketplace_refund import record_marketplace_refund
 from chalicelib.services.sync_tracking import link_tracking
@@ -53,11 +65,48 @@ def _apply(effect, shop: str, ports: Ports, now: datetime) -> str:
         return_id = qualified(shop, effect.return_id)
         if ports.returns.get(return_id) is None:
             return f"return {effect.return_id} is not ours"
-        ports.returns.update(return_id, {"marketplace_status": effect.status})
+        known = {"marketplace_version": effect.version, "marketplace_deadline": effect.deadline}
+        ports.returns.update(return_id, {"marketplace_status": effect.status, **{k: v for k, v in known.items() if v}})
         return f"return {effect.status} in the marketplace"
     if isinstance(effect, MarketplaceRefunded):
         return record_marketplace_refund(effect, shop, ports, now)
+    if isinstance(effect, MarketplaceRefundFailed):
+        return _mark_refund_failed(effect, shop, ports)
+    if isinstance(effect, Disputed):
+        return _flag_dispute(qualified(shop, effect.return_id), effect.why, ports, now)
+    if isinstance(effect, LeftInMarketplace):
+        return f"{effect.record_id} left to the shop's people in the marketplace: {effect.why}"
     if isinstance(effect, AppUninstalled):
         ports.shops.mark_uninstalled(shop, effect.at)
         return f"app uninstalled at {effect.at}: nothing more is sent to the shop"
     return f"{effect.type}: {ingest_event(qualify(effect, shop), ports)}"
+
+
+def _flag_dispute(return_id: str, why: str, ports: Ports, now: datetime) -> str:
+    """Queue the return for a person of ours (the service queue, its tier's SLA), once per dispute."""
+    record = ports.returns.get(return_id)
+    if record is None or record.closed:
+        return f"dispute about {own_id(return_id)}, which is not an open return of ours"
+    sla_hours = return_policy(record, ports.policies.current).review_sla_hours
+    problem = {"status": "marketplace_dispute", "why": why, "at": iso_utc(now)}
+    if ports.returns.flag_parcel_problem(return_id, problem, queue_fields("service", sla_hours, now)):
+        return f"disputed in the marketplace ({why}): queued for a person"
+    return "dispute already with a person"
+
+
+def _mark_refund_failed(failed: MarketplaceRefundFailed, shop: str, ports: Ports) -> str:
+    """The ledger record the marketplace failed to pay, marked failed with its reason (finance reads it there);
+    nothing else moves: the refund's dispatch finds the same in the marketplace and hands it to finance."""
+    keys = [failed.note] if failed.note and failed.note.startswith(f"RF-{shop}.") else []
+    keys += [refund_id_for(qualified(shop, failed.return_id))] if failed.return_id else []
+    error = {"code": "refund_failed", "message": failed.reason[:2000], "at": failed.at}
+    for key in keys:
+        record = ports.ledger.get(key)
+        if record is None:
+            continue
+        if record.payment_error == error:
+            return f"refund {failed.refund_ref} failed in the marketplace: {key} is marked so"
+        if ports.ledger.update_payment(key, {"payment_status": PaymentStatus.FAILED, "payment_error": error}) is None:
+            return f"refund {failed.refund_ref} failed in the marketplace; {key} is settled already, left as it is"
+        return f"refund {failed.refund_ref} failed in the marketplace: {key} marked failed for finance"
+    return f"refund {failed.refund_ref} failed in the marketplace; no ledger record of ours was to pay it"

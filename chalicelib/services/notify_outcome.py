@@ -1,6 +1,7 @@
 """The workflow's Notify step: close the return with its outcome and tell subscribers on the bus (and, for an
-exchange, ask for the replacement and for any difference the buyer owes; a marketplace's exchange is processed in
-the marketplace, which ships the replacement and collects the difference itself)."""
+exchange, ask for the replacement and for any difference the buyer owes; a Shopify exchange is processed in
+Shopify, which ships the replacement and collects the difference itself, while Taobao's and JD's replacements ship
+from our warehouse like our own shops')."""
 
 from datetime import datetime
 
@@ -18,8 +19,8 @@ def notify_outcome(return_id: str, state: dict, ports: Ports, now: datetime) -> 
     outcome = ReturnStatus(closing_outcome(state))
     exchanged = outcome == ReturnStatus.EXCHANGED and record.exchange
     actions = ports.marketplaces.actions(shop_of(return_id)) if exchanged else None
-    if actions is not None:
-        actions.exchange(record)  # first: the marketplace ships the replacement and collects what the buyer owes
+    # First: the marketplace ships the replacement and collects what the buyer owes (None: our warehouse does).
+    in_marketplace = actions.exchange(record) if actions is not None else None
     closed_at = iso_utc(now)
     ports.returns.update(
         return_id, {"status": outcome, "closed_at": closed_at, "waiting_for": None}, remove=("review_queue", "parcel_watch"),
@@ -31,7 +32,7 @@ def notify_outcome(return_id: str, state: dict, ports: Ports, now: datetime) -> 
         "decision_code": record.decision_code, "refund_id": record.refund_id, "expiry_reason": record.expiry_reason,
         "closed_at": closed_at,
     }))
-    if exchanged and actions is None:
+    if exchanged and in_marketplace is None:
         _request_replacement(record, ports)
     return {"outcome": outcome}
 

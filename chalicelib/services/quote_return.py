@@ -90,6 +90,8 @@ def quote_request(order: Order, record: Return, policy: Policy) -> dict:
 
 
 def _refunded_units(record: Return) -> dict[str, int]:
-    if record.refund_kind == "cancel":
+    """What the refund pays for: the accepted units of a parcel back, else (a cancellation, a refund-only request)
+    every requested unit."""
+    if record.refund_kind != "return":
         return {item["line_id"]: item["quantity"] for item in record.items}
     return {item["line_id"]: item["accepted"] for item in record.inspection["items"]}

@@ -52,7 +52,8 @@ def apply_to_return(shipment: Shipment, ports: Ports, now: datetime) -> str:
     """Hand the shipment's current status to its return; resume the workflow when it waits for the parcel.
 
     A parcel in trouble (exception, returned to sender, expired) puts its return in the logistics queue, with
-    the review SLA of the policy the return is held to.
+    the review SLA of the policy the return is held to. The parcel of a refund-only request is the outbound one
+    it intercepts: that one returned to sender is what the request waits for, not trouble.
     """
     if shipment.status is None:
         return "tracking_linked"
@@ -65,7 +66,8 @@ def apply_to_return(shipment: Shipment, ports: Ports, now: datetime) -> str:
     record = ports.returns.record_tracking(shipment.return_id, parcel, shipment.status_at)
     if record is None:
         return "tracking_stale"
-    if shipment.status in PROBLEMS and not record.closed and record.inspection is None:
+    trouble = PROBLEMS - {"returned_to_sender"} if record.refund_only else PROBLEMS
+    if shipment.status in trouble and not record.closed and record.inspection is None:
         sla_hours = return_policy(record, ports.policies.current).review_sla_hours
         problem = {"status": shipment.status, "at": shipment.status_at}
         if ports.returns.flag_parcel_problem(record.return_id, problem, queue_fields("logistics", sla_hours, now)):

@@ -61,10 +61,12 @@ def decide(order: Order | None, record: Return, policy: Policy, ports: Ports, re
         items=[ReturnLine(**item) for item in record.items],
         requested_at=datetime.fromisoformat(record.requested_at),
         evidence=len(record.evidence),
+        refund_only=record.refund_only,
     )
 
     def estimate_minor() -> int:
-        """The refund if every requested unit is accepted with no deductions (rule 7)."""
+        """The refund if every requested unit is accepted with no deductions (rule 7); of a refund-only request,
+        its refund-only quote (section 8), which has no inspection."""
         inspection = {"items": [{"line_id": item.line_id, "accepted": item.quantity} for item in request.items]}
         return quote(quote_request(order, replace(record, kind="return", inspection=inspection), policy))["total_minor"]
 

@@ -6,6 +6,9 @@ sees both and resumes the workflow: an event that arrived before the wait
 is never missed. Resuming twice is harmless (the second is a duplicate).
 A return that waits for a person enters its review queue with the deadline
 of its tier's service level.
+
+A refund-only request waits for its parcel too: the outbound one it
+intercepts, back to us or delivered anyway (Return.wait_result).
 """
 
 from datetime import datetime, timedelta
@@ -15,6 +18,7 @@ from chalicelib.domain.clock import iso_utc
 from chalicelib.domain.policy import return_policy
 from chalicelib.domain.returns import WAITING_STATUS, Return, Waiting
 from chalicelib.domain.review import FAILURE_QUEUE, FINANCE_QUEUE, problem_type, queue_fields
+from chalicelib.domain.verification import REFUND_ONLY_DELIVERED
 from chalicelib.ports import Workflows
 from chalicelib.services.stored_return import load_return
 
@@ -37,14 +41,26 @@ def wait_for_event(return_id: str, waiting_for: str, task_token: str, ports: Por
 def _review_fields(return_id: str, waiting_for: Waiting, ports: Ports, now: datetime) -> dict:
     record = load_return(return_id, ports)
     sla_hours = return_policy(record, ports.policies.current).review_sla_hours
-    queue = _QUEUES.get(waiting_for) or problem_type(record.reason)
+    queue = _QUEUES.get(waiting_for) or _queue_of(record)
     return queue_fields(queue, sla_hours, now)
 
 
+def _queue_of(record: Return) -> str:
+    """The problem type's queue (POLICY.md section 6); a refund-only request's by section 8: a delivered item kept
+    without return is the service queue's, a parcel delivered although it was to be stopped the logistics one's."""
+    if record.refund_only:
+        if record.decision_code == REFUND_ONLY_DELIVERED:
+            return "service"
+        if (record.decision or {}).get("outcome") in ("intercept", "cancel"):
+            return "logistics"
+    return problem_type(record.reason)
+
+
 def _tracking_watch(return_id: str, ports: Ports, now: datetime) -> dict:
-    """An approved return with no tracking yet is watched: none within the policy's days expires it."""
+    """An approved return with no tracking yet is watched: none within the policy's days expires it. A refund-only
+    request a reviewer approved waits for no parcel."""
     record = load_return(return_id, ports)
-    if record.parcel is not None:
+    if record.parcel is not None or (record.refund_only and record.approved_in_review):
         return {}
     days = return_policy(record, ports.policies.current).tracking_wait_days
     return {"parcel_watch": "waiting", "tracking_due_at": iso_utc(now + timedelta(days=days))}

@@ -76,7 +76,7 @@ class Deliveries:
 def cloud():
     sources = {**DEFAULT_SOURCES, "generic": {**DEFAULT_SOURCES["generic"], "secrets": [SECRET.decode()]},
                "warehouse": {**DEFAULT_SOURCES["warehouse"], "secrets": [SECRET.decode()], "shops": ["generic"]},
-               "shopify-warehouse": {"kind": "warehouse", "secrets": [SECRET.decode()], "shops": list(SHOPIFY_SHOPS.values())}}
+               "shopify-warehouse": {"kind": "warehouse", "secrets": [SECRET.decode()], "shops": [*SHOPIFY_SHOPS.values(), "tmall-acme", "jd-acme"]}}
     shopify = {domain: mode for domain, mode in zip(SHOPIFY_SHOPS, ("live", "dry_run"))}
     with LocalCloud(sources=sources, visibility_timeout=2, schedule_interval=None, shopify_shops=shopify) as running:
         yield Deliveries(running)

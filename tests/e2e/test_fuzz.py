@@ -21,12 +21,20 @@ def test_seeded_fuzzing_finds_no_5xx_no_forgery_accepted_and_no_accepted_event_l
     assert set(report.histogram) == set(ROUTES), report.render()  # every route was tried
     # The run reached validation (authentic requests accepted and refused) and tried forgeries of each kind.
     assert report.histogram["webhook"][202] and report.histogram["webhook"][422], report.render()
-    assert report.histogram["carrier"][202] and report.histogram["carrier"][401], report.render()
+    # A carrier push accepted is answered 202, but in a form style (Kuaidi100's, SF's open platform's): 200 and the
+    # carrier's receipt. Pushes were accepted and refused in both kinds of style.
+    assert report.histogram["carrier"][200] and report.histogram["carrier"][202], report.render()
+    assert report.histogram["carrier"][401], report.render()
+    for style in ("aftership", "seventeen_track", "route_push", "kuaidi100", "sf_open_platform"):
+        assert sum(report.carrier_styles[style].values()) > 0, report.render()
+    forms = report.carrier_styles["kuaidi100"] + report.carrier_styles["sf_open_platform"]
+    assert forms[200] and sum(n for status, n in forms.items() if 400 <= status < 500), report.render()
     assert report.histogram["shopify"][202] and report.histogram["shopify"][401], report.render()
     for refusal in ("forged signature", "wrong staff key", "staff key without the role", "shopify forged signature",
                     "shopify domain not connected"):
         assert report.refused_expected[refusal] > 0, report.render()
     assert not report.problems["forged accepted"] and not report.problems["shopify answers"], report.render()
+    assert not report.problems["carrier answers"], report.render()
     # The consumer side was checked, and applied every accepted event but the Shopify notifications about resources
     # Shopify does not have: those were refused at hydration, each with its failure recorded.
     assert report.consumer_checked and report.accepted_events > 0

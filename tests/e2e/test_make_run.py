@@ -23,5 +23,7 @@ def test_make_run_with_a_small_sample():
     # A Shopify shop beside the generic one: a line per marketplace, its refunds paid by Shopify and reconciled
     # with the refunds the simulated shop holds.
     assert "  generic: " in report and "  shopify-acme: " in report and "Shopify's " in report
+    assert "  tmall-acme: " in report and "Tmall's " in report
+    assert "  jd-acme: " in report and "JD's " in report
     assert {record["paid_by"] for record in records} == {"payment_provider", "marketplace"}
     assert all(record["marketplace_refund_id"] for record in records if record["paid_by"] == "marketplace")

@@ -23,6 +23,10 @@ STATES = "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}"
 WORKFLOW = f"{STATES}:stateMachine:{resources.RETURN_WORKFLOW}"
 # Where a connected shop's Admin API access token is kept (domain/connections.py: access_token_parameter).
 SHOPIFY_TOKENS_PREFIX = "/aftersales/shopify"
+# Where a Taobao shop's app secret and session key, and a JD shop's app secret and access token, are kept
+# (domain/connections.py: TaobaoConnection, JdConnection).
+TAOBAO_SECRETS_PREFIX = "/aftersales/taobao"
+JD_SECRETS_PREFIX = "/aftersales/jd"
 EXECUTIONS = f"{STATES}:execution:{resources.RETURN_WORKFLOW}:*"
 
 # Every resource a role may name, by a short key: (service, the ARN as the template writes it, canonically).
@@ -50,6 +54,8 @@ RESOURCES = {
     "policy": ("ssm", SSM + resources.POLICY_PARAMETER),
     "payment-key": ("ssm", SSM + resources.PAYMENT_PROVIDER_KEY_PARAMETER),
     "shopify-tokens/*": ("ssm", SSM + SHOPIFY_TOKENS_PREFIX + "/*"),
+    "taobao-secrets/*": ("ssm", SSM + TAOBAO_SECRETS_PREFIX + "/*"),
+    "jd-secrets/*": ("ssm", SSM + JD_SECRETS_PREFIX + "/*"),
     "archive/webhooks/*": ("s3", "${ArchiveBucket.Arn}/webhooks/*"),
     "archive/finance-exports/*": ("s3", "${ArchiveBucket.Arn}/finance-exports/*"),
     "ingest-queue": ("sqs", "${IngestQueue.Arn}"),
@@ -68,28 +74,36 @@ SECURE_PARAMETERS = {
     "staff-keys/*": SSM + resources.STAFF_KEYS_PREFIX + "/*",
     "payment-key": SSM + resources.PAYMENT_PROVIDER_KEY_PARAMETER,
     "shopify-tokens/*": SSM + SHOPIFY_TOKENS_PREFIX + "/*",
+    "taobao-secrets/*": SSM + TAOBAO_SECRETS_PREFIX + "/*",
+    "jd-secrets/*": SSM + JD_SECRETS_PREFIX + "/*",
 }
 
 # A registry is read whole, by path; GetParameter on its entries shows nothing the path does not.
 STAFF_READS_KEYS = {"staff-keys": "GetParametersByPath", "staff-keys/*": "GetParametersByPath GetParameter"}
 POLICY = {"policy": "GetParameter GetParameterHistory"}  # the history: the newest valid version after a bad edit
-# What reaching a shop's marketplace takes (connectors/registry.py): the shop's connection, from the connections read
-# by path (never the sources' webhook secrets), the shop's access token, one parameter read by its name, and the
-# shop's item of the shops table (an app the merchant uninstalled is called no more).
+# The connections, read by path (never the sources' webhook secrets): every shop's connection.
+CONNECTIONS = {"connections": "GetParametersByPath", "connections/*": "GetParametersByPath"}
+# What reaching a shop's marketplace takes (connectors/registry.py): the shop's connection, the secrets it names, each
+# read by its name (Shopify's access token; Taobao's app secret and session key; JD's app secret and access token),
+# and the shop's item of the shops table (a Shopify app the merchant uninstalled is called no more).
 MARKETPLACE = {
-    "connections": "GetParametersByPath", "connections/*": "GetParametersByPath", "shopify-tokens/*": "GetParameter",
-    "shops": "GetItem",
+    **CONNECTIONS, "shopify-tokens/*": "GetParameter", "taobao-secrets/*": "GetParameter",
+    "jd-secrets/*": "GetParameter", "shops": "GetItem",
 }
 
 NEEDS = {
     # Staff and finance routes: verification previews, review queues and decisions (a decision is one transaction:
     # the return's Update and the audit entry's conditional Put), tracking links, the ledger, its export and its
-    # reconciliation against the provider's settlement report.
+    # reconciliation against the provider's settlement report. The SMS code Taobao asks for a large refund is given
+    # here (POST /v1/refunds/{shop}/{return_id}/sms-code): the refund agreed in Taobao with the shop's connection and
+    # its Taobao secrets (only Shopify's shops are checked for an uninstall: no shops table), the ledger record
+    # confirmed, RefundIssued published and the workflow resumed.
     "APIHandler": {
-        **STAFF_READS_KEYS, **POLICY, "payment-key": "GetParameter",
+        **STAFF_READS_KEYS, **POLICY, "payment-key": "GetParameter", **CONNECTIONS, "taobao-secrets/*": "GetParameter",
         "returns": "GetItem UpdateItem", "returns/by-customer": "Query", "returns/by-review-queue": "Query",
-        "audit": "PutItem", "ledger": "GetItem", "ledger/by-day": "Query", "orders": "GetItem",
+        "audit": "PutItem", "ledger": "GetItem UpdateItem", "ledger/by-day": "Query", "orders": "GetItem",
         "customers": "GetItem", "shipments": "GetItem UpdateItem", "workflow-tasks": "SendTaskSuccess",
+        "bus": "PutEvents",
     },
     # Webhooks and carrier pushes: the source registry, the raw body to the archive, the event to the queue; the
     # warehouse's second inspection is refused by the return's state.
@@ -103,10 +117,10 @@ NEEDS = {
     "QuotesAPIHandler": {},
     # The consumer also hydrates a marketplace's notifications (reads what they name from the marketplace) and keeps
     # a refund made there in the ledger: the record's conditional Put and the order's refund account Update are one
-    # transaction, as DispatchRefund's; then RefundIssued. Shopify's app/uninstalled notification is kept as the shop's
-    # item of the shops table (a Put over MARKETPLACE's GetItem).
+    # transaction, as DispatchRefund's; then RefundIssued. Shopify's app/uninstalled notification is kept in the shop's
+    # item of the shops table (an Update over MARKETPLACE's GetItem: the item also keeps the pollers' cursors).
     "IngestEvents": {
-        **MARKETPLACE, "shops": "GetItem PutItem", "ledger": "GetItem PutItem UpdateItem", "bus": "PutEvents",
+        **MARKETPLACE, "shops": "GetItem UpdateItem", "ledger": "GetItem PutItem UpdateItem", "bus": "PutEvents",
         "ingest-queue": "ReceiveMessage DeleteMessage GetQueueAttributes",
         "event-log": "GetItem PutItem UpdateItem", "orders": "GetItem UpdateItem", "orders/by-customer": "Query",
         "customers": "UpdateItem", "returns": "GetItem UpdateItem", "shipments": "GetItem UpdateItem", **POLICY,
@@ -141,6 +155,14 @@ NEEDS = {
     "PollCarriers": {
         "shipments": "UpdateItem", "shipments/by-next-poll": "Query", "returns": "GetItem UpdateItem", **POLICY,
         "ingest-queue": "SendMessage",
+    },
+    # The marketplaces that push nothing over HTTP (Taobao, soon JD), read on a schedule: every shop of the platform
+    # from the connections, its secrets by name, and its notifications to the ingest queue (the consumer hydrates
+    # them); the backfill's cursor is the shop's item of the shops table (GetItem; moved by two UpdateItems). Never a
+    # Shopify token, a source's secret, a return or the ledger.
+    "PollMarketplaces": {
+        **CONNECTIONS, "taobao-secrets/*": "GetParameter", "jd-secrets/*": "GetParameter",
+        "shops": "GetItem UpdateItem", "ingest-queue": "SendMessage",
     },
     "ExportRefunds": {"ledger/by-day": "Query", "archive/finance-exports/*": "PutObject"},
 }
@@ -276,7 +298,9 @@ def test_every_statement_names_its_resources(template):
     }
     assert allowed_wildcards == {
         SSM + resources.SOURCES_PREFIX + "/*", SSM + resources.CONNECTIONS_PREFIX + "/*",
-        SSM + resources.STAFF_KEYS_PREFIX + "/*", SSM + SHOPIFY_TOKENS_PREFIX + "/*", "${ArchiveBucket.Arn}/webhooks/*", "${ArchiveBucket.Arn}/finance-exports/*", EXECUTIONS,
+        SSM + resources.STAFF_KEYS_PREFIX + "/*", SSM + SHOPIFY_TOKENS_PREFIX + "/*", SSM + TAOBAO_SECRETS_PREFIX + "/*",
+        SSM + JD_SECRETS_PREFIX + "/*", "${ArchiveBucket.Arn}/webhooks/*", "${ArchiveBucket.Arn}/finance-exports/*",
+        EXECUTIONS,
     }
     for function in functions(template):
         role, statements = role_of(template, function)
@@ -303,7 +327,7 @@ def test_the_webhook_function_cannot_read_staff_or_payment_secrets_nor_touch_mon
     text = json.dumps(statements)
     # Shopify's deliveries are checked with the registry's secrets: the edge never calls a marketplace.
     for forbidden in (resources.STAFF_KEYS_PREFIX, resources.PAYMENT_PROVIDER_KEY_PARAMETER, resources.POLICY_PARAMETER,
-                      SHOPIFY_TOKENS_PREFIX, "RefundLedgerTable", "AuditTable", "EventLogTable", "OrdersTable",
+                      SHOPIFY_TOKENS_PREFIX, TAOBAO_SECRETS_PREFIX, JD_SECRETS_PREFIX, "RefundLedgerTable", "AuditTable", "EventLogTable", "OrdersTable",
                       "CustomersTable", "ShopsTable", "states:", "events:"):
         assert forbidden not in text
     assert not {action for action, _ in grants(statements)} & WRITES
@@ -322,30 +346,74 @@ def test_the_marketplace_answerer_touches_no_money_and_only_appends_to_the_audit
     assert {(action, resource) for action, resource in grants(statements) if action in WRITES} == {
         ("dynamodb:UpdateItem", "${ReturnsTable.Arn}"), ("dynamodb:PutItem", "${AuditTable.Arn}"),
     }
-    # The SecureStrings it may decrypt: the shop's connection and its access token, never a source's secrets.
+    # The SecureStrings it may decrypt: the shop's connection and the secrets it names, never a source's secrets.
     assert key_uses(statements)[("kms:Decrypt", "ssm")] == {
-        SSM + resources.CONNECTIONS_PREFIX + "/*", SSM + SHOPIFY_TOKENS_PREFIX + "/*"}
+        SSM + resources.CONNECTIONS_PREFIX + "/*", SSM + SHOPIFY_TOKENS_PREFIX + "/*",
+        SSM + TAOBAO_SECRETS_PREFIX + "/*", SSM + JD_SECRETS_PREFIX + "/*"}
 
 
 def test_what_calls_a_marketplace_never_reads_the_sources_webhook_secrets(template):
-    for function in ("AnswerMarketplace", "DispatchRefund", "HoldShipment", "NotifyOutcome", "IngestEvents"):
+    for function in ("AnswerMarketplace", "DispatchRefund", "HoldShipment", "NotifyOutcome", "IngestEvents",
+                     "PollMarketplaces", "APIHandler"):
         _, statements = role_of(template, function)
         assert resources.SOURCES_PREFIX not in json.dumps(statements), function
 
 
-def test_only_the_functions_that_call_a_marketplace_read_its_access_tokens(template):
+# The functions that act for a shop in its marketplace, whatever the platform.
+ACTS_IN_MARKETPLACES = {"AnswerMarketplace", "DispatchRefund", "HoldShipment", "IngestEvents", "NotifyOutcome"}
+
+
+@pytest.mark.parametrize("secrets, expected", [
+    ("shopify-tokens/*", ACTS_IN_MARKETPLACES),
+    # The poller reads the shops of the platforms that push nothing; a staff member gives Taobao's SMS code.
+    ("taobao-secrets/*", ACTS_IN_MARKETPLACES | {"PollMarketplaces", "APIHandler"}),
+    ("jd-secrets/*", ACTS_IN_MARKETPLACES | {"PollMarketplaces"}),
+])
+def test_only_the_functions_that_call_a_marketplace_read_its_access_tokens(template, secrets, expected):
+    arn = RESOURCES[secrets][1]
     readers = {
         function for function in functions(template)
-        if any(resource == RESOURCES["shopify-tokens/*"][1] for _, resource in grants(role_of(template, function)[1]))
+        if any(resource == arn for _, resource in grants(role_of(template, function)[1]))
     }
-    assert readers == {"AnswerMarketplace", "DispatchRefund", "HoldShipment", "IngestEvents", "NotifyOutcome"}
-    # Read by name, never listed by path: a function reads the token of the shop it acts for, which the registry names.
+    assert readers == expected
+    # Read by name, never listed by path: a function reads the secrets of the shop it acts for, which the registry
+    # names.
     for function in readers:
-        assert {action for action, resource in grants(role_of(template, function)[1])
-                if resource == RESOURCES["shopify-tokens/*"][1]} == {"ssm:GetParameter"}
+        assert {action for action, resource in grants(role_of(template, function)[1]) if resource == arn} == {
+            "ssm:GetParameter"}
 
 
-def test_only_the_functions_that_call_a_marketplace_read_the_shops_and_only_the_consumer_writes_them(template):
+def test_the_marketplace_poller_reads_only_the_pushless_marketplaces_and_writes_only_its_cursors(template):
+    _, statements = role_of(template, "PollMarketplaces")
+    text = json.dumps(statements)
+    # No Shopify token (Shopify pushes its webhooks), no source's secret, no staff or payment secret, no return, no
+    # money, no workflow: it only queues notifications the consumer hydrates.
+    for forbidden in (resources.SOURCES_PREFIX, SHOPIFY_TOKENS_PREFIX, resources.STAFF_KEYS_PREFIX,
+                      resources.PAYMENT_PROVIDER_KEY_PARAMETER, resources.POLICY_PARAMETER, "ReturnsTable",
+                      "RefundLedgerTable", "OrdersTable", "CustomersTable", "ShipmentsTable", "EventLogTable",
+                      "AuditTable", "ArchiveBucket", "EventBus", "states:", "events:", "s3:"):
+        assert forbidden not in text, forbidden
+    assert {(action, resource) for action, resource in grants(statements) if action in WRITES} == {
+        ("dynamodb:UpdateItem", "${ShopsTable.Arn}")}
+    assert {(action, resource) for action, resource in grants(statements, "sqs")} == {
+        ("sqs:SendMessage", "${IngestQueue.Arn}")}
+    assert key_uses(statements)[("kms:Decrypt", "ssm")] == {
+        SSM + resources.CONNECTIONS_PREFIX + "/*", SSM + TAOBAO_SECRETS_PREFIX + "/*", SSM + JD_SECRETS_PREFIX + "/*"}
+
+
+def test_the_staff_function_reads_only_taobaos_marketplace_secrets(template):
+    """The SMS code route calls Taobao alone: no Shopify or JD secret, no source's secret."""
+    _, statements = role_of(template, "APIHandler")
+    text = json.dumps(statements)
+    for forbidden in (resources.SOURCES_PREFIX, SHOPIFY_TOKENS_PREFIX, JD_SECRETS_PREFIX):
+        assert forbidden not in text, forbidden
+    assert key_uses(statements)[("kms:Decrypt", "ssm")] == {
+        SSM + resources.STAFF_KEYS_PREFIX + "/*", SSM + resources.PAYMENT_PROVIDER_KEY_PARAMETER,
+        SSM + resources.CONNECTIONS_PREFIX + "/*", SSM + TAOBAO_SECRETS_PREFIX + "/*"}
+
+
+def test_only_the_functions_that_call_a_marketplace_read_the_shops_and_only_the_consumer_and_poller_write_them(
+        template):
     shops = RESOURCES["shops"][1]
     on_shops = {
         function: {action for action, resource in grants(role_of(template, function)[1]) if resource == shops}
@@ -353,9 +421,11 @@ def test_only_the_functions_that_call_a_marketplace_read_the_shops_and_only_the_
     }
     assert {function: actions for function, actions in on_shops.items() if actions} == {
         "AnswerMarketplace": {"dynamodb:GetItem"}, "DispatchRefund": {"dynamodb:GetItem"},
-        "HoldShipment": {"dynamodb:GetItem"}, "IngestEvents": {"dynamodb:GetItem", "dynamodb:PutItem"},
-        "NotifyOutcome": {"dynamodb:GetItem"},
+        "HoldShipment": {"dynamodb:GetItem"}, "IngestEvents": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
+        "NotifyOutcome": {"dynamodb:GetItem"}, "PollMarketplaces": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
     }
+    # An item is updated, never put whole: the uninstall and the pollers' cursors are attributes of the same item.
+    assert not any("dynamodb:PutItem" in actions for actions in on_shops.values())
 
 
 def test_the_token_parameters_granted_are_the_ones_a_connection_may_name():
@@ -373,6 +443,41 @@ def test_the_token_parameters_granted_are_the_ones_a_connection_may_name():
                     "/other/shopify/acme"):
         with pytest.raises(ValidationError):
             connection(outside)
+
+
+@pytest.mark.parametrize("platform", ["taobao", "jd"])
+def test_the_secret_parameters_granted_are_the_ones_a_taobao_or_jd_connection_may_name(platform):
+    from pydantic import ValidationError
+
+    from chalicelib.domain.connections import JdConnection, TaobaoConnection
+
+    if platform == "taobao":
+        granted, fields = RESOURCES["taobao-secrets/*"][1], ("app_secret_parameter", "session_parameter")
+
+        def connection(**parameters) -> TaobaoConnection:
+            return TaobaoConnection(**{
+                "platform": "taobao", "store": "tmall", "seller_id": "2206512345678", "seller_nick": "acme",
+                "mode": "live", "app_key": "12345678", "app_secret_parameter": "/aftersales/taobao/app-secret",
+                "session_parameter": "/aftersales/taobao/acme/session", "seller_address_id": "1001", **parameters})
+    else:
+        granted, fields = RESOURCES["jd-secrets/*"][1], ("app_secret_parameter", "access_token_parameter")
+
+        def connection(**parameters) -> JdConnection:
+            return JdConnection(**{
+                "platform": "jd", "vender_id": "10086", "mode": "live", "app_key": "abc",
+                "app_secret_parameter": "/aftersales/jd/app-secret", "access_token_parameter": "/aftersales/jd/acme/token",
+                "operator": {"bu_id": "10086", "pin": "acme_pop", "nick": "aftersales"},
+                "return_address": {"contact_name": "A", "contact_phone": "010-12345678", "province": "北京",
+                                   "city": "北京", "county": "朝阳", "address": "1 Road"}, **parameters})
+
+    made = connection()
+    for field in fields:
+        assert fnmatch.fnmatch(SSM + getattr(made, field), granted), field
+        for outside in ("/aftersales/sources/acme", "/aftersales/payment-provider/api-key", "/aftersales/shopify/acme",
+                        f"/aftersales/{platform}x/acme", f"/other/{platform}/acme",
+                        "/aftersales/jd/acme" if platform == "taobao" else "/aftersales/taobao/acme"):
+            with pytest.raises(ValidationError):
+                connection(**{field: outside})
 
 
 def test_the_audit_table_is_append_only_for_everyone(template):

@@ -368,3 +368,95 @@ def test_a_decision_after_a_review_is_told_to_the_marketplace_before_the_parcel_
         "Start", "Verify", "Decide", "AwaitReview", "ReviewDecided", "DeclineInMarketplace", "Notify",
     ]
     assert tasks.called("answer_marketplace") == [{"return_id": "RT-1", "answer": "decline"}]
+
+
+# Refund-only requests (POLICY.md section 8).
+
+REFUNDED = {"refund_id": "RF-1", "total": "275.94", "payment": "confirmed", "attempts": 1, "retry_in_seconds": None,
+            "error": None}
+THE_REFUND = ["CalculateRefund", "RefundDue", "DispatchRefund", "RefundPaid", "Notify"]
+
+
+def refund_only(tasks: Tasks, decision: str, code: str) -> None:
+    tasks.results["verify_return"] = {**tasks.results["verify_return"], "decision": decision, "code": code}
+    tasks.results["dispatch_refund"] = REFUNDED
+
+
+def test_a_refund_only_request_in_transit_is_intercepted_and_refunded_once_its_parcel_is_back(workflow, sfn):
+    tasks, arn = workflow
+    refund_only(tasks, "intercept", "INTERCEPT_IN_TRANSIT")
+    tasks.answers["parcel"] = {"decision": "refund", "because": "returned_to_sender"}
+    execution = start(sfn, arn, {"return_id": "RT-1"})
+    assert ended(sfn, execution)["status"] == "SUCCEEDED"
+    assert states_entered(sfn, execution) == [
+        "Start", "Verify", "Decide", "InterceptParcel", "AwaitParcel", "ParcelArrived", *THE_REFUND]
+    assert tasks.called("answer_marketplace") == [{"return_id": "RT-1", "answer": "intercept"}]
+    [notified] = tasks.called("notify_outcome")
+    assert notified["state"]["parcel"] == {"decision": "refund", "because": "returned_to_sender"}
+    assert "interception" in notified["state"] and "inspection" not in notified["state"]
+
+
+def test_an_intercepted_parcel_delivered_anyway_is_reviewed_and_an_approval_refunds_it_with_no_parcel(workflow, sfn):
+    tasks, arn = workflow
+    refund_only(tasks, "intercept", "INTERCEPT_IN_TRANSIT")
+    tasks.answers["review"] = {"decision": "approve"}
+    execution = start(sfn, arn, {"return_id": "RT-1"})
+    wait_until(lambda: tasks.parked("parcel"))
+    tasks.answer(tasks.parked("parcel")[0], {"decision": "delivered"})
+    wait_until(lambda: len(tasks.parked("parcel")) == 2)  # approved: the wait resumes at once (Return.wait_result)
+    tasks.answer(tasks.parked("parcel")[1], {"decision": "refund", "because": "approved"})
+    assert ended(sfn, execution)["status"] == "SUCCEEDED"
+    assert states_entered(sfn, execution) == [
+        "Start", "Verify", "Decide", "InterceptParcel", "AwaitParcel", "ParcelArrived", "AwaitReview", "ReviewDecided",
+        "ApproveInMarketplace", "AwaitParcel", "ParcelArrived", *THE_REFUND]
+    assert [call["answer"] for call in tasks.called("answer_marketplace")] == ["intercept", "approve"]
+
+
+def test_an_intercepted_parcel_delivered_anyway_that_a_reviewer_rejects_is_declined(workflow, sfn):
+    tasks, arn = workflow
+    refund_only(tasks, "intercept", "INTERCEPT_IN_TRANSIT")
+    tasks.answers["parcel"] = {"decision": "delivered"}
+    tasks.answers["review"] = {"decision": "reject"}
+    execution = start(sfn, arn, {"return_id": "RT-1"})
+    assert ended(sfn, execution)["status"] == "SUCCEEDED"
+    assert states_entered(sfn, execution) == [
+        "Start", "Verify", "Decide", "InterceptParcel", "AwaitParcel", "ParcelArrived", "AwaitReview", "ReviewDecided",
+        "DeclineInMarketplace", "Notify"]
+    assert [call["answer"] for call in tasks.called("answer_marketplace")] == ["intercept", "decline"]
+    assert tasks.called("calculate_refund") == []
+
+
+def test_an_intercepted_parcel_never_heard_of_again_closes_the_request_as_expired(workflow, sfn):
+    tasks, arn = workflow
+    refund_only(tasks, "intercept", "INTERCEPT_IN_TRANSIT")
+    execution = start(sfn, arn, {"return_id": "RT-1"})
+    assert ended(sfn, execution)["status"] == "SUCCEEDED"
+    assert states_entered(sfn, execution) == ["Start", "Verify", "Decide", "InterceptParcel", "AwaitParcel", "Notify"]
+    [notified] = tasks.called("notify_outcome")
+    assert notified["state"]["expired"]["Error"] == "States.Timeout"
+
+
+def test_a_returnless_refund_is_approved_and_refunded_with_no_parcel_and_no_inspection(workflow, sfn):
+    tasks, arn = workflow
+    refund_only(tasks, "refund", "RETURNLESS_REFUND")
+    execution = start(sfn, arn, {"return_id": "RT-1"})
+    assert ended(sfn, execution)["status"] == "SUCCEEDED"
+    assert states_entered(sfn, execution) == ["Start", "Verify", "Decide", "ApproveRefundOnly", *THE_REFUND]
+    assert tasks.called("answer_marketplace") == [{"return_id": "RT-1", "answer": "approve"}]
+    assert tasks.called("wait_for_event") == []
+
+
+@pytest.mark.parametrize("hold, after_the_hold", [
+    ({"outcome": "held"}, []),
+    # It had shipped after all: its parcel is waited for like an intercepted one, refunded once back (no inspection).
+    ({"outcome": "already_shipped"}, ["AwaitParcel", "ParcelArrived"]),
+])
+def test_a_refund_only_request_before_shipment_takes_the_cancellation_s_path(workflow, sfn, hold, after_the_hold):
+    tasks, arn = workflow
+    refund_only(tasks, "cancel", "CANCEL_BEFORE_SHIPMENT")
+    tasks.answers["hold"] = hold
+    tasks.answers["parcel"] = {"decision": "refund", "because": "received"}
+    execution = start(sfn, arn, {"return_id": "RT-1"})
+    assert ended(sfn, execution)["status"] == "SUCCEEDED"
+    assert states_entered(sfn, execution) == [
+        "Start", "Verify", "Decide", "HoldShipment", "AwaitHold", "HoldAnswered", *after_the_hold, *THE_REFUND]

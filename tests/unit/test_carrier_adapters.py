@@ -1,5 +1,6 @@
-"""The three carrier styles on recorded-shape pushes: signatures, the normalized status vocabulary, UTC times,
-and checkpoint identity (the same checkpoint pushed again has the same event id)."""
+"""The carrier styles on recorded-shape pushes: signatures, the normalized status vocabulary, UTC times,
+and checkpoint identity (the same checkpoint pushed again has the same event id). The form styles' own
+(Kuaidi100, SF's open platform) are in tests/unit/connectors."""
 
 import json
 from datetime import datetime, timezone
@@ -145,6 +146,8 @@ def test_a_checkpoint_time_outside_the_window_is_refused_with_the_edges_context(
         late["msg"]["checkpoints"][0]["checkpoint_time"] = "2026-11-30T08:00:00Z"
     elif carrier == "17track":
         late["data"]["track_info"]["tracking"]["providers"][0]["events"][0]["time_utc"] = "2026-11-30T08:00:00Z"
+    elif carrier == "kuaidi100":
+        late["lastResult"]["data"][0]["ftime"] = "2026-11-30 16:00:00"
     else:
         late["routes"][0]["acceptTime"] = "2026-11-30 16:00:00"
 

@@ -4,7 +4,7 @@ import pytest
 
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.money import major_to_minor
-from chalicelib.domain.policy import DEFAULT_POLICY, parse_policy
+from chalicelib.domain.policy import DEFAULT_POLICY, Policy, parse_policy
 
 
 def test_defaults_are_policy_md():
@@ -13,6 +13,13 @@ def test_defaults_are_policy_md():
     assert normal.max_return_shipping_reimbursement == "30.00"
     assert set(normal.non_returnable_categories) == {"perishable", "customized", "digital", "intimate"}
     assert (vip.review_sla_hours, potential.review_sla_hours, normal.review_sla_hours) == (2, 4, 8)
+    assert normal.returnless_refund_below == "0"  # section 8: off
+
+
+def test_a_policy_kept_on_a_return_before_the_returnless_threshold_existed_is_read_with_it_off():
+    kept = DEFAULT_POLICY.resolve("tmall", "normal").model_dump(mode="json")
+    del kept["returnless_refund_below"]
+    assert Policy.model_validate(kept).returnless_refund_below == "0"
 
 
 def test_the_most_specific_setting_wins():
@@ -43,6 +50,7 @@ def test_policy_amounts_scale_with_the_currency_exponent(currency_exponent, mino
         ({"version": "v1", "defaults": {"return_window_days": -1}}, "defaults.return_window_days"),
         ({"version": "v1", "defaults": {"return_window_days": "7"}}, "defaults.return_window_days"),
         ({"version": "v1", "defaults": {"manual_review_above": "2000.5"}}, "defaults.manual_review_above"),
+        ({"version": "v1", "tiers": {"vip": {"returnless_refund_below": 50}}}, "tiers.vip.returnless_refund_below"),
         ({"version": "v1", "defaults": {"abuse_returns_30d": 0}}, "defaults.abuse_returns_30d"),
         ({"version": "v1", "defaults": {"window": 7}}, "defaults.window"),
         ({"version": "v1", "tiers": {"gold": {}}}, "tiers.gold.[key]"),

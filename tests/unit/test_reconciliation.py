@@ -95,6 +95,22 @@ def test_a_marketplace_refund_reconciles_against_the_marketplace_and_not_the_pro
     assert [m["kind"] for m in mismatches] == ["marketplace_refund_recorded_twice"] * 2  # one refund, two records
 
 
+def test_two_shops_refunds_of_the_same_id_in_their_marketplaces_are_two_refunds():
+    tmall = {**SHOPIFY, "marketplace": "tmall-acme"}
+    jd = {**SHOPIFY, "marketplace": "jd-acme", "refund_id": "RF-RT-2", "return_id": "RT-2", "total": "7.00", "total_minor": 700}
+    quotes = {"RT-1": Return(return_id="RT-1", quote=QUOTE, refund_id="RF-RT-1"),
+              "RT-2": Return(return_id="RT-2", quote={**QUOTE, "total": "7.00", "total_minor": 700}, refund_id="RF-RT-2")}
+    held = [{**IN_SHOPIFY, "shop": "tmall-acme"}, {**IN_SHOPIFY, "shop": "jd-acme", "amount": "7.00"}]
+
+    mismatches, _ = reconcile_records([LedgerRecord(**{**LEDGER_ONLY, **tmall}), LedgerRecord(**{**LEDGER_ONLY, **jd})],
+                                      quotes, [], [], held)
+
+    assert mismatches == []
+    mismatches, _ = reconcile_records([LedgerRecord(**{**LEDGER_ONLY, **tmall})], quotes, [], [], held[:1] + [
+        {**held[1], "shop": "shopify-acme"}])
+    assert [m["kind"] for m in mismatches] == ["marketplace_refund_without_record"]
+
+
 def test_a_refund_the_merchant_made_has_no_quote_to_agree_with_and_a_dry_run_was_never_paid():
     merchants = {**SHOPIFY, "policy_version": "marketplace", "entries": [], "total": "4.00", "total_minor": 400}
     assert marketplace_kinds(merchants, held=({**IN_SHOPIFY, "amount": "4.00"},), stored={}) == []

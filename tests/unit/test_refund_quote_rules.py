@@ -247,3 +247,34 @@ def test_an_exchange_credits_the_replacement_against_the_refund():
     dearer = plan_exchange(returned, {"sku": "S-4", "unit_price": "150.00", "quantity": 2}, 2)
     assert (dearer.refund["total_minor"], dearer.payment_due_minor) == (0, 2406)
     assert dearer.refund["entries"][-1]["amount"] == "-275.94"
+
+
+# A refund-only request (POLICY.md section 8): the item refund of the requested units, and nothing else.
+
+def test_refund_only_is_the_item_refund_of_the_requested_units():
+    result = quote(request([SHOES, BAG], [("L1", 1)], kind="refund_only", reason="changed_mind"))
+    assert amounts(result) == [("item", "L1", "100.00")]
+    assert result["total"] == "100.00"
+    assert "refunded without return" in result["entries"][0]["reason"]
+
+
+def test_refund_only_of_every_unit_for_a_seller_fault_reason_keeps_the_outbound_shipping():
+    # A return of the same would refund the 10.00 shipping (rule 4): here no unit comes back.
+    result = quote(request([SHOES, BAG], [("L1", 2), ("L2", 1)], kind="refund_only", reason="quality_issue"))
+    assert amounts(result) == [("item", "L1", "200.00"), ("item", "L2", "50.00")]
+    assert result["total"] == "250.00"
+
+
+def test_refund_only_uses_the_cumulative_item_formula_for_part_of_a_line():
+    uneven = line("L1", "100.00", 3, line_discount="0.01", returned_before=1)  # net 299.99
+    result = quote(request([uneven], [("L1", 1)], kind="refund_only", reason="other"))
+    # round(2 * 29999 / 3) - round(29999 / 3) = 19999 - 10000
+    assert result["total_minor"] == 9999
+
+
+def test_refund_only_is_capped_at_what_is_left_of_the_paid_total():
+    result = quote(
+        request([SHOES, BAG], [("L1", 2)], kind="refund_only", reason="changed_mind", refunded_total="180.00"))
+    # paid 260.00 less 180.00 refunded leaves 80.00 of the 200.00 item refund
+    assert amounts(result) == [("item", "L1", "200.00"), ("cap_adjustment", None, "-120.00")]
+    assert (result["total"], result["capped"]) == ("80.00", True)

@@ -28,6 +28,7 @@ def order(**changes) -> OrderData:
 def decide(
     the_order=None, units=1, line="L1", reason="changed_mind", evidence=0, returned_before=None,
     after=timedelta(days=2), policy: Policy | None = None, estimate=1000, returns_30d=0, carrier_delivered_at=None,
+    refund_only=False,
 ):
     asked = []
 
@@ -42,7 +43,7 @@ def decide(
     decision = verify_request(
         order() if the_order is None else the_order,
         Request(reason=reason, items=[ReturnLine(line_id=line, quantity=units)], requested_at=DELIVERED + after,
-                evidence=evidence),
+                evidence=evidence, refund_only=refund_only),
         returned_before or {},
         policy or DEFAULT_POLICY.resolve("generic", "normal"),
         estimate_minor,
@@ -216,3 +217,97 @@ def test_the_first_delivered_checkpoint_is_the_delivery():
         "c": {"status": "in_transit", "at": "2026-11-17T08:00:00Z"},
     }}
     assert delivered_at(shipment) == "2026-11-18T10:00:00Z"
+
+
+# POLICY.md section 8: refund-only requests. Rules 1, 2, 4, 5 and 8 first, then section 8's own table.
+
+IN_TRANSIT = {"status": "shipped", "delivered_at": None}
+UNSHIPPED = {"status": "paid", "shipped_at": None, "delivered_at": None}
+
+
+def refund_only(the_order=None, **changes):
+    return decide(the_order, refund_only=True, **changes)
+
+
+def returnless_below(amount: str, marketplace: str = "generic") -> Policy:
+    market = {marketplace: {"defaults": {"returnless_refund_below": amount}}}
+    return parse_policy({"version": "v-returnless", "marketplaces": market}).resolve(marketplace, "normal")
+
+
+def test_refund_only_rule_1_and_2_an_unpaid_order_or_too_many_units_are_rejected():
+    assert refund_only(order(status="pending_payment", paid_at=None)).code == "ORDER_NOT_ELIGIBLE"
+    assert refund_only(units=4).code == "QUANTITY_EXCEEDED"
+
+
+def test_refund_only_rule_4_the_window_still_runs_from_delivery():
+    late = refund_only(after=timedelta(days=7, seconds=1))
+    assert (late.outcome, late.code, late.facts["resolution"]) == ("reject", "WINDOW_EXPIRED", "refund_only")
+
+
+def test_refund_only_rule_5_a_non_returnable_item_is_not_refunded_for_a_buyer_fault_reason():
+    assert refund_only(line="L2").code == "NON_RETURNABLE"
+
+
+def test_refund_only_rule_8_the_abuse_signal_comes_before_the_shipment_s_state():
+    decision = refund_only(order(**UNSHIPPED), returns_30d=5)
+    assert (decision.outcome, decision.code, decision.facts["returns_30d"]) == ("manual", "RETURN_ABUSE_SIGNAL", 5)
+
+
+def test_refund_only_rules_6_and_7_do_not_apply_no_evidence_asked_no_high_value_review():
+    decision = refund_only(order(**IN_TRANSIT), reason="quality_issue", estimate=10**9)
+    assert decision.code == "INTERCEPT_IN_TRANSIT"
+    assert "evidence" not in decision.facts and "manual_review_above" not in decision.facts
+
+
+def test_refund_only_not_shipped_is_cancelled_before_shipment():
+    decision = refund_only(order(**UNSHIPPED))
+    assert (decision.outcome, decision.code) == ("cancel", "CANCEL_BEFORE_SHIPMENT")
+    assert (decision.facts["order_status"], decision.facts["resolution"]) == ("paid", "refund_only")
+    assert decision.facts["asked"] == ["returns_30d"]  # no estimate: it is a cancellation's quote
+
+
+def test_refund_only_shipped_not_delivered_is_intercepted():
+    decision = refund_only(order(**IN_TRANSIT))
+    assert (decision.outcome, decision.code, decision.policy_version) == (
+        "intercept", "INTERCEPT_IN_TRANSIT", "default-2026-11")
+    assert decision.facts == {
+        "marketplace": "generic", "tier": "normal", "resolution": "refund_only", "categories": {"L1": "apparel"},
+        "delivered_at": None, "requested_at": "2026-11-20T08:00:00Z", "reason": "changed_mind", "returns_30d": 0,
+        "shipped_at": "2026-11-16T08:00:00Z", "asked": ["returns_30d"],
+    }
+
+
+def test_refund_only_delivered_goes_to_review_by_default_the_returnless_threshold_being_off():
+    decision = refund_only(estimate=1)
+    assert (decision.outcome, decision.code) == ("manual", "REFUND_ONLY_DELIVERED")
+    assert (decision.facts["estimate"], decision.facts["returnless_refund_below"]) == ("0.01", "0.00")
+    assert decision.facts["asked"] == ["returns_30d", "estimate"]
+
+
+def test_refund_only_delivered_at_most_the_threshold_is_refunded_without_return_above_it_reviewed():
+    policy = returnless_below("20.00")
+    at = refund_only(estimate=2000, policy=policy)
+    assert (at.outcome, at.code, at.facts["estimate"], at.facts["returnless_refund_below"]) == (
+        "refund", "RETURNLESS_REFUND", "20.00", "20.00")
+    assert refund_only(estimate=2001, policy=policy).code == "REFUND_ONLY_DELIVERED"
+
+
+def test_refund_only_threshold_scales_with_a_zero_decimal_currency():
+    the_order = order(currency="JPY", shipping_fee="500", lines=[
+        {"line_id": "L1", "unit_price": "1000", "quantity": 3, "category": "apparel"}])
+    policy = returnless_below("20")
+    assert refund_only(the_order, estimate=20, policy=policy).code == "RETURNLESS_REFUND"
+    decision = refund_only(the_order, estimate=21, policy=policy)
+    assert (decision.code, decision.facts["returnless_refund_below"]) == ("REFUND_ONLY_DELIVERED", "20")
+
+
+def test_refund_only_threshold_is_set_per_marketplace_and_tier():
+    document = parse_policy({
+        "version": "v2", "defaults": {"returnless_refund_below": "10.00"},
+        "tiers": {"vip": {"returnless_refund_below": "50.00"}},
+        "marketplaces": {"tmall": {"defaults": {"returnless_refund_below": "0"}}},
+    })
+    assert refund_only(estimate=1000, policy=document.resolve("generic", "normal")).code == "RETURNLESS_REFUND"
+    assert refund_only(estimate=5000, policy=document.resolve("generic", "vip")).code == "RETURNLESS_REFUND"
+    assert refund_only(estimate=5000, policy=document.resolve("generic", "normal")).code == "REFUND_ONLY_DELIVERED"
+    assert refund_only(estimate=1, policy=document.resolve("tmall", "vip")).code == "REFUND_ONLY_DELIVERED"

@@ -99,3 +99,80 @@ def test_failed_step_is_the_first_step_on_the_path_without_a_result(state, step)
 )
 def test_problem_type_routes_to_the_review_queue(reason, queue):
     assert problem_type(reason) == queue
+
+
+REFUND_ONLY = {"resolution": "refund_only", "waiting_for": "parcel"}
+
+
+@pytest.mark.parametrize(
+    "record, expected",
+    [
+        ({}, None),
+        ({"parcel": {"status": "in_transit"}}, None),
+        ({"parcel": {"status": "returned_to_sender"}}, {"decision": "refund", "because": "returned_to_sender"}),
+        ({"inspection": {"items": []}}, {"decision": "refund", "because": "received"}),
+        ({"parcel": {"status": "delivered"}}, {"decision": "delivered"}),
+        ({"parcel": {"status": "delivered"}, "review": {"decision": "approve"}},
+         {"decision": "refund", "because": "approved"}),
+        ({"review": {"decision": "approve"}}, {"decision": "refund", "because": "approved"}),
+        ({"parcel": {"status": "exception"}, "parcel_review": {"decision": "reject"}}, {"decision": "reject"}),
+    ],
+)
+def test_wait_result_of_a_refund_only_request_is_its_outbound_parcel_s_fate(record, expected):
+    assert Return(return_id="RT-1", **REFUND_ONLY, **record).wait_result() == expected
+
+
+@pytest.mark.parametrize(
+    "hold_answer, kind",
+    [(None, "refund_only"), ({"outcome": "held"}, "cancel"), ({"outcome": "already_shipped"}, "refund_only")],
+)
+def test_a_refund_only_request_is_quoted_as_one_unless_it_was_held_before_shipment(hold_answer, kind):
+    record = Return(return_id="RT-1", kind="return", resolution="refund_only", hold_answer=hold_answer)
+    assert record.refund_kind == kind
+
+
+@pytest.mark.parametrize(
+    "state, outcome",
+    [
+        ({"verification": {"decision": "refund"}, "refund": {"outcome": "refund"},
+          "dispatch": {"payment": "confirmed"}}, "refunded"),
+        ({"verification": {"decision": "intercept"}, "parcel": {"decision": "refund"}, "refund": {"outcome": "refund"},
+          "dispatch": {"payment": "confirmed"}}, "refunded"),
+        ({"verification": {"decision": "intercept"}, "parcel": {"decision": "delivered"},
+          "review": {"decision": "reject"}}, "rejected"),
+        ({"verification": {"decision": "intercept"}, "parcel": {"decision": "delivered"}, "expired": {}}, "expired"),
+        ({"verification": {"decision": "intercept"}, "expired": {}}, "expired"),
+    ],
+)
+def test_closing_outcome_of_a_refund_only_request(state, outcome):
+    assert closing_outcome(state) == outcome
+
+
+INTERCEPT = {"verification": {"decision": "intercept"}}
+DELIVERED_ANYWAY = {**INTERCEPT, "interception": {}, "parcel": {"decision": "delivered"}}
+
+
+@pytest.mark.parametrize(
+    "state, step",
+    [
+        ({"verification": {"decision": "refund"}}, "ApproveRefundOnly"),
+        ({"verification": {"decision": "refund"}, "marketplace": {}}, "CalculateRefund"),
+        (INTERCEPT, "InterceptParcel"),
+        ({**INTERCEPT, "interception": {}}, "AwaitParcel"),
+        ({**INTERCEPT, "interception": {}, "parcel": {"decision": "refund"}}, "CalculateRefund"),
+        ({**INTERCEPT, "interception": {}, "parcel": {"decision": "reject"}}, "Notify"),
+        ({**INTERCEPT, "interception": {}, "expired": {}}, "Notify"),
+        (DELIVERED_ANYWAY, "AwaitReview"),
+        ({**DELIVERED_ANYWAY, "review": {"decision": "reject"}}, "DeclineInMarketplace"),
+        ({**DELIVERED_ANYWAY, "expired": {}}, "DeclineInMarketplace"),
+        ({**DELIVERED_ANYWAY, "review": {"decision": "approve"}}, "ApproveInMarketplace"),
+        ({**DELIVERED_ANYWAY, "review": {"decision": "approve"}, "marketplace": {}, "parcel": {"decision": "refund"}},
+         "CalculateRefund"),
+        ({"verification": {"decision": "manual"}, "review": {"decision": "approve"}, "marketplace": {},
+          "parcel": {"decision": "refund"}}, "CalculateRefund"),
+        ({"verification": {"decision": "cancel"}, "hold": {}, "hold_answer": {"outcome": "already_shipped"},
+          "parcel": {"decision": "refund"}}, "CalculateRefund"),
+    ],
+)
+def test_failed_step_of_a_refund_only_request(state, step):
+    assert failed_step(state) == step

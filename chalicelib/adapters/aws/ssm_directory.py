@@ -37,6 +37,11 @@ class SsmDirectory(Generic[Entry]):
             self._refresh()
         return self._entries.get(name)
 
+    def entries(self) -> dict[str, Entry]:
+        if time.monotonic() >= self._fresh_until:
+            self._refresh()
+        return dict(self._entries)
+
     def _refresh(self) -> None:
         try:
             entries = self._read()

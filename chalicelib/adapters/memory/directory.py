@@ -9,10 +9,15 @@ Entry = TypeVar("Entry")
 
 class MemoryDirectory(Generic[Entry]):
     def __init__(self, entries: dict[str, Entry] | None = None, available: bool = True) -> None:
-        self.entries = dict(entries or {})
+        self.registered = dict(entries or {})
         self.available = available
 
     def get(self, name: str) -> Entry | None:
         if not self.available:
             raise Unavailable("the registry could not be read; try again", "registry_unavailable")
-        return self.entries.get(name)
+        return self.registered.get(name)
+
+    def entries(self) -> dict[str, Entry]:
+        if not self.available:
+            raise Unavailable("the registry could not be read; try again", "registry_unavailable")
+        return dict(self.registered)

@@ -137,7 +137,8 @@ class MemoryMarketplaceActions:
         self.calls: list[tuple] = []
         self.refunds: dict[str, dict] = {}  # by idempotency key: one refund per key, as the marketplace guards it
         self.refuse: Exception | None = None
-        self.hold_outcome = "held"
+        self.hold_outcome = "held"  # None: the marketplace holds nothing itself (Taobao, JD)
+        self.exchange_outcome = "exchange processed"  # None: it ships no replacement itself
 
     def approve(self, record) -> str:
         return self._call("approve", record.return_id) or "approved"
@@ -146,10 +147,13 @@ class MemoryMarketplaceActions:
         return self._call("decline", record.return_id, code) or "declined"
 
     def exchange(self, record) -> str:
-        return self._call("exchange", record.return_id) or "exchange processed"
+        return self._call("exchange", record.return_id) or self.exchange_outcome
 
     def hold(self, record) -> str:
         return self._call("hold", record.return_id) or self.hold_outcome
+
+    def intercept(self, record) -> str:
+        return self._call("intercept", record.return_id) or "interception asked"
 
     def refund(self, record, issued) -> dict:
         self._call("refund", record.return_id, issued.total)

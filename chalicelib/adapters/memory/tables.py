@@ -318,6 +318,14 @@ class MemoryLedger:
 class MemoryShops:
     def __init__(self) -> None:
         self.uninstalled: dict[str, str] = {}
+        self.cursors: dict[tuple[str, str], str] = {}
+
+    def cursor(self, shop: str, name: str) -> str | None:
+        return self.cursors.get((shop, name))
+
+    def move_cursor(self, shop: str, name: str, value: str) -> None:
+        if value > self.cursors.get((shop, name), ""):
+            self.cursors[(shop, name)] = value
 
     def uninstalled_at(self, shop: str) -> str | None:
         return self.uninstalled.get(shop)

@@ -8,8 +8,8 @@ from datetime import datetime, timezone
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from chalicelib.connectors.carriers.checkpoints import check_signature, tracking_event
-from chalicelib.domain.errors import InvalidInput
+from chalicelib.connectors.carriers.checkpoints import accepted, check_signature, refused, tracking_event
+from chalicelib.domain.errors import InvalidInput, load_json
 from chalicelib.domain.events import Id, TrackingUpdated
 
 SIGNATURE_HEADER = "aftership-hmac-sha256"
@@ -19,6 +19,8 @@ TAGS = {
     "AvailableForPickup": "available_for_pickup", "Exception": "exception", "Expired": "expired",
 }
 RETURNED_TO_SENDER = "Exception_011"
+# The push is its JSON body, answered the project's way.
+decode, reply, refusal = load_json, accepted, refused
 
 
 class _Lenient(BaseModel):

@@ -1,19 +1,24 @@
-"""Chinese express route-push style (like SF Express): a waybill number and its route nodes with operation
-codes and China Standard Time; signed with base64(MD5(body + check word)) in the `msgDigest` header. Our
-return id travels as the pickup booking's `orderId`."""
+"""Chinese express route-push style (like SF Express), as JSON: a waybill number and its route nodes with
+operation codes and China Standard Time; signed with base64(MD5(body + check word)) in the `msgDigest` header. Our
+return id travels as the pickup booking's `orderId`.
+
+SF's own open-platform form (sf_open_platform.py) arrives on the same carrier name; this JSON shape stays accepted
+for the integrations built on it."""
 
 import base64
 import hashlib
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chalicelib.connectors.carriers.checkpoints import check_signature, tracking_event
+from chalicelib.connectors.carriers.checkpoints import ChinaTime, accepted, check_signature, refused, tracking_event
+from chalicelib.domain.errors import load_json
 from chalicelib.domain.events import Id, TrackingUpdated
 
 SIGNATURE_HEADER = "msgDigest"
-CHINA_STANDARD_TIME = timezone(timedelta(hours=8))
-# Operation codes; any other scan is the parcel moving on.
+# The push is its JSON body, answered the project's way.
+decode, reply, refusal = load_json, accepted, refused
+# SF's operation codes; any other scan is the parcel moving on.
 OP_CODES = {
     "50": "in_transit", "30": "in_transit", "31": "in_transit", "36": "in_transit",
     "44": "out_for_delivery", "204": "out_for_delivery", "33": "attempt_fail", "70": "exception",
@@ -26,7 +31,7 @@ class _Lenient(BaseModel):
 
 
 class Route(_Lenient):
-    acceptTime: datetime  # noqa: N815 (the carrier's field names)
+    acceptTime: ChinaTime  # noqa: N815 (the carrier's field names)
     acceptAddress: str | None = None  # noqa: N815
     remark: str | None = None
     opCode: str  # noqa: N815
@@ -51,8 +56,7 @@ def parse(payload: object, source: str, received_at: datetime, context: dict | N
     return [
         tracking_event(
             source, "sf-express", push.waybillNo, OP_CODES.get(route.opCode, "in_transit"),
-            route.acceptTime if route.acceptTime.tzinfo else route.acceptTime.replace(tzinfo=CHINA_STANDARD_TIME),
-            received_at, push.orderId or None, route.acceptAddress, route.remark, context,
+            route.acceptTime, received_at, push.orderId or None, route.acceptAddress, route.remark, context,
         )
         for route in push.routes
     ]

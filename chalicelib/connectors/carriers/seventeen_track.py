@@ -6,7 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chalicelib.connectors.carriers.checkpoints import check_signature, tracking_event
+from chalicelib.connectors.carriers.checkpoints import accepted, check_signature, refused, tracking_event
+from chalicelib.domain.errors import load_json
 from chalicelib.domain.events import Id, TrackingUpdated, UtcTime
 
 SIGNATURE_HEADER = "sign"
@@ -16,6 +17,8 @@ STAGES = {
     "DeliveryFailure": "attempt_fail", "Delivered": "delivered", "Exception": "exception", "Expired": "expired",
 }
 RETURNED_TO_SENDER = ("Exception_Returning", "Exception_Returned")
+# The push is its JSON body, answered the project's way.
+decode, reply, refusal = load_json, accepted, refused
 
 
 class _Lenient(BaseModel):

@@ -105,6 +105,14 @@ class ShopifyActions:
                 }, "fulfillmentOrderHold", record)
         return "held"
 
+    def intercept(self, record: Return) -> str:
+        """Shopify has no refund-only requests and stops no parcel: refused, so that a person asks the carrier (the
+        failures queue says why) rather than the workflow waiting for a return to sender nobody asked for."""
+        raise MarketplaceRefused(
+            f"Shopify cannot intercept the parcel of order {own_id(record.order_id)}: ask the carrier of its "
+            "fulfillment to stop it, then retry or reject the return"
+        )
+
     def _refund(self, record: Return, issued: LedgerRecord) -> dict:
         if record.kind == "cancel":  # a cancellation has no Return in Shopify, whether it had shipped or not
             return self._refund_cancellation(record, issued)

@@ -1,13 +1,15 @@
 """accept_carrier_push on the twins: a carrier's own signature, its checkpoints queued as canonical events, the raw
-body archived; nothing written for a refused push."""
+body archived; nothing written for a refused push. First the styles signed in a header, then the form styles
+(Kuaidi100, SF's open platform), whose signature is a field of the form."""
 
 import json
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 
 from chalicelib.adapters.memory import MemoryQueue
-from chalicelib.connectors.carriers import CARRIER_STYLES
+from chalicelib.connectors.carriers import CARRIER_STYLES, kuaidi100, route_push, sf_open_platform
 from chalicelib.domain.errors import InvalidInput, InvalidJson
 from chalicelib.domain.events import TrackingUpdated, canonical_events
 from chalicelib.domain.tenancy import qualify
@@ -17,16 +19,19 @@ from chalicelib.services.accept_webhook import MAX_BODY_BYTES
 from tests.unit.services.given import NOW, registry, twins
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "carriers"
-SECRETS = {"aftership": b"aftership-key-0001", "17track": b"17track-key-00001", "sf-express": b"sf-checkword-0001"}
+SECRETS = {"aftership": b"aftership-key-0001", "17track": b"17track-key-00001", "sf-express": b"sf-checkword-0001",
+           "kuaidi100": b"kuaidi100-salt-001"}
 # The header each style signs in, spelled as the carrier sends it (header names are case-insensitive).
 HEADERS = {"aftership": "Aftership-Hmac-Sha256", "17track": "Sign", "sf-express": "msgDigest"}
-CARRIERS = sorted(CARRIER_STYLES)
+CARRIERS = sorted(HEADERS)
+FORM = {"Content-Type": "application/x-www-form-urlencoded;charset=UTF-8"}
 
 
 def carriers(*names: str, shops: tuple[str, ...] = ("generic",)):
     """The carriers registered for `shops` (one shop: the return ids they pass on are that shop's)."""
     return registry(**{
-        name: {"kind": "carrier", "secrets": [SECRETS[name].decode()], "shops": list(shops)} for name in names or CARRIERS
+        name: {"kind": "carrier", "secrets": [SECRETS[name].decode()], "shops": list(shops)}
+        for name in names or SECRETS
     })
 
 
@@ -280,3 +285,185 @@ def test_a_queue_that_does_not_take_the_checkpoints_is_queue_unavailable():
         push(ports, "sf-express", fixture_body("sf-express"))
 
     assert refused.value.code == "queue_unavailable"
+
+
+# --- The form styles: Kuaidi100's poll callback, SF's open-platform route push (the same scans as sf-express.json).
+
+
+def fixture_text(name: str) -> str:
+    return (FIXTURES / f"{name}.json").read_text()
+
+
+def kuaidi100_form(param: str, secret: bytes = SECRETS["kuaidi100"], **fields: str) -> bytes:
+    """`param` last, so that bytes appended to the body change what is signed."""
+    return urlencode({"sign": kuaidi100.sign(secret, param.encode()), **fields, "param": param}).encode()
+
+
+def sf_form(msg_data: str, secret: bytes = SECRETS["sf-express"], timestamp: str = "1763798400000") -> bytes:
+    digest = sf_open_platform.digests(secret, msg_data, timestamp)[0]
+    return urlencode({"partnerID": "AFTERSALES01", "requestID": "6e3f1c2a-9d7b-4a51-8c0e-2b5d7f9a1c33",
+                      "serviceCode": "RoutePushService", "timestamp": timestamp, "msgDigest": digest,
+                      "msgData": msg_data}).encode()
+
+
+FORM_PUSHES = {"kuaidi100": lambda: kuaidi100_form(fixture_text("kuaidi100")),
+               "sf-express": lambda: sf_form(fixture_text("sf-express-open-platform"))}
+
+
+def push_form(ports, carrier: str, body: bytes) -> int:
+    return accept_carrier_push(carrier, FORM, body, ports, NOW)
+
+
+@pytest.mark.parametrize("carrier, return_id", [("kuaidi100", None), ("sf-express", "generic/RT-3003")])
+def test_each_checkpoint_of_a_signed_form_push_is_queued_and_its_raw_body_archived(carrier, return_id):
+    ports = carrier_ports()
+    body = FORM_PUSHES[carrier]()
+
+    queued = push_form(ports, carrier, body)
+
+    assert queued == 4
+    assert {event.data.return_id for event in queued_events(ports)} == {return_id}
+    assert len({event.event_id for event in queued_events(ports)}) == 4
+    [(key, raw)] = ports.archive.objects.items()
+    assert raw == body and key.startswith(f"webhooks/{carrier}/2026/11/22/trk-")
+
+
+@pytest.mark.parametrize("carrier", sorted(FORM_PUSHES))
+def test_a_form_push_delivered_again_queues_the_same_event_ids(carrier):
+    ports = carrier_ports()
+
+    push_form(ports, carrier, FORM_PUSHES[carrier]())
+    push_form(ports, carrier, FORM_PUSHES[carrier]())
+
+    ids = [attributes["event_id"] for _, attributes in ports.queue.messages]
+    assert ids[:4] == ids[4:] and len(set(ids)) == 4
+
+
+def test_sfs_form_and_the_json_shape_queue_the_same_checkpoints_as_the_same_events():
+    ports = carrier_ports()
+
+    push_form(ports, "sf-express", FORM_PUSHES["sf-express"]())
+    push(ports, "sf-express", fixture_body("sf-express"))
+
+    events = queued_events(ports)
+    assert events[:4] == events[4:]
+
+
+def test_a_form_to_a_carrier_name_without_a_form_style_is_read_as_json():
+    ports = carrier_ports()
+    body = kuaidi100_form(fixture_text("kuaidi100"), SECRETS["aftership"])
+
+    with pytest.raises(InvalidJson):
+        accept_carrier_push("aftership", {**FORM, "aftership-hmac-sha256": CARRIER_STYLES["aftership"].sign(
+            SECRETS["aftership"], body)}, body, ports, NOW)
+
+    assert nothing_written(ports)
+
+
+@pytest.mark.parametrize(
+    "carrier, body",
+    [("kuaidi100", lambda: kuaidi100_form(fixture_text("kuaidi100"), b"not-the-salt")),
+     ("kuaidi100", lambda: kuaidi100_form(fixture_text("kuaidi100")) + b" "),
+     ("kuaidi100", lambda: urlencode({"param": fixture_text("kuaidi100")}).encode()),
+     ("sf-express", lambda: sf_form(fixture_text("sf-express-open-platform"), b"not-the-check-word")),
+     ("sf-express",
+      lambda: sf_form(fixture_text("sf-express-open-platform")).replace(b"1763798400000", b"1763798400001")),
+     ("sf-express", lambda: sf_form(fixture_text("sf-express-open-platform")).replace(b"&msgDigest=", b"&digest="))],
+    ids=["kuaidi100 other salt", "kuaidi100 param changed", "kuaidi100 no sign", "sf other check word",
+         "sf timestamp changed", "sf no msgDigest"],
+)
+def test_a_form_push_not_signed_by_the_carriers_secret_is_not_authenticated_and_nothing_is_written(carrier, body):
+    ports = carrier_ports()
+
+    with pytest.raises(NotAuthenticated) as refused:
+        push_form(ports, carrier, body())
+
+    assert refused.value.code == "invalid_signature"
+    assert nothing_written(ports)
+
+
+@pytest.mark.parametrize("carrier", sorted(FORM_PUSHES))
+def test_a_form_style_not_registered_is_answered_like_a_wrong_signature(carrier):
+    body = FORM_PUSHES[carrier]()
+    others = [name for name in SECRETS if name != carrier]
+
+    with pytest.raises(NotAuthenticated) as unregistered:
+        push_form(twins(sources=carriers(*others)), carrier, body)
+    with pytest.raises(NotAuthenticated) as wrong_key:
+        push_form(carrier_ports(), carrier, body.replace(b"sign=", b"sign=0").replace(b"msgDigest=", b"msgDigest=0"))
+
+    assert (unregistered.value.code, str(unregistered.value)) == (wrong_key.value.code, str(wrong_key.value))
+
+
+def test_the_previous_salt_still_verifies_during_a_rotation():
+    entry = {"kind": "carrier", "secrets": ["kuaidi100-salt-002", SECRETS["kuaidi100"].decode()], "shops": ["generic"]}
+
+    assert push_form(twins(sources=registry(kuaidi100=entry)), "kuaidi100", FORM_PUSHES["kuaidi100"]()) == 4
+
+
+def _kuaidi100_param(**last_result) -> str:
+    last_result = {"com": "yuantong", "nu": "YT1", "state": "0", **last_result}
+    return json.dumps({"status": "polling", "lastResult": last_result})
+
+
+@pytest.mark.parametrize(
+    "carrier, body, field",
+    [("kuaidi100", lambda: urlencode({"sign": "ABC"}).encode(), "param"),
+     ("kuaidi100", lambda: kuaidi100_form("{not json"), "param"),
+     ("kuaidi100", lambda: kuaidi100_form('"a string"'), "param"),
+     ("kuaidi100", lambda: kuaidi100_form('{"lastResult": "\\ud800"}'), "param"),
+     ("kuaidi100", lambda: kuaidi100_form(json.dumps({"status": "polling"})), "lastResult"),
+     ("kuaidi100", lambda: kuaidi100_form(json.dumps({"lastResult": {"com": "yuantong"}})), "lastResult.nu"),
+     ("kuaidi100", lambda: kuaidi100_form(_kuaidi100_param(nu="")), "lastResult.nu"),
+     ("kuaidi100", lambda: kuaidi100_form(_kuaidi100_param(nu="YT/1")), "lastResult.nu"),
+     ("kuaidi100", lambda: kuaidi100_form(_kuaidi100_param(com="")), "lastResult.com"),
+     ("kuaidi100", lambda: kuaidi100_form(_kuaidi100_param(data=[{"ftime": "yesterday"}])), "lastResult.data[0].ftime"),
+     ("kuaidi100", lambda: kuaidi100_form(_kuaidi100_param(data=[{"context": "no time"}])), "lastResult.data[0].ftime"),
+     ("kuaidi100", lambda: kuaidi100_form(_kuaidi100_param(data={"ftime": "2026-11-21 10:00:00"})), "lastResult.data"),
+     ("kuaidi100", lambda: kuaidi100_form("{}") + b"&param=%7B%7D", "param"),
+     ("kuaidi100", lambda: b"sign=ABC&param=%FF", "body"),
+     ("sf-express", lambda: urlencode({"timestamp": "1", "msgDigest": "x"}).encode(), "msgData"),
+     ("sf-express", lambda: urlencode({"msgData": "{}", "msgDigest": "x"}).encode(), "timestamp"),
+     ("sf-express", lambda: sf_form("<Request/>"), "msgData"),
+     ("sf-express", lambda: sf_form("{}"), "WaybillRoute"),
+     ("sf-express", lambda: sf_form('{"Body": {}}'), "WaybillRoute"),
+     ("sf-express", lambda: sf_form(json.dumps({"WaybillRoute": [{"acceptTime": "2026-11-20 10:00:00",
+                                                                   "opCode": "50"}]})), "WaybillRoute[0].mailno"),
+     ("sf-express", lambda: sf_form(json.dumps({"Body": {"WaybillRoute": [
+         {"mailno": "SF1", "acceptTime": "20/11/2026", "opCode": "50"}]}})), "WaybillRoute[0].acceptTime"),
+     ("sf-express", lambda: sf_form(json.dumps({"WaybillRoute": [
+         {"mailno": "SF1", "acceptTime": "0001-01-01 00:00:00", "opCode": "50"}]})), "WaybillRoute[0].acceptTime")],
+    ids=["no param", "param not json", "param not an object", "param escapes a lone surrogate", "no lastResult",
+         "no nu", "empty nu", "nu with a slash", "empty com", "time not a time", "no time", "data not a list",
+         "param twice", "not utf-8", "no msgData", "no timestamp", "msgData not json", "no WaybillRoute",
+         "empty Body", "no mailno", "acceptTime not a time", "acceptTime out of range"],
+)
+def test_a_form_push_that_breaks_its_style_is_invalid_input_naming_the_field(carrier, body, field):
+    ports = carrier_ports()
+
+    with pytest.raises(InvalidInput) as refused:
+        push_form(ports, carrier, body())
+
+    assert refused.value.field == field
+    assert nothing_written(ports)
+
+
+def test_a_kuaidi100_push_with_no_checkpoints_queues_nothing():
+    """An abort (nothing known for 3 days, nothing new for 60) can come with an empty timeline: it is received."""
+    ports = carrier_ports()
+
+    assert push_form(ports, "kuaidi100", kuaidi100_form(_kuaidi100_param(data=[]))) == 0
+    assert nothing_written(ports)
+
+
+def test_the_sf_json_shape_keeps_its_header_signature_and_the_form_its_field():
+    """A form to sf-express is SF's open platform: the JSON shape's msgDigest header does not sign it."""
+    ports = carrier_ports()
+    body = fixture_body("sf-express")
+
+    with pytest.raises(InvalidInput) as refused:
+        headers = {**FORM, "msgDigest": route_push.sign(SECRETS["sf-express"], body)}
+        accept_carrier_push("sf-express", headers, body, ports, NOW)
+
+    assert refused.value.field == "msgData"
+    assert nothing_written(ports)

@@ -426,6 +426,22 @@ def test_a_shopify_exchange_is_processed_in_shopify_not_sent_by_our_warehouse():
     assert ports.bus.of("ReplacementShipmentRequested") == [] and ports.bus.of("PaymentRequested") == []
 
 
+def test_an_exchange_in_a_marketplace_that_ships_nothing_itself_is_sent_by_our_warehouse():
+    from chalicelib.services.notify_outcome import notify_outcome
+
+    ports = shop_ports(**{RETURN_GID: [shopify_order(), shopify_return()]})
+    ingest_notification(delivered(ports), ports, NOW)
+    ports.returns.update(RETURN_ID, {"exchange": {"replacement": {"sku": "SHOE-43", "unit_price": "25.00", "quantity": 1},
+                                                  "currency": "USD", "payment_due": "0.00", "payment_due_minor": 0}})
+    ports.marketplaces.actions(SHOP).exchange_outcome = None  # Taobao's and JD's answer
+
+    assert notify_outcome(RETURN_ID, {"refund": {"exchange": True}}, ports, NOW) == {"outcome": "exchanged"}
+
+    assert ports.marketplaces.actions(SHOP).calls == [("exchange", RETURN_ID)]
+    [asked] = ports.bus.of("ReplacementShipmentRequested")
+    assert asked["sku"] == "SHOE-43"
+
+
 def test_a_merchant_refund_on_a_return_of_another_amount_is_not_taken_for_ours():
     from chalicelib.ports.errors import PaymentNotConfirmed
 

@@ -85,14 +85,14 @@ def test_a_key_no_longer_in_the_store_is_refused():
     keys = staff_keys(ana=("secret", ["admin"]))
     assert authenticate_staff("ana.secret", keys).key_id == "ana"
 
-    del keys.entries["ana"]  # revoked (the SSM directory notices within its cache's lifetime)
+    del keys.registered["ana"]  # revoked (the SSM directory notices within its cache's lifetime)
 
     assert refusal("ana.secret", keys).message == "the API key is not valid"
 
 
 def test_a_key_whose_secret_was_rotated_takes_only_the_new_secret():
     keys = staff_keys(ana=("secret", ["after_sales"]))
-    keys.entries["ana"] = staff_key_of("ana", f'{{"sha256": "{secret_hash("new-secret")}", "roles": ["after_sales"]}}')
+    keys.registered["ana"] = staff_key_of("ana", f'{{"sha256": "{secret_hash("new-secret")}", "roles": ["after_sales"]}}')
 
     assert authenticate_staff("ana.new-secret", keys).key_id == "ana"
     assert refusal("ana.secret", keys).message == "the API key is not valid"

@@ -1,0 +1,252 @@
+"""Taobao's and Tmall's records, as TOP answers them (taobao.trade.fullinfo.get, taobao.refund.get), turned into
+canonical events and effects (pure).
+
+Ids are TOP's numbers as text (tid, oid, refund_id exceed 2^53; the client reads them as integers, never floats);
+a sub-order (`oid`) is an order line and a refund (`refund_id`) is a request. Amounts are yuan strings, made fen
+exactly. Times are China time without a zone, made UTC. What a refund asks for is its `dispute_type`:
+
+| dispute_type | the goods | our request |
+|---|---|---|
+| REFUND | not shipped | CancelRequested: hold the shipment, then refund |
+| REFUND | shipped | ReturnRequested, resolution refund_only (POLICY.md section 8) |
+| REFUND_AND_RETURN | | ReturnRequested, resolution refund: the parcel comes back |
+| TMALL_EXCHANGE | | ReturnRequested, resolution exchange: the same SKU sent again |
+
+Other dispute types (RESHIPPING, ...) are not requests we answer: people do, in the back office.
+"""
+
+from datetime import datetime
+
+from pydantic import ValidationError
+
+from chalicelib.connectors.china import carrier_of, fen_text, from_china_time, yuan_to_fen
+from chalicelib.connectors.marketplace import MarketplaceRefunded, ParcelLinked, ReturnStatusSeen
+from chalicelib.domain.clock import iso_utc
+from chalicelib.domain.events import CancelRequested, OrderUpserted, ReturnRequested, check_order_amounts
+from chalicelib.ports.errors import HydrationFailed
+
+CURRENCY = "CNY"
+# Buyers pick a reason from Taobao's list (its text varies by category and year); the first phrase found in it
+# decides, in this order (a "质量问题" reason that also says "尺码" is a quality claim).
+REASONS = (
+    ("破损", "damaged_in_transit"), ("压坏", "damaged_in_transit"),
+    ("质量", "quality_issue"), ("做工", "quality_issue"), ("瑕疵", "quality_issue"), ("假货", "not_as_described"),
+    ("与描述不符", "not_as_described"), ("描述不符", "not_as_described"), ("色差", "not_as_described"),
+    ("发错", "wrong_item"), ("错发", "wrong_item"),
+    ("少件", "missing_parts"), ("漏发", "missing_parts"), ("缺件", "missing_parts"),
+    ("尺码", "wrong_size"), ("尺寸", "wrong_size"), ("大小", "wrong_size"),
+    ("不想要", "no_longer_needed"), ("拍错", "no_longer_needed"), ("多拍", "no_longer_needed"), ("不需要", "no_longer_needed"),
+    ("七天无理由", "changed_mind"), ("7天无理由", "changed_mind"), ("不喜欢", "changed_mind"), ("效果不好", "changed_mind"),
+)
+# Trade statuses: not paid, paid and waiting to ship, shipped, received.
+_NOT_PAID = frozenset({"TRADE_NO_CREATE_PAY", "WAIT_BUYER_PAY", "PAY_PENDING", "WAIT_PRE_AUTH_CONFIRM"})
+_NOT_SHIPPED = frozenset({"WAIT_SELLER_SEND_GOODS", "PAID_FORBID_CONSIGN"})
+_RECEIVED = frozenset({"TRADE_BUYER_SIGNED", "TRADE_FINISHED"})
+# Refund statuses in which the request stands. Not CLOSED (the buyer withdrew it, or it ended without money), nor
+# SUCCESS: a request first heard of refunded was answered by Taobao itself (fast refund, timeout agree), and all
+# there is to keep of it is the money (refund_effect), not a request to decide.
+STANDING = frozenset({"WAIT_SELLER_AGREE", "WAIT_BUYER_RETURN_GOODS", "WAIT_SELLER_CONFIRM_GOODS", "SELLER_REFUSE_BUYER"})
+_NOTE_LIMIT = 512
+
+
+def lines_of(trade: dict) -> list[dict]:
+    """A trade's sub-orders: TOP wraps lists ({"orders": {"order": [...]}}) unless asked to simplify."""
+    return listed(trade.get("orders"), "order")
+
+
+def listed(value: object, name: str) -> list[dict]:
+    if isinstance(value, dict):
+        value = value.get(name)
+    return [item for item in value or [] if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def order_event(trade: dict, shop: str, received_at: datetime, context: dict) -> OrderUpserted:
+    tid = number(trade, "tid")
+    status = str(trade.get("status"))
+    lines = []
+    for line in lines_of(trade):
+        oid, units = number(line, "oid"), line.get("num")
+        if not isinstance(units, int) or units < 1:
+            raise HydrationFailed(f"sub-order {oid} of trade {tid} has no units ({units!r})")
+        price = _fen(line.get("price"), f"sub-order {oid}'s price")
+        paid = _fen(line.get("payment", fen_text(price * units)), f"sub-order {oid}'s payment")
+        sku = str(line.get("outer_sku_id") or line.get("sku_id") or "") or None
+        lines.append({
+            "line_id": oid, "quantity": units, "unit_price": fen_text(price),
+            # What the buyer paid for the line is after its own discounts and its share of the trade's.
+            "line_discount": fen_text(max(price * units - paid, 0)), **({"sku": sku} if sku else {}),
+        })
+    if not lines:
+        raise HydrationFailed(f"trade {tid} has no sub-orders")
+    paid_at, shipped_at, finished_at = (_time(trade.get(name)) for name in ("pay_time", "consign_time", "end_time"))
+    shipment = _outbound_parcel(trade)
+    data = {
+        "order_id": tid,
+        "customer_id": str(trade.get("buyer_open_uid") or trade.get("buyer_nick") or f"guest-{tid}"),
+        "currency": CURRENCY,
+        "status": _order_status(status, paid_at, shipped_at or (shipment and "shipped")),
+        "paid_at": paid_at, "shipped_at": shipped_at,
+        "delivered_at": finished_at if status in _RECEIVED else None,
+        "shipment": shipment,
+        "payment_ref": str(trade.get("alipay_no") or tid),
+        "shipping_fee": fen_text(_fen(trade.get("post_fee", "0"), f"trade {tid}'s post_fee")),
+        "lines": lines,
+    }
+    event = _validated(OrderUpserted, {
+        "event_id": f"trade-{tid}-{_compact(trade.get('modified') or trade.get('created'))}", "source": shop,
+        "occurred_at": _time(trade.get("modified") or trade.get("created")) or received_at,
+        "received_at": received_at, "data": {k: v for k, v in data.items() if v is not None},
+    }, context, f"trade {tid}")
+    try:
+        check_order_amounts(event.data)
+    except ValueError as error:
+        raise HydrationFailed(f"trade {tid}: {error}") from None
+    return event
+
+
+def request_event(refund: dict, trade: dict, shop: str, received_at: datetime, context: dict):
+    """The request a refund makes (module docstring), under an id that is the same however often it is read; None
+    for a dispute type we do not answer."""
+    refund_id, tid = number(refund, "refund_id"), number(refund, "tid")
+    kind = refund.get("dispute_type") or ("REFUND_AND_RETURN" if refund.get("has_good_return") else "REFUND")
+    line = _line_of(refund, trade)
+    units = refund.get("num") if isinstance(refund.get("num"), int) and refund.get("num") > 0 else line.get("num")
+    items = [{"line_id": number(line, "oid"), "quantity": units}]
+    reason = reason_of(refund.get("reason"))
+    fields = {"event_id": f"refund-{refund_id}-requested", "source": shop,
+              "occurred_at": _time(refund.get("created")) or received_at, "received_at": received_at}
+    if kind == "REFUND" and not shipped(trade, line):
+        return _validated(CancelRequested, {**fields, "data": {
+            "return_id": refund_id, "order_id": tid, "reason": reason, "items": items,
+        }}, context, f"refund {refund_id}")
+    data: dict = {"return_id": refund_id, "order_id": tid, "reason": reason, "items": items}
+    if kind == "REFUND":
+        data["resolution"] = "refund_only"
+    elif kind == "TMALL_EXCHANGE":
+        sku = str(line.get("outer_sku_id") or line.get("sku_id") or refund.get("outer_id") or refund.get("sku") or "")
+        if not sku:
+            raise HydrationFailed(f"exchange {refund_id} names no SKU to send again")
+        data.update(resolution="exchange", replacement={
+            "sku": sku, "unit_price": fen_text(_fen(line.get("price"), f"sub-order {items[0]['line_id']}'s price")),
+            "quantity": units,
+        })
+    elif kind != "REFUND_AND_RETURN":
+        return None
+    note = "; ".join(str(text) for text in (refund.get("reason"), refund.get("desc")) if text)
+    if note:
+        data["note"] = note[:_NOTE_LIMIT]
+    parcel = return_parcel(refund)
+    if parcel and kind != "REFUND":
+        data["shipment"] = {"carrier": parcel[0], "tracking_number": parcel[1]}
+    return _validated(ReturnRequested, {**fields, "data": data}, context, f"refund {refund_id}")
+
+
+def standing(refund: dict) -> ReturnStatusSeen:
+    """Where the refund stands in Taobao, its refund_version (every write names it) and the platform's deadline."""
+    timeout = refund.get("refund_remind_timeout") or {}
+    deadline = _time(timeout.get("timeout")) if isinstance(timeout, dict) and timeout.get("exist_timeout") is not False else None
+    version = refund.get("refund_version")
+    return ReturnStatusSeen(
+        number(refund, "refund_id"), str(refund.get("status")).lower(),
+        str(version) if version is not None else None, iso_utc(deadline) if deadline else None,
+    )
+
+
+def parcel_link(refund: dict) -> ParcelLinked | None:
+    parcel = return_parcel(refund)
+    return ParcelLinked(number(refund, "refund_id"), *parcel) if parcel else None
+
+
+def return_parcel(refund: dict) -> tuple[str, str] | None:
+    """The return parcel the buyer sent (RefundBuyerReturnGoods): its company and waybill (`sid`)."""
+    carrier, waybill = carrier_of(str(refund.get("company_name") or "")), str(refund.get("sid") or "").strip()
+    return (carrier, waybill) if carrier and waybill else None
+
+
+def refund_effect(refund: dict, trade: dict) -> MarketplaceRefunded | None:
+    """A refund that succeeded: the money moved, by our agree or by Taobao itself (fast refund, timeout agree)."""
+    if refund.get("status") != "SUCCESS":
+        return None
+    refund_id = number(refund, "refund_id")
+    units = refund.get("num") if isinstance(refund.get("num"), int) and refund.get("num") > 0 else None
+    line = _line_of(refund, trade)
+    return MarketplaceRefunded(
+        refund_ref=refund_id, order_id=number(refund, "tid"), return_id=refund_id, currency=CURRENCY,
+        total=fen_text(_fen(refund.get("refund_fee"), f"refund {refund_id}'s refund_fee")),
+        units={number(line, "oid"): units or line.get("num") or 1},
+        created_at=iso_utc(_time(refund.get("modified")) or _time(refund.get("created"))),
+    )
+
+
+def reason_of(text: object) -> str:
+    text = str(text or "")
+    return next((reason for phrase, reason in REASONS if phrase in text), "other")
+
+
+def shipped(trade: dict, line: dict) -> bool:
+    """The goods left: the trade (or the sub-order) is past waiting to ship."""
+    status = str(trade.get("status"))
+    if status in _NOT_PAID or status in _NOT_SHIPPED:
+        return bool(line.get("consign_time") or line.get("invoice_no"))
+    return status != "TRADE_CLOSED_BY_TAOBAO"
+
+
+def number(record: dict, field: str) -> str:
+    value = record.get(field)
+    if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).isdigit():
+        raise HydrationFailed(f"Taobao answered without a {field} (or a {field} that is not a number): {value!r}")
+    return str(value)
+
+
+def _line_of(refund: dict, trade: dict) -> dict:
+    oid = number(refund, "oid")
+    for line in lines_of(trade):
+        if str(line.get("oid")) == oid:
+            return line
+    raise HydrationFailed(f"refund {refund.get('refund_id')} is for sub-order {oid}, which trade {trade.get('tid')} does not have")
+
+
+def _order_status(status: str, paid_at, shipped) -> str:
+    if status in _NOT_PAID:
+        return "pending_payment"
+    if status == "TRADE_CLOSED_BY_TAOBAO" or (status == "TRADE_CLOSED" and not paid_at):
+        return "cancelled"
+    if status in _RECEIVED:
+        return "delivered"
+    return "shipped" if shipped and status not in _NOT_SHIPPED else "paid"
+
+
+def _outbound_parcel(trade: dict) -> dict | None:
+    for line in lines_of(trade):
+        carrier = carrier_of(str(line.get("logistics_company") or ""))
+        waybill = str(line.get("invoice_no") or "").strip()
+        if carrier and waybill:
+            return {"carrier": carrier, "tracking_number": waybill}
+    return None
+
+
+def _fen(value: object, what: str) -> int:
+    try:
+        return yuan_to_fen(value)
+    except ValueError as error:
+        raise HydrationFailed(f"{what}: {error}") from None
+
+
+def _time(value: object) -> datetime | None:
+    if value in (None, ""):
+        return None
+    try:
+        return from_china_time(value)
+    except ValueError:
+        raise HydrationFailed(f"{value!r} is not a time as Taobao writes them (yyyy-MM-dd HH:mm:ss)") from None
+
+
+def _compact(at: object) -> str:
+    return "".join(c for c in str(at) if c.isdigit())[:14]
+
+
+def _validated(model, fields: dict, context: dict, what: str):
+    try:
+        return model.model_validate(fields, context=context)
+    except ValidationError as error:
+        raise HydrationFailed(f"{what} is not one we can take: {error.errors(include_url=False)[0]}") from None

@@ -1,0 +1,302 @@
+"""The Taobao connector against the simulated TOP gateway on loopback: the TMC relay (queue, then confirm), and the
+seller's actions through TOP with their guards (refund_version, Tmall's review, the agree limits and per-refund
+results, the SMS code, a platform refund racing ours)."""
+
+import json
+from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
+
+import pytest
+
+from chalicelib.adapters.memory import MemoryDirectory, memory_ports
+from chalicelib.connectors.registry import Marketplaces
+from chalicelib.connectors.taobao.actions import Agreement, TaobaoActions, agree_refunds
+from chalicelib.domain.connections import TaobaoConnection
+from chalicelib.domain.returns import Return
+from chalicelib.ports.errors import PaymentDeclined
+from chalicelib.services.ingest_notification import ingest_notification
+from chalicelib.services.relay_taobao_messages import backfill_taobao_refunds, relay_taobao_messages
+from localcloud.taobao_service import STALE_VERSION_MESSAGE, STALE_VERSION_SUB_CODE, TaobaoService
+
+APP_KEY, APP_SECRET = "12345678", "top-app-secret-0001"
+TMALL, TAOBAO = "2206598765432", "2206512345678"
+SHOPS = {TMALL: "tmall-acme", TAOBAO: "taobao-acme"}
+SESSIONS = {TMALL: "6100d4e5f6-acme-tmall", TAOBAO: "6100a1b2c3-acme"}
+NOW = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
+BIG = 2**53 + 1
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def taobao(clock):
+    service = TaobaoService(APP_KEY, APP_SECRET, clock=clock, late_answer_seconds=0.6, redeliver_after_seconds=0,
+                            sms_threshold_fen=500_000).start()
+    service.add_seller(TMALL, "acme旗舰店", SESSIONS[TMALL], store="tmall")
+    service.add_seller(TAOBAO, "acme小店", SESSIONS[TAOBAO], store="taobao")
+    yield service
+    service.stop()
+
+
+def connection(service, user, mode="live") -> TaobaoConnection:
+    return TaobaoConnection(
+        platform="taobao", store="tmall" if user == TMALL else "taobao", seller_id=user, seller_nick=SHOPS[user],
+        mode=mode, app_key=APP_KEY, app_secret_parameter="/aftersales/taobao/app-secret",
+        session_parameter=f"/aftersales/taobao/{user}/session", gateway_url=service.gateway_url, seller_address_id="1001",
+    )
+
+
+def ports_for(service, clock, mode="live"):
+    secrets = {"/aftersales/taobao/app-secret": APP_SECRET.encode(),
+               **{f"/aftersales/taobao/{user}/session": session.encode() for user, session in SESSIONS.items()}}
+    connections = MemoryDirectory({SHOPS[user]: connection(service, user, mode) for user in SHOPS})
+    ports = memory_ports(connections=connections)
+    ports.__dict__["marketplaces"] = Marketplaces(
+        connections, lambda parameter: (lambda: secrets.get(parameter)), lambda: ports.audit, lambda: ports.shops,
+        timeout_seconds=0.3, now=clock,
+    )
+    return ports
+
+
+def a_trade(service, user=TMALL, fees=("59.90",), status="WAIT_BUYER_CONFIRM_GOODS", first=BIG) -> dict:
+    orders = [{"oid": first + 2 * (i + 1), "num": 1, "price": fee, "payment": fee, "outer_sku_id": f"SKU-{i}"}
+              for i, fee in enumerate(fees)]
+    trade = {"tid": first, "status": status, "payment": "0.00", "post_fee": "0.00", "discount_fee": "0.00",
+             "created": "2026-11-18 10:00:00", "pay_time": "2026-11-18 10:01:00", "consign_time": "2026-11-19 09:00:00",
+             "modified": "2026-11-19 09:00:00", "buyer_open_uid": "AAHLuAVrAABxoR0DtQv2KKHi", "orders": orders}
+    service.add_trade(user, trade)
+    return trade
+
+
+def a_return(user, refund_id, resolution="refund") -> Return:
+    return Return(return_id=f"{SHOPS[user]}/{refund_id}", order_id=f"{SHOPS[user]}/{BIG}", kind="return",
+                  resolution=resolution)
+
+
+def issued(fen: int):
+    return SimpleNamespace(refund_id="RF-x", total_minor=fen, total=f"{fen // 100}.{fen % 100:02d}")
+
+
+def refund_of(service, user, refund_id) -> dict:
+    return next(r for r in service.refunds(user) if r["refund_id"] == int(refund_id))
+
+
+def test_the_relay_queues_each_message_of_a_seller_we_serve_and_then_confirms_it(taobao, clock):
+    ports = ports_for(taobao, clock)
+    trade = a_trade(taobao)
+    refund_id = taobao.open_refund(TMALL, trade["tid"], trade["orders"][0]["oid"], "REFUND_AND_RETURN", "59.90")
+
+    done = relay_taobao_messages(ports, NOW)
+
+    assert (done["queued"], done["confirmed"], done["failed_groups"]) == (1, 1, 0)
+    body, attributes = ports.queue.messages[0]
+    notice = json.loads(body)
+    assert notice["source"] == "tmall-acme" and notice["data"]["resource"] == f"taobao/refund/{refund_id}"
+    assert attributes["type"] == "MarketplaceNotified"
+    assert taobao.queued() == []
+
+
+def test_a_crash_between_queueing_and_confirming_delivers_again_and_is_applied_once(taobao, clock):
+    ports = ports_for(taobao, clock)
+    trade = a_trade(taobao)
+    taobao.open_refund(TMALL, trade["tid"], trade["orders"][0]["oid"], "REFUND_AND_RETURN", "59.90")
+    taobao.fail_next(method="taobao.tmc.messages.confirm")
+
+    first = relay_taobao_messages(ports, NOW)
+    second = relay_taobao_messages(ports, NOW)
+
+    assert (first["queued"], first["confirmed"], first["failed_groups"]) == (1, 0, 1)
+    assert (second["queued"], second["confirmed"]) == (1, 1)
+    ids = [json.loads(body)["event_id"] for body, _ in ports.queue.messages]
+    assert ids[0] == ids[1]
+    from chalicelib.domain.events import queued_messages
+
+    outcomes = [ingest_notification(queued_messages.validate_json(body), ports, NOW) for body, _ in ports.queue.messages]
+    assert outcomes[1] == "duplicate" and "ReturnRequested" in outcomes[0]
+    assert ports.returns.get(f"tmall-acme/{json.loads(ports.queue.messages[0][0])['data']['resource'].split('/')[2]}")
+
+
+def test_a_queue_that_refuses_leaves_the_messages_unconfirmed(taobao, clock):
+    ports = ports_for(taobao, clock)
+    ports.queue.available = False
+    trade = a_trade(taobao)
+    taobao.open_refund(TMALL, trade["tid"], trade["orders"][0]["oid"], "REFUND_AND_RETURN", "59.90")
+
+    done = relay_taobao_messages(ports, NOW)
+
+    assert (done["queued"], done["confirmed"], done["failed_groups"]) == (0, 0, 1)
+    assert len(taobao.queued()) == 1
+
+
+def test_the_backfill_finds_refunds_modified_since_its_cursor_and_moves_it(taobao, clock):
+    ports = ports_for(taobao, clock)
+    trade = a_trade(taobao)
+    refund_id = taobao.open_refund(TMALL, trade["tid"], trade["orders"][0]["oid"], "REFUND_AND_RETURN", "59.90")
+
+    done = backfill_taobao_refunds(ports, NOW + timedelta(minutes=1))
+
+    assert done["failed_shops"] == 0 and done["queued"] == 1
+    assert json.loads(ports.queue.messages[0][0])["data"]["resource"] == f"taobao/refund/{refund_id}"
+    assert ports.shops.cursor("tmall-acme", "taobao.refunds") == "2026-11-20T08:01:00Z"
+    assert backfill_taobao_refunds(ports, NOW + timedelta(minutes=2))["shops"] == 0  # not due yet
+
+
+def test_approving_a_return_agrees_it_with_the_shops_return_address_once(taobao, clock):
+    ports = ports_for(taobao, clock)
+    trade = a_trade(taobao)
+    refund_id = taobao.open_refund(TMALL, trade["tid"], trade["orders"][0]["oid"], "REFUND_AND_RETURN", "59.90")
+    actions = ports.marketplaces.actions("tmall-acme")
+
+    assert "agreed" in actions.approve(a_return(TMALL, refund_id))
+    assert actions.approve(a_return(TMALL, refund_id)) == "already agreed in Taobao"
+    refund = refund_of(taobao, TMALL, refund_id)
+    assert (refund["status"], refund["seller_address_id"]) == ("WAIT_BUYER_RETURN_GOODS", "1001")
+    assert taobao.calls["taobao.rp.returngoods.agree"] == 1
+
+
+def test_a_stale_version_is_read_again_and_sent_again(taobao, clock):
+    ports = ports_for(taobao, clock)
+    trade = a_trade(taobao)
+    refund_id = taobao.open_refund(TMALL, trade["tid"], trade["orders"][0]["oid"], "REFUND_AND_RETURN", "59.90")
+    taobao.refuse_next(STALE_VERSION_SUB_CODE, STALE_VERSION_MESSAGE, method="taobao.rp.returngoods.agree")
+
+    ports.marketplaces.actions("tmall-acme").approve(a_return(TMALL, refund_id))
+
+    assert refund_of(taobao, TMALL, refund_id)["status"] == "WAIT_BUYER_RETURN_GOODS"
+    assert taobao.calls["taobao.refund.get"] == 2
+
+
+def test_declining_refuses_with_the_mapped_reason_and_our_explanation(taobao, clock):
+    ports = ports_for(taobao, clock)
+    trade = a_trade(taobao, user=TAOBAO)
+    refund_id = taobao.open_refund(TAOBAO, trade["tid"], trade["orders"][0]["oid"], "REFUND_AND_RETURN", "59.90")
+
+    ports.marketplaces.actions("taobao-acme").decline(a_return(TAOBAO, refund_id), "WINDOW_EXPIRED")
+
+    refund = refund_of(taobao, TAOBAO, refund_id)
+    assert (refund["status"], refund["refuse_reason_id"]) == ("SELLER_REFUSE_BUYER", "1001")
+    assert refund["refuse_message"]
+
+
+def test_a_tmall_refund_is_reviewed_then_agreed_at_the_amount_asked(taobao, clock):
+    ports = ports_for(taobao, clock)
+    trade = a_trade(taobao, status="WAIT_SELLER_SEND_GOODS")
+    refund_id = taobao.open_refund(TMALL, trade["tid"], trade["orders"][0]["oid"], "REFUND", "59.90")
+
+    paid = ports.marketplaces.actions("tmall-acme").refund(a_return(TMALL, refund_id), issued(5990))
+
+    assert paid["marketplace_refund_id"] == refund_id
+    refund = refund_of(taobao, TMALL, refund_id)
+    assert (refund["status"], refund["paid_by"]) == ("SUCCESS", "seller")
+    assert taobao.calls["taobao.rp.refund.review"] == 1
+
+
+def test_a_refund_whose_answer_was_lost_is_found_paid_not_paid_again(taobao, clock):
+    ports = ports_for(taobao, clock)
+    trade = a_trade(taobao, user=TAOBAO, status="WAIT_SELLER_SEND_GOODS")
+    refund_id = taobao.open_refund(TAOBAO, trade["tid"], trade["orders"][0]["oid"], "REFUND", "59.90")
+    actions = ports.marketplaces.actions("taobao-acme")
+    taobao.time_out_next(method="taobao.rp.refunds.agree")
+
+    from chalicelib.ports.errors import PaymentNotConfirmed
+
+    with pytest.raises(PaymentNotConfirmed):
+        actions.refund(a_return(TAOBAO, refund_id), issued(5990))
+    again = actions.refund(a_return(TAOBAO, refund_id), issued(5990))
+
+    assert again["marketplace_refund_id"] == refund_id
+    assert taobao.calls["taobao.rp.refunds.agree"] == 1
+    assert str(taobao.refunded(TAOBAO)["seller"]) == "59.90"
+
+
+def test_a_platform_fast_refund_racing_ours_is_one_payment(taobao, clock):
+    ports = ports_for(taobao, clock)
+    trade = a_trade(taobao, user=TAOBAO, status="WAIT_SELLER_SEND_GOODS")
+    refund_id = taobao.open_refund(TAOBAO, trade["tid"], trade["orders"][0]["oid"], "REFUND", "59.90")
+    taobao.fast_refund(refund_id)
+
+    paid = ports.marketplaces.actions("taobao-acme").refund(a_return(TAOBAO, refund_id), issued(5990))
+
+    assert paid["marketplace_refund_id"] == refund_id
+    assert taobao.calls["taobao.rp.refunds.agree"] == 0
+    assert str(taobao.refunded(TAOBAO)["platform"]) == "59.90"
+
+
+def test_a_refund_the_buyer_asks_less_for_than_our_quote_waits_for_a_person(taobao, clock):
+    ports = ports_for(taobao, clock)
+    trade = a_trade(taobao, user=TAOBAO, status="WAIT_SELLER_SEND_GOODS")
+    refund_id = taobao.open_refund(TAOBAO, trade["tid"], trade["orders"][0]["oid"], "REFUND", "50.00")
+
+    with pytest.raises(PaymentDeclined) as declined:
+        ports.marketplaces.actions("taobao-acme").refund(a_return(TAOBAO, refund_id), issued(5990))
+
+    assert declined.value.code == "amount_differs"
+    assert taobao.calls["taobao.rp.refunds.agree"] == 0
+
+
+def test_a_large_refund_waits_for_the_sms_code_and_completes_with_it(taobao, clock):
+    ports = ports_for(taobao, clock)
+    trade = a_trade(taobao, user=TAOBAO, status="WAIT_SELLER_SEND_GOODS", fees=("5800.00",))
+    refund_id = taobao.open_refund(TAOBAO, trade["tid"], trade["orders"][0]["oid"], "REFUND", "5800.00")
+    actions = ports.marketplaces.actions("taobao-acme")
+
+    with pytest.raises(PaymentDeclined) as declined:
+        actions.refund(a_return(TAOBAO, refund_id), issued(580000))
+    assert declined.value.code == "sms_code_required"
+    assert refund_of(taobao, TAOBAO, refund_id)["status"] == "WAIT_SELLER_AGREE"
+
+    paid = actions.refund(a_return(TAOBAO, refund_id), issued(580000), verification_code=taobao.sms_code(TAOBAO))
+
+    assert paid["marketplace_refund_id"] == refund_id
+    assert refund_of(taobao, TAOBAO, refund_id)["status"] == "SUCCESS"
+
+
+def test_agreeing_many_keeps_within_the_limits_and_reads_each_refunds_result(taobao, clock):
+    ports = ports_for(taobao, clock)
+    trade = a_trade(taobao, user=TAOBAO, status="WAIT_SELLER_SEND_GOODS", fees=("10.00",) * 23)
+    refund_ids = [taobao.open_refund(TAOBAO, trade["tid"], line["oid"], "REFUND", "10.00") for line in trade["orders"]]
+    refunds = {str(r["refund_id"]): r for r in taobao.refunds(TAOBAO)}
+    stale = refund_ids[3]
+    agreements = [Agreement(refund_id, 1000, str(refunds[refund_id]["refund_version"] - (refund_id == stale)),
+                            refunds[refund_id]["refund_phase"]) for refund_id in refund_ids]
+
+    results = agree_refunds(ports.marketplaces.client(ports.connections.get("taobao-acme")), "taobao", agreements)
+
+    assert taobao.calls["taobao.rp.refunds.agree"] == 2  # 20, then 3
+    assert [refund_id for refund_id, result in results.items() if not result["succ"]] == [stale]
+    assert sum(r["status"] == "SUCCESS" for r in taobao.refunds(TAOBAO)) == 22
+
+
+def test_a_refund_above_the_per_call_amount_is_not_sent():
+    results = agree_refunds(None, "taobao", [Agreement("1", 600_001, "1", "onsale")])
+
+    assert results["1"]["succ"] is False and "6000.00 CNY" in results["1"]["message"]
+
+
+def test_in_dry_run_every_write_is_recorded_and_none_sent(taobao, clock):
+    ports = ports_for(taobao, clock, mode="dry_run")
+    trade = a_trade(taobao)
+    refund_id = taobao.open_refund(TMALL, trade["tid"], trade["orders"][0]["oid"], "REFUND_AND_RETURN", "59.90")
+    actions = ports.marketplaces.actions("tmall-acme")
+
+    assert actions.approve(a_return(TMALL, refund_id)).startswith("dry run")
+    assert actions.refund(a_return(TMALL, refund_id), issued(5990)) == {"dry_run": True}
+
+    assert [entry["method"] for entry in ports.audit.entries] == ["taobao.rp.returngoods.agree", "taobao.rp.refunds.agree"]
+    assert taobao.calls["taobao.rp.returngoods.agree"] == taobao.calls["taobao.rp.refunds.agree"] == 0
+
+
+def test_taobao_holds_nothing_itself_so_the_warehouse_is_asked(taobao, clock):
+    assert isinstance(ports_for(taobao, clock).marketplaces.actions("tmall-acme"), TaobaoActions)
+    assert ports_for(taobao, clock).marketplaces.actions("tmall-acme").hold(a_return(TMALL, "1")) is None

@@ -1,0 +1,173 @@
+"""Taobao's trades and refunds as canonical events: one rule per test, fen worked out by hand."""
+
+from datetime import datetime, timezone
+from decimal import Decimal
+
+import pytest
+
+from chalicelib.connectors.marketplace import MarketplaceRefunded, ParcelLinked
+from chalicelib.connectors.taobao import translate
+from chalicelib.domain.events import edge_context
+from chalicelib.ports.errors import HydrationFailed
+from tests.unit.connectors.taobao_fixtures import OID_SHIRT, OID_SOCKS, REFUND_ID, TID, refund, trade
+
+NOW = datetime(2026, 11, 21, 8, 0, tzinfo=timezone.utc)
+CONTEXT = edge_context(NOW, 90, 24)
+SHOP = "tmall-acme"
+
+
+def order(**changes):
+    return translate.order_event(trade(**changes), SHOP, NOW, CONTEXT).data
+
+
+def request(found=None, of_trade=None):
+    return translate.request_event(found or refund(), of_trade or trade(), SHOP, NOW, CONTEXT)
+
+
+def test_ids_above_2_53_stay_exact_text():
+    data = order()
+
+    assert data.order_id == "45035996273704971"
+    assert [line.line_id for line in data.lines] == [str(OID_SHIRT), str(OID_SOCKS)]
+
+
+def test_a_line_is_its_sub_order_at_its_price_with_what_the_buyer_did_not_pay_as_its_discount():
+    shirt, socks = order().lines
+
+    # 2 x 89.00 = 178.00, paid 170.00: 8.00 off; 32.00, paid 28.00: 4.00 off (the trade's discount shared out).
+    assert (shirt.unit_price, shirt.quantity, shirt.line_discount, shirt.sku) == ("89.00", 2, "8.00", "SHIRT-M-BLUE")
+    assert (socks.unit_price, socks.quantity, socks.line_discount) == ("32.00", 1, "4.00")
+
+
+def test_the_post_fee_is_the_shipping_fee_and_the_trade_is_in_cny():
+    data = order()
+
+    assert (data.currency, data.shipping_fee, data.order_discount) == ("CNY", "10.00", "0")
+
+
+def test_china_time_without_a_zone_is_made_utc():
+    data = order()
+
+    assert data.paid_at == datetime(2026, 11, 18, 1, 31, 5, tzinfo=timezone.utc)
+    assert data.shipped_at == datetime(2026, 11, 19, 2, 0, tzinfo=timezone.utc)
+
+
+def test_a_shipped_trade_carries_its_parcel_by_our_carrier_id():
+    data = order()
+
+    assert data.status == "shipped"
+    assert (data.shipment.carrier, data.shipment.tracking_number) == ("sf-express", "SF1234567890123")
+
+
+@pytest.mark.parametrize(("status", "ours"), [
+    ("WAIT_BUYER_PAY", "pending_payment"), ("WAIT_SELLER_SEND_GOODS", "paid"), ("WAIT_BUYER_CONFIRM_GOODS", "shipped"),
+    ("TRADE_FINISHED", "delivered"), ("TRADE_CLOSED_BY_TAOBAO", "cancelled"),
+])
+def test_trade_statuses(status, ours):
+    assert order(status=status).status == ours
+
+
+def test_a_finished_trade_was_delivered_when_the_buyer_confirmed_it():
+    data = order(status="TRADE_FINISHED", end_time="2026-11-20 12:00:00")
+
+    assert data.delivered_at == datetime(2026, 11, 20, 4, 0, tzinfo=timezone.utc)
+
+
+def test_an_amount_with_fractions_of_a_fen_is_refused_not_rounded():
+    with pytest.raises(HydrationFailed, match="post_fee"):
+        order(post_fee="10.005")
+
+
+def test_an_amount_as_a_json_number_is_exact():
+    assert order(post_fee=Decimal("9.9")).shipping_fee == "9.90"
+
+
+def test_a_refund_and_return_is_a_return_of_its_sub_order_units():
+    event = request()
+
+    assert event.type == "ReturnRequested"
+    assert event.event_id == f"refund-{REFUND_ID}-requested"
+    assert (event.data.return_id, event.data.order_id) == (str(REFUND_ID), str(TID))
+    assert [(item.line_id, item.quantity) for item in event.data.items] == [(str(OID_SHIRT), 1)]
+    assert (event.data.resolution, event.data.reason) == ("refund", "changed_mind")
+    assert event.occurred_at == datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
+
+
+def unshipped_trade():
+    found = trade(status="WAIT_SELLER_SEND_GOODS", consign_time=None)
+    for line in found["orders"]["order"]:
+        for field in ("logistics_company", "invoice_no", "consign_time"):
+            line.pop(field, None)
+    return found
+
+
+def test_a_refund_only_before_shipment_is_a_cancellation():
+    event = request(refund(dispute_type="REFUND", has_good_return=False, good_status="BUYER_NOT_RECEIVED"),
+                    unshipped_trade())
+
+    assert event.type == "CancelRequested"
+    assert [(item.line_id, item.quantity) for item in event.data.items] == [(str(OID_SHIRT), 1)]
+
+
+def test_a_refund_only_after_shipment_asks_for_no_parcel_back():
+    event = request(refund(dispute_type="REFUND", has_good_return=False))
+
+    assert event.type == "ReturnRequested"
+    assert event.data.resolution == "refund_only"
+    assert event.data.shipment is None
+
+
+def test_a_tmall_exchange_asks_for_the_same_sku_again():
+    event = request(refund(dispute_type="TMALL_EXCHANGE"))
+
+    assert event.data.resolution == "exchange"
+    assert (event.data.replacement.sku, event.data.replacement.unit_price, event.data.replacement.quantity) == (
+        "SHIRT-M-BLUE", "89.00", 1)
+
+
+def test_a_dispute_type_we_do_not_answer_makes_no_request():
+    assert request(refund(dispute_type="RESHIPPING")) is None
+
+
+def test_the_return_parcel_the_buyer_sent_is_linked():
+    found = refund(status="WAIT_SELLER_CONFIRM_GOODS", company_name="中通快递", sid="75123456789012")
+
+    assert translate.parcel_link(found) == ParcelLinked(str(REFUND_ID), "zto", "75123456789012")
+    assert request(found).data.shipment.carrier == "zto"
+
+
+@pytest.mark.parametrize(("reason", "ours"), [
+    ("质量问题", "quality_issue"), ("商品与描述不符", "not_as_described"), ("卖家发错货", "wrong_item"),
+    ("少件/漏发", "missing_parts"), ("包装/商品破损", "damaged_in_transit"), ("尺码拍错/不喜欢/效果不好", "wrong_size"),
+    ("拍错/多拍/不想要", "no_longer_needed"), ("7天无理由退换货", "changed_mind"), ("其他", "other"),
+])
+def test_reasons(reason, ours):
+    assert translate.reason_of(reason) == ours
+
+
+def test_where_the_refund_stands_keeps_its_version_and_the_platform_deadline():
+    seen = translate.standing(refund())
+
+    assert (seen.status, seen.version, seen.deadline) == ("wait_seller_agree", "1763625600123", "2026-11-23T08:00:00Z")
+
+
+def test_a_successful_refund_is_money_the_marketplace_moved():
+    paid = translate.refund_effect(refund(status="SUCCESS", modified="2026-11-22 09:15:00"), trade())
+
+    assert paid == MarketplaceRefunded(
+        refund_ref=str(REFUND_ID), order_id=str(TID), return_id=str(REFUND_ID), currency="CNY", total="85.00",
+        units={str(OID_SHIRT): 1}, created_at="2026-11-22T01:15:00Z",
+    )
+
+
+def test_a_request_first_heard_of_refunded_is_no_request_to_decide():
+    assert translate.STANDING.isdisjoint({"SUCCESS", "CLOSED"})
+
+
+def test_a_refund_not_yet_successful_moved_no_money():
+    assert translate.refund_effect(refund(), trade()) is None
+
+
+def test_a_refund_for_a_sub_order_the_trade_lacks_is_refused():
+    with pytest.raises(HydrationFailed, match="sub-order"):
+        request(refund(oid=123))
