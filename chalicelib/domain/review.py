@@ -49,13 +49,26 @@ def problem_type(reason: str) -> str:
     return "service"
 
 
-def queue_fields(queue: str, sla_hours: int, now: datetime) -> dict:
-    """What puts a return in a review queue, with the deadline of its tier's service level."""
+# A marketplace that acts by itself at its deadline (Taobao's refund_remind_timeout: it agrees or closes the
+# request) is beaten to it: a person's deadline is at the latest this long before the marketplace's.
+BEFORE_MARKETPLACE_DEADLINE = timedelta(hours=6)
+
+
+def queue_fields(queue: str, sla_hours: int, now: datetime, marketplace_deadline: str | None = None) -> dict:
+    """What puts a return in a review queue, with the deadline of its tier's service level, or earlier: before the
+    marketplace's own deadline (so the SLA sweep escalates it, and the queue puts it first, while there is time)."""
     return {
         "review_queue": queue,
         "review_since": iso_utc(now),
-        "sla_deadline": iso_utc(now + timedelta(hours=sla_hours)),
+        "sla_deadline": sla_deadline(now + timedelta(hours=sla_hours), marketplace_deadline),
     }
+
+
+def sla_deadline(by_tier: datetime, marketplace_deadline: str | None) -> str:
+    if marketplace_deadline is None:
+        return iso_utc(by_tier)
+    before = datetime.fromisoformat(marketplace_deadline) - BEFORE_MARKETPLACE_DEADLINE
+    return iso_utc(min(by_tier, before))
 
 
 class ReviewDecision(BaseModel):

@@ -22,7 +22,7 @@ from chalicelib.domain.clock import iso_utc
 from chalicelib.domain.events import MarketplaceNotified, edge_context, queued_messages
 from chalicelib.domain.ledger import PaymentStatus, refund_id_for
 from chalicelib.domain.policy import return_policy
-from chalicelib.domain.review import queue_fields
+from chalicelib.domain.review import queue_fields, sla_deadline
 from chalicelib.domain.tenancy import own_id, qualified, qualify, shop_of
 from chalicelib.services.ingest_event import ingest_event
 from chalicelib.services.record_marketplace_refund import record_marketplace_refund
@@ -63,10 +63,15 @@ def _apply(effect, shop: str, ports: Ports, now: datetime) -> str:
         return f"parcel {effect.carrier} {effect.tracking_number} linked" if linked else "parcel linked to another return"
     if isinstance(effect, ReturnStatusSeen):
         return_id = qualified(shop, effect.return_id)
-        if ports.returns.get(return_id) is None:
+        record = ports.returns.get(return_id)
+        if record is None:
             return f"return {effect.return_id} is not ours"
         known = {"marketplace_version": effect.version, "marketplace_deadline": effect.deadline}
-        ports.returns.update(return_id, {"marketplace_status": effect.status, **{k: v for k, v in known.items() if v}})
+        fields = {"marketplace_status": effect.status, **{k: v for k, v in known.items() if v}}
+        if effect.deadline and record.review_queue and record.sla_deadline and not record.closed:
+            # Waiting on a person already: due before the marketplace acts by itself.
+            fields["sla_deadline"] = sla_deadline(datetime.fromisoformat(record.sla_deadline), effect.deadline)
+        ports.returns.update(return_id, fields)
         return f"return {effect.status} in the marketplace"
     if isinstance(effect, MarketplaceRefunded):
         return record_marketplace_refund(effect, shop, ports, now)
@@ -89,7 +94,7 @@ def _flag_dispute(return_id: str, why: str, ports: Ports, now: datetime) -> str:
         return f"dispute about {own_id(return_id)}, which is not an open return of ours"
     sla_hours = return_policy(record, ports.policies.current).review_sla_hours
     problem = {"status": "marketplace_dispute", "why": why, "at": iso_utc(now)}
-    if ports.returns.flag_parcel_problem(return_id, problem, queue_fields("service", sla_hours, now)):
+    if ports.returns.flag_parcel_problem(return_id, problem, queue_fields("service", sla_hours, now, record.marketplace_deadline)):
         return f"disputed in the marketplace ({why}): queued for a person"
     return "dispute already with a person"
 

@@ -78,4 +78,4 @@ def _flag_no_movement(shipment: Shipment, ports: Ports, now: datetime) -> bool:
         return False  # flagged once per trouble; a parcel the warehouse has, or of a closed return, is no one's
     sla_hours = return_policy(record, ports.policies.current).review_sla_hours
     problem = {"status": "no_movement", "at": shipment.status_at}
-    return ports.returns.flag_parcel_problem(record.return_id, problem, queue_fields("logistics", sla_hours, now))
+    return ports.returns.flag_parcel_problem(record.return_id, problem, queue_fields("logistics", sla_hours, now, record.marketplace_deadline))

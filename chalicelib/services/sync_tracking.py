@@ -70,7 +70,7 @@ def apply_to_return(shipment: Shipment, ports: Ports, now: datetime) -> str:
     if shipment.status in trouble and not record.closed and record.inspection is None:
         sla_hours = return_policy(record, ports.policies.current).review_sla_hours
         problem = {"status": shipment.status, "at": shipment.status_at}
-        if ports.returns.flag_parcel_problem(record.return_id, problem, queue_fields("logistics", sla_hours, now)):
+        if ports.returns.flag_parcel_problem(record.return_id, problem, queue_fields("logistics", sla_hours, now, record.marketplace_deadline)):
             return "tracking_stored, parcel in trouble: logistics review"
     return "tracking_stored, workflow resumed" if resume_if_ready(record, ports.workflows) else "tracking_stored"
 

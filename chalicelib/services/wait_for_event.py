@@ -42,7 +42,7 @@ def _review_fields(return_id: str, waiting_for: Waiting, ports: Ports, now: date
     record = load_return(return_id, ports)
     sla_hours = return_policy(record, ports.policies.current).review_sla_hours
     queue = _QUEUES.get(waiting_for) or _queue_of(record)
-    return queue_fields(queue, sla_hours, now)
+    return queue_fields(queue, sla_hours, now, record.marketplace_deadline)
 
 
 def _queue_of(record: Return) -> str:
