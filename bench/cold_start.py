@@ -98,6 +98,7 @@ def invocation(name, kind, n):
     approved = {**rid, "verification": {"decision": "approve"}}
     failure = {"type": "PaymentNotConfirmed", "message": "the provider did not answer in time"}
     return {"wait_for_event": {**rid, "waiting_for": "parcel", "task_token": f"token-{n}"},
+            "answer_marketplace": {**rid, "answer": "approve"},
             "notify_outcome": {**rid, "state": {**approved, "refund": {"outcome": "refund"},
                                                 "dispatch": {"payment": "confirmed"}}},
             "record_failure": {**rid, "state": {**approved, "failure": {"Error": "States.TaskFailed", "Cause": "x"}}},
