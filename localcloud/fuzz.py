@@ -11,8 +11,11 @@ signing; a form's signed field changed after signing, its signature missing, emp
 field sent twice, percent-escapes that are not UTF-8). Shopify's deliveries (POST /v1/webhooks/shopify) are
 signed with the app's secret or forged (another secret, the signature of another body, a domain that is not a connected shop or tries to escape
 one), with their headers dropped, retyped, duplicated or in another case, and bodies from Shopify's REST payloads
-naming a resource the simulated Shopify has (made at the start of the run), one it does not have, or none. The run
-fails on:
+naming a resource the simulated Shopify has (made at the start of the run), one it does not have, or none. SMS
+codes (POST /v1/refunds/{shop}/{return_id}/sms-code) name the run's returns, in their shop or another's (generic,
+outlet, the Shopify and Tmall shops), and made-up ones; with the code Taobao sent, another, or a body that is not
+{"code": 4-8 digits}. With a local cloud started here, a Tmall refund above the SMS threshold is made to wait for its
+code at the start (and Taobao's first agree after it fails, for a 503). The run fails on:
 
 - any answer 5xx, or no answer at all;
 - a forged request (signature not of the source or carrier named in the path, unknown source, wrong staff key)
@@ -24,6 +27,11 @@ fails on:
   every header and the body are valid, 400 when the body is not JSON, and a 422 that names the field at fault;
 - a request its sender may not make answered 2xx: a valid staff key without the route's role (review decisions:
   checked on the audit trail), a source sending an event type or about a shop it is not granted;
+- an SMS code answered other than its key, path and body call for (401, a 422 naming the path segment, 400, 403, a
+  422 naming the body's field at fault, 404 for an unknown return, 409 not_waiting_for_sms_code for one that does
+  not wait); a 5xx but a 503 that says unavailable where Taobao could be asked; a 2xx but a 200 for the return
+  that waited for its code, which must then be agreed in Taobao (paid by the seller, once), confirmed in the ledger
+  and refunded by its workflow (and left waiting when no code was taken);
 - an accepted event the consumer could not apply: once the ingest queue is empty and every workflow execution
   is parked on a task token or ended, the DLQ must be empty, the event log must hold every accepted event and no
   new `#failure:` record, and no new execution may have FAILED. An accepted Shopify notification about a resource the
@@ -36,8 +44,9 @@ Returns a later step sent to the failures queue (an inspection naming a line the
 listed, not failed: that queue is where a source's inconsistent data is meant to wait for a person.
 
 A request is built from the seed and its index alone (`--replay INDEX` sends one again), so a run is
-reproducible; only the signing timestamps follow the clock (and the ids the simulated Shopify gave the resources
-made at the start, the same in every fresh local cloud). The consumer checks need the queues and tables,
+reproducible; only the signing timestamps follow the clock (and the ids the simulated Shopify and Tmall gave the
+resources made at the start, the same in every fresh local cloud, and the SMS code Taobao sent, which a code is
+given as when it still waits; a replayed code finds the refund waiting, and Taobao's agree failing). The consumer checks need the queues and tables,
 which only an in-process local cloud has: against `--api-url` only the HTTP checks are made.
 """
 
@@ -60,6 +69,7 @@ from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 from functools import partial
 from pathlib import Path
 from urllib.parse import parse_qs, parse_qsl, quote, quote_plus, urlsplit
@@ -98,6 +108,7 @@ ROUTES = {
     "reviews": "GET /v1/reviews",
     "decide": "POST /v1/reviews/{shop}/{return_id}",
     "tracking": "PUT /v1/returns/{shop}/{return_id}/tracking",
+    "sms": "POST /v1/refunds/{shop}/{return_id}/sms-code",
     "refunds": "GET /v1/refunds",
     "reconciliation": "GET /v1/refunds/reconciliation",
     "export": "GET /v1/refunds/export.csv",
@@ -105,14 +116,15 @@ ROUTES = {
 }
 ROUTE_WEIGHTS = {
     "webhook": 30, "carrier": 16, "shopify": 5, "quote": 8, "preview": 7, "reviews": 7, "decide": 7, "tracking": 6,
-    "refunds": 6, "reconciliation": 4, "export": 4, "other": 3,
+    "sms": 3, "refunds": 6, "reconciliation": 4, "export": 4, "other": 3,
 }
 # The staff role each route needs (GET /v1/reviews: finance for its queue, after_sales for the others; a review
 # decision: finance for a refund the provider did not confirm, after_sales otherwise, checked on the audit trail).
 ROUTE_ROLES = {
-    "preview": "after_sales", "tracking": "after_sales", "refunds": "finance", "reconciliation": "finance",
-    "export": "finance",
+    "preview": "after_sales", "tracking": "after_sales", "sms": "finance", "refunds": "finance",
+    "reconciliation": "finance", "export": "finance",
 }
+STAFF_ROUTES = ("preview", "reviews", "decide", "tracking", "sms", "refunds", "reconciliation", "export")
 # The styles a carrier push is built in, by name: each carrier name's own, and the form a name also speaks
 # (SF's open platform): name -> (the carrier in the path, the style).
 PUSH_STYLES = {**{name: (name, style) for name, style in CARRIER_STYLES.items()},
@@ -1135,6 +1147,194 @@ def odd_resource_ids(kind: str, number: str) -> list:
     ]
 
 
+# --- SMS codes --------------------------------------------------------------------------------------------------
+
+# The Tmall refund made to wait for its SMS code (above the simulated TOP's 3,000 CNY): a refund before shipment of
+# one sub-order, its trade's id odd like Taobao's (the sub-order's is the next odd one).
+SMS_PRICE = "3500.00"
+SMS_TRADE_ID = 2**53 + 9_000_001
+SMS_CODE = re.compile(r"[0-9]{4,8}")
+# How a probe's path may end instead of /sms-code, and whether the route takes it (None: the gateway decides: a
+# percent-escape API Gateway decodes and the local server does not, a ";" the local server's urlparse cuts off).
+SMS_SUFFIXES = [(b"/sms-code/", True), (b"/sms-code?code=123456", True), (b"/sms-code?", True), (b"/SMS-code", False),
+                (b"/sms_code", False), (b"/sms-code/x", False), (b"", False), (b"/sms-code;", None),
+                (b"/%73ms-code", None), (b"/sms-code%20", None), (b"/sms-code%2F", None)]
+SMS_ODD_CODES = [
+    "123", "123456789", "", " 123456", "123456 ", "12 34", "١٢٣٤٥٦", "１２３４５６", "12a456", "0x1234", "-1234", "+1234",
+    "1e5", "123456\n", "²³¹⁰", "\u0000123456", "1" * 5000, "1234.0", "0000", "00000000", "99999999", "012345", 123456,
+    1234.0, 0, -1234, None, True, [], {}, ["123456"], {"code": "123456"}, Raw("1e999"), Raw("0123456"), Raw("123456.0"),
+]
+SMS_OTHER_FIELDS = ["note", "Code", "code ", "", "sms_code", "refund_id", "__proto__", "code\u0000", "return_id"]
+SMS_ODD_SHOPS = ["Tmall-acme", "TMALL-ACME", "tmall-acme%20", "tmall_acme", "", "%2E%2E", "a" * 65, "ü", "tmall-acme.",
+                 "generic%2Foutlet", "-x", "shopify-acme;", "tmall", "acme", "jd-acme", "warehouse", "aftership"]
+SMS_ODD_RETURN_IDS = ["RT:1", "FZ%2FR1", "FZ%23R1", "FZ%20R1", "%C3%A9", "x" * 129, "..", ".", "%2e%2e", "FZ-R1%00",
+                      "FZ-R1;", "%F0%9F%98%80", "%FF", "#", "+9007199254740993", "9007199254740993.0", "-1", "0x1F",
+                      "09007199254740993", "9" * 129, "FZ-R1-NX:", "_FZ"]
+
+
+def sms_body_faults(payload) -> list[str]:
+    """The fields a 422 may name for a body that is not {"code": 4-8 ASCII digits} and nothing else ("-": the body
+    as a whole, not an object); none for a valid one."""
+    from chalicelib.domain.errors import field_path
+
+    if not isinstance(payload, dict):
+        return ["-"]
+    code = payload.get("code")
+    faults = [] if isinstance(code, str) and SMS_CODE.fullmatch(code) else ["code"]
+    return faults + [field_path((key,)) or "-" for key in payload if key != "code"]
+
+
+def sms_outcome(status: int, answer: bytes) -> str:
+    """An SMS code's answer as the judge compares it: 422 and the field it names, a refusal's status and code (a
+    503's "unavailable" when its code says so), a 2xx or any other status alone."""
+    error = _json(answer).get("error")
+    error = error if isinstance(error, dict) else {}
+    if status == 422:
+        return f"422 {error.get('field') or '-'}"
+    if status == 503 and str(error.get("code") or "").endswith("unavailable"):
+        return "503 unavailable"
+    if status in (400, 403, 404, 409, 503):
+        return f"{status} {error.get('code') or '-'}"
+    return str(status)
+
+
+@dataclass
+class SmsWorld:
+    """The returns SMS codes are given for: the shops named (generic and outlet, whose pool returns the seeding
+    made; the Shopify and Taobao shops), the returns the run made on the simulated Shopify, and the Tmall return
+    made to wait for its code (`waiting`: its shop and own id; `code()`: what Taobao last sent the seller)."""
+
+    shops: list
+    taobao_shops: list
+    shopify_shops: list
+    shopify_returns: list = field(default_factory=list)  # (shop, own id)
+    waiting: tuple | None = None
+    seller: str | None = None
+    read_code: object = None  # () -> the code Taobao last sent the seller (None: none waits)
+    fault: bool = False  # Taobao's first agree after the wait fails (a 503 for the code that reaches it)
+
+    @classmethod
+    def of(cls, shopify: "ShopifyWorld", cloud=None) -> "SmsWorld":
+        from localcloud.cloud import DEFAULT_TAOBAO_SHOPS
+
+        taobao = list(getattr(cloud, "taobao_shops", None) or ({} if cloud is not None else DEFAULT_TAOBAO_SHOPS))
+        names = {domain: name for domain, (name, _) in shopify.domains.items()}
+        returns = [(names[domain], gid.rsplit("/", 1)[1]) for domain, kinds in shopify.real.items() if domain in names
+                   for gid in kinds.get("Return", [])]
+        return cls(["generic", "outlet", *sorted(names.values()), *taobao], taobao, sorted(names.values()), returns)
+
+    @property
+    def key(self) -> str | None:
+        return f"{self.waiting[0]}/{self.waiting[1]}" if self.waiting else None
+
+    def code(self) -> str | None:
+        return self.read_code() if self.read_code else None
+
+    def make_waiting(self, cloud, sources: dict, timeout: float) -> str | None:
+        """In the first live Tmall store: a refund of SMS_PRICE before shipment, relayed (TMC, as the schedule
+        does), held by a warehouse serving the shop, until its workflow waits in the finance queue for the code
+        Taobao sent the seller; then Taobao's next agree fails. None, or why it could not be made."""
+        from chalicelib.connectors.china import china_time
+        from localcloud.webhook_client import post_webhook
+
+        stores = getattr(cloud, "taobao_shops", None) or {}
+        shop = next((name for name, store in stores.items() if store.get("store") == "tmall"
+                     and store.get("mode", "live") == "live"), None)
+        if shop is None or getattr(cloud, "taobao", None) is None:
+            return "no live Tmall store in the local cloud"
+        warehouse = next((name for name, entry in sources.items() if entry["kind"] == SourceKind.WAREHOUSE
+                          and ({shop, "*"} & set(entry.get("shops", [])))), None)
+        if warehouse is None:
+            return f"no warehouse may answer for {shop}"
+        taobao, seller, now = cloud.taobao, stores[shop]["seller_id"], datetime.now(timezone.utc)
+        tid = SMS_TRADE_ID
+        taobao.add_trade(seller, {
+            "tid": tid, "status": "WAIT_SELLER_SEND_GOODS", "payment": SMS_PRICE, "post_fee": "0.00",
+            "discount_fee": "0.00", "created": china_time(now - timedelta(days=2)),
+            "modified": china_time(now - timedelta(days=1)), "pay_time": china_time(now - timedelta(days=2)),
+            "buyer_open_uid": f"AAH{tid}",
+            "orders": [{"oid": tid + 2, "num": 1, "price": SMS_PRICE, "payment": SMS_PRICE, "outer_sku_id": "FZ-SMS-1"}],
+        })
+        try:
+            refund_id = taobao.open_refund(seller, tid, tid + 2, "REFUND", SMS_PRICE, reason="拍错/多拍/不想要")
+        except ValueError as error:
+            return f"Tmall did not open the refund: {error}"
+        key = f"{shop}/{refund_id}"
+        returns = cloud.dynamodb.Table(resources.RETURNS_TABLE)
+
+        def relayed_until(status: str) -> None:
+            def reached() -> bool:
+                cloud.fire_schedule("poll_marketplaces")
+                return (returns.get_item(Key={"return_id": key}).get("Item") or {}).get("status") == status
+
+            cloud.wait_until(reached, timeout, 0.5)
+
+        try:
+            relayed_until("awaiting_hold")
+            hold = {"event_id": f"fz-sms-hold-{refund_id}", "type": "HoldShipmentAnswered", "shop": shop,
+                    "occurred_at": iso(datetime.now(timezone.utc)), "data": {"return_id": refund_id, "outcome": "held"}}
+            status, answer = post_webhook(cloud.api_url, sources[warehouse]["secrets"][0], json.dumps(hold).encode(),
+                                          warehouse)
+            if status != 202:
+                return f"{warehouse} did not take the hold of {key}: {status} {answer}"
+            relayed_until("refund_failed")
+        except TimeoutError:
+            found = returns.get_item(Key={"return_id": key}).get("Item") or {}
+            return f"the return {key} stands {found.get('status')!r}, not waiting for its SMS code, after {timeout:g} s"
+        from chalicelib.domain.ledger import refund_id_for
+
+        ledger = cloud.dynamodb.Table(resources.LEDGER_TABLE)
+        issued = ledger.get_item(Key={"refund_id": refund_id_for(key)}).get("Item") or {}
+        if (issued.get("payment_error") or {}).get("code") != "sms_code_required" or not taobao.sms_code(seller):
+            return f"the refund of {key} does not wait for an SMS code: {issued.get('payment_error')}"
+        self.waiting, self.seller = (shop, refund_id), seller
+        self.read_code = partial(taobao.sms_code, seller)
+        taobao.fail_next("taobao.rp.refunds.agree")
+        self.fault = True
+        return None
+
+    def kind(self, shop: str, own: str, pools: Pools) -> str:
+        """What a valid code for this return must be answered: "waiting" (the return that waits for its code),
+        "pool" (a return of the seeding: 409), "unknown" (no such return: 404) or "maybe" (either: a resource a
+        platform numbered, hydrated or not yet, or an id some event of the run may have made a return of)."""
+        if self.waiting and (shop, own) == tuple(self.waiting):
+            return "waiting"
+        pool = re.fullmatch(rf"{re.escape(pools.prefix)}-R(0|[1-9][0-9]*)", own)
+        if pool and shop in ("generic", "outlet"):
+            return "pool" if int(pool.group(1)) < pools.size else "maybe"
+        if own.startswith(f"{pools.prefix}-NX-") or own.endswith("-NX") or pool:
+            return "unknown"
+        if re.fullmatch(r"[1-9][0-9]{0,19}", own) and shop in self.shops:
+            # Taobao's and Shopify's ids are odd; generic and outlet have no numbered returns.
+            return "maybe" if int(own) % 2 == 1 and shop not in ("generic", "outlet") else "unknown"
+        return "maybe"
+
+    def target(self, rng: random.Random, samples: "Samples") -> tuple[str, str]:
+        """A return to give a code for (shop, own id): the waiting one, a pool return, a Shopify one; a return of
+        the run named in another shop; or one made up."""
+        pools, roll = samples.p, rng.random()
+        others = [shop for shop in self.shops if shop not in ("generic", "outlet")]
+        if self.waiting and roll < 0.3:
+            return tuple(self.waiting)
+        if roll < 0.55:
+            return rng.choice(["generic", "generic", "outlet"]), pools.return_id(samples.k())
+        if roll < 0.62 and self.shopify_returns:
+            return rng.choice(self.shopify_returns)
+        if roll < 0.8:
+            real = [("generic", pools.return_id(samples.k()))] + ([tuple(self.waiting)] if self.waiting else []) \
+                + self.shopify_returns
+            shop, own = rng.choice(real)
+            return rng.choice([name for name in self.shops if name != shop]), own
+        made_up = [
+            lambda: (rng.choice(self.shops), f"{pools.prefix}-NX-{rng.randrange(10**6)}"),
+            lambda: (rng.choice(["generic", "outlet"]), f"{pools.return_id(samples.k())}-NX"),
+            lambda: (rng.choice(self.taobao_shops or ["tmall-acme"]), str(2**53 + 2 * rng.randrange(1, 10**6))),
+            lambda: (rng.choice(self.shopify_shops or ["shopify-acme"]), str(rng.choice(PHANTOM_NUMBERS))),
+            lambda: (rng.choice(["acme", "jd-acme", "nosuch", "warehouse", *others]), pools.return_id(samples.k())),
+        ]
+        return rng.choice(made_up)()
+
+
 # --- a request ----------------------------------------------------------------------------------------------------
 
 
@@ -1158,13 +1358,18 @@ class Probe:
     body_size: int | None = None  # the body is kept cut to its first 4 KB once answered
     accepted: list[str] = field(default_factory=list)  # the qualified ids of the events it got queued
     # A Shopify delivery: the answers its headers and body call for ("202", "400", "401", "413", "422 <field>",
-    # "422 -" for a body that is not an object); None when the fuzzer does not decide (a header sent twice...).
+    # "422 -" for a body that is not an object); None when the fuzzer does not decide (a header sent twice...). An
+    # SMS code's: sms_outcome's.
     expect: list[str] | None = None
     shopify: dict | None = None  # its domain, topic, webhook id and the resource it names (None: not decided)
     # A carrier push: the styles its content type picks (two when it is sent twice, differently), and whether the
     # route takes its content type (False: it must be answered 415; None: not decided).
     styles: list = field(default_factory=list)
     media: bool | None = None
+    # An SMS code: the return it names (shop/own id), its kind (SmsWorld.kind), whether it is the one that waited
+    # for a code (at build), whether the code is the one Taobao sent then, and whether the route takes the path
+    # (False: it must not be 2xx; None: not decided). Its `expect`: the answers its key, path and body call for.
+    sms: dict | None = None
 
     def shrink(self) -> None:
         if self.body is not None and self.body_size is None:
@@ -1189,9 +1394,11 @@ def _ascii(value) -> bytes:
 class Fuzzer:
     """Builds request `index` of a run from the seed: the same seed and index give the same request."""
 
-    def __init__(self, seed: int, pools: Pools, sources: dict, staff_keys: dict, shopify: ShopifyWorld | None = None) -> None:
+    def __init__(self, seed: int, pools: Pools, sources: dict, staff_keys: dict, shopify: ShopifyWorld | None = None,
+                 sms: SmsWorld | None = None) -> None:
         self.seed, self.pools, self.sources, self.staff_keys = seed, pools, sources, staff_keys
         self.shopify = shopify or ShopifyWorld.of(sources)
+        self.sms = sms or SmsWorld.of(self.shopify)
         self.shopify_payloads = load_shopify_payloads()
         self.seeding = self._seeding()
 
@@ -2029,6 +2236,137 @@ class Fuzzer:
         self._staff_key(rng, probe, "tracking")
         return probe
 
+    def _sms(self, rng, samples: Samples, probe: Probe, now: datetime) -> Probe:
+        """A code for a return: the one that waits for its code (the code Taobao sent, or another), one of the run's
+        in its shop or another's, or one made up; a clean request (a finance key, the body alone) for a third of
+        the ones for the waiting return, so that some reach Taobao; the others' bodies, keys and paths mutated."""
+        world = self.sms
+        shop, own = world.target(rng, samples)
+        kind = world.kind(shop, own, self.pools)
+        current = world.code() if kind == "waiting" else None
+        right = rng.random() < 0.6 and current is not None  # (the same draws whether a code waits or not)
+        code = current if right else self._made_up_code(rng, current)
+        finance = [key_id for key_id, (_, roles) in self.staff_keys.items() if {"finance", "admin"} & set(roles)]
+        clean = rng.random() < 0.35 and kind == "waiting" and bool(finance)
+        probe.sms = {"return": f"{shop}/{own}", "kind": kind, "waiting": kind == "waiting", "right": right,
+                     "routes": True}
+        probe.notes.append(f"code {code!r} for {kind} return {shop}/{own}{' (the code Taobao sent)' if right else ''}")
+        if clean:
+            probe.body = json.dumps({"code": code}).encode()
+        else:
+            doc = self._sms_body(rng, code, probe.notes)
+            if isinstance(doc, (dict, list)) and rng.random() < 0.3:
+                doc = self._mutated(rng, doc, now, probe.notes)
+            probe.body = encode_body(rng, doc, probe.notes, body_mutation=0.08)
+        path_shop, path_own, prefix, suffix = _ascii(shop), _ascii(own), b"", b"/sms-code"
+        if not clean and rng.random() < 0.15:
+            what = rng.choice(["shop", "return id", "return id", "end", "end", "start"])
+            if what == "shop":
+                path_shop = _ascii(rng.choice(SMS_ODD_SHOPS))
+            elif what == "return id":
+                path_own = _ascii(rng.choice(SMS_ODD_RETURN_IDS + [own + "%00", f"{own}%2F", f" {own}", own.lower()]))
+            elif what == "end":
+                suffix, probe.sms["routes"] = rng.choice(SMS_SUFFIXES)
+            else:
+                prefix, probe.sms["routes"] = rng.choice([b"/", b"/v1/..", b"/%2e%2e"]), None
+            odd = {"shop": path_shop, "return id": path_own, "end": suffix, "start": prefix}[what]
+            probe.notes.append(f"path {what} odd: {odd!r:.60}")
+            if (path_shop, path_own) != (_ascii(shop), _ascii(own)):  # it names another return, or none
+                named = (path_shop.decode("latin-1"), path_own.decode("latin-1"))
+                probe.sms.update({"return": "/".join(named), "kind": world.kind(*named, self.pools),
+                                  "waiting": False})
+        probe.target = prefix + b"/v1/refunds/" + path_shop + b"/" + path_own + suffix
+        if not clean and rng.random() < 0.03:
+            probe.method = rng.choice(["GET", "PUT", "DELETE", "PATCH"])
+            probe.sms["routes"] = False
+            probe.notes.append(f"method {probe.method}")
+        if clean:
+            key_id = rng.choice(finance)
+            probe.headers = [("Content-Type", b"application/json"),
+                             ("X-Api-Key", f"{key_id}.{self.staff_keys[key_id][0]}".encode())]
+            probe.notes.append(f"clean, key {key_id}")
+            self._judge_staff(probe, "sms")
+        else:
+            self._staff_key(rng, probe, "sms")
+        self._judge_sms(probe, path_shop, path_own, suffix)
+        return probe
+
+    @staticmethod
+    def _made_up_code(rng, current: str | None) -> str:
+        """4 to 8 digits (mostly 6, as Taobao sends), not the code Taobao sent."""
+        while True:
+            code = "".join(rng.choice("0123456789") for _ in range(rng.choice([4, 5, 6, 6, 6, 7, 8])))
+            if code != current:
+                return code
+
+    def _sms_body(self, rng, code: str, notes: list[str]):
+        """{"code": code}, or a body that is not one: the code odd, renamed, wrapped or with fields beside it."""
+        roll = rng.random()
+        if roll < 0.55:
+            return {"code": code}
+        if roll < 0.8:
+            odd = copy.deepcopy(rng.choice(SMS_ODD_CODES))
+            notes.append(f"code -> {odd!r:.60}")
+            return {"code": odd}
+        odd = copy.deepcopy(rng.choice(SMS_ODD_CODES))
+        shapes = [
+            ("a field beside it", lambda: {"code": code, rng.choice(SMS_OTHER_FIELDS): rng.choice([code, "x", 1, None])}),
+            ("renamed", lambda: {rng.choice(["Code", "CODE", "sms_code", "verification_code", "code ", "codes"]): code}),
+            ("no code", lambda: {}),
+            ("wrapped", lambda: rng.choice([{"data": {"code": code}}, [{"code": code}], code, None, [code], int(code)])),
+            ("sent twice", lambda: Pairs(rng.choice([[("code", odd), ("code", code)], [("code", code), ("code", odd)]]))),
+        ]
+        name, make = rng.choice(shapes)
+        notes.append(f"body {name}")
+        return make()
+
+    def _judge_sms(self, probe: Probe, shop: bytes, own: bytes, suffix: bytes) -> None:
+        """What the code must be answered, in the order the route checks (the key, the path's shop and return id,
+        the body's JSON, the finance role, the body, the return, its refund), for a request the fuzzer decides:
+        one that reaches the view (the route's path, POST), segments of plain characters, the JSON content type,
+        at most one key of printable characters. Else probe.expect stays None (never 2xx when it is not the route)."""
+        from chalicelib.domain.sources import SOURCE_NAME
+
+        info = probe.sms
+        plain = re.compile(rb"[A-Za-z0-9_:-][A-Za-z0-9._:-]*|[A-Za-z0-9._:-]*[A-Za-z0-9_:-]")
+        keys = probe.header_values("X-Api-Key")
+        if (probe.ambiguous or info["routes"] is not True or probe.method != "POST"
+                or not (suffix == b"/sms-code" or suffix.startswith(b"/sms-code?") or suffix == b"/sms-code/")
+                or not plain.fullmatch(shop) or not plain.fullmatch(own)
+                or [key for key, _ in probe.headers] not in (["Content-Type"], ["Content-Type", "X-Api-Key"])
+                or probe.header_values("Content-Type") != [b"application/json"]
+                or any(not re.fullmatch(rb"[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?", key) for key in keys)):
+            return
+        if probe.key_id is None:
+            probe.expect = ["401"]
+            return
+        if not SOURCE_NAME.fullmatch(shop.decode()):
+            probe.expect = ["422 shop"]
+            return
+        if not re.fullmatch(SOURCE_ID_PATTERN, own.decode()):
+            probe.expect = ["422 return_id"]
+            return
+        payload, why = load_json_like_the_edge(probe.body or b"")
+        if why == "unsure":
+            return
+        if why:
+            probe.expect = ["400 invalid_json"]
+            return
+        if probe.refuse:
+            probe.expect = ["403 role_required"]
+            return
+        faults = sms_body_faults(payload)
+        if faults:
+            probe.expect = [f"422 {name}" for name in dict.fromkeys(faults)]
+            return
+        info["valid"] = True
+        # (409 not_waiting_for_review: Taobao found agreed by a code given at the same time, whose review came
+        # first; judge_sms takes it only when a code was agreed.)
+        waits = ["409 not_waiting_for_sms_code", "503 unavailable", "200", "409 not_waiting_for_review"]
+        probe.expect = {"pool": ["409 not_waiting_for_sms_code"], "unknown": ["404 unknown_return"],
+                        "maybe": ["404 unknown_return", "409 not_waiting_for_sms_code"],
+                        "waiting": waits if info["right"] else ["422 code", *waits]}[info["kind"]]
+
     def _reviews(self, rng, samples: Samples, probe: Probe, now: datetime) -> Probe:
         queue = rng.choice(QUEUES)
         params = [("queue", queue)]
@@ -2342,6 +2680,12 @@ class Report:
     consumer_checked: bool = False
     forged: int = 0
     refused_expected: Counter = field(default_factory=Counter)
+    # SMS codes: answers by the kind of return named (SmsWorld.kind), the probes a 200 agreed, and the return made
+    # to wait for its code (None: none could be; why then in warnings) and what became of it.
+    sms_targets: dict = field(default_factory=lambda: defaultdict(Counter))
+    sms_agreed: list = field(default_factory=list)
+    sms_waiting: str | None = None
+    sms_outcome: str | None = None
     tracebacks: dict = field(default_factory=dict)
     consumer_log: list = field(default_factory=list)  # what was logged with a traceback outside any request
     probes: list = field(default_factory=list)
@@ -2366,6 +2710,12 @@ class Report:
                     for style, by_status in sorted(self.carrier_styles.items()):
                         answers = ", ".join(f"{status or 'none'} {n}" for status, n in sorted(by_status.items()))
                         out.append(f"{'  in style ' + style:<44} {sum(by_status.values()):>6}  {answers}")
+        if self.sms_targets:
+            by_kind = ", ".join(f"{kind} {sum(c.values())} ({', '.join(f'{o} {n}' for o, n in sorted(c.items()))})"
+                                for kind, c in sorted(self.sms_targets.items()))
+            out.append(f"SMS codes by the return named: {by_kind}")
+        if self.sms_waiting:
+            out.append(f"SMS code awaited by {self.sms_waiting}: {self.sms_outcome or 'not checked'}")
         out.append("signed validly / with a valid key: " + ", ".join(
             f"{kind} {self.authentic[kind]} of {n}" for kind, n in self.sent.items()))
         refusals = ", ".join(f"{why} {n}" for why, n in self.refused_expected.most_common(12))
@@ -2391,10 +2741,10 @@ class Report:
         else:
             out.append("consumer checks skipped: the queues, tables and workflows are in the process serving the API")
         kinds = ("5xx", "no answer", "forged accepted", "not granted accepted", "role missing accepted",
-                 "shopify answers", "carrier answers")
+                 "shopify answers", "carrier answers", "sms answers")
         if self.consumer_checked or self.problems.get("not settled"):
             kinds += ("dlq", "failure records", "not applied", "hydration refusal not kept", "workflow failed",
-                      "verify refused accepted input", "records over 400 KB", "not settled")
+                      "verify refused accepted input", "records over 400 KB", "sms refund", "not settled")
         out.append("checks: " + ", ".join(f"{kind} {len(self.problems.get(kind, []))}" for kind in kinds))
         for kind in kinds:
             found = self.problems.get(kind, [])
@@ -2463,11 +2813,14 @@ def run_fuzz(
     api_url: str, requests: int, seed: int = DEFAULT_SEED, *, cloud=None, sources: dict | None = None,
     staff_keys: dict | None = None, threads: int = 8, timeout: float = 600, anchor: datetime | None = None,
     progress=None, quiet: bool = False, only: list[int] | None = None, await_dead_letters: bool = True,
+    sms_refund: bool = False,
 ) -> Report:
     """Send `requests` requests (the seeding ones first) to `api_url`; with `cloud` (a started LocalCloud serving
     it), also check what the consumer and the workflows made of the accepted events. The checks do not wait for
     the notifications whose hydration was refused (and recorded) to reach the DLQ (maxReceiveCount visibility
-    timeouts); `await_dead_letters`: the run waits for that after them, and counts them there."""
+    timeouts); `await_dead_letters`: the run waits for that after them, and counts them there. `sms_refund`: first
+    make a Tmall refund of the cloud wait for its SMS code (SmsWorld.make_waiting), for the codes to complete it
+    (it agrees refunds in the simulated Tmall: not in a cloud other tests count its calls in)."""
     from localcloud.cloud import DEFAULT_SOURCES, DEFAULT_STAFF_KEYS
 
     started = time.monotonic()
@@ -2478,11 +2831,18 @@ def run_fuzz(
     world = ShopifyWorld.of(sources, cloud)
     if getattr(cloud, "shopify", None) is not None:
         world.make_resources(cloud, datetime.now(timezone.utc))
-    fuzzer = Fuzzer(seed, pools, sources, staff_keys, world)
+    sms = SmsWorld.of(world, cloud)
     report = Report(seed, 0)
     url = urlsplit(api_url)
     host, port = url.hostname, url.port or 80
     baseline = Baseline.of(cloud) if cloud is not None else None
+    if sms_refund and cloud is not None:  # after the baseline: its workflow is checked as the run's
+        why = sms.make_waiting(cloud, sources, timeout)
+        if why:
+            report.warnings["no return waits for an SMS code"].append((None, why))
+        else:
+            report.sms_waiting = f"{sms.key} ({SMS_PRICE} CNY{'; Taobao fails the next agree' if sms.fault else ''})"
+    fuzzer = Fuzzer(seed, pools, sources, staff_keys, world, sms)
     probes: list[Probe] = []
     lock = threading.Lock()
 
@@ -2533,6 +2893,7 @@ def run_fuzz(
             settled = settle(cloud, baseline, report, timeout, lingering)
             if settled:
                 check_consumer(cloud, baseline, report, accepted, probes, staff_keys, fates)
+                check_sms_refund(cloud, sms, report)
                 if await_dead_letters and report.hydration_refused > report.hydration_refused_dead:
                     try:
                         cloud.wait_until(cloud.queue_idle, timeout, interval=0.2)
@@ -2558,6 +2919,9 @@ def run_fuzz(
 def judge(probes: list[Probe], report: Report, pools: Pools) -> dict[str, int]:
     """The HTTP checks; returns the accepted events' qualified ids -> the index of the probe that first got them in."""
     accepted: dict[str, int] = {}
+    # The returns whose code Taobao sent was answered 200 (a code sent with it, or after it, may find it agreed).
+    agreed = {probe.sms["return"] for probe in probes if probe.route == "sms" and probe.status == 200
+              and probe.sms.get("waiting") and probe.sms.get("right")}
     for probe in sorted(probes, key=lambda p: p.index):
         report.histogram[probe.route][probe.status] += 1
         if probe.route in ("webhook", "carrier"):
@@ -2567,12 +2931,12 @@ def judge(probes: list[Probe], report: Report, pools: Pools) -> dict[str, int]:
         elif probe.route == "shopify":
             report.sent["Shopify deliveries"] += 1
             report.authentic["Shopify deliveries"] += not probe.ambiguous and probe.refuse is None
-        elif probe.route in ("preview", "reviews", "decide", "tracking", "refunds", "reconciliation", "export"):
+        elif probe.route in STAFF_ROUTES:
             report.sent["staff calls"] += 1
             report.authentic["staff calls"] += probe.key_id is not None
         if probe.refuse:
             report.refused_expected[refusal_kind(probe.refuse)] += 1
-        if probe.status >= 500:
+        if probe.status >= 500 and not sms_unavailable(probe):
             report.problem("5xx", probe)
         elif probe.status == 0:
             report.problem("no answer", probe)
@@ -2580,12 +2944,13 @@ def judge(probes: list[Probe], report: Report, pools: Pools) -> dict[str, int]:
             kind = ("role missing accepted" if "lacks" in probe.refuse
                     else "not granted accepted" if "not granted" in probe.refuse else "forged accepted")
             report.problem(kind, probe, f"must be refused: {probe.refuse}")
-        if probe.status == 401 and probe.route in ("webhook", "carrier", "preview", "reviews", "decide", "tracking",
-                                                    "refunds", "reconciliation", "export") and not probe.refuse \
+        if probe.status == 401 and probe.route in ("webhook", "carrier", *STAFF_ROUTES) and not probe.refuse \
                 and not probe.ambiguous:
             report.warnings["authentic requests answered 401"].append((probe, ""))
         if probe.route == "shopify" and 0 < probe.status < 500:
             judge_shopify(probe, report)
+        if probe.route == "sms" and probe.status:
+            judge_sms(probe, report, agreed)
         if probe.route == "carrier":
             report.carrier_styles["+".join(map(style_name, probe.styles)) or "no style"][probe.status] += 1
             if 0 < probe.status < 500:
@@ -2616,6 +2981,43 @@ def judge_shopify(probe: Probe, report: Report) -> None:
     webhook_id = (probe.shopify or {}).get("webhook_id")
     if probe.status == 202 and webhook_id is not None and _json(probe.answer).get("event_id") != f"wh-{webhook_id}":
         report.problem("shopify answers", probe, f"accepted as {_json(probe.answer).get('event_id')!r}, not wh-{webhook_id}")
+
+
+def sms_unavailable(probe: Probe) -> bool:
+    """A 503 that says unavailable, to an SMS code that may have reached Taobao: no other 5xx is acceptable."""
+    return (probe.route == "sms" and sms_outcome(probe.status, probe.answer) == "503 unavailable"
+            and (probe.expect is None or "503 unavailable" in probe.expect))
+
+
+def judge_sms(probe: Probe, report: Report, agreed: set) -> None:
+    """An SMS code's answer against what its key, path and body call for; a 2xx only to a POST of the route, and
+    only a 200 for the return that waited for its code: to the code Taobao sent, or once that was agreed."""
+    info = probe.sms or {}
+    outcome = sms_outcome(probe.status, probe.answer)
+    report.sms_targets[info.get("kind", "?")][outcome] += 1
+    if 200 <= probe.status < 300:
+        if probe.refuse:
+            return  # reported as accepted although it must be refused
+        if info.get("routes") is False:
+            report.problem("sms answers", probe, "a 2xx to a request that is not a POST of the route")
+        elif probe.status != 200 or not info.get("waiting"):
+            report.problem("sms answers", probe, f"a {probe.status} for {info.get('return')!r} ({info.get('kind')}), "
+                                                 f"which did not wait for an SMS code")
+        elif not info.get("right") and info.get("return") not in agreed:
+            report.problem("sms answers", probe, "a 200 for a code Taobao did not send, and none it sent was agreed")
+        else:
+            report.sms_agreed.append(probe.index)
+            body, own = _json(probe.answer), info["return"].partition("/")[2]
+            if body.get("payment_status") != "confirmed" or body.get("marketplace_refund_id") != own:
+                report.problem("sms answers", probe, f"a 200 that does not say the refund is confirmed as Tmall's {own}")
+    if outcome == "409 not_waiting_for_review" and info.get("waiting") and probe.expect:
+        if info.get("return") not in agreed:
+            report.problem("sms answers", probe, "409 not_waiting_for_review, but no code for the return was agreed")
+        else:
+            report.warnings["SMS codes given while another was agreed (409 not_waiting_for_review)"].append((probe, ""))
+    if probe.expect is not None and outcome not in probe.expect and not (probe.refuse and 200 <= probe.status < 300):
+        why = f" ({probe.refuse})" if probe.refuse else ""
+        report.problem("sms answers", probe, f"must be answered {' or '.join(probe.expect)}{why}; answered {outcome}")
 
 
 def judge_carrier_answer(probe: Probe, report: Report) -> None:
@@ -2985,6 +3387,46 @@ def check_consumer(
                 report.failed_returns[f"{failure.get('step')}/{failure.get('error')}: {_error_message(cause)[:160]}"] += 1
 
 
+def check_sms_refund(cloud, sms: SmsWorld, report: Report) -> None:
+    """The return that waited for its SMS code, once the workflows settled: agreed (a 200) means refunded in Tmall
+    once, by the seller, for its amount; confirmed in the ledger with Tmall's refund id; and its workflow resumed to
+    refunded. Not agreed: still waiting, in Tmall, in the ledger and in the finance queue."""
+    if not sms.waiting:
+        return
+    from chalicelib.domain.ledger import refund_id_for
+
+    shop, own = sms.waiting
+    refunds = [r for r in cloud.taobao.refunds(sms.seller) if str(r["refund_id"]) == own]
+    tmall = refunds[0] if len(refunds) == 1 else {}
+    table = cloud.dynamodb.Table(resources.LEDGER_TABLE)
+    issued = table.get_item(Key={"refund_id": refund_id_for(sms.key)}).get("Item") or {}
+    ledger = [item for item in scan(table) if item.get("return_id") == sms.key]
+    record = cloud.dynamodb.Table(resources.RETURNS_TABLE).get_item(Key={"return_id": sms.key}).get("Item") or {}
+    error = (issued.get("payment_error") or {}).get("code")
+    found = (f"Tmall {tmall.get('status')} paid by {tmall.get('paid_by')}, ledger {issued.get('payment_status')} "
+             f"({len(ledger)} record(s){f', payment_error {error}' if error else ''}), return {record.get('status')}")
+    problems = []
+    if report.sms_agreed:
+        if tmall.get("status") != "SUCCESS" or tmall.get("paid_by") != "seller" or \
+                Decimal(str(tmall.get("refund_fee"))) != Decimal(SMS_PRICE):
+            problems.append("answered 200, but Tmall did not refund it by the seller's agree for its amount")
+        if len(ledger) != 1 or issued.get("payment_status") != "confirmed" or issued.get("total") != SMS_PRICE \
+                or issued.get("marketplace_refund_id") != own:
+            problems.append(f"answered 200, but the ledger does not hold one confirmed refund of {SMS_PRICE} with "
+                            f"Tmall's id {own}")
+        if record.get("status") != "refunded":
+            problems.append("answered 200, but its workflow did not resume to refunded")
+        report.sms_outcome = f"agreed by request #{report.sms_agreed[0]} (200 to {len(report.sms_agreed)}): {found}"
+    else:
+        if tmall.get("status") == "SUCCESS" or issued.get("payment_status") == "confirmed":
+            problems.append("refunded, but no code was answered 200")
+        elif error != "sms_code_required" or record.get("status") != "refund_failed":
+            problems.append("no code was taken, but it no longer waits for one")
+        report.sms_outcome = f"no code taken: {found}"
+    for text in problems:
+        report.problem("sms refund", None, f"{sms.key}: {text} ({found})")
+
+
 def _error_message(cause: str) -> str:
     """A Lambda error's message from the Cause Step Functions keeps (its JSON), or the cause as it is."""
     try:
@@ -3069,7 +3511,7 @@ def main(args) -> int:
     else:
         with LocalCloud(schedule_interval=None, visibility_timeout=2) as cloud:
             print(f"local cloud up: API {cloud.api_url}", flush=True)
-            report = run_fuzz(cloud.api_url, args.requests, args.seed, cloud=cloud, **kwargs)
+            report = run_fuzz(cloud.api_url, args.requests, args.seed, cloud=cloud, sms_refund=True, **kwargs)
     print(report.render(examples=args.examples))
     if args.replay is not None:
         probe = next((p for p in report.probes if p.index == args.replay), None)

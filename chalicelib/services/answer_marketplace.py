@@ -44,8 +44,10 @@ def answer_marketplace(return_id: str, answer: str, ports: Ports, now: datetime)
         return _intercept(record, actions, ports, now)
     if actions is None:
         return {"answer": answer, "outcome": "no marketplace to answer"}
-    if record.kind == "cancel":
-        return {"answer": answer, "outcome": "a cancellation has no return in the marketplace to answer"}
+    if record.kind == "cancel" and answer == "approve":
+        # Its refund answers it (a refund before shipment has nothing else to agree); a decline is told, or the
+        # marketplace would refund it by itself at its deadline.
+        return {"answer": answer, "outcome": "a cancellation is answered by its refund"}
     if answer == "approve":
         outcome = actions.approve(record)
     else:

@@ -13,7 +13,8 @@ from chalicelib.domain.ledger import PaymentStatus, refund_id_for
 from chalicelib.domain.returns import Waiting
 from chalicelib.domain.staff_keys import Role, Staff
 from chalicelib.domain.tenancy import own_id, shop_of, unqualified
-from chalicelib.ports.errors import Conflict, PaymentDeclined, PaymentNotConfirmed, Unavailable
+from chalicelib.connectors.taobao.actions import SMS_CODE_REFUSED, SMS_CODE_REQUIRED
+from chalicelib.ports.errors import Conflict, MarketplaceRefused, PaymentDeclined, PaymentNotConfirmed, Unavailable
 from chalicelib.services.authenticate_staff import require
 from chalicelib.services.review_return import review_return
 from chalicelib.services.stored_return import load_staff_return
@@ -34,14 +35,21 @@ def complete_sms_refund(return_id: str, payload: object, staff: Staff, ports: Po
     record = load_staff_return(return_id, ports)
     refund_id = refund_id_for(return_id)
     issued = ports.ledger.get(refund_id)
-    waiting = issued is not None and not issued.settled and (issued.payment_error or {}).get("code") == "sms_code_required"
+    waiting = issued is not None and not issued.settled and (issued.payment_error or {}).get("code") == SMS_CODE_REQUIRED
     if not waiting or record.waiting_for != Waiting.FINANCE_REVIEW:
         raise Conflict(f"the refund of return {own_id(return_id)} does not wait for an SMS code", "not_waiting_for_sms_code")
-    actions = ports.marketplaces.actions(shop_of(return_id))
     try:
-        answer = actions.refund(record, issued, verification_code=code)
+        actions = ports.marketplaces.actions(shop_of(return_id))
+    except MarketplaceRefused as refused:
+        raise Conflict(str(refused), "marketplace_refused") from None
+    if actions is None or not hasattr(actions, "verification_code_refund"):
+        raise Conflict(f"shop {shop_of(return_id)} is not connected to Taobao any more", "not_connected")
+    try:
+        answer = actions.verification_code_refund(record, issued, code)
     except PaymentDeclined as declined:
-        raise InvalidInput("code", f"Taobao did not agree the refund with it: {declined.message}", declined.code) from None
+        if declined.code == SMS_CODE_REFUSED:
+            raise InvalidInput("code", f"Taobao did not take it: {declined.message}", declined.code) from None
+        raise Conflict(f"Taobao did not agree the refund: {declined.message}", declined.code) from None
     except PaymentNotConfirmed as unknown:
         raise Unavailable(f"Taobao did not answer ({unknown}); give the code again: an agreed refund is found agreed",
                           "marketplace_unavailable") from None

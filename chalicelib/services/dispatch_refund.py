@@ -28,7 +28,9 @@ from chalicelib.services.stored_return import load_return
 
 # Declines no retry can change: straight to the finance queue (a code only the seller's phone has, an amount the
 # buyer must change, a refund the marketplace made by itself at another amount, one its finance failed to pay).
-FOR_A_PERSON = frozenset({"sms_code_required", "amount_differs", "refunded_by_marketplace", "refund_failed"})
+FOR_A_PERSON = frozenset({
+    "sms_code_required", "amount_differs", "refunded_by_marketplace", "refund_failed", "above_call_limit",
+})
 
 
 def dispatch_refund(return_id: str, ports: Ports, now: datetime, retry_seconds: tuple[int, ...]) -> dict:

@@ -66,12 +66,15 @@ def _apply(effect, shop: str, ports: Ports, now: datetime) -> str:
         record = ports.returns.get(return_id)
         if record is None:
             return f"return {effect.return_id} is not ours"
-        known = {"marketplace_version": effect.version, "marketplace_deadline": effect.deadline}
-        fields = {"marketplace_status": effect.status, **{k: v for k, v in known.items() if v}}
+        fields = {"marketplace_status": effect.status, "marketplace_deadline": effect.deadline}
+        if effect.version:
+            fields["marketplace_version"] = effect.version
         if effect.deadline and record.review_queue and record.sla_deadline and not record.closed:
             # Waiting on a person already: due before the marketplace acts by itself.
             fields["sla_deadline"] = sla_deadline(datetime.fromisoformat(record.sla_deadline), effect.deadline)
-        ports.returns.update(return_id, fields)
+        # A deadline the marketplace no longer has (the request moved on) is forgotten.
+        remove = () if effect.deadline else ("marketplace_deadline",)
+        ports.returns.update(return_id, {k: v for k, v in fields.items() if v is not None}, remove=remove)
         return f"return {effect.status} in the marketplace"
     if isinstance(effect, MarketplaceRefunded):
         return record_marketplace_refund(effect, shop, ports, now)

@@ -328,6 +328,19 @@ def test_declining_refuses_with_the_mapped_reason_and_our_explanation(jd, clock)
     assert actions(ports).decline(a_return(f"service-{late}", order), "WINDOW_EXPIRED") == "already refused in JD"
 
 
+def test_a_cancellation_we_reject_is_refused_in_jd_not_left_to_its_forced_close(jd, clock):
+    ports = ports_for(jd, clock)
+    order = jd.add_order(VENDER, [{"price": "59.90", "quantity": 1}])
+    application = jd.open_refund_application(order)
+    cancel = Return(return_id=f"{SHOP}/refund-{application}", order_id=f"{SHOP}/{order}", kind="cancel")
+
+    actions(ports).decline(cancel, "RETURN_ABUSE_SIGNAL")
+
+    assert jd.refund_application(application)["status"] == 2
+    assert [r["status"] for r in sent(jd, REPLY)] == [2]
+    assert "already" in actions(ports).decline(cancel, "RETURN_ABUSE_SIGNAL")
+
+
 def test_a_stale_sys_version_is_read_again_and_sent_again(jd, clock):
     ports = ports_for(jd, clock)
     order, shoe = delivered_order(jd)

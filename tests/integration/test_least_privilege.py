@@ -97,13 +97,12 @@ NEEDS = {
     # reconciliation against the provider's settlement report. The SMS code Taobao asks for a large refund is given
     # here (POST /v1/refunds/{shop}/{return_id}/sms-code): the refund agreed in Taobao with the shop's connection and
     # its Taobao secrets (only Shopify's shops are checked for an uninstall: no shops table), the ledger record
-    # confirmed, RefundIssued published and the workflow resumed.
+    # confirmed and the workflow resumed (its DispatchRefund publishes RefundIssued: the staff API publishes nothing).
     "APIHandler": {
         **STAFF_READS_KEYS, **POLICY, "payment-key": "GetParameter", **CONNECTIONS, "taobao-secrets/*": "GetParameter",
         "returns": "GetItem UpdateItem", "returns/by-customer": "Query", "returns/by-review-queue": "Query",
         "audit": "PutItem", "ledger": "GetItem UpdateItem", "ledger/by-day": "Query", "orders": "GetItem",
         "customers": "GetItem", "shipments": "GetItem UpdateItem", "workflow-tasks": "SendTaskSuccess",
-        "bus": "PutEvents",
     },
     # Webhooks and carrier pushes: the source registry, the raw body to the archive, the event to the queue; the
     # warehouse's second inspection is refused by the return's state.

@@ -256,7 +256,10 @@ def test_a_large_refund_waits_for_the_sms_code_and_completes_with_it(taobao, clo
     assert declined.value.code == "sms_code_required"
     assert refund_of(taobao, TAOBAO, refund_id)["status"] == "WAIT_SELLER_AGREE"
 
-    paid = actions.refund(a_return(TAOBAO, refund_id), issued(580000), verification_code=taobao.sms_code(TAOBAO))
+    with pytest.raises(PaymentDeclined) as refused:
+        actions.verification_code_refund(a_return(TAOBAO, refund_id), issued(580000), "000000")
+    assert refused.value.code == "sms_code_refused"
+    paid = actions.verification_code_refund(a_return(TAOBAO, refund_id), issued(580000), taobao.sms_code(TAOBAO))
 
     assert paid["marketplace_refund_id"] == refund_id
     assert refund_of(taobao, TAOBAO, refund_id)["status"] == "SUCCESS"
@@ -300,3 +303,18 @@ def test_in_dry_run_every_write_is_recorded_and_none_sent(taobao, clock):
 def test_taobao_holds_nothing_itself_so_the_warehouse_is_asked(taobao, clock):
     assert isinstance(ports_for(taobao, clock).marketplaces.actions("tmall-acme"), TaobaoActions)
     assert ports_for(taobao, clock).marketplaces.actions("tmall-acme").hold(a_return(TMALL, "1")) is None
+
+
+def test_a_refund_before_shipment_we_reject_is_refused_in_taobao_not_left_to_its_timeout(taobao, clock):
+    ports = ports_for(taobao, clock)
+    trade = a_trade(taobao, user=TAOBAO, status="WAIT_SELLER_SEND_GOODS")
+    refund_id = taobao.open_refund(TAOBAO, trade["tid"], trade["orders"][0]["oid"], "REFUND", "59.90")
+    cancel = Return(return_id=f"taobao-acme/{refund_id}", order_id=f"taobao-acme/{BIG}", kind="cancel")
+    actions = ports.marketplaces.actions("taobao-acme")
+
+    assert "answered by its refund" in actions.approve(cancel) or "nothing to approve" in actions.approve(cancel)
+    actions.decline(cancel, "RETURN_ABUSE_SIGNAL")
+
+    refund = refund_of(taobao, TAOBAO, refund_id)
+    assert (refund["status"], refund["refuse_reason_id"]) == ("SELLER_REFUSE_BUYER", "1099")
+    assert taobao.calls["taobao.rp.returngoods.agree"] == 0

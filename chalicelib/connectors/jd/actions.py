@@ -61,6 +61,9 @@ PENDING, APPROVED, REFUSED, REFUNDED, REFUND_FAILED, INTERCEPTING, FORCED_REFUND
 PAID = frozenset({REFUNDED, FORCED_REFUND})
 # replyRefund's outWareStatus: whether the goods had left the warehouse.
 SHIPPED, NOT_SHIPPED = 1, 2
+# replyRefund's rejectType when refusing (required; JD publishes no table of its values with the method: an
+# assumption to check against the store's back office).
+REJECT_TYPE = 1
 # receive.register's states from our inspection. JD names them (packing, the main goods' function, accessories and
 # gifts, the reason of the registration) without publishing their codes: 10 as expected / 20 not, and judgment 1
 # as claimed / 2 not, are assumptions to check against the store's back office.
@@ -150,8 +153,20 @@ class JdActions:
     def decline(self, record: Return, code: str | None) -> str:
         kind, number = jd_object(own_id(record.return_id))
         if kind == "refund":
-            return "nothing to refuse in JD: a refund application is refused in JD's back office by a person"
+            return self._refuse_application(record, number, code)
         return self._stale_safe(lambda: self._decline(record, number, code))
+
+    def _refuse_application(self, record: Return, number: str, code: str | None) -> str:
+        """replyRefund with status 2: refused, with our rule's explanation (JD would otherwise close it by itself)."""
+        application = self._application(number)
+        status = _status(application)
+        if status in (REFUSED, WITHDRAWN):
+            return f"JD's refund application {number} is {'refused' if status == REFUSED else 'withdrawn'} already"
+        if status != PENDING:
+            raise MarketplaceRefused(f"JD's refund application {number} is answered already (status {status})")
+        reply = {**self._reply(application, REFUSED, SHIPPED, refund_id_for(record.return_id)),
+                 "remark": explain(code)[:200], "rejectType": REJECT_TYPE}
+        return self._write("jingdong.pop.afs.soa.refundapply.replyRefund", reply, record) or f"refused in JD ({code})"
 
     def _decline(self, record: Return, number: str, code: str | None) -> str:
         service = self._service(record, number)

@@ -60,6 +60,8 @@ class ShopifyActions:
         return self._write(admin_api.RETURN_APPROVE, variables, "returnApproveRequest", record) or "approved in Shopify"
 
     def decline(self, record: Return, code: str | None) -> str:
+        if record.kind == "cancel":
+            return "a cancellation has no return in Shopify to decline: the order ships as it is"
         found = self._return(record)
         status = found["status"]
         if status == "DECLINED":

@@ -38,6 +38,8 @@ AGREE_LIMITS = {"taobao": (20, 600_000), "tmall": (30, 1_000_000)}
 STALE_RETRIES = 3
 _AGREED = frozenset({"WAIT_BUYER_RETURN_GOODS", "WAIT_SELLER_CONFIRM_GOODS"})
 SMS_CODE_REQUIRED = "sms_code_required"
+SMS_CODE_REFUSED = "sms_code_refused"
+ABOVE_CALL_LIMIT = "above_call_limit"
 
 
 class SmsCodeRequired(MarketplaceRefused):
@@ -72,8 +74,9 @@ def agree_refunds(client, store: str, agreements: list[Agreement], code: str | N
     batch: list[Agreement] = []
     for agreement in agreements:
         if agreement.fen > ceiling:
-            results[agreement.refund_id] = {"succ": False, "message": f"{fen_text(agreement.fen)} CNY is above the "
-                                            f"{fen_text(ceiling)} CNY one taobao.rp.refunds.agree may agree on {store}"}
+            results[agreement.refund_id] = {"succ": False, "above_limit": True, "message": (
+                f"{fen_text(agreement.fen)} CNY is above the {fen_text(ceiling)} CNY one taobao.rp.refunds.agree may "
+                f"agree on {store}: agree it in the back office")}
             continue
         if batch and (len(batch) == most or sum(a.fen for a in batch) + agreement.fen > ceiling):
             results.update(_agree(client, batch, code))
@@ -98,7 +101,8 @@ def _agree(client, batch: list[Agreement], code: str | None) -> dict[str, dict]:
              for result in _results(answer)}
     if not found and answer.get("succ") in (True, "true"):
         found = {a.refund_id: {"succ": True, "message": str(answer.get("msg") or "")} for a in batch}
-    return {a.refund_id: found.get(a.refund_id, {"succ": False, "message": "Taobao did not say"}) for a in batch}
+    return {a.refund_id: found.get(a.refund_id, {"succ": False, "unsaid": True, "message": "Taobao did not say"})
+            for a in batch}
 
 
 def _results(answer: dict) -> list[dict]:
@@ -120,7 +124,7 @@ class TaobaoActions:
         return self._connection.mode == Mode.DRY_RUN
 
     def approve(self, record: Return) -> str:
-        if record.resolution == "refund_only":
+        if record.resolution == "refund_only" or record.kind == "cancel":
             return "nothing to approve in Taobao: agreeing the refund answers a refund-only request"
         return self._stale_safe(lambda: self._approve(record))
 
@@ -170,19 +174,34 @@ class TaobaoActions:
         """Taobao ships nothing itself: the replacement comes from our warehouse (None: ask it)."""
         return None
 
-    def refund(self, record: Return, issued: LedgerRecord, verification_code: str | None = None) -> dict:
+    def refund(self, record: Return, issued: LedgerRecord) -> dict:
+        return self._agree_refund(record, issued, None)
+
+    def verification_code_refund(self, record: Return, issued: LedgerRecord, code: str) -> dict:
+        """The refund again, with the SMS code Taobao sent the seller (a person gave it)."""
+        return self._agree_refund(record, issued, code)
+
+    def _agree_refund(self, record: Return, issued: LedgerRecord, verification_code: str | None) -> dict:
+        if self._dry_run and verification_code:
+            raise PaymentDeclined("dry_run", f"{self._connection.seller_nick} runs dry: nothing is agreed in Taobao")
         try:
             return self._stale_safe(lambda: self._refund_once(record, issued, verification_code))
         except MarketplaceUnavailable as error:
             raise PaymentNotConfirmed(str(error)) from None
         except MarketplaceRefused as error:
-            code = SMS_CODE_REQUIRED if isinstance(error, SmsCodeRequired) else "marketplace_refused"
-            raise PaymentDeclined(code, str(error)) from None
+            if isinstance(error, SmsCodeRequired):
+                raise PaymentDeclined(SMS_CODE_REQUIRED, str(error)) from None
+            if verification_code and top_api.sms_code_required(error):
+                raise PaymentDeclined(SMS_CODE_REFUSED, str(error)) from None
+            raise PaymentDeclined("marketplace_refused", str(error)) from None
 
     def _refund_once(self, record: Return, issued: LedgerRecord, verification_code: str | None) -> dict:
         refund = self._refund(record)
         status, refund_id = refund.get("status"), str(refund["refund_id"])
-        fee = yuan_to_fen(refund.get("refund_fee"))
+        try:
+            fee = yuan_to_fen(refund.get("refund_fee"))
+        except ValueError as error:
+            raise MarketplaceUnavailable(f"Taobao's refund {refund_id} has no amount we can read: {error}") from None
         if status == "SUCCESS":
             if fee != issued.total_minor:
                 raise PaymentDeclined("refunded_by_marketplace", f"Taobao refunded {fen_text(fee)} CNY on refund {refund_id} "
@@ -207,6 +226,10 @@ class TaobaoActions:
         if not result["succ"]:
             if top_api.stale_version(result):
                 raise _Stale(result.get("message"))
+            if result.get("unsaid"):  # the call answered, but not about this refund: it may have been agreed
+                raise PaymentNotConfirmed(f"Taobao's answer did not say whether refund {refund_id} was agreed")
+            if result.get("above_limit"):
+                raise PaymentDeclined(ABOVE_CALL_LIMIT, result["message"])
             raise PaymentDeclined("marketplace_refused", f"Taobao did not agree refund {refund_id}: {result.get('message')}")
         return {"marketplace_refund_id": refund_id, "created_at": iso_utc(self._now())}
 

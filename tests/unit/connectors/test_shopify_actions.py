@@ -87,3 +87,10 @@ def test_a_refund_on_the_return_of_another_amount_is_not_taken_for_ours():
 
     assert made["marketplace_refund_id"] == "8"  # ours, made now; the merchant's 5.00 stays the merchant's
     assert [operation for operation, _ in admin.calls] == ["AftersalesReturn", "AftersalesReturnProcess"]
+
+
+def test_a_cancellation_has_no_return_in_shopify_to_decline():
+    admin = Admin()
+
+    assert "no return in Shopify" in ShopifyActions(admin, MemoryAudit(), lambda: NOW).decline(cancellation(L11=1), None)
+    assert admin.calls == []

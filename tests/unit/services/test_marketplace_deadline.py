@@ -58,3 +58,14 @@ def test_a_return_no_person_waits_for_keeps_only_the_marketplaces_deadline():
 
     record = ports.returns.get(f"{SHOP}/{REFUND}")
     assert (record.marketplace_deadline, record.sla_deadline) == ("2026-11-21T12:00:00Z", None)
+
+
+def test_a_deadline_the_marketplace_no_longer_has_is_forgotten():
+    ports = ports_with("2026-11-21T12:00:00Z", status="awaiting_parcel")
+    ingest_notification(notified("2026-11-21T12:00:00Z"), ports, NOW)
+    ports.marketplaces.found[RESOURCE] = [ReturnStatusSeen(REFUND, "wait_buyer_return_goods", "1763625600999", None)]
+
+    ingest_notification(notified(None, "tmc-2"), ports, NOW)
+
+    record = ports.returns.get(f"{SHOP}/{REFUND}")
+    assert (record.marketplace_deadline, record.marketplace_version) == (None, "1763625600999")

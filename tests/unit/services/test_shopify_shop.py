@@ -250,14 +250,18 @@ def test_a_review_that_expired_is_declined_as_not_decided_in_time():
     assert ports.marketplaces.actions(SHOP).calls == [("decline", RETURN_ID, "REVIEW_EXPIRED")]
 
 
-def test_a_cancellation_has_no_return_in_shopify_to_answer():
+def test_a_cancellation_is_answered_by_its_refund_and_a_rejected_one_is_declined_in_its_marketplace():
+    # A marketplace that refunds by itself at its deadline (Taobao, JD) must hear a rejection; Shopify's actions
+    # decline nothing for a cancellation (test_shopify_actions).
     from tests.unit.services.given import cancel_requested
 
     ports = shop_ports()
     ports.returns.create(return_record(canonical(cancel_requested(f"{SHOP}/C-1", ORDER_ID))))
 
-    assert "no return in the marketplace" in answer_marketplace(f"{SHOP}/C-1", "decline", ports, NOW)["outcome"]
+    assert "answered by its refund" in answer_marketplace(f"{SHOP}/C-1", "approve", ports, NOW)["outcome"]
     assert ports.marketplaces.actions(SHOP).calls == []
+    answer_marketplace(f"{SHOP}/C-1", "decline", ports, NOW)
+    assert ports.marketplaces.actions(SHOP).calls == [("decline", f"{SHOP}/C-1", None)]
 
 
 def test_our_cancellation_refund_named_by_its_note_is_the_ledger_record_it_pays_not_a_second():
