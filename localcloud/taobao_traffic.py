@@ -1,5 +1,5 @@
 """Tmall's side of `make run` and `make chaos`: buyers asking in the simulated TOP gateway (returns, refund-only
-requests before and after shipment, an exchange, a refund large enough for the SMS-code step) and Tmall refunding by
+requests before and after shipment, a refund large enough for the SMS-code step) and Tmall refunding by
 itself (极速退款); the carrier scanning parcels and the warehouse holding and inspecting. Everything between is
 ours: TMC relayed by the scheduled poller, refunds hydrated through TOP, the answers and refunds made in Tmall."""
 
@@ -16,8 +16,8 @@ from localcloud.traffic import scan, until_answered
 from localcloud.webhook_client import call_staff_api, post_webhook
 
 # What buyers ask for, by share: returns, refund-only before shipment (a cancellation), refund-only in transit (the
-# parcel intercepted), a Tmall exchange, and refunds Tmall makes by itself before we hear of them.
-KINDS = ["return"] * 5 + ["before_shipment"] * 2 + ["in_transit", "exchange", "fast_refund"]
+# parcel intercepted), and refunds Tmall makes by itself before we hear of them.
+KINDS = ["return"] * 5 + ["before_shipment"] * 2 + ["in_transit", "in_transit", "fast_refund"]
 REASONS = ["尺码不合适", "7天无理由退换货", "不喜欢/效果不好", "拍错/多拍/不想要"]
 # Where a request stands once the workflow needs the buyer, the carrier, the warehouse or a person.
 WAITING = frozenset({"awaiting_parcel", "awaiting_hold", "refund_failed", "rejected", "in_review", "failed", "expired",
@@ -52,7 +52,7 @@ def store_traffic(cloud: LocalCloud, shop: str, cases: list[TaobaoCase], timeout
         case.oid = case.tid + 2
         shipped = case.kind not in ("before_shipment", "fast_refund")
         trade = {
-            "tid": case.tid, "status": "TRADE_FINISHED" if case.kind in ("return", "exchange") else (
+            "tid": case.tid, "status": "TRADE_FINISHED" if case.kind == "return" else (
                 "WAIT_BUYER_CONFIRM_GOODS" if shipped else "WAIT_SELLER_SEND_GOODS"),
             "payment": case.price, "post_fee": "0.00", "discount_fee": "0.00",
             "created": china_time(now - timedelta(days=4)), "modified": china_time(now - timedelta(days=2)),
@@ -67,7 +67,7 @@ def store_traffic(cloud: LocalCloud, shop: str, cases: list[TaobaoCase], timeout
             if trade["status"] == "TRADE_FINISHED":
                 trade["end_time"] = china_time(now - timedelta(days=1))
         taobao.add_trade(seller, trade)
-        dispute = {"return": "REFUND_AND_RETURN", "exchange": "TMALL_EXCHANGE"}.get(case.kind, "REFUND")
+        dispute = "REFUND_AND_RETURN" if case.kind == "return" else "REFUND"
         case.refund_id = taobao.open_refund(seller, case.tid, case.oid, dispute, case.price, reason=case.reason)
         if case.kind == "fast_refund":
             taobao.fast_refund(case.refund_id)
@@ -85,7 +85,7 @@ def store_traffic(cloud: LocalCloud, shop: str, cases: list[TaobaoCase], timeout
             back = f"SF9{case.refund_id[-11:]}"
             taobao.buyer_returns_goods(case.refund_id, "顺丰速运", back)
             case.waybill = back
-    returned = [c for c in asked if c.kind in ("return", "exchange") and statuses[qualified(shop, c.refund_id)] == "awaiting_parcel"]
+    returned = [c for c in asked if c.kind == "return" and statuses[qualified(shop, c.refund_id)] == "awaiting_parcel"]
     relay_settled(cloud, timeout)
     for case in returned:
         scan_parcel(cloud, case.waybill, "delivered")

@@ -2,6 +2,8 @@
 
 # A request that waited in review longer than the shop allows.
 REVIEW_EXPIRED = "REVIEW_EXPIRED"
+# Returned goods the warehouse accepted none of (nothing refunded; they go back to the buyer).
+REJECTED_AT_INSPECTION = "REJECTED_AT_INSPECTION"
 # A refund-only request whose parcel was delivered although it was to be intercepted, declined by a reviewer.
 DELIVERED_DESPITE_INTERCEPT = "DELIVERED_DESPITE_INTERCEPT"
 
@@ -18,6 +20,8 @@ _TEXT = {
     "INTERCEPT_IN_TRANSIT": "The parcel is on its way: it is stopped and sent back, and refunded once it is back.",
     "RETURNLESS_REFUND": "The item is refunded without being sent back; there is no need to return it.",
     "REFUND_ONLY_DELIVERED": "A refund without returning a delivered item is checked by our staff.",
+    REJECTED_AT_INSPECTION: "The returned goods did not pass our inspection, so nothing is refunded; they are sent "
+    "back to you.",
     DELIVERED_DESPITE_INTERCEPT: "The parcel was delivered although it was to be stopped; a refund without returning "
     "it was not granted, a return can be requested instead.",
 }

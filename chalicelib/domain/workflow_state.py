@@ -23,6 +23,7 @@ def closing_outcome(state: dict) -> str:
 _RESULT_KEYS = {
     "Verify": "verification", "AwaitReview": "review", "HoldShipment": "hold", "AwaitHold": "hold_answer",
     "AwaitParcel": "parcel", "ApproveInMarketplace": "marketplace", "DeclineInMarketplace": "marketplace",
+    "DeclineAfterInspection": "marketplace_rejection",
     "ApproveRefundOnly": "marketplace", "InterceptParcel": "interception",
     "AwaitInspection": "inspection", "CalculateRefund": "refund", "DispatchRefund": "dispatch", "Notify": "notified",
 }
@@ -63,6 +64,8 @@ def _path(state: dict) -> list[str]:
     if path[-1] == "Notify":
         return path
     path.append("CalculateRefund")
+    if "refund" in state and state["refund"].get("outcome") == "rejected_at_inspection":
+        return path + ["DeclineAfterInspection", "Notify"]
     if "refund" in state and state["refund"].get("outcome") != "refund":
         return path + ["Notify"]
     return path + ["DispatchRefund", "Notify"]

@@ -12,13 +12,15 @@ from datetime import datetime
 
 from chalicelib.bootstrap import Ports
 from chalicelib.domain.clock import iso_utc
-from chalicelib.domain.explanations import DELIVERED_DESPITE_INTERCEPT, REVIEW_EXPIRED
+from chalicelib.domain.explanations import DELIVERED_DESPITE_INTERCEPT, REJECTED_AT_INSPECTION, REVIEW_EXPIRED
 from chalicelib.domain.returns import Return
 from chalicelib.domain.tenancy import shop_of
 from chalicelib.services.stored_return import load_return
 from chalicelib.services.sync_tracking import link_tracking
 
-ANSWERS = ("approve", "decline", "intercept")
+# "reject_inspected": the returned goods failed the inspection (the marketplace, waiting for the seller to confirm
+# them, would otherwise refund by itself at its deadline).
+ANSWERS = ("approve", "decline", "intercept", "reject_inspected")
 # A shop of our own has nobody to ask: the carrier or the warehouse stops the parcel, out of our hands.
 NOBODY_TO_ASK = "no marketplace to ask: the carrier or the warehouse stops the parcel"
 
@@ -50,6 +52,8 @@ def answer_marketplace(return_id: str, answer: str, ports: Ports, now: datetime)
         return {"answer": answer, "outcome": "a cancellation is answered by its refund"}
     if answer == "approve":
         outcome = actions.approve(record)
+    elif answer == "reject_inspected":
+        outcome = actions.decline(record, REJECTED_AT_INSPECTION)
     else:
         outcome = actions.decline(record, decline_code(record))
     ports.returns.update(return_id, {"marketplace_answer": {"answer": answer, "outcome": outcome, "at": iso_utc(now)}})

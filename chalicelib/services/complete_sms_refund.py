@@ -8,12 +8,12 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 
 from chalicelib.bootstrap import Ports
+from chalicelib.connectors.taobao.actions import SMS_CODE_REFUSED, SMS_CODE_REQUIRED
 from chalicelib.domain.errors import InvalidInput, from_validation_error
 from chalicelib.domain.ledger import PaymentStatus, refund_id_for
 from chalicelib.domain.returns import Waiting
 from chalicelib.domain.staff_keys import Role, Staff
 from chalicelib.domain.tenancy import own_id, shop_of, unqualified
-from chalicelib.connectors.taobao.actions import SMS_CODE_REFUSED, SMS_CODE_REQUIRED
 from chalicelib.ports.errors import Conflict, MarketplaceRefused, PaymentDeclined, PaymentNotConfirmed, Unavailable
 from chalicelib.services.authenticate_staff import require
 from chalicelib.services.review_return import review_return

@@ -31,6 +31,7 @@ CURSOR = "jd.services"
 OVERLAP = timedelta(minutes=10)
 FIRST_POLL = timedelta(days=1)
 MAX_WINDOW = timedelta(days=1)
+MIN_WINDOW = timedelta(minutes=1)
 PAGE_SIZE = 50  # JD's most
 MAX_PAGES = 200  # 10,000 changes in one window: more is no store's normal day, and is reported, not read forever
 SERVICE_TOPIC, REFUND_TOPIC = "jd_asc_Changed", "jd_refundapply_Changed"
@@ -47,11 +48,18 @@ def poll_jd(ports: Ports, now: datetime) -> dict:
         if cursor and now - since < timedelta(seconds=ports.config.jd_poll_seconds):
             continue
         end = min(now, since + MAX_WINDOW)
-        window = (china_time(since - OVERLAP), china_time(end))
         try:
             client = ports.marketplaces.client(connection)
-            notices = [*_changed_services(client, shop, window, now, context, counts),
-                       *_changed_applications(client, shop, window, now, context, counts)]
+            while True:
+                window = (china_time(since - OVERLAP), china_time(end))
+                try:
+                    notices = [*_changed_services(client, shop, window, now, context, counts),
+                               *_changed_applications(client, shop, window, now, context, counts)]
+                    break
+                except TooManyPages:  # a busy window: half of it now, the rest on the next runs
+                    if end - since <= MIN_WINDOW:
+                        raise
+                    end = since + (end - since) / 2
             for notice in {notice.event_id: notice for notice in notices}.values():
                 enqueue(ports.queue, notice.model_dump_json(), notice, shop)
                 counts["queued"] += 1

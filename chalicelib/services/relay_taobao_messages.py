@@ -103,7 +103,7 @@ def tmc_notification(message: dict, sellers: dict, now: datetime, context: dict)
 
 def backfill_taobao_refunds(ports: Ports, now: datetime) -> dict:
     """Each shop whose backfill is due: refunds queued, shops done, shops that failed (their cursor stays)."""
-    counts = {"queued": 0, "shops": 0, "failed_shops": 0, "errors": []}
+    counts = {"queued": 0, "shops": 0, "skipped": 0, "failed_shops": 0, "errors": []}
     context = edge_context(now, ports.config.past_days, ports.config.future_hours)
     for shop, connection in sorted(ports.marketplaces.connected("taobao").items()):
         cursor = ports.shops.cursor(shop, BACKFILL)
@@ -111,35 +111,48 @@ def backfill_taobao_refunds(ports: Ports, now: datetime) -> dict:
         if cursor and now - since < BACKFILL_EVERY:
             continue
         try:
-            counts["queued"] += _backfill(ports.marketplaces.client(connection), shop, since - BACKFILL_OVERLAP, now,
-                                          ports, context)
+            read_to = _backfill(ports.marketplaces.client(connection), shop, since - BACKFILL_OVERLAP, now, ports,
+                                context, counts)
         except Exception as error:  # this shop's TOP or our queue failed: its cursor stays, the next run asks again
             counts["failed_shops"] += 1
             counts["errors"].append({"shop": shop, "error": type(error).__name__, "message": str(error)[:500]})
             continue
-        ports.shops.move_cursor(shop, BACKFILL, iso_utc(now))
+        ports.shops.move_cursor(shop, BACKFILL, iso_utc(read_to))
         counts["shops"] += 1
     return counts
 
 
-def _backfill(client, shop: str, start: datetime, end: datetime, ports: Ports, context: dict) -> int:
-    queued = 0
+def _backfill(client, shop: str, start: datetime, end: datetime, ports: Ports, context: dict, counts: dict) -> datetime:
+    """Queue the refunds modified in [start, end]; how far that was read: `end`, or, when the pages ran out before
+    the refunds did, the latest modified time queued (the next run goes on from there)."""
+    latest = None
     for page in range(1, MAX_PAGES + 1):
         answer = client.call("taobao.refunds.receive.get", {
             "fields": "refund_id,tid,status,refund_version,modified", "start_modified": china_time(start),
             "end_modified": china_time(end), "page_no": page, "page_size": PAGE_SIZE, "use_has_next": "true",
         })
         for refund in listed(answer.get("refunds"), "refund"):
-            notice = MarketplaceNotified.model_validate({
-                "event_id": f"refund-{refund['refund_id']}-v{refund.get('refund_version', 0)}", "source": shop,
-                "occurred_at": from_china_time(refund["modified"]) if refund.get("modified") else end,
-                "received_at": end,
-                "data": {"platform": "taobao", "topic": "taobao_refund_Backfill",
-                         "resource": f"taobao/refund/{refund['refund_id']}"},
-            }, context=context)
-            notice = qualify(notice, shop)
+            notice = _backfilled(refund, shop, end, context)
+            if notice is None:  # a row that names no refund we can read: counted, the others go on
+                counts["skipped"] += 1
+                continue
             enqueue(ports.queue, notice.model_dump_json(), notice, shop)
-            queued += 1
+            counts["queued"] += 1
+            latest = max(latest or notice.occurred_at, notice.occurred_at)
         if answer.get("has_next") not in (True, "true"):
-            return queued
-    return queued
+            return end
+    return min(latest, end) if latest else end
+
+
+def _backfilled(refund: dict, shop: str, end: datetime, context: dict) -> MarketplaceNotified | None:
+    try:
+        modified = from_china_time(refund["modified"]) if refund.get("modified") else end
+        notice = MarketplaceNotified.model_validate({
+            "event_id": f"refund-{refund['refund_id']}-v{refund.get('refund_version', 0)}", "source": shop,
+            "occurred_at": modified, "received_at": end,
+            "data": {"platform": "taobao", "topic": "taobao_refund_Backfill",
+                     "resource": f"taobao/refund/{refund['refund_id']}"},
+        }, context=context)
+    except (KeyError, ValueError):
+        return None
+    return qualify(notice, shop)

@@ -18,6 +18,7 @@ from chalicelib.connectors.marketplace import (
     ReturnStatusSeen,
 )
 from chalicelib.connectors.registry import Marketplaces
+from chalicelib.domain.clock import iso_utc
 from chalicelib.domain.connections import MARKETPLACE, JdConnection
 from chalicelib.domain.events import MarketplaceNotified, edge_context, queued_messages
 from chalicelib.domain.explanations import explain
@@ -507,3 +508,39 @@ def test_jd_holds_nothing_itself_so_the_warehouse_is_asked(jd, clock):
 
     assert isinstance(actions(ports), JdActions) and actions(ports).hold(a_return("refund-1", "1")) is None
 
+
+
+def test_a_window_too_busy_for_one_run_is_halved_and_the_rest_read_on_the_next_runs(jd, clock, monkeypatch):
+    from chalicelib.connectors.china import from_china_time
+    from chalicelib.ports.errors import TooManyPages
+    from chalicelib.services import poll_jd as poller
+
+    ports = ports_for(jd, clock)
+    pages = poller._pages
+
+    def busy_beyond_six_hours(client, method, params, *rest):
+        begin, end = (from_china_time(value) for key, value in params.items() if key.endswith(("Begin", "End", "Start")))
+        if end - begin > timedelta(hours=6, minutes=10):
+            raise TooManyPages(f"{method}: too many")
+        return pages(client, method, params, *rest)
+
+    monkeypatch.setattr(poller, "_pages", busy_beyond_six_hours)
+    done = poller.poll_jd(ports, clock())
+
+    assert done["failed_shops"] == 0
+    assert ports.shops.cursor(SHOP, poller.CURSOR) == iso_utc(clock() - timedelta(hours=18))  # a day back, 6 h read
+
+
+def test_goods_that_fail_our_inspection_are_registered_and_their_refund_application_refused(jd, clock):
+    ports = ports_for(jd, clock)
+    order, shoe = delivered_order(jd)
+    service = jd.open_service(order, shoe)
+    received(jd, ports, service, order)
+    rejected = a_return(f"service-{service}", order, inspection={"items": [{"line_id": "L", "accepted": 0, "deductions": []}]})
+
+    outcome = actions(ports).decline(rejected, "REJECTED_AT_INSPECTION")
+
+    assert "refused" in outcome
+    assert len(sent(jd, "jingdong.asc.receive.register")) == 1
+    [reply] = sent(jd, REPLY)
+    assert (reply["status"], jd.refund_application(str(reply["id"]))["status"]) == (2, 2)

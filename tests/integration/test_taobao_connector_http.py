@@ -318,3 +318,58 @@ def test_a_refund_before_shipment_we_reject_is_refused_in_taobao_not_left_to_its
     refund = refund_of(taobao, TAOBAO, refund_id)
     assert (refund["status"], refund["refuse_reason_id"]) == ("SELLER_REFUSE_BUYER", "1099")
     assert taobao.calls["taobao.rp.returngoods.agree"] == 0
+
+
+def test_a_backfill_with_more_pages_than_a_run_reads_goes_on_from_the_last_refund_it_queued(taobao, clock, monkeypatch):
+    from chalicelib.services import relay_taobao_messages as relay
+
+    ports = ports_for(taobao, clock)
+    first, second = a_trade(taobao, first=BIG), a_trade(taobao, first=BIG + 1000)
+    taobao.open_refund(TMALL, first["tid"], first["orders"][0]["oid"], "REFUND_AND_RETURN", "59.90")
+    clock.now = NOW + timedelta(minutes=3)
+    taobao.open_refund(TMALL, second["tid"], second["orders"][0]["oid"], "REFUND_AND_RETURN", "59.90")
+    monkeypatch.setattr(relay, "PAGE_SIZE", 1)
+    monkeypatch.setattr(relay, "MAX_PAGES", 1)
+
+    done = relay.backfill_taobao_refunds(ports, NOW + timedelta(minutes=5))
+
+    assert (done["queued"], done["failed_shops"]) == (1, 0)
+    assert ports.shops.cursor("tmall-acme", "taobao.refunds") < "2026-11-20T08:05:00Z"  # not past what it did not read
+
+
+def test_a_backfilled_row_that_names_no_refund_is_skipped_not_a_stall():
+    from chalicelib.services.relay_taobao_messages import _backfilled
+
+    context = {"now": NOW, "past": timedelta(days=90), "future": timedelta(hours=24)}
+    assert _backfilled({"refund_id": "x y", "modified": "2026-11-20 16:00:00"}, "tmall-acme", NOW, context) is None
+    assert _backfilled({"refund_id": 1, "modified": "20/11/2026"}, "tmall-acme", NOW, context) is None
+    assert _backfilled({"refund_id": 1, "modified": "2026-11-20 16:00:00"}, "tmall-acme", NOW, context) is not None
+
+
+def returned_goods(taobao, ports, user) -> str:
+    trade = a_trade(taobao, user=user)
+    refund_id = taobao.open_refund(user, trade["tid"], trade["orders"][0]["oid"], "REFUND_AND_RETURN", "59.90")
+    ports.marketplaces.actions(SHOPS[user]).approve(a_return(user, refund_id))
+    taobao.buyer_returns_goods(refund_id, "顺丰速运", "SF1234567890123")
+    return refund_id
+
+
+def test_returned_goods_that_fail_our_inspection_are_refused_in_tmall_not_left_to_its_timeout(taobao, clock):
+    ports = ports_for(taobao, clock)
+    refund_id = returned_goods(taobao, ports, TMALL)
+
+    ports.marketplaces.actions("tmall-acme").decline(a_return(TMALL, refund_id), "REJECTED_AT_INSPECTION")
+
+    assert refund_of(taobao, TMALL, refund_id)["status"] in ("SELLER_REFUSE_BUYER", "CLOSED")
+    assert taobao.calls["taobao.rp.returngoods.refuse"] == 1
+
+
+def test_a_taobao_store_refuses_returned_goods_in_its_back_office_so_a_person_is_told(taobao, clock):
+    from chalicelib.ports.errors import MarketplaceRefused
+
+    ports = ports_for(taobao, clock)
+    refund_id = returned_goods(taobao, ports, TAOBAO)
+
+    with pytest.raises(MarketplaceRefused, match="back office"):
+        ports.marketplaces.actions("taobao-acme").decline(a_return(TAOBAO, refund_id), "REJECTED_AT_INSPECTION")
+    assert refund_of(taobao, TAOBAO, refund_id)["status"] == "WAIT_SELLER_CONFIRM_GOODS"

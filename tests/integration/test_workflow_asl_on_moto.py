@@ -460,3 +460,14 @@ def test_a_refund_only_request_before_shipment_takes_the_cancellation_s_path(wor
     assert ended(sfn, execution)["status"] == "SUCCEEDED"
     assert states_entered(sfn, execution) == [
         "Start", "Verify", "Decide", "HoldShipment", "AwaitHold", "HoldAnswered", *after_the_hold, *THE_REFUND]
+
+
+def test_returned_goods_that_fail_the_inspection_are_declined_in_the_marketplace_before_the_return_closes(workflow, sfn):
+    # Else a marketplace waiting for the seller to confirm the goods (Taobao, JD) refunds them by itself.
+    tasks, arn = workflow
+    tasks.answers.update(parcel={"decision": "approve"}, inspection={"items": [{"line_id": "L1", "accepted": 0}]})
+    tasks.results["calculate_refund"] = {"outcome": "rejected_at_inspection", "total_minor": 0, "exchange": None}
+    execution = start(sfn, arn, {"return_id": "RT-1"})
+    assert ended(sfn, execution)["status"] == "SUCCEEDED"
+    assert states_entered(sfn, execution)[-4:] == ["CalculateRefund", "RefundDue", "DeclineAfterInspection", "Notify"]
+    assert tasks.called("answer_marketplace")[-1] == {"return_id": "RT-1", "answer": "reject_inspected"}

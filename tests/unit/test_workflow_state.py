@@ -176,3 +176,12 @@ DELIVERED_ANYWAY = {**INTERCEPT, "interception": {}, "parcel": {"decision": "del
 )
 def test_failed_step_of_a_refund_only_request(state, step):
     assert failed_step(state) == step
+
+
+def test_a_failure_declining_goods_that_failed_the_inspection_is_that_steps():
+    from chalicelib.domain.workflow_state import failed_step
+
+    state = {"verification": {"decision": "return"}, "marketplace": {}, "parcel": {}, "inspection": {},
+             "refund": {"outcome": "rejected_at_inspection"}}
+    assert failed_step(state) == "DeclineAfterInspection"
+    assert failed_step({**state, "marketplace_rejection": {}}) == "Notify"

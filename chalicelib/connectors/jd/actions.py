@@ -34,7 +34,7 @@ from chalicelib.connectors.jd.translate import SERVICE_STATUSES, jd_object, jd_t
 from chalicelib.domain.audit import system_entry
 from chalicelib.domain.clock import iso_utc
 from chalicelib.domain.connections import Mode
-from chalicelib.domain.explanations import explain
+from chalicelib.domain.explanations import REJECTED_AT_INSPECTION, explain
 from chalicelib.domain.ledger import LedgerRecord, refund_id_for
 from chalicelib.domain.returns import Return
 from chalicelib.domain.tenancy import own_id
@@ -175,12 +175,29 @@ class JdActions:
             return "already refused in JD"
         if standing == "canceled":
             return "already cancelled by the buyer in JD"
+        if code == REJECTED_AT_INSPECTION and standing != "requested":
+            return self._reject_received(record, service)
         if standing != "requested":
             raise MarketplaceRefused(f"JD's service order {number} is past its audit (serviceStatus "
                                      f"{service.get('serviceStatus')}); it cannot be refused")
         reason = {**REFUSE_REASONS, **self._connection.refuse_reasons}.get(code or "", DEFAULT_REFUSE_REASON)
         params = {**self._audit_of(service), "approveReasonCid1": int(reason), "approveNotes": explain(code)[:200]}
         return self._write("jingdong.asc.audit.refuse", params, record) or f"refused in JD (reason {reason})"
+
+    def _reject_received(self, record: Return, service: dict) -> str:
+        """Goods back that failed our inspection: their receipt registered with what was wrong, and the refund
+        application JD opens on it refused (else JD would pay it by itself)."""
+        if service.get("serviceStatus") == AWAITING_GOODS:
+            self._register_receipt(service, record)
+        # The one it opened: pending and claimed by no other return of ours (as the refund's own lookup finds it).
+        pending = [a for a in applications_of_order(self._client, str(service["orderId"]))
+                   if _status(a) == PENDING and not ledger_keys(a)]
+        if not pending:
+            return "receipt registered in JD; no refund application open on it"
+        reply = {**self._reply(pending[0], REFUSED, SHIPPED, refund_id_for(record.return_id)),
+                 "remark": explain(REJECTED_AT_INSPECTION)[:200], "rejectType": REJECT_TYPE}
+        return (self._write("jingdong.pop.afs.soa.refundapply.replyRefund", reply, record)
+                or f"receipt registered in JD, its refund application {pending[0]['id']} refused")
 
     def hold(self, record: Return) -> str | None:
         """A POP store ships its JD orders itself: the warehouse holds the order (None: ask it)."""

@@ -18,7 +18,7 @@ from chalicelib.connectors.shopify.translate import amount
 from chalicelib.connectors.shopify.webhook import gid, number_of
 from chalicelib.domain.audit import system_entry
 from chalicelib.domain.connections import Mode
-from chalicelib.domain.explanations import explain
+from chalicelib.domain.explanations import REJECTED_AT_INSPECTION, explain
 from chalicelib.domain.ledger import LedgerRecord, refund_id_for
 from chalicelib.domain.returns import Return
 from chalicelib.domain.tenancy import own_id
@@ -66,6 +66,8 @@ class ShopifyActions:
         status = found["status"]
         if status == "DECLINED":
             return "already declined in Shopify"
+        if status == "OPEN" and code == REJECTED_AT_INSPECTION:
+            return "Shopify declines no approved return: it stays open there (close it in the admin)"
         if status != "REQUESTED":
             raise MarketplaceRefused(f"Shopify's return {found.get('name') or found['id']} is {status.lower()}; it cannot be declined")
         variables = {"input": {

@@ -153,8 +153,11 @@ class TaobaoActions:
         params = {**self._version_of(refund), "refuse_reason_id": reason, "refuse_message": explain(code)[:200]}
         if status == "WAIT_SELLER_AGREE":
             return self._write("taobao.refund.refuse", params, record) or "refused in Taobao"
-        if status == "WAIT_SELLER_CONFIRM_GOODS":
-            return self._write("taobao.rp.returngoods.refuse", params, record) or "returned goods refused in Taobao"
+        if status == "WAIT_SELLER_CONFIRM_GOODS":  # the goods came back and failed our inspection
+            if self._connection.store != "tmall":  # TOP refuses returned goods for Tmall only (rp.returngoods.refuse)
+                raise MarketplaceRefused(f"Taobao lets a Taobao store refuse returned goods only in its back office: "
+                                         f"refuse refund {refund['refund_id']} there before Taobao's deadline")
+            return self._write("taobao.rp.returngoods.refuse", params, record) or "returned goods refused in Tmall"
         raise MarketplaceRefused(f"Taobao's refund {refund['refund_id']} is {status}; it cannot be refused")
 
     def hold(self, record: Return) -> str | None:

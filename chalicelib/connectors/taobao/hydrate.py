@@ -2,7 +2,7 @@
 as canonical events and effects (translate.py). Every message restates the request under the same id, so a request
 whose RefundCreated was lost (or confirmed and then dropped) still arrives with the next message about it."""
 
-from chalicelib.connectors.marketplace import Disputed
+from chalicelib.connectors.marketplace import Disputed, LeftInMarketplace
 from chalicelib.connectors.taobao import translate
 from chalicelib.domain.events import MarketplaceNotified
 from chalicelib.ports.errors import HydrationFailed
@@ -15,7 +15,8 @@ REFUND_FIELDS = (
 TRADE_FIELDS = (
     "tid,status,payment,post_fee,discount_fee,total_fee,created,modified,pay_time,consign_time,end_time,alipay_no,"
     "buyer_nick,buyer_open_uid,orders.oid,orders.num,orders.price,orders.payment,orders.outer_sku_id,orders.sku_id,"
-    "orders.title,orders.refund_status,orders.logistics_company,orders.invoice_no,orders.consign_time"
+    "orders.title,orders.refund_status,orders.logistics_company,orders.invoice_no,orders.consign_time,"
+    "orders.divide_order_fee"
 )
 # TMC topics of a platform dispute: Taobao's customer service decides, and a person of ours answers it there.
 DISPUTE_TOPICS = ("taobao_refund_TaobaoInterApplied", "taobao_refund_TaobaoIntervened")
@@ -31,6 +32,9 @@ def hydrate(notice: MarketplaceNotified, client, context: dict) -> list:
         request = translate.request_event(refund, trade, shop, at, context)
         if request is not None:
             effects.append(request)
+        else:
+            effects.append(LeftInMarketplace(refund_id, f"Taobao's {refund.get('dispute_type')} dispute is answered by "
+                                             "the shop's people in the back office"))
     effects.append(translate.standing(refund))
     link = translate.parcel_link(refund)
     if link and refund.get("dispute_type") != "REFUND":

@@ -10,9 +10,11 @@ exactly. Times are China time without a zone, made UTC. What a refund asks for i
 | REFUND | not shipped | CancelRequested: hold the shipment, then refund |
 | REFUND | shipped | ReturnRequested, resolution refund_only (POLICY.md section 8) |
 | REFUND_AND_RETURN | | ReturnRequested, resolution refund: the parcel comes back |
-| TMALL_EXCHANGE | | ReturnRequested, resolution exchange: the same SKU sent again |
 
-Other dispute types (RESHIPPING, ...) are not requests we answer: people do, in the back office.
+Other dispute types (TMALL_EXCHANGE, RESHIPPING, ...) are not requests we answer: people do, in the back office.
+An exchange is answered in Tmall with its own methods (tmall.exchange.*), which this connector does not call yet:
+approving it as a return and shipping the replacement from our warehouse would leave Tmall's exchange unanswered,
+and Tmall refunds an unanswered one by itself at its deadline (the buyer would have both).
 """
 
 from datetime import datetime
@@ -63,13 +65,15 @@ def listed(value: object, name: str) -> list[dict]:
 def order_event(trade: dict, shop: str, received_at: datetime, context: dict) -> OrderUpserted:
     tid = number(trade, "tid")
     status = str(trade.get("status"))
+    post_fee = _fen(trade.get("post_fee", "0"), f"trade {tid}'s post_fee")
+    sub_orders = lines_of(trade)
     lines = []
-    for line in lines_of(trade):
+    for line in sub_orders:
         oid, units = number(line, "oid"), line.get("num")
         if not isinstance(units, int) or units < 1:
             raise HydrationFailed(f"sub-order {oid} of trade {tid} has no units ({units!r})")
         price = _fen(line.get("price"), f"sub-order {oid}'s price")
-        paid = _fen(line.get("payment", fen_text(price * units)), f"sub-order {oid}'s payment")
+        paid = _paid_for(line, price * units, post_fee if len(sub_orders) == 1 else 0, oid)
         sku = str(line.get("outer_sku_id") or line.get("sku_id") or "") or None
         lines.append({
             "line_id": oid, "quantity": units, "unit_price": fen_text(price),
@@ -89,7 +93,7 @@ def order_event(trade: dict, shop: str, received_at: datetime, context: dict) ->
         "delivered_at": finished_at if status in _RECEIVED else None,
         "shipment": shipment,
         "payment_ref": str(trade.get("alipay_no") or tid),
-        "shipping_fee": fen_text(_fen(trade.get("post_fee", "0"), f"trade {tid}'s post_fee")),
+        "shipping_fee": fen_text(post_fee),
         "lines": lines,
     }
     event = _validated(OrderUpserted, {
@@ -122,14 +126,6 @@ def request_event(refund: dict, trade: dict, shop: str, received_at: datetime, c
     data: dict = {"return_id": refund_id, "order_id": tid, "reason": reason, "items": items}
     if kind == "REFUND":
         data["resolution"] = "refund_only"
-    elif kind == "TMALL_EXCHANGE":
-        sku = str(line.get("outer_sku_id") or line.get("sku_id") or refund.get("outer_id") or refund.get("sku") or "")
-        if not sku:
-            raise HydrationFailed(f"exchange {refund_id} names no SKU to send again")
-        data.update(resolution="exchange", replacement={
-            "sku": sku, "unit_price": fen_text(_fen(line.get("price"), f"sub-order {items[0]['line_id']}'s price")),
-            "quantity": units,
-        })
     elif kind != "REFUND_AND_RETURN":
         return None
     note = "; ".join(str(text) for text in (refund.get("reason"), refund.get("desc")) if text)
@@ -223,6 +219,17 @@ def _outbound_parcel(trade: dict) -> dict | None:
         if carrier and waybill:
             return {"carrier": carrier, "tracking_number": waybill}
     return None
+
+
+def _paid_for(line: dict, listed: int, post_fee: int, oid: str) -> int:
+    """What the buyer paid for a sub-order, after every discount: `divide_order_fee` (the trade's discounts shared
+    out), else `payment`, which TOP writes without the trade's shared discounts and, for a trade of one sub-order,
+    as the trade's payment: with its post fee, taken off here."""
+    if line.get("divide_order_fee") not in (None, ""):
+        return _fen(line["divide_order_fee"], f"sub-order {oid}'s divide_order_fee")
+    if line.get("payment") in (None, ""):
+        return listed
+    return max(_fen(line["payment"], f"sub-order {oid}'s payment") - post_fee, 0)
 
 
 def _fen(value: object, what: str) -> int:

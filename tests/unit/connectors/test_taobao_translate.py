@@ -39,6 +39,24 @@ def test_a_line_is_its_sub_order_at_its_price_with_what_the_buyer_did_not_pay_as
     assert (socks.unit_price, socks.quantity, socks.line_discount) == ("32.00", 1, "4.00")
 
 
+def test_a_trade_of_one_sub_order_writes_its_payment_with_the_post_fee_which_is_no_part_of_the_line():
+    # 100.00 listed, 10.00 off, 10.00 post: the buyer paid 100.00, of which 90.00 for the goods.
+    found = trade(payment="100.00", post_fee="10.00", orders={"order": [
+        {"oid": OID_SHIRT, "num": 1, "price": "100.00", "payment": "100.00", "outer_sku_id": "SHIRT-M-BLUE"}]})
+
+    data = translate.order_event(found, SHOP, NOW, CONTEXT).data
+
+    assert (data.lines[0].unit_price, data.lines[0].line_discount, data.shipping_fee) == ("100.00", "10.00", "10.00")
+
+
+def test_the_trades_discounts_shared_out_to_a_sub_order_are_what_its_buyer_did_not_pay():
+    # divide_order_fee: 170.00 less its 6.00 share of the trade's 12.00 discount: 164.00 paid, 14.00 off 178.00.
+    found = trade()
+    found["orders"]["order"][0]["divide_order_fee"] = "164.00"
+
+    assert translate.order_event(found, SHOP, NOW, CONTEXT).data.lines[0].line_discount == "14.00"
+
+
 def test_the_post_fee_is_the_shipping_fee_and_the_trade_is_in_cny():
     data = order()
 
@@ -117,16 +135,10 @@ def test_a_refund_only_after_shipment_asks_for_no_parcel_back():
     assert event.data.shipment is None
 
 
-def test_a_tmall_exchange_asks_for_the_same_sku_again():
-    event = request(refund(dispute_type="TMALL_EXCHANGE"))
-
-    assert event.data.resolution == "exchange"
-    assert (event.data.replacement.sku, event.data.replacement.unit_price, event.data.replacement.quantity) == (
-        "SHIRT-M-BLUE", "89.00", 1)
-
-
 def test_a_dispute_type_we_do_not_answer_makes_no_request():
+    # A Tmall exchange is answered with tmall.exchange.*, not called yet: left to people rather than half-answered.
     assert request(refund(dispute_type="RESHIPPING")) is None
+    assert request(refund(dispute_type="TMALL_EXCHANGE")) is None
 
 
 def test_the_return_parcel_the_buyer_sent_is_linked():
