@@ -188,7 +188,8 @@ class Return:
             if self.decision_code == "EVIDENCE_REQUIRED" and self.evidence:
                 return {"decision": REVERIFY}
         elif waiting_for == Waiting.HOLD and self.hold_answer:
-            return {"outcome": self.hold_answer["outcome"]}
+            # A refund-only request found shipped has its parcel intercepted (HoldAnswered's choice).
+            return {"outcome": self.hold_answer["outcome"], **({"refund_only": True} if self.refund_only else {})}
         elif waiting_for in (Waiting.FAILURE_REVIEW, Waiting.FINANCE_REVIEW):
             decided = getattr(self, waiting_for)
             if decided:

@@ -56,6 +56,8 @@ def _path(state: dict) -> list[str]:
     elif decision == "cancel":
         path += ["HoldShipment", "AwaitHold"]
         if state.get("hold_answer", {}).get("outcome", "held") != "held":
+            if state["hold_answer"].get("refund_only"):
+                path.append("InterceptParcel")
             path += _parcel_steps(state)  # it had shipped: a return after all (a refund-only request: intercepted)
     elif "expired" in state and "parcel" not in state:
         return path + ["Notify"]  # AwaitParcel ended by its timeout

@@ -95,8 +95,8 @@ def test_a_jd_refund_that_jd_finance_failed_waits_in_the_finance_queue(cloud):
                                "occurred_at": iso(datetime.now(timezone.utc)),
                                "data": {"return_id": return_id, "outcome": "held"}})
 
-    waiting = polled_until(cloud, return_id, "refund_failed")
-    assert waiting["review_queue"] == "finance"
+    polled_until(cloud, return_id, "refund_failed")
+    cloud.cloud.wait_until(lambda: record(cloud, return_id).get("review_queue") == "finance", 20)
     assert jd.refund_application(application)["status"] == 4
     [failed] = ledger(cloud, return_id)
     assert (failed["payment_status"], failed["payment_error"]["code"]) == ("failed", "refund_failed")

@@ -125,7 +125,7 @@ def test_a_tmall_refund_only_before_shipment_is_held_by_the_warehouse_and_refund
                                    reason="拍错/多拍/不想要")
 
     waiting = relayed_until(cloud, refund_id, "awaiting_hold")
-    assert waiting["kind"] == "cancel"
+    assert (waiting["resolution"], waiting["decision"]["code"]) == ("refund_only", "CANCEL_BEFORE_SHIPMENT")
     from_the_warehouse(cloud, {"event_id": f"hold-{refund_id}", "type": "HoldShipmentAnswered", "occurred_at": iso(now()),
                                "data": {"return_id": refund_id, "outcome": "held"}})
 

@@ -270,7 +270,7 @@ def test_a_cancellation_hydrates_into_its_request_and_its_forced_refund_is_recor
     ports = ports_for(jd, clock)
     order = jd.add_order(VENDER, [{"price": "59.90", "quantity": 1}])
     refund = jd.open_refund_application(order)
-    assert [e.type for e in hydrated(ports, "refund", refund)[:2]] == ["OrderUpserted", "CancelRequested"]
+    assert [e.type for e in hydrated(ports, "refund", refund)[:2]] == ["OrderUpserted", "ReturnRequested"]
     ingest_notification(notice_of("refund", refund, "opened"), ports, clock())
 
     jd.force_close(refund)

@@ -450,6 +450,8 @@ def test_a_returnless_refund_is_approved_and_refunded_with_no_parcel_and_no_insp
     ({"outcome": "held"}, []),
     # It had shipped after all: its parcel is waited for like an intercepted one, refunded once back (no inspection).
     ({"outcome": "already_shipped"}, ["AwaitParcel", "ParcelArrived"]),
+    # A refund-only request's record says so with the hold's answer: its parcel is intercepted first.
+    ({"outcome": "already_shipped", "refund_only": True}, ["InterceptParcel", "AwaitParcel", "ParcelArrived"]),
 ])
 def test_a_refund_only_request_before_shipment_takes_the_cancellation_s_path(workflow, sfn, hold, after_the_hold):
     tasks, arn = workflow

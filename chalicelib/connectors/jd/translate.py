@@ -32,7 +32,6 @@ from chalicelib.connectors.marketplace import MarketplaceRefundFailed as RefundF
 from chalicelib.domain.clock import iso_utc
 from chalicelib.domain.events import (
     SOURCE_ID_PATTERN,
-    CancelRequested,
     OrderUpserted,
     ReturnRequested,
     check_order_amounts,
@@ -168,18 +167,19 @@ def return_event(
     }, context, f"service order {number}")
 
 
-def cancel_event(application: dict, order: dict, shop: str, received_at, context: dict) -> CancelRequested | None:
-    """A refund application (the buyer cancels a paid order, before or while it ships) as the cancellation of all
-    the order's lines; None once the order was delivered: the buyer's way back is then a service order."""
+def cancel_event(application: dict, order: dict, shop: str, received_at, context: dict) -> ReturnRequested | None:
+    """A refund application (the buyer cancels a paid order, before or while it ships) as a refund-only request
+    for all the order's lines (POLICY.md section 8: not shipped, the shipment held; shipped, the parcel
+    intercepted); None once the order was delivered: the buyer's way back is then a service order."""
     number = jd_id(application.get("id"), "the refund application's id")
     order_number = _same_order(application, order, f"refund application {number}")
     if order.get("orderState") == "FINISHED_L":
         return None
-    return _validated(CancelRequested, {
+    return _validated(ReturnRequested, {
         "event_id": f"{REFUND_PREFIX}{number}-requested", "source": shop,
         "occurred_at": jd_time(application.get("applyTime")), "received_at": received_at,
         "data": {
-            "return_id": REFUND_PREFIX + number, "order_id": order_number,
+            "return_id": REFUND_PREFIX + number, "order_id": order_number, "resolution": "refund_only",
             "reason": reason_of(application.get("reason")),
             "items": [{"line_id": line_id, "quantity": quantity}
                       for line_id, _, _, quantity in _lines(order, order_number)],

@@ -7,8 +7,7 @@ exactly. Times are China time without a zone, made UTC. What a refund asks for i
 
 | dispute_type | the goods | our request |
 |---|---|---|
-| REFUND | not shipped | CancelRequested: hold the shipment, then refund |
-| REFUND | shipped | ReturnRequested, resolution refund_only (POLICY.md section 8) |
+| REFUND | | ReturnRequested, resolution refund_only (POLICY.md section 8): not shipped, the shipment held, then refunded; shipped, the parcel intercepted |
 | REFUND_AND_RETURN | | ReturnRequested, resolution refund: the parcel comes back |
 
 Other dispute types (TMALL_EXCHANGE, RESHIPPING, ...) are not requests we answer: people do, in the back office.
@@ -24,7 +23,7 @@ from pydantic import ValidationError
 from chalicelib.connectors.china import carrier_of, fen_text, from_china_time, yuan_to_fen
 from chalicelib.connectors.marketplace import MarketplaceRefunded, ParcelLinked, ReturnStatusSeen
 from chalicelib.domain.clock import iso_utc
-from chalicelib.domain.events import CancelRequested, OrderUpserted, ReturnRequested, check_order_amounts
+from chalicelib.domain.events import OrderUpserted, ReturnRequested, check_order_amounts
 from chalicelib.ports.errors import HydrationFailed
 
 CURRENCY = "CNY"
@@ -119,10 +118,6 @@ def request_event(refund: dict, trade: dict, shop: str, received_at: datetime, c
     reason = reason_of(refund.get("reason"))
     fields = {"event_id": f"refund-{refund_id}-requested", "source": shop,
               "occurred_at": _time(refund.get("created")) or received_at, "received_at": received_at}
-    if kind == "REFUND" and not shipped(trade, line):
-        return _validated(CancelRequested, {**fields, "data": {
-            "return_id": refund_id, "order_id": tid, "reason": reason, "items": items,
-        }}, context, f"refund {refund_id}")
     data: dict = {"return_id": refund_id, "order_id": tid, "reason": reason, "items": items}
     if kind == "REFUND":
         data["resolution"] = "refund_only"
@@ -177,14 +172,6 @@ def refund_effect(refund: dict, trade: dict) -> MarketplaceRefunded | None:
 def reason_of(text: object) -> str:
     text = str(text or "")
     return next((reason for phrase, reason in REASONS if phrase in text), "other")
-
-
-def shipped(trade: dict, line: dict) -> bool:
-    """The goods left: the trade (or the sub-order) is past waiting to ship."""
-    status = str(trade.get("status"))
-    if status in _NOT_PAID or status in _NOT_SHIPPED:
-        return bool(line.get("consign_time") or line.get("invoice_no"))
-    return status != "TRADE_CLOSED_BY_TAOBAO"
 
 
 def number(record: dict, field: str) -> str:

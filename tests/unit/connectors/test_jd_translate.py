@@ -239,12 +239,14 @@ def test_where_a_service_order_stands(status, ours):
 
 # --- refund applications -----------------------------------------------------------------------------------------
 
-def test_a_refund_application_before_shipment_cancels_every_line_of_the_order():
+def test_a_refund_application_before_shipment_is_a_refund_only_request_for_every_line_of_the_order():
+    # Verification makes it a cancellation (POLICY.md section 8: not shipped, hold then refund).
     order = {**fixture("order_info"), "orderState": "LOCKED", "waybill": ""}
 
     event = translate.cancel_event(fixture("refund_application"), order, SHOP, NOW, CONTEXT)
 
-    assert event.type == "CancelRequested" and event.event_id == "refund-9007199254743001-requested"
+    assert event.type == "ReturnRequested" and event.event_id == "refund-9007199254743001-requested"
+    assert event.data.resolution == "refund_only"
     assert (event.data.return_id, event.data.order_id, event.data.reason) == (
         "refund-9007199254743001", ORDER_ID, "changed_mind")  # 不想要了
     assert [(item.line_id, item.quantity) for item in event.data.items] == [(SHOE, 2), (SOCKS, 1)]

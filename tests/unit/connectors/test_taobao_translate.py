@@ -119,11 +119,11 @@ def unshipped_trade():
     return found
 
 
-def test_a_refund_only_before_shipment_is_a_cancellation():
+def test_a_refund_only_before_shipment_is_a_refund_only_request_which_verification_makes_a_cancellation():
     event = request(refund(dispute_type="REFUND", has_good_return=False, good_status="BUYER_NOT_RECEIVED"),
                     unshipped_trade())
 
-    assert event.type == "CancelRequested"
+    assert (event.type, event.data.resolution) == ("ReturnRequested", "refund_only")
     assert [(item.line_id, item.quantity) for item in event.data.items] == [(str(OID_SHIRT), 1)]
 
 
