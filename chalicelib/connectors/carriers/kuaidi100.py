@@ -41,7 +41,8 @@ STATES = {
     "14": "returned_to_sender",  # 拒签: refused by the recipient, signed back by the sender (listed under 退签)
     "5": "out_for_delivery",  # 派件
     "501": "available_for_pickup",  # 投柜或驿站: in a parcel locker or a pickup station
-    "6": "returned_to_sender",  # 退回: on its way back to the sender
+    # 退回: on its way back to the sender, not back yet (an intercepted parcel is refunded once it is: 4)
+    "6": "in_transit",
     "7": "in_transit",  # 转投: handed to another carrier
     "8": "in_transit",  # 清关 (10-12: waiting for, in, through customs)
     "13": "exception",  # 清关异常

@@ -181,9 +181,14 @@ def test_delivered_states(state):
     assert status_of_state(state) == "delivered"
 
 
-@pytest.mark.parametrize("state", ["4", "401", "14", "6"])
+@pytest.mark.parametrize("state", ["4", "401", "14"])
 def test_returned_and_refused_states(state):
     assert status_of_state(state) == "returned_to_sender"
+
+
+def test_a_parcel_on_its_way_back_is_not_back_yet():
+    # An intercepted refund-only parcel is refunded when it is back (退签, 4), not while it travels (退回, 6).
+    assert status_of_state("6") == "in_transit"
 
 
 @pytest.mark.parametrize("state, status", [("5", "out_for_delivery"), ("501", "available_for_pickup")])
