@@ -13,7 +13,9 @@ from datetime import datetime
 from chalicelib.bootstrap import Ports
 from chalicelib.domain.clock import iso_utc
 from chalicelib.domain.explanations import DELIVERED_DESPITE_INTERCEPT, REJECTED_AT_INSPECTION, REVIEW_EXPIRED
+from chalicelib.domain.policy import return_policy
 from chalicelib.domain.returns import Return
+from chalicelib.domain.review import queue_fields
 from chalicelib.domain.tenancy import shop_of
 from chalicelib.services.stored_return import load_return
 from chalicelib.services.sync_tracking import link_tracking
@@ -65,8 +67,14 @@ def _intercept(record: Return, actions, ports: Ports, now: datetime) -> dict:
     else the order's), so that its return to sender, or its delivery anyway, moves the wait that comes next. The
     outcome is kept on the return whoever answered (a later approval is told to the marketplace beside it)."""
     parcel = record.shipment or _order_parcel(record, ports)
-    if parcel is not None:
-        link_tracking(record.return_id, parcel["carrier"], parcel["tracking_number"], ports, now)
+    if parcel is not None and link_tracking(record.return_id, parcel["carrier"], parcel["tracking_number"], ports,
+                                            now) is None:
+        # The parcel follows another return (two refund-only requests of one order): its tracking moves that one
+        # only, so a person watches this one (the logistics queue) instead of it waiting blind until it expires.
+        sla_hours = return_policy(record, ports.policies.current).review_sla_hours
+        problem = {"status": "parcel_of_another_return", "at": iso_utc(now), **parcel}
+        ports.returns.flag_parcel_problem(record.return_id, problem,
+                                          queue_fields("logistics", sla_hours, now, record.marketplace_deadline))
     outcome = actions.intercept(record) if actions is not None else NOBODY_TO_ASK
     ports.returns.update(record.return_id, {"interception": {"outcome": outcome, "at": iso_utc(now)}})
     return {"answer": "intercept", "outcome": outcome}

@@ -165,6 +165,21 @@ def test_intercept_follows_the_parcel_the_request_names_rather_than_the_orders()
     assert ports.shipments.get("sf", "SF-OUT-1") is None
 
 
+def test_a_second_request_on_a_parcel_another_return_follows_is_watched_by_a_person():
+    ports = twins()
+    an_order(ports, **IN_TRANSIT)
+    a_return(ports, **REFUND_ONLY)
+    answer_marketplace("RT-1", "intercept", ports, NOW)
+    ports.returns.create(Return(return_id="RT-2", order_id="TM-1001", kind="return", resolution="refund_only",
+                                reason="changed_mind", items=[{"line_id": "L1", "quantity": 1}]))
+
+    answer_marketplace("RT-2", "intercept", ports, NOW)
+
+    second = ports.returns.get("RT-2")
+    assert (second.parcel_problem["status"], second.review_queue) == ("parcel_of_another_return", "logistics")
+    assert ports.shipments.get("sf", "SF-OUT-1").return_id == "RT-1"
+
+
 def test_shopify_cannot_intercept_and_says_what_a_person_does_instead():
     actions = ShopifyActions(admin=type("Admin", (), {"connection": None})(), audit=None, now=lambda: NOW)
     record = Return(return_id="acme/RT-1", order_id="acme/1001", resolution="refund_only")

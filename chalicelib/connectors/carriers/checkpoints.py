@@ -2,18 +2,18 @@
 form fields of the styles that post a form, and the project's own answer for the styles that take it."""
 
 import hmac
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Annotated
 from urllib.parse import parse_qsl
 
 from pydantic import AfterValidator
 
+from chalicelib.connectors.china import CHINA_STANDARD_TIME
 from chalicelib.domain.clock import iso_utc
 from chalicelib.domain.errors import InvalidInput, InvalidJson, load_json
 from chalicelib.domain.events import TrackingUpdated
 from chalicelib.domain.tracking import checkpoint_key
 
-CHINA_STANDARD_TIME = timezone(timedelta(hours=8))
 # A form push has a handful of fields; more is not a carrier's.
 MAX_FORM_FIELDS = 20
 
