@@ -55,7 +55,7 @@ def complete_sms_refund(return_id: str, payload: object, staff: Staff, ports: Po
                           "marketplace_unavailable") from None
     ports.ledger.update_payment(refund_id, {
         "payment_status": PaymentStatus.CONFIRMED, "marketplace_refund_id": answer["marketplace_refund_id"],
-        "confirmed_at": answer["created_at"],
+        "confirmed_at": answer["created_at"], "payment_error": None,
     })
     review = review_return(return_id, {"decision": "retry", "note": "SMS code given: agreed in Taobao"}, staff, ports, now)
     return {**unqualified({"return_id": return_id, "refund_id": refund_id}), "payment_status": PaymentStatus.CONFIRMED,

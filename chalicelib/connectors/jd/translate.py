@@ -24,11 +24,10 @@ import hashlib
 import re
 from datetime import datetime, timedelta, timezone
 
-from pydantic import ValidationError
-
 from chalicelib.connectors.china import carrier_of, fen_text, from_china_time, yuan_to_fen
 from chalicelib.connectors.marketplace import MarketplaceRefunded, ReturnStatusSeen
 from chalicelib.connectors.marketplace import MarketplaceRefundFailed as RefundFailed  # what status 4 proves
+from chalicelib.connectors.translated import compact, validated
 from chalicelib.domain.clock import iso_utc
 from chalicelib.domain.events import (
     SOURCE_ID_PATTERN,
@@ -105,8 +104,8 @@ def order_event(order: dict, shop: str, received_at, context: dict) -> OrderUpse
         "lines": [{"line_id": line_id, "sku": sku, "unit_price": yuan(item.get("jdPrice")), "quantity": quantity}
                   for line_id, sku, item, quantity in _lines(order, number)],
     }
-    version = _compact(order.get("modified")) or str(state)
-    event = _validated(OrderUpserted, {
+    version = compact(order.get("modified")) or str(state)
+    event = validated(OrderUpserted, {
         "event_id": f"order-{number}-{version}", "source": shop,
         "occurred_at": jd_time(order.get("modified")) or jd_time(order.get("orderStartTime")),
         "received_at": received_at,
@@ -161,7 +160,7 @@ def return_event(
     if _count(service.get("customerExpect"), "customerExpect") == EXCHANGE:
         sku_id, quantity = next(iter(units.items()))
         data.update(resolution="exchange", replacement=_replacement(service, lines[sku_id], quantity))
-    return _validated(ReturnRequested, {
+    return validated(ReturnRequested, {
         "event_id": f"{data['return_id']}-requested", "source": shop, "occurred_at": jd_time(service.get("applyTime")),
         "received_at": received_at, "data": data,
     }, context, f"service order {number}")
@@ -175,7 +174,7 @@ def cancel_event(application: dict, order: dict, shop: str, received_at, context
     order_number = _same_order(application, order, f"refund application {number}")
     if order.get("orderState") == "FINISHED_L":
         return None
-    return _validated(ReturnRequested, {
+    return validated(ReturnRequested, {
         "event_id": f"{REFUND_PREFIX}{number}-requested", "source": shop,
         "occurred_at": jd_time(application.get("applyTime")), "received_at": received_at,
         "data": {
@@ -362,14 +361,3 @@ def _count(value: object, what: str) -> int:
     if isinstance(value, str) and _DIGITS.fullmatch(value.strip()):
         return int(value)
     raise HydrationFailed(f"{what} {value!r} is not a number")
-
-
-def _compact(at: object) -> str:
-    return "".join(c for c in str(at or "") if c.isalnum())[:20]
-
-
-def _validated(model, fields: dict, context: dict, what: str):
-    try:
-        return model.model_validate(fields, context=context)
-    except ValidationError as error:
-        raise HydrationFailed(f"{what} is not one we can take: {error.errors(include_url=False)[0]}") from None

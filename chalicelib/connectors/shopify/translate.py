@@ -9,10 +9,9 @@ the `*Set.presentmentMoney` strings, in the order's presentment currency, to the
 import re
 from decimal import Decimal, InvalidOperation
 
-from pydantic import ValidationError
-
 from chalicelib.connectors.marketplace import MarketplaceRefunded, ParcelLinked
 from chalicelib.connectors.shopify.webhook import number_of
+from chalicelib.connectors.translated import compact, validated
 from chalicelib.domain.events import SOURCE_ID_PATTERN, OrderUpserted, ReturnRequested, check_order_amounts
 from chalicelib.domain.money import CURRENCY_EXPONENTS, format_minor
 from chalicelib.ports.errors import HydrationFailed
@@ -65,8 +64,8 @@ def order_event(order: dict, shop: str, received_at, context: dict) -> OrderUpse
         "shipping_fee": amount(order.get("totalShippingPriceSet"), currency),
         "lines": [_line(line, currency) for line in lines.get("nodes") or [] if line.get("quantity")],
     }
-    event = _validated(OrderUpserted, {
-        "event_id": f"order-{number}-{_compact(order.get('updatedAt'))}", "source": shop,
+    event = validated(OrderUpserted, {
+        "event_id": f"order-{number}-{compact(order.get('updatedAt'))}", "source": shop,
         "occurred_at": order.get("updatedAt"), "received_at": received_at,
         "data": {key: value for key, value in data.items() if value is not None},
     }, context, f"order {number}")
@@ -103,7 +102,7 @@ def return_event(
     replacement = _replacement(record, currency)
     if replacement:
         data.update(resolution="exchange", replacement=replacement)
-    return _validated(ReturnRequested, {
+    return validated(ReturnRequested, {
         "event_id": f"return-{number}-requested", "source": shop, "occurred_at": record.get("createdAt"),
         "received_at": received_at, "data": data,
     }, context, f"return {number}")
@@ -230,14 +229,3 @@ def _number(record: dict, kind: str) -> str:
     if number is None:
         raise HydrationFailed(f"Shopify answered a {kind} without its id: {record.get('id')!r}")
     return number
-
-
-def _compact(at: object) -> str:
-    return "".join(c for c in str(at) if c.isalnum())[:20]
-
-
-def _validated(model, fields: dict, context: dict, what: str):
-    try:
-        return model.model_validate(fields, context=context)
-    except ValidationError as error:
-        raise HydrationFailed(f"{what} is not one we can take: {error.errors(include_url=False)[0]}") from None

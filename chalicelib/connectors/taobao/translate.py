@@ -18,10 +18,9 @@ and Tmall refunds an unanswered one by itself at its deadline (the buyer would h
 
 from datetime import datetime
 
-from pydantic import ValidationError
-
 from chalicelib.connectors.china import carrier_of, fen_text, from_china_time, yuan_to_fen
 from chalicelib.connectors.marketplace import MarketplaceRefunded, ParcelLinked, ReturnStatusSeen
+from chalicelib.connectors.translated import compact, validated
 from chalicelib.domain.clock import iso_utc
 from chalicelib.domain.events import OrderUpserted, ReturnRequested, check_order_amounts
 from chalicelib.ports.errors import HydrationFailed
@@ -95,8 +94,8 @@ def order_event(trade: dict, shop: str, received_at: datetime, context: dict) ->
         "shipping_fee": fen_text(post_fee),
         "lines": lines,
     }
-    event = _validated(OrderUpserted, {
-        "event_id": f"trade-{tid}-{_compact(trade.get('modified') or trade.get('created'))}", "source": shop,
+    event = validated(OrderUpserted, {
+        "event_id": f"trade-{tid}-{compact(trade.get('modified') or trade.get('created'))}", "source": shop,
         "occurred_at": _time(trade.get("modified") or trade.get("created")) or received_at,
         "received_at": received_at, "data": {k: v for k, v in data.items() if v is not None},
     }, context, f"trade {tid}")
@@ -129,7 +128,7 @@ def request_event(refund: dict, trade: dict, shop: str, received_at: datetime, c
     parcel = return_parcel(refund)
     if parcel and kind != "REFUND":
         data["shipment"] = {"carrier": parcel[0], "tracking_number": parcel[1]}
-    return _validated(ReturnRequested, {**fields, "data": data}, context, f"refund {refund_id}")
+    return validated(ReturnRequested, {**fields, "data": data}, context, f"refund {refund_id}")
 
 
 def standing(refund: dict) -> ReturnStatusSeen:
@@ -233,14 +232,3 @@ def _time(value: object) -> datetime | None:
         return from_china_time(value)
     except ValueError:
         raise HydrationFailed(f"{value!r} is not a time as Taobao writes them (yyyy-MM-dd HH:mm:ss)") from None
-
-
-def _compact(at: object) -> str:
-    return "".join(c for c in str(at) if c.isdigit())[:14]
-
-
-def _validated(model, fields: dict, context: dict, what: str):
-    try:
-        return model.model_validate(fields, context=context)
-    except ValidationError as error:
-        raise HydrationFailed(f"{what} is not one we can take: {error.errors(include_url=False)[0]}") from None
