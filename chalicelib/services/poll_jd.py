@@ -99,8 +99,9 @@ def _pages(client, method: str, params: dict, page_name: str, rows_name: str):
         found = client.call(method, {**params, page_name: page, "pageSize": PAGE_SIZE})
         rows = found.get(rows_name) or []
         yield from rows
-        if len(rows) < PAGE_SIZE or page * PAGE_SIZE >= int(found.get("totalCount") or 0):
-            return
+        total = found.get("totalCount")
+        if len(rows) < PAGE_SIZE or (total is not None and page * PAGE_SIZE >= int(total)):
+            return  # a full page of a list that says no total is followed by the next one
     raise TooManyPages(f"{method} had more than {MAX_PAGES} pages of {PAGE_SIZE} in {params}")
 
 

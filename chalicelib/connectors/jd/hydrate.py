@@ -145,6 +145,7 @@ def applications_of_order(client, order_id: str) -> list[dict]:
                             {"orderId": int(order_id), "pageIndex": page, "pageSize": APPLICATION_PAGE})
         rows = found.get("result") or []
         applications += rows
-        if len(rows) < APPLICATION_PAGE or len(applications) >= int(found.get("totalCount") or 0):
+        total = found.get("totalCount")
+        if len(rows) < APPLICATION_PAGE or (total is not None and len(applications) >= int(total)):
             break
     return applications

@@ -16,6 +16,7 @@ exactly: ids (JD's Longs, above 2**53) as ints, amounts (59.9, JD's BigDecimals)
 """
 
 import hashlib
+import http.client
 import json
 import socket
 import urllib.error
@@ -144,7 +145,7 @@ class JosClient:
             refused = isinstance(error.reason, ConnectionRefusedError)  # nothing reached JD
             raise JosUnavailable(
                 f"no answer from JD to {method}: {error.reason}", unknown_outcome=not refused) from None
-        except (socket.timeout, TimeoutError, ConnectionError) as error:
+        except (socket.timeout, TimeoutError, ConnectionError, http.client.HTTPException) as error:
             raise JosUnavailable(
                 f"no answer from JD to {method} in {self._timeout} s: {error}", unknown_outcome=True) from None
         try:
