@@ -20,10 +20,14 @@ webhooks_api = Blueprint(__name__)
 def receive_carrier_push(carrier: str) -> Response:
     """Answered as the carrier's style expects (its own body for a receipt and for a refusal), with our statuses."""
     from chalicelib.connectors.carriers import style_of
+    from chalicelib.connectors.carriers.sf_route_service import KEY_HEADER
     from chalicelib.services.accept_carrier_push import accept_carrier_push
 
     request = webhooks_api.current_request
     headers = dict(request.headers)
+    key = (request.query_params or {}).get("key")
+    if key is not None:  # a push address's own secret (SF's RoutePushService signs nothing: sf_route_service.py)
+        headers[KEY_HEADER] = key
     style = style_of(carrier, headers)
 
     def work() -> Response:

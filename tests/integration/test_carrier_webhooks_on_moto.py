@@ -208,3 +208,31 @@ def test_a_content_type_the_route_does_not_take_is_refused_before_any_work(aws):
 
     assert response.status_code == 415
     assert queued(aws) == [] and archived(aws) == []
+
+
+def sf_documented_push(key: str | None, body: dict | None = None):
+    """SF's RoutePushService as SF documents it: JSON in a Body, no signature; the secret is in the push address."""
+    nodes = json.loads(sf_fields()["msgData"])
+    body = body or (nodes if "Body" in nodes else {"Body": nodes})
+    path = "/v1/webhooks/carriers/sf-express" + (f"?key={key}" if key is not None else "")
+    with Client(app) as client:
+        return client.http.post(path, headers={"Content-Type": "application/json"}, body=json.dumps(body).encode())
+
+
+def test_sfs_documented_json_push_is_taken_with_the_secret_in_its_address(aws):
+    response = sf_documented_push(CARRIER_SECRETS["sf-express"])
+
+    assert (response.status_code, response.json_body) == (200, {"return_code": "0000", "return_msg": "成功"})
+    assert len(queued(aws)) == 4
+
+
+@pytest.mark.parametrize("key", [None, "", "not-the-secret"])
+def test_sfs_documented_json_push_without_the_addresss_secret_is_refused_and_nothing_queued(aws, key):
+    response = sf_documented_push(key)
+
+    assert response.status_code == 401
+    if key is None:  # no key, no msgDigest header: the old JSON shape's refusal
+        assert response.json_body["error"]["code"] == "invalid_signature"
+    else:  # SF's own push, with a key that is not the secret: SF's failure body
+        assert (response.json_body["return_code"], response.json_body["error"]["code"]) == ("1000", "invalid_signature")
+    assert queued(aws) == []

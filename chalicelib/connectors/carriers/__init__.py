@@ -12,7 +12,14 @@ A checkpoint's event id is derived from what identifies it at the carrier (track
 so a checkpoint pushed again, alone or within a longer timeline, is applied once.
 """
 
-from chalicelib.connectors.carriers import aftership, kuaidi100, route_push, seventeen_track, sf_open_platform
+from chalicelib.connectors.carriers import (
+    aftership,
+    kuaidi100,
+    route_push,
+    seventeen_track,
+    sf_open_platform,
+    sf_route_service,
+)
 
 # `POST /v1/webhooks/carriers/{carrier}`: the style each carrier name speaks.
 CARRIER_STYLES = {"aftership": aftership, "17track": seventeen_track, "sf-express": route_push, "kuaidi100": kuaidi100}
@@ -28,4 +35,6 @@ def style_of(carrier: str, headers: dict):
     content_type = next((value for key, value in headers.items() if key.lower() == "content-type"), "")
     if content_type.split(";")[0].strip().lower() == FORM and carrier in FORM_STYLES:
         return FORM_STYLES[carrier]
+    if carrier == "sf-express" and sf_route_service.pushed_here(headers):
+        return sf_route_service  # SF's own JSON push, keyed by its address
     return CARRIER_STYLES.get(carrier)

@@ -198,3 +198,30 @@ def test_the_json_shape_keeps_our_own_answers():
     assert route_push.reply(4) == (202, {"checkpoints": 4, "status": "accepted"})
     error = {"code": "invalid_signature", "message": "msgDigest does not match the body", "field": None}
     assert route_push.refusal(401, error) == {"error": error}
+
+
+def test_sfs_own_json_push_is_told_by_its_addresss_key_and_the_old_shape_by_its_header():
+    from chalicelib.connectors.carriers import sf_route_service
+
+    assert style_of("sf-express", {"Content-Type": "application/json", "x-aftersales-push-key": "k"}) is sf_route_service
+    assert style_of("sf-express", {"Content-Type": "application/json", "msgDigest": "d"}) is route_push
+    assert style_of("sf-express", {"x-aftersales-push-key": "k", "msgDigest": "d"}) is route_push
+    assert style_of("17track", {"x-aftersales-push-key": "k"}) is not sf_route_service
+
+
+def test_sfs_own_json_push_verifies_by_the_key_in_constant_time_against_every_secret():
+    from chalicelib.connectors.carriers import sf_route_service
+
+    sf_route_service.verify({"x-aftersales-push-key": "new"}, b"{}", (b"old", b"new"))
+    with pytest.raises(CarrierSignatureError):
+        sf_route_service.verify({"x-aftersales-push-key": "guess"}, b"{}", (b"old", b"new"))
+    with pytest.raises(CarrierSignatureError):
+        sf_route_service.verify({}, b"{}", (b"old",))
+
+
+def test_sfs_own_json_push_reads_its_nodes_out_of_the_body():
+    from chalicelib.connectors.carriers import sf_route_service
+
+    events = sf_route_service.parse({"Body": routes({"mailno": "SF9", "opCode": "80"})}, "sf-express", NOW, EDGE)
+
+    assert [(e.data.tracking_number, e.data.status) for e in events] == [("SF9", "delivered")]
