@@ -57,6 +57,11 @@ def complete_sms_refund(return_id: str, payload: object, staff: Staff, ports: Po
         "payment_status": PaymentStatus.CONFIRMED, "marketplace_refund_id": answer["marketplace_refund_id"],
         "confirmed_at": answer["created_at"], "payment_error": None,
     })
-    review = review_return(return_id, {"decision": "retry", "note": "SMS code given: agreed in Taobao"}, staff, ports, now)
+    try:
+        review = review_return(return_id, {"decision": "retry", "note": "SMS code given: agreed in Taobao"}, staff, ports,
+                               now)
+    except Conflict as lost:  # the same code given twice at once: the other request resumed the workflow
+        raise Conflict(f"the refund of return {own_id(return_id)} was completed by another request ({lost.message})",
+                       "not_waiting_for_sms_code") from None
     return {**unqualified({"return_id": return_id, "refund_id": refund_id}), "payment_status": PaymentStatus.CONFIRMED,
             "marketplace_refund_id": answer["marketplace_refund_id"], "review": review}
