@@ -2,6 +2,7 @@
 
 from pydantic import ValidationError
 
+from chalicelib.domain.events import OrderUpserted, check_order_amounts
 from chalicelib.ports.errors import HydrationFailed
 
 
@@ -17,3 +18,14 @@ def validated(model, fields: dict, context: dict, what: str):
 def compact(at: object) -> str:
     """A marketplace's time (or version) as part of an event id: its letters and digits, at most 20."""
     return "".join(c for c in str(at or "") if c.isalnum())[:20]
+
+
+def order_upserted(fields: dict, context: dict, what: str):
+    """The order as our event: the data's unset fields left out, every amount at its currency's exact decimals."""
+    data = {key: value for key, value in fields["data"].items() if value is not None}
+    event = validated(OrderUpserted, {**fields, "data": data}, context, what)
+    try:
+        check_order_amounts(event.data)
+    except ValueError as error:
+        raise HydrationFailed(f"{what}: {error}") from None
+    return event

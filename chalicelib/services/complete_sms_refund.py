@@ -38,12 +38,13 @@ def complete_sms_refund(return_id: str, payload: object, staff: Staff, ports: Po
     waiting = issued is not None and not issued.settled and (issued.payment_error or {}).get("code") == SMS_CODE_REQUIRED
     if not waiting or record.waiting_for != Waiting.FINANCE_REVIEW:
         raise Conflict(f"the refund of return {own_id(return_id)} does not wait for an SMS code", "not_waiting_for_sms_code")
+    connection = ports.marketplaces.connection(shop_of(return_id))
+    if connection is None or connection.platform != "taobao":
+        raise Conflict(f"shop {shop_of(return_id)} is not connected to Taobao any more", "not_connected")
     try:
         actions = ports.marketplaces.actions(shop_of(return_id))
     except MarketplaceRefused as refused:
         raise Conflict(str(refused), "marketplace_refused") from None
-    if actions is None or not hasattr(actions, "verification_code_refund"):
-        raise Conflict(f"shop {shop_of(return_id)} is not connected to Taobao any more", "not_connected")
     try:
         answer = actions.verification_code_refund(record, issued, code)
     except PaymentDeclined as declined:

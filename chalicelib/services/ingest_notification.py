@@ -20,12 +20,12 @@ from chalicelib.connectors.marketplace import (
 )
 from chalicelib.domain.clock import iso_utc
 from chalicelib.domain.events import MarketplaceNotified, edge_context, queued_messages
-from chalicelib.domain.ledger import PaymentStatus, refund_id_for
+from chalicelib.domain.ledger import PaymentStatus
 from chalicelib.domain.policy import return_policy
 from chalicelib.domain.review import queue_fields, sla_deadline
 from chalicelib.domain.tenancy import own_id, qualified, qualify, shop_of
 from chalicelib.services.ingest_event import ingest_event
-from chalicelib.services.record_marketplace_refund import record_marketplace_refund
+from chalicelib.services.record_marketplace_refund import ledger_keys, record_marketplace_refund
 from chalicelib.services.sync_tracking import link_tracking
 
 # How every message the edge queues starts (the events' first field).
@@ -105,10 +105,8 @@ def _flag_dispute(return_id: str, why: str, ports: Ports, now: datetime) -> str:
 def _mark_refund_failed(failed: MarketplaceRefundFailed, shop: str, ports: Ports) -> str:
     """The ledger record the marketplace failed to pay, marked failed with its reason (finance reads it there);
     nothing else moves: the refund's dispatch finds the same in the marketplace and hands it to finance."""
-    keys = [failed.note] if failed.note and failed.note.startswith(f"RF-{shop}.") else []
-    keys += [refund_id_for(qualified(shop, failed.return_id))] if failed.return_id else []
     error = {"code": "refund_failed", "message": failed.reason[:2000], "at": failed.at}
-    for key in keys:
+    for key in ledger_keys(failed, shop, qualified(shop, failed.return_id) if failed.return_id else None):
         record = ports.ledger.get(key)
         if record is None:
             continue

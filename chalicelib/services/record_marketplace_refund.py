@@ -21,7 +21,7 @@ from chalicelib.ports.errors import HydrationFailed
 
 def record_marketplace_refund(refund: MarketplaceRefunded, shop: str, ports: Ports, now: datetime) -> str:
     return_id = qualified(shop, refund.return_id) if refund.return_id else None
-    for key in _ledger_keys(refund, shop, return_id):
+    for key in ledger_keys(refund, shop, return_id):
         known = ports.ledger.get(key)
         if known is None:
             continue
@@ -61,7 +61,8 @@ def record_marketplace_refund(refund: MarketplaceRefunded, shop: str, ports: Por
     return f"refund {refund.refund_ref} made in the marketplace recorded as {refund_id}"
 
 
-def _ledger_keys(refund: MarketplaceRefunded, shop: str, return_id: str | None) -> list[str]:
-    """The ledger records this refund may be ours for: the one its note names (a key of this shop), its return's."""
+def ledger_keys(refund, shop: str, return_id: str | None) -> list[str]:
+    """The ledger records a marketplace's refund (MarketplaceRefunded, MarketplaceRefundFailed) may be ours for: the
+    one its note names (a key of this shop), its return's (`return_id`, qualified)."""
     keys = [refund.note] if refund.note and refund.note.startswith(f"RF-{shop}.") else []
     return keys + ([refund_id_for(return_id)] if return_id else [])

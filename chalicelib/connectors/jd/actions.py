@@ -18,8 +18,6 @@ the reads are made and every write is recorded in the audit table (jd.dry_run) e
 and not sent.
 """
 
-from collections.abc import Callable
-from datetime import datetime
 
 from chalicelib.connectors.china import fen_text, yuan_to_fen
 from chalicelib.connectors.jd import jos_api
@@ -31,14 +29,12 @@ from chalicelib.connectors.jd.hydrate import (
     read_service,
 )
 from chalicelib.connectors.jd.translate import SERVICE_STATUSES, jd_object, jd_time
-from chalicelib.domain.audit import system_entry
+from chalicelib.connectors.seller_writes import SellerWrites
 from chalicelib.domain.clock import iso_utc
-from chalicelib.domain.connections import Mode
 from chalicelib.domain.explanations import REJECTED_AT_INSPECTION, explain
 from chalicelib.domain.ledger import LedgerRecord, refund_id_for
 from chalicelib.domain.returns import Return
 from chalicelib.domain.tenancy import own_id
-from chalicelib.ports import Audit
 from chalicelib.ports.errors import (
     HydrationFailed,
     MarketplaceRefused,
@@ -54,7 +50,6 @@ REFUSE_REASONS = {
 }
 DEFAULT_REFUSE_REASON = "1299"
 APPROVE_NOTES = "同意退货，请按退货地址寄回"  # what the buyer reads: agreed, send the goods to the return address
-STALE_RETRIES = 3
 AWAITING_GOODS = 10005  # serviceStatus: approved, the goods not received yet
 # A refund application's status (CONNECTORS.md).
 PENDING, APPROVED, REFUSED, REFUNDED, REFUND_FAILED, INTERCEPTING, FORCED_REFUND, WITHDRAWN = 0, 1, 2, 3, 4, 6, 9, 11
@@ -117,16 +112,8 @@ def application_of(applications: list[dict], issued: LedgerRecord, number: str) 
     return None
 
 
-class JdActions:
-    def __init__(self, client, audit: Audit, now: Callable[[], datetime]) -> None:
-        self._client = client
-        self._connection = client.connection
-        self._audit = audit
-        self._now = now
-
-    @property
-    def _dry_run(self) -> bool:
-        return self._connection.mode == Mode.DRY_RUN
+class JdActions(SellerWrites):
+    PLATFORM, LOCKED = "jd", "JD's service order"
 
     def approve(self, record: Return) -> str:
         kind, number = jd_object(own_id(record.return_id))
@@ -338,28 +325,11 @@ class JdActions:
         }
         return {name: value for name, value in fields.items() if value is not None}
 
-    def _stale_safe(self, act: Callable[[], str]) -> str:
-        """Act; on a stale sysVersion, read and decide again (the service order moved under us), a few times."""
-        for attempt in range(STALE_RETRIES):
-            try:
-                return act()
-            except jos_api.JosRefused as error:
-                if not jos_api.stale_version(error):
-                    raise
-                if attempt == STALE_RETRIES - 1:
-                    raise MarketplaceUnavailable(
-                        f"JD's service order kept changing under us ({error}); tried {STALE_RETRIES} times") from None
+    def _shop(self) -> str:
+        return self._connection.vender_id
 
-    def _write(self, method: str, params: dict, record: Return) -> str | None:
-        """Send a write, or in dry run record it: "dry run: ..." then (None: it was sent)."""
-        if not self._dry_run:
-            self._client.call(method, params)
-            return None
-        self._audit.append(system_entry(
-            f"return#{record.return_id}", "jd.dry_run", self._now(), return_id=record.return_id,
-            method=method, params=params, shop=self._connection.vender_id,
-        ))
-        return f"dry run: {method} recorded, not sent"
+    def _stale(self, error: Exception) -> bool:
+        return isinstance(error, jos_api.JosRefused) and jos_api.stale_version(error)
 
 
 def _standing(service: dict) -> str:

@@ -27,13 +27,12 @@ from datetime import datetime, timedelta, timezone
 from chalicelib.connectors.china import carrier_of, fen_text, from_china_time, yuan_to_fen
 from chalicelib.connectors.marketplace import MarketplaceRefunded, ReturnStatusSeen
 from chalicelib.connectors.marketplace import MarketplaceRefundFailed as RefundFailed  # what status 4 proves
-from chalicelib.connectors.translated import compact, validated
+from chalicelib.connectors.translated import compact, order_upserted, validated
 from chalicelib.domain.clock import iso_utc
 from chalicelib.domain.events import (
     SOURCE_ID_PATTERN,
     OrderUpserted,
     ReturnRequested,
-    check_order_amounts,
 )
 from chalicelib.ports.errors import HydrationFailed
 
@@ -105,17 +104,11 @@ def order_event(order: dict, shop: str, received_at, context: dict) -> OrderUpse
                   for line_id, sku, item, quantity in _lines(order, number)],
     }
     version = compact(order.get("modified")) or str(state)
-    event = validated(OrderUpserted, {
+    return order_upserted({
         "event_id": f"order-{number}-{version}", "source": shop,
         "occurred_at": jd_time(order.get("modified")) or jd_time(order.get("orderStartTime")),
-        "received_at": received_at,
-        "data": {key: value for key, value in data.items() if value is not None},
+        "received_at": received_at, "data": data,
     }, context, f"order {number}")
-    try:
-        check_order_amounts(event.data)
-    except ValueError as error:
-        raise HydrationFailed(f"order {number}: {error}") from None
-    return event
 
 
 def not_ours(service: dict) -> str | None:

@@ -11,8 +11,8 @@ from decimal import Decimal, InvalidOperation
 
 from chalicelib.connectors.marketplace import MarketplaceRefunded, ParcelLinked
 from chalicelib.connectors.shopify.webhook import number_of
-from chalicelib.connectors.translated import compact, validated
-from chalicelib.domain.events import SOURCE_ID_PATTERN, OrderUpserted, ReturnRequested, check_order_amounts
+from chalicelib.connectors.translated import compact, order_upserted, validated
+from chalicelib.domain.events import SOURCE_ID_PATTERN, OrderUpserted, ReturnRequested
 from chalicelib.domain.money import CURRENCY_EXPONENTS, format_minor
 from chalicelib.ports.errors import HydrationFailed
 
@@ -64,16 +64,10 @@ def order_event(order: dict, shop: str, received_at, context: dict) -> OrderUpse
         "shipping_fee": amount(order.get("totalShippingPriceSet"), currency),
         "lines": [_line(line, currency) for line in lines.get("nodes") or [] if line.get("quantity")],
     }
-    event = validated(OrderUpserted, {
+    return order_upserted({
         "event_id": f"order-{number}-{compact(order.get('updatedAt'))}", "source": shop,
-        "occurred_at": order.get("updatedAt"), "received_at": received_at,
-        "data": {key: value for key, value in data.items() if value is not None},
+        "occurred_at": order.get("updatedAt"), "received_at": received_at, "data": data,
     }, context, f"order {number}")
-    try:
-        check_order_amounts(event.data)
-    except ValueError as error:
-        raise HydrationFailed(f"order {number}: {error}") from None
-    return event
 
 
 def return_event(

@@ -10,21 +10,18 @@ finance queue until a person gives the code (services/complete_sms_refund.py). I
 and every write is recorded in the audit table exactly as it would have been sent, and not sent.
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from chalicelib.connectors.china import fen_text, from_china_time, yuan_to_fen
+from chalicelib.connectors.seller_writes import SellerWrites
 from chalicelib.connectors.taobao import top_api
 from chalicelib.connectors.taobao.hydrate import read_refund
-from chalicelib.domain.audit import system_entry
 from chalicelib.domain.clock import iso_utc
-from chalicelib.domain.connections import Mode
 from chalicelib.domain.explanations import explain
 from chalicelib.domain.ledger import LedgerRecord
 from chalicelib.domain.returns import Return
 from chalicelib.domain.tenancy import own_id
-from chalicelib.ports import Audit
 from chalicelib.ports.errors import MarketplaceRefused, MarketplaceUnavailable, PaymentDeclined, PaymentNotConfirmed
 
 # Our rules' codes and Taobao's refuse_reason_id (taobao.refund.refusereason.get lists a shop's; these are the
@@ -35,7 +32,6 @@ REFUSE_REASONS = {
 DEFAULT_REFUSE_REASON = "1099"
 # taobao.rp.refunds.agree per call: refunds and yuan (in fen), by store.
 AGREE_LIMITS = {"taobao": (20, 600_000), "tmall": (30, 1_000_000)}
-STALE_RETRIES = 3
 _AGREED = frozenset({"WAIT_BUYER_RETURN_GOODS", "WAIT_SELLER_CONFIRM_GOODS"})
 SMS_CODE_REQUIRED = "sms_code_required"
 SMS_CODE_REFUSED = "sms_code_refused"
@@ -112,16 +108,8 @@ def _results(answer: dict) -> list[dict]:
     return [result for result in results or [] if isinstance(result, dict)]
 
 
-class TaobaoActions:
-    def __init__(self, client, audit: Audit, now: Callable[[], datetime]) -> None:
-        self._client = client
-        self._connection = client.connection
-        self._audit = audit
-        self._now = now
-
-    @property
-    def _dry_run(self) -> bool:
-        return self._connection.mode == Mode.DRY_RUN
+class TaobaoActions(SellerWrites):
+    PLATFORM, LOCKED = "taobao", "Taobao's refund"
 
     def approve(self, record: Return) -> str:
         if record.resolution == "refund_only" or record.kind == "cancel":
@@ -247,27 +235,11 @@ class TaobaoActions:
         return {"refund_id": str(refund["refund_id"]), "refund_version": str(refund.get("refund_version")),
                 "refund_phase": str(refund.get("refund_phase") or "aftersale")}
 
-    def _stale_safe(self, act: Callable[[], object]):
-        """Act; on a stale refund_version, read and decide again (the refund moved under us), a few times."""
-        for attempt in range(STALE_RETRIES):
-            try:
-                return act()
-            except (top_api.TopRefused, _Stale) as error:
-                if isinstance(error, top_api.TopRefused) and not top_api.stale_version(error):
-                    raise
-                if attempt == STALE_RETRIES - 1:
-                    raise MarketplaceUnavailable(f"Taobao's refund kept changing under us ({error}); tried {STALE_RETRIES} times") from None
+    def _shop(self) -> str:
+        return self._connection.seller_nick
 
-    def _write(self, method: str, params: dict, record: Return) -> str | None:
-        """Send a write, or in dry run record it: "dry run: ..." then (None: it was sent)."""
-        if not self._dry_run:
-            self._client.call(method, params)
-            return None
-        self._audit.append(system_entry(
-            f"return#{record.return_id}", "taobao.dry_run", self._now(), return_id=record.return_id,
-            method=method, params=params, shop=self._connection.seller_nick,
-        ))
-        return f"dry run: {method} recorded, not sent"
+    def _stale(self, error: Exception) -> bool:
+        return isinstance(error, _Stale) or (isinstance(error, top_api.TopRefused) and top_api.stale_version(error))
 
 
 def _utc(china: object, default: datetime) -> str:

@@ -20,9 +20,9 @@ from datetime import datetime
 
 from chalicelib.connectors.china import carrier_of, fen_text, from_china_time, yuan_to_fen
 from chalicelib.connectors.marketplace import MarketplaceRefunded, ParcelLinked, ReturnStatusSeen
-from chalicelib.connectors.translated import compact, validated
+from chalicelib.connectors.translated import compact, order_upserted, validated
 from chalicelib.domain.clock import iso_utc
-from chalicelib.domain.events import OrderUpserted, ReturnRequested, check_order_amounts
+from chalicelib.domain.events import OrderUpserted, ReturnRequested
 from chalicelib.ports.errors import HydrationFailed
 
 CURRENCY = "CNY"
@@ -94,16 +94,11 @@ def order_event(trade: dict, shop: str, received_at: datetime, context: dict) ->
         "shipping_fee": fen_text(post_fee),
         "lines": lines,
     }
-    event = validated(OrderUpserted, {
+    return order_upserted({
         "event_id": f"trade-{tid}-{compact(trade.get('modified') or trade.get('created'))}", "source": shop,
         "occurred_at": _time(trade.get("modified") or trade.get("created")) or received_at,
-        "received_at": received_at, "data": {k: v for k, v in data.items() if v is not None},
+        "received_at": received_at, "data": data,
     }, context, f"trade {tid}")
-    try:
-        check_order_amounts(event.data)
-    except ValueError as error:
-        raise HydrationFailed(f"trade {tid}: {error}") from None
-    return event
 
 
 def request_event(refund: dict, trade: dict, shop: str, received_at: datetime, context: dict):
