@@ -89,6 +89,8 @@ TMALL_ONLY_SUB_CODE = "isv.tmall-only"
 INTERVENED_SUB_CODE = "isv.refund-cs-intervened"
 ALREADY_INTERCEPTED_SUB_CODE = "isv.refund-intercepted"
 NOT_IN_TRANSIT_SUB_CODE = "isv.refund-intercept-not-allowed"
+EXCHANGE_SUB_CODE = "isv.refund-is-exchange"
+EXCHANGE_STATUS_SUB_CODE = "isv.exchange-status-not-support"
 DEADLINES = {  # approximate: how long the platform waits before acting by itself
     "WAIT_SELLER_AGREE": timedelta(days=5), "WAIT_BUYER_RETURN_GOODS": timedelta(days=7),
     "WAIT_SELLER_CONFIRM_GOODS": timedelta(days=10),
@@ -98,6 +100,16 @@ REMIND_TYPES = {"WAIT_SELLER_AGREE": 1, "WAIT_BUYER_RETURN_GOODS": 2, "WAIT_SELL
 OPEN = frozenset({"WAIT_SELLER_AGREE", "WAIT_BUYER_RETURN_GOODS", "WAIT_SELLER_CONFIRM_GOODS", "SELLER_REFUSE_BUYER"})
 AGREEABLE = frozenset({"WAIT_SELLER_AGREE", "WAIT_SELLER_CONFIRM_GOODS", "SELLER_REFUSE_BUYER"})
 BILL_TYPES = {"REFUND": "refund_bill", "REFUND_AND_RETURN": "return_bill", "TMALL_EXCHANGE": "replace_bill"}
+# A Tmall exchange (dispute_type TMALL_EXCHANGE; its dispute_id is the refund_id) moves through tmall.exchange.*'s
+# statuses, which tmall.exchange.get writes as text; its refund (taobao.refund.get) shows the nearest refund status.
+EXCHANGE_STATUSES = {
+    1: "换货待处理", 2: "待买家退货", 3: "买家已退货，待收货", 4: "换货关闭", 5: "换货成功", 6: "待买家修改",
+    12: "待发出换货商品", 13: "待买家收货", 14: "请退款",
+}
+EXCHANGE_AS_REFUND = {
+    1: "WAIT_SELLER_AGREE", 2: "WAIT_BUYER_RETURN_GOODS", 3: "WAIT_SELLER_CONFIRM_GOODS", 4: "CLOSED", 5: "SUCCESS",
+    6: "SELLER_REFUSE_BUYER", 12: "WAIT_SELLER_CONFIRM_GOODS", 13: "WAIT_SELLER_CONFIRM_GOODS", 14: "WAIT_SELLER_AGREE",
+}
 SESSION_FREE = frozenset({"taobao.tmc.messages.consume", "taobao.tmc.messages.confirm"})
 SYSTEM = frozenset({"method", "app_key", "session", "timestamp", "v", "sign_method", "sign", "format", "simplify",
                     "partner_id", "target_app_key"})
@@ -170,7 +182,11 @@ class TaobaoService(LoopbackServer):
             "taobao.refund.refuse": self._refund_refuse, "taobao.rp.returngoods.refuse": self._returngoods_refuse,
             "taobao.rp.refund.review": self._review, "taobao.rp.refunds.agree": self._agree,
             "taobao.rp.refund.intercept": self._intercept, "taobao.tmc.messages.consume": self._consume,
-            "taobao.tmc.messages.confirm": self._confirm,
+            "taobao.tmc.messages.confirm": self._confirm, "tmall.exchange.get": self._exchange_get,
+            "tmall.exchange.agree": self._exchange_agree, "tmall.exchange.refuse": self._exchange_refuse,
+            "tmall.exchange.returngoods.agree": self._exchange_receive,
+            "tmall.exchange.returngoods.refuse": self._exchange_refuse_goods,
+            "tmall.exchange.consigngoods": self._exchange_consign,
         }
         self.calls: Counter = Counter()  # by method, and by what happened: invalid_signature, timed_out, ...
         self.requests: list[tuple[str | None, dict]] = []  # (method, business parameters) of every request
@@ -270,13 +286,16 @@ class TaobaoService(LoopbackServer):
     def open_refund(
         self, user_id, tid, oid, dispute_type: str, refund_fee, reason: str = "不想要了", num: int = 1, *,
         desc: str = "", good_status: str | None = None, has_good_return: bool | None = None,
-        refund_phase: str | None = None,
+        refund_phase: str | None = None, exchange_sku: str | None = None,
     ) -> str:
         """The buyer asks for `refund_fee` yuan back on one sub-order (REFUND, REFUND_AND_RETURN, TMALL_EXCHANGE, ...);
         answers the refund_id. The defaults follow the trade: goods not received before it is finished, a return
-        for a return, onsale before the trade is finished and aftersale after."""
+        for a return, onsale before the trade is finished and aftersale after. A TMALL_EXCHANGE (Tmall only) names
+        the `exchange_sku` the buyer wants instead."""
         with self._lock:
             seller = self._seller(user_id)
+            if dispute_type == "TMALL_EXCHANGE" and (seller.store != "tmall" or not exchange_sku):
+                raise ValueError("an exchange is a Tmall store's, and names its exchange_sku")
             trade = self._trade(seller, tid)
             order = next((o for o in trade["orders"] if o["oid"] == int(oid)), None)
             if order is None:
@@ -302,23 +321,38 @@ class TaobaoService(LoopbackServer):
                 "company_name": None, "sid": None, "good_return_time": None, "cs_status": 1, "reviewed": None,
                 "intercepted_at": None, "paid_by": None, "seller_address_id": None, "refuse_reason_id": None,
                 "refuse_message": None,
+                "exchange": None if dispute_type != "TMALL_EXCHANGE" else {
+                    "status": 1, "exchange_sku": exchange_sku, "bought_sku": order.get("sku_id") or order.get("outer_sku_id"),
+                    "address_id": None, "seller_logistic_name": None, "seller_logistic_no": None,
+                },
             }
             seller.refunds[refund["refund_id"]] = refund
             self._changed(seller, refund, "RefundCreated", moved=False)
             return str(refund["refund_id"])
 
     def buyer_returns_goods(self, refund_id, company_name: str, sid: str) -> None:
-        """The buyer ships the goods back (WAIT_BUYER_RETURN_GOODS -> WAIT_SELLER_CONFIRM_GOODS)."""
+        """The buyer ships the goods back (WAIT_BUYER_RETURN_GOODS -> WAIT_SELLER_CONFIRM_GOODS; an exchange 2 -> 3)."""
         with self._lock:
             seller, refund = self._find(refund_id, "WAIT_BUYER_RETURN_GOODS")
-            refund.update(status="WAIT_SELLER_CONFIRM_GOODS", good_status="BUYER_RETURNED_GOODS",
-                          company_name=company_name, sid=sid, good_return_time=self._now())
+            refund.update(good_status="BUYER_RETURNED_GOODS", company_name=company_name, sid=sid,
+                          good_return_time=self._now())
+            self._move(refund, "WAIT_SELLER_CONFIRM_GOODS", 3)
             self._changed(seller, refund, "RefundBuyerReturnGoods")
+
+    def buyer_receives_replacement(self, refund_id) -> None:
+        """The buyer confirms the replacement of an exchange arrived (13 -> 5, 换货成功): no money moves."""
+        with self._lock:
+            seller, refund = self._find(refund_id, "WAIT_SELLER_CONFIRM_GOODS")
+            self._exchange_in(refund, 13)
+            self._move(refund, "SUCCESS", 5)
+            self._changed(seller, refund, "RefundSuccess")
 
     def buyer_modifies(self, refund_id, refund_fee) -> None:
         """The buyer asks for another amount: the seller must decide again (and a Tmall refund be reviewed again)."""
         with self._lock:
             seller, refund = self._find(refund_id, *OPEN)
+            if refund["exchange"] is not None:
+                raise ValueError(f"refund {refund_id} is an exchange: it asks for no amount")
             fee = _yuan(refund_fee)
             if not 0 < fee <= refund["total_fee"]:
                 raise ValueError(f"a refund of {fee} on a sub-order paid {refund['total_fee']}")
@@ -329,7 +363,7 @@ class TaobaoService(LoopbackServer):
     def buyer_closes(self, refund_id) -> None:
         with self._lock:
             seller, refund = self._find(refund_id, *OPEN)
-            refund["status"] = "CLOSED"
+            self._move(refund, "CLOSED", 4)
             self._changed(seller, refund, "RefundClosed")
 
     def intervene(self, refund_id) -> None:
@@ -371,7 +405,9 @@ class TaobaoService(LoopbackServer):
                     if refund["timeout"] is None or refund["timeout"] > now or refund["status"] not in self._deadlines:
                         continue
                     acted.append(str(refund["refund_id"]))
-                    if refund["status"] == "WAIT_BUYER_RETURN_GOODS":
+                    if refund["exchange"] is not None:
+                        self._exchange_times_out(seller, refund)
+                    elif refund["status"] == "WAIT_BUYER_RETURN_GOODS":
                         self._close(seller, refund)
                     elif refund["status"] == "WAIT_SELLER_AGREE" and refund["has_good_return"]:
                         refund["status"] = "WAIT_BUYER_RETURN_GOODS"
@@ -381,6 +417,15 @@ class TaobaoService(LoopbackServer):
             return acted
 
     # --- what tests read --------------------------------------------------------------------------------------
+
+    def exchange_status(self, refund_id) -> str | None:
+        """An exchange's status as tmall.exchange.get writes it (None: the refund is no exchange)."""
+        with self._lock:
+            for seller in self._sellers.values():
+                refund = seller.refunds.get(int(refund_id))
+                if refund is not None:
+                    return refund["exchange"] and EXCHANGE_STATUSES[refund["exchange"]["status"]]
+            raise KeyError(f"no refund {refund_id}")
 
     def refunds(self, user_id) -> list[dict]:
         """Each refund's state (Decimal yuan, aware datetimes, int ids), with `paid_by`: seller (agreed through the
@@ -669,6 +714,7 @@ class TaobaoService(LoopbackServer):
         refund = seller.refunds.get(refund_id)
         failure = (
             "退款不存在" if refund is None else
+            "换货单不能同意退款" if refund["exchange"] is not None else
             STALE_VERSION_MESSAGE if version != refund["refund_version"] else
             "退款状态不支持此操作" if refund["status"] not in AGREEABLE else
             "退款阶段不正确" if phase not in (None, refund["refund_phase"]) else
@@ -701,6 +747,8 @@ class TaobaoService(LoopbackServer):
             raise _invalid("refund_phase", f"退款阶段应为{refund['refund_phase']}")
         if version != refund["refund_version"]:
             raise self._counted("stale_version", _business(STALE_VERSION_SUB_CODE, STALE_VERSION_MESSAGE))
+        if refund["exchange"] is not None:
+            raise self._counted("wrong_status", _business(EXCHANGE_SUB_CODE, "换货单请使用tmall.exchange.*接口处理"))
         if refund["status"] not in statuses:
             raise self._wrong_status(refund, "退款状态不支持此操作")
         return refund
@@ -721,6 +769,97 @@ class TaobaoService(LoopbackServer):
     def _tmall_only(self, seller: _Seller, method: str) -> None:
         if seller.store != "tmall":
             raise _business(TMALL_ONLY_SUB_CODE, f"{method}目前仅支持天猫")
+
+    # --- Tmall exchanges (tmall.exchange.*: by dispute_id, no version; each answers {result: {success, ...}}) ----
+
+    def _exchange_get(self, seller: _Seller, params: dict) -> dict:
+        refund = self._exchange_of(seller, params)
+        fields = _fields(params)
+        return {"result": {"success": True, "exchange": {
+            k: v for k, v in _render_exchange(refund).items() if k in fields and v is not None}}}
+
+    def _exchange_agree(self, seller: _Seller, params: dict) -> dict:
+        """The seller agrees: the buyer is sent the return address (`address_id`, taobao.logistics.address.search's
+        contact_id) and ships the goods back (1 -> 2)."""
+        refund = self._exchange_of(seller, params, 1)
+        refund["exchange"]["address_id"] = _need(params, "address_id")
+        self._move(refund, "WAIT_BUYER_RETURN_GOODS", 2)
+        self._changed(seller, refund, "RefundSellerAgreeAgreement")
+        return self._exchange_answer(refund)
+
+    def _exchange_refuse(self, seller: _Seller, params: dict) -> dict:
+        return self._refuse_exchange(seller, params, 1)
+
+    def _exchange_refuse_goods(self, seller: _Seller, params: dict) -> dict:
+        """The goods came back and the seller refuses them (3 -> 6): the buyer may change the request."""
+        return self._refuse_exchange(seller, params, 3)
+
+    def _refuse_exchange(self, seller: _Seller, params: dict, status: int) -> dict:
+        refund = self._exchange_of(seller, params, status)
+        reason = _id(params, "seller_refuse_reason_id")
+        self._not_intervened(refund)
+        refund.update(refuse_reason_id=str(reason), refuse_message=params.get("leave_message"))
+        self._move(refund, "SELLER_REFUSE_BUYER", 6)
+        self._changed(seller, refund, "RefundSellerRefuseAgreement")
+        return self._exchange_answer(refund)
+
+    def _exchange_receive(self, seller: _Seller, params: dict) -> dict:
+        """The seller confirms the goods came back (3 -> 12): the replacement is to be sent."""
+        refund = self._exchange_of(seller, params, 3)
+        self._move(refund, "WAIT_SELLER_CONFIRM_GOODS", 12)
+        self._changed(seller, refund, "RefundSellerAgreeAgreement")
+        return self._exchange_answer(refund)
+
+    def _exchange_consign(self, seller: _Seller, params: dict) -> dict:
+        """The seller sent the replacement (12 -> 13): its company and waybill, shown to the buyer."""
+        refund = self._exchange_of(seller, params, 12)
+        waybill, company = _need(params, "logistics_no"), _need(params, "logistics_company_name")
+        if _need(params, "logistics_type") not in ("100", "200"):
+            raise _invalid("logistics_type", "logistics_type须为100(平邮)或200(快递)")
+        refund["exchange"].update(seller_logistic_no=waybill, seller_logistic_name=company)
+        self._move(refund, "WAIT_SELLER_CONFIRM_GOODS", 13)
+        self._changed(seller, refund, "RefundSellerAgreeAgreement")
+        return self._exchange_answer(refund)
+
+    def _exchange_of(self, seller: _Seller, params: dict, *statuses: int) -> dict:
+        self._tmall_only(seller, "tmall.exchange")
+        refund = self._own(seller, _id(params, "dispute_id"))
+        if refund["exchange"] is None:
+            raise self._counted("not_found", _business(NOT_FOUND_SUB_CODES["refund"], f"换货单{refund['refund_id']}不存在"))
+        if statuses and refund["exchange"]["status"] not in statuses:
+            raise self._counted("wrong_status", _business(
+                EXCHANGE_STATUS_SUB_CODE, f"换货单状态不支持此操作 ({EXCHANGE_STATUSES[refund['exchange']['status']]})"))
+        return refund
+
+    def _exchange_answer(self, refund: dict) -> dict:
+        return {"result": {"success": True, "exchange": {
+            "dispute_id": refund["refund_id"], "bizorder_id": refund["tid"], "modified": _china(refund["modified"]),
+            "status": EXCHANGE_STATUSES[refund["exchange"]["status"]]}}}
+
+    def _exchange_times_out(self, seller: _Seller, refund: dict) -> None:
+        """Tmall acts on an exchange past its deadline: agrees it, closes it when the buyer sends nothing back, or
+        takes the goods as received."""
+        status = refund["exchange"]["status"]
+        if status == 1:
+            self._move(refund, "WAIT_BUYER_RETURN_GOODS", 2)
+            self._changed(seller, refund, "RefundSellerAgreeAgreement")
+        elif status == 2:
+            self._close(seller, refund)
+        elif status == 3:
+            self._move(refund, "WAIT_SELLER_CONFIRM_GOODS", 12)
+            self._changed(seller, refund, "RefundSellerAgreeAgreement")
+
+    @staticmethod
+    def _move(refund: dict, status: str, exchange_status: int) -> None:
+        """A refund's status, and an exchange's own beside it."""
+        refund["status"] = status
+        if refund["exchange"] is not None:
+            refund["exchange"]["status"] = exchange_status
+
+    @staticmethod
+    def _exchange_in(refund: dict, *statuses: int) -> None:
+        if refund["exchange"] is None or refund["exchange"]["status"] not in statuses:
+            raise ValueError(f"refund {refund['refund_id']} is no exchange in {statuses}")
 
     # --- TMC --------------------------------------------------------------------------------------------------
 
@@ -748,11 +887,13 @@ class TaobaoService(LoopbackServer):
     # --- state ------------------------------------------------------------------------------------------------
 
     def _settle(self, seller: _Seller, refund: dict, paid_by: str) -> None:
+        if refund["exchange"] is not None:
+            raise ValueError(f"refund {refund['refund_id']} is an exchange: no money moves on it")
         refund.update(status="SUCCESS", paid_by=paid_by)
         self._changed(seller, refund, "RefundSuccess")
 
     def _close(self, seller: _Seller, refund: dict) -> None:
-        refund["status"] = "CLOSED"
+        self._move(refund, "CLOSED", 4)
         self._changed(seller, refund, "RefundClosed")
 
     def _changed(self, seller: _Seller, refund: dict, topic: str, moved: bool = True) -> None:
@@ -843,6 +984,22 @@ def _render(refund: dict, seller: _Seller, fields: set[str] | None) -> dict:
         "seller_nick": seller.nick, "cs_status": refund["cs_status"],
     }
     return {k: v for k, v in rendered.items() if v is not None and (fields is None or k in fields)}
+
+
+def _render_exchange(refund: dict) -> dict:
+    """An exchange as tmall.exchange.get answers it (ids as numbers, its status as text, China times)."""
+    exchange, timeout = refund["exchange"], refund["timeout"]
+    return {
+        "dispute_id": refund["refund_id"], "biz_order_id": refund["tid"], "status": EXCHANGE_STATUSES[exchange["status"]],
+        "num": refund["num"], "reason": refund["reason"], "desc": refund["desc"], "title": refund["title"],
+        "price": refund["price"], "payment": _money(refund["total_fee"]), "bought_sku": exchange["bought_sku"],
+        "exchange_sku": exchange["exchange_sku"], "buyer_nick": refund["buyer_nick"],
+        "buyer_logistic_name": refund["company_name"], "buyer_logistic_no": refund["sid"],
+        "seller_logistic_name": exchange["seller_logistic_name"], "seller_logistic_no": exchange["seller_logistic_no"],
+        "refund_phase": refund["refund_phase"], "refund_version": refund["refund_version"],
+        "created": _china(refund["created"]), "modified": _china(refund["modified"]),
+        "time_out": timeout and _china(timeout),
+    }
 
 
 def _need(params: dict, name: str) -> str:

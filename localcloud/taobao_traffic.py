@@ -1,7 +1,8 @@
-"""Tmall's side of `make run` and `make chaos`: buyers asking in the simulated TOP gateway (returns, refund-only
-requests before and after shipment, a refund large enough for the SMS-code step) and Tmall refunding by
-itself (极速退款); the carrier scanning parcels and the warehouse holding and inspecting. Everything between is
-ours: TMC relayed by the scheduled poller, refunds hydrated through TOP, the answers and refunds made in Tmall."""
+"""Tmall's side of `make run` and `make chaos`: buyers asking in the simulated TOP gateway (returns, exchanges,
+refund-only requests before and after shipment, a refund large enough for the SMS-code step) and Tmall refunding
+by itself (极速退款); the carrier scanning parcels and the warehouse holding, inspecting and sending replacements.
+Everything between is ours: TMC relayed by the scheduled poller, refunds and exchanges hydrated through TOP, the
+answers, refunds and replacement waybills made in Tmall."""
 
 import json
 import random
@@ -15,13 +16,14 @@ from localcloud.cloud import DEFAULT_SECRETS, DEFAULT_STAFF_KEYS, LocalCloud
 from localcloud.traffic import scan, until_answered
 from localcloud.webhook_client import call_staff_api, post_webhook
 
-# What buyers ask for, by share: returns, refund-only before shipment (a cancellation), refund-only in transit (the
-# parcel intercepted), and refunds Tmall makes by itself before we hear of them.
-KINDS = ["return"] * 5 + ["before_shipment"] * 2 + ["in_transit", "in_transit", "fast_refund"]
+# What buyers ask for, by share: returns, exchanges for another size, refund-only before shipment (a cancellation),
+# refund-only in transit (the parcel intercepted), and refunds Tmall makes by itself before we hear of them.
+KINDS = ["return"] * 5 + ["exchange"] + ["before_shipment"] * 2 + ["in_transit", "in_transit", "fast_refund"]
 REASONS = ["尺码不合适", "7天无理由退换货", "不喜欢/效果不好", "拍错/多拍/不想要"]
 # Where a request stands once the workflow needs the buyer, the carrier, the warehouse or a person.
 WAITING = frozenset({"awaiting_parcel", "awaiting_hold", "refund_failed", "rejected", "in_review", "failed", "expired",
                      "refunded", "exchanged"})
+GOODS_BACK = frozenset({"return", "exchange"})
 _ids = iter(range(2**53 + 1_000_001, 2**62, 10))
 
 
@@ -37,11 +39,12 @@ class TaobaoCase:
 
 
 def taobao_cases(count: int, seed: int = 20261203) -> list[TaobaoCase]:
-    """`count` requests, plus one refund above the SMS threshold (3,000 CNY)."""
+    """`count` requests, plus an exchange and one refund above the SMS threshold (3,000 CNY)."""
     rng = random.Random(seed)
     cases = [TaobaoCase(kind=rng.choice(KINDS), price=f"{rng.randint(19, 399)}.{rng.choice(['00', '90', '99'])}",
                         reason=rng.choice(REASONS)) for _ in range(count)]
-    return cases + [TaobaoCase(kind="before_shipment", price="3200.00", reason="拍错/多拍/不想要")]
+    return cases + [TaobaoCase(kind="exchange", price="129.00", reason="尺码不合适"),
+                    TaobaoCase(kind="before_shipment", price="3200.00", reason="拍错/多拍/不想要")]
 
 
 def store_traffic(cloud: LocalCloud, shop: str, cases: list[TaobaoCase], timeout: float) -> list[str]:
@@ -52,7 +55,7 @@ def store_traffic(cloud: LocalCloud, shop: str, cases: list[TaobaoCase], timeout
         case.oid = case.tid + 2
         shipped = case.kind not in ("before_shipment", "fast_refund")
         trade = {
-            "tid": case.tid, "status": "TRADE_FINISHED" if case.kind == "return" else (
+            "tid": case.tid, "status": "TRADE_FINISHED" if case.kind in GOODS_BACK else (
                 "WAIT_BUYER_CONFIRM_GOODS" if shipped else "WAIT_SELLER_SEND_GOODS"),
             "payment": case.price, "post_fee": "0.00", "discount_fee": "0.00",
             "created": china_time(now - timedelta(days=4)), "modified": china_time(now - timedelta(days=2)),
@@ -67,8 +70,9 @@ def store_traffic(cloud: LocalCloud, shop: str, cases: list[TaobaoCase], timeout
             if trade["status"] == "TRADE_FINISHED":
                 trade["end_time"] = china_time(now - timedelta(days=1))
         taobao.add_trade(seller, trade)
-        dispute = "REFUND_AND_RETURN" if case.kind == "return" else "REFUND"
-        case.refund_id = taobao.open_refund(seller, case.tid, case.oid, dispute, case.price, reason=case.reason)
+        dispute = {"return": "REFUND_AND_RETURN", "exchange": "TMALL_EXCHANGE"}.get(case.kind, "REFUND")
+        case.refund_id = taobao.open_refund(seller, case.tid, case.oid, dispute, case.price, reason=case.reason,
+                                            exchange_sku=str(case.tid % 10**9) if case.kind == "exchange" else None)
         if case.kind == "fast_refund":
             taobao.fast_refund(case.refund_id)
     asked = [case for case in cases if case.kind != "fast_refund"]
@@ -85,7 +89,7 @@ def store_traffic(cloud: LocalCloud, shop: str, cases: list[TaobaoCase], timeout
             back = f"SF9{case.refund_id[-11:]}"
             taobao.buyer_returns_goods(case.refund_id, "顺丰速运", back)
             case.waybill = back
-    returned = [c for c in asked if c.kind == "return" and statuses[qualified(shop, c.refund_id)] == "awaiting_parcel"]
+    returned = [c for c in asked if c.kind in GOODS_BACK and statuses[qualified(shop, c.refund_id)] == "awaiting_parcel"]
     relay_settled(cloud, timeout)
     for case in returned:
         scan_parcel(cloud, case.waybill, "delivered")
@@ -100,6 +104,17 @@ def store_traffic(cloud: LocalCloud, shop: str, cases: list[TaobaoCase], timeout
     for case in asked:
         if statuses[qualified(shop, case.refund_id)] == "refund_failed" and taobao.sms_code(seller):
             _give_sms_code(cloud, shop, case.refund_id, taobao.sms_code(seller))
+    exchanged = [c for c in asked if statuses[qualified(shop, c.refund_id)] == "exchanged"]
+    for case in exchanged:  # the warehouse sends the replacement, and the buyer gets it
+        send_event(cloud, "warehouse", {
+            "event_id": f"replacement-{case.refund_id}", "type": "ReplacementShipped", "shop": shop,
+            "occurred_at": utc_now(), "data": {"return_id": case.refund_id, "shipment": {
+                "carrier": "sf-express", "tracking_number": f"SF6{case.refund_id[-11:]}"}},
+        })
+    cloud.wait_until(cloud.queue_idle, timeout, 0.3)
+    for case in exchanged:
+        if taobao.exchange_status(case.refund_id) == "待买家收货":
+            taobao.buyer_receives_replacement(case.refund_id)
     relay_settled(cloud, timeout)
     return [case.refund_id for case in asked]
 
@@ -110,7 +125,7 @@ def taobao_refunds(cloud: LocalCloud) -> list[dict]:
         {"shop": shop, "marketplace_refund_id": str(refund["refund_id"]), "currency": "CNY",
          "amount": str(Decimal(refund["refund_fee"]).quantize(Decimal("0.01"))), "paid_by": refund["paid_by"]}
         for shop, store in cloud.taobao_shops.items() for refund in cloud.taobao.refunds(store["seller_id"])
-        if refund["status"] == "SUCCESS"
+        if refund["paid_by"]
     ]
 
 

@@ -23,6 +23,11 @@ CARRIERS = {
     "邮政": "ems", "中国邮政": "ems", "EMS": "ems", "ems": "ems", "youzhengguonei": "ems",
     "德邦": "deppon", "德邦快递": "deppon", "debangwuliu": "deppon", "debangkuaidi": "deppon",
 }
+# How a marketplace is told the company of a parcel we send (Tmall's logistics_company_name): its usual name.
+COMPANY_NAMES = {
+    "sf-express": "顺丰速运", "zto": "中通快递", "yto": "圆通速递", "sto": "申通快递", "yunda": "韵达快递",
+    "jtexpress": "极兔速递", "jd-logistics": "京东快递", "ems": "中国邮政", "deppon": "德邦快递",
+}
 
 
 def carrier_of(name: str) -> str | None:

@@ -109,6 +109,10 @@ class MarketplaceActions(Protocol):
         """Have the marketplace send an exchange's replacement (and collect a dearer one's difference); None when
         the marketplace ships nothing itself (our warehouse is asked, as for a shop of our own)."""
 
+    def replacement_shipped(self, record: "Return", parcel: dict) -> str:
+        """Tell the marketplace the parcel ({carrier, tracking_number}) our warehouse sent an exchange's replacement
+        in; what was done, for the log. MarketplaceRefused / MarketplaceUnavailable."""
+
     def refund(self, record: "Return", issued: "LedgerRecord") -> dict:
         """Pay the ledger record through the marketplace: {marketplace_refund_id, created_at}, or {"dry_run": True}
         when the shop runs dry; PaymentDeclined (refused, with the marketplace's words) or PaymentNotConfirmed."""

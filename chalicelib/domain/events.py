@@ -213,6 +213,13 @@ class InspectionData(_Model):
     kept_gifts: Annotated[list[Id], Field(max_length=500)] = []
 
 
+class ReplacementData(_Model):
+    """The warehouse sent an exchange's replacement: the parcel it went in."""
+
+    return_id: Id
+    shipment: ParcelRef
+
+
 class _Event(_Model):
     event_id: Id
     source: Id
@@ -255,9 +262,14 @@ class InspectionCompleted(_Event):
     data: InspectionData
 
 
+class ReplacementShipped(_Event):
+    type: Literal["ReplacementShipped"] = "ReplacementShipped"
+    data: ReplacementData
+
+
 _EVENT_CLASSES = (
     OrderUpserted, ReturnRequested, CancelRequested, EvidenceAdded, HoldShipmentAnswered, TrackingUpdated,
-    InspectionCompleted,
+    InspectionCompleted, ReplacementShipped,
 )
 CanonicalEvent = Annotated[Union[_EVENT_CLASSES], Field(discriminator="type")]
 EVENT_TYPES = tuple(cls.model_fields["type"].default for cls in _EVENT_CLASSES)

@@ -120,6 +120,7 @@ class Return:
     account_version: int | None = None
     quotes: int = 0
     exchange: dict | None = None
+    replacement_shipment: dict | None = None  # the warehouse sent the replacement: its parcel, what the marketplace said
     refund_id: str | None = None
     closed_at: str | None = None
     # The marketplace the return came from: where it stands there, and what we told it.

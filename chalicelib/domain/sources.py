@@ -36,7 +36,7 @@ class SourceKind(StrEnum):
 # Tracking is about a parcel, which may be any shop's: carriers send it, and a shop only when granted it.
 DEFAULT_EVENT_TYPES = {
     SourceKind.SHOP: frozenset({"OrderUpserted", "ReturnRequested", "CancelRequested", "EvidenceAdded"}),
-    SourceKind.WAREHOUSE: frozenset({"InspectionCompleted", "HoldShipmentAnswered"}),
+    SourceKind.WAREHOUSE: frozenset({"InspectionCompleted", "HoldShipmentAnswered", "ReplacementShipped"}),
     SourceKind.CARRIER: frozenset({"TrackingUpdated"}),
 }
 

@@ -19,6 +19,7 @@ from chalicelib.domain.events import (
     EvidenceAdded,
     HoldShipmentAnswered,
     OrderUpserted,
+    ReplacementShipped,
     ReturnRequested,
     TrackingUpdated,
 )
@@ -28,6 +29,7 @@ from chalicelib.domain.returns import Return, ReturnStatus
 from chalicelib.domain.tiers import paid_total_minor
 from chalicelib.services.rank_customer import rank_customer
 from chalicelib.services.sync_tracking import link_tracking, record_checkpoint
+from chalicelib.services.tell_replacement_shipped import tell_replacement_shipped
 from chalicelib.services.wait_for_event import resume_if_ready
 
 
@@ -61,6 +63,8 @@ def ingest_event(event: CanonicalEvent, ports: Ports) -> str:
         outcome = _resumed(f"hold_{event.data.outcome}", record, ports)
     elif isinstance(event, TrackingUpdated):
         outcome = record_checkpoint(event, ports)
+    elif isinstance(event, ReplacementShipped):
+        outcome = tell_replacement_shipped(event, ports, event.received_at)
     else:
         inspection = event.data.model_dump(mode="json", exclude_none=True)
         record = ports.returns.record_inspection(event.data.return_id, inspection, iso_utc(event.occurred_at), event.event_id)

@@ -171,3 +171,50 @@ def test_a_large_refund_waits_for_the_sellers_sms_code_given_through_the_staff_r
     [paid] = ledger(cloud, refund_id)
     assert (paid["payment_status"], paid["total"]) == ("confirmed", "3500.00")
     assert cloud.staff("POST", path, {"code": taobao.sms_code(SELLER) or "123456"})[0] == 409
+
+
+def tmall_exchange(cloud, refund_id: str) -> dict:
+    return tmall_refund(cloud, refund_id)["exchange"]
+
+
+def test_a_tmall_exchange_is_answered_in_tmall_and_its_replacement_waybill_told_there_once(cloud):
+    taobao = cloud.cloud.taobao
+    bought = trade(cloud, "TRADE_FINISHED", shipped=True)
+    oid = bought["orders"][0]["oid"]
+    refund_id = taobao.open_refund(SELLER, bought["tid"], oid, "TMALL_EXCHANGE", "59.90", reason="尺码不合适",
+                                   exchange_sku="5230918800123")
+
+    waiting = relayed_until(cloud, refund_id, "awaiting_parcel")
+    assert waiting["resolution"] == "exchange"
+    assert waiting["replacement"] == {"sku": "5230918800123", "unit_price": "59.90", "quantity": 1}
+    assert (tmall_exchange(cloud, refund_id)["status"], tmall_exchange(cloud, refund_id)["address_id"]) == (2, "1001")
+    waybill = f"SF8{refund_id[-11:]}"
+    taobao.buyer_returns_goods(refund_id, "顺丰速运", waybill)
+    cloud.cloud.wait_until(lambda: (relay(cloud), linked(cloud, "sf-express", waybill))[1] == qualified(SHOP, refund_id),
+                           30, interval=0.5)
+    status, answer = post_webhook(cloud.cloud.api_url, SECRET.decode(), encode({
+        "event_id": f"trk-{waybill}", "type": "TrackingUpdated", "occurred_at": iso(now()),
+        "data": {"carrier": "sf-express", "tracking_number": waybill, "status": "delivered"}}), "generic")
+    assert status == 202, answer
+    relayed_until(cloud, refund_id, "awaiting_inspection")
+    from_the_warehouse(cloud, {"event_id": f"ins-{refund_id}", "type": "InspectionCompleted", "occurred_at": iso(now()),
+                               "data": {"return_id": refund_id, "items": [{"line_id": str(oid), "accepted": 1}]}})
+
+    relayed_until(cloud, refund_id, "exchanged")
+    assert tmall_exchange(cloud, refund_id)["status"] == 12  # the goods confirmed received in Tmall: send the new one
+    replacement, consigned = f"SF7{refund_id[-11:]}", taobao.calls["tmall.exchange.consigngoods"]
+    for attempt in ("a", "b"):  # the warehouse says it twice, under two ids
+        from_the_warehouse(cloud, {"event_id": f"rep-{refund_id}-{attempt}", "type": "ReplacementShipped",
+                                   "occurred_at": iso(now()), "data": {"return_id": refund_id, "shipment": {
+                                       "carrier": "sf-express", "tracking_number": replacement}}})
+    cloud.cloud.wait_until(lambda: tmall_exchange(cloud, refund_id)["status"] == 13, 30, interval=0.3)
+    cloud.cloud.wait_until(cloud.cloud.queue_idle, 20)
+    assert (tmall_exchange(cloud, refund_id)["seller_logistic_no"],
+            tmall_exchange(cloud, refund_id)["seller_logistic_name"]) == (replacement, "顺丰速运")
+    assert taobao.calls["tmall.exchange.consigngoods"] == consigned + 1
+    assert record(cloud, refund_id)["replacement_shipment"]["tracking_number"] == replacement
+    taobao.buyer_receives_replacement(refund_id)
+    relay(cloud)
+    cloud.cloud.wait_until(cloud.cloud.queue_idle, 20)
+    assert ledger(cloud, refund_id) == []  # an exchange moves goods, never money
+    assert tmall_refund(cloud, refund_id)["paid_by"] is None

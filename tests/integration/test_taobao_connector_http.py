@@ -12,6 +12,7 @@ from chalicelib.adapters.memory import MemoryDirectory, memory_ports
 from chalicelib.connectors.registry import Marketplaces
 from chalicelib.connectors.taobao.actions import Agreement, TaobaoActions, agree_refunds
 from chalicelib.domain.connections import TaobaoConnection
+from chalicelib.domain.events import edge_context
 from chalicelib.domain.returns import Return
 from chalicelib.ports.errors import PaymentDeclined
 from chalicelib.services.ingest_notification import ingest_notification
@@ -373,3 +374,147 @@ def test_a_taobao_store_refuses_returned_goods_in_its_back_office_so_a_person_is
     with pytest.raises(MarketplaceRefused, match="back office"):
         ports.marketplaces.actions("taobao-acme").decline(a_return(TAOBAO, refund_id), "REJECTED_AT_INSPECTION")
     assert refund_of(taobao, TAOBAO, refund_id)["status"] == "WAIT_SELLER_CONFIRM_GOODS"
+
+
+def an_exchange(taobao, fees=("59.90",)) -> tuple[dict, str]:
+    trade = a_trade(taobao, fees=fees, status="TRADE_FINISHED")
+    refund_id = taobao.open_refund(TMALL, trade["tid"], trade["orders"][0]["oid"], "TMALL_EXCHANGE", fees[0],
+                                   reason="尺码不合适", exchange_sku="5230918800123")
+    return trade, refund_id
+
+
+def exchange_of(taobao, refund_id) -> dict:
+    return refund_of(taobao, TMALL, refund_id)["exchange"]
+
+
+def test_a_tmall_exchange_is_hydrated_as_an_exchange_for_the_sku_tmall_names_at_what_the_buyer_paid(taobao, clock):
+    from chalicelib.connectors.marketplace import ParcelLinked, ReturnStatusSeen
+    from chalicelib.domain.events import ReturnRequested
+
+    ports = ports_for(taobao, clock)
+    trade = a_trade(taobao, fees=("59.90", "20.00"), status="TRADE_FINISHED")
+    trade_line = trade["orders"][0]
+    refund_id = taobao.open_refund(TMALL, trade["tid"], trade_line["oid"], "TMALL_EXCHANGE", "59.90",
+                                   reason="尺码不合适", exchange_sku="5230918800123")
+    actions = ports.marketplaces.actions("tmall-acme")
+    actions.approve(a_return(TMALL, refund_id, "exchange"))
+    taobao.buyer_returns_goods(refund_id, "顺丰速运", "SF1234567890123")
+    notice = {"platform": "taobao", "topic": "taobao_refund_RefundBuyerReturnGoods", "resource": f"taobao/refund/{refund_id}"}
+    from chalicelib.domain.events import MarketplaceNotified
+
+    effects = ports.marketplaces.hydrate(MarketplaceNotified(
+        event_id="tmc-1", source="tmall-acme", occurred_at=NOW, received_at=NOW, data=notice), edge_context(NOW, 90, 24))
+
+    [request] = [e for e in effects if isinstance(e, ReturnRequested)]
+    assert request.data.resolution == "exchange" and request.data.reason == "wrong_size"
+    assert request.data.replacement.model_dump() == {"sku": "5230918800123", "unit_price": "59.90", "quantity": 1}
+    assert request.data.shipment.model_dump() == {"carrier": "sf-express", "tracking_number": "SF1234567890123"}
+    [seen] = [e for e in effects if isinstance(e, ReturnStatusSeen)]
+    assert seen.status == "wait_seller_confirm_goods" and seen.deadline
+    assert [e for e in effects if isinstance(e, ParcelLinked)] == [ParcelLinked(refund_id, "sf-express", "SF1234567890123")]
+
+
+def test_an_exchange_is_agreed_with_tmalls_exchange_methods_once_and_never_as_a_refund(taobao, clock):
+    ports = ports_for(taobao, clock)
+    _, refund_id = an_exchange(taobao)
+    actions = ports.marketplaces.actions("tmall-acme")
+
+    assert "agreed in Tmall" in actions.approve(a_return(TMALL, refund_id, "exchange"))
+    assert actions.approve(a_return(TMALL, refund_id, "exchange")) == "already agreed in Tmall"
+    assert (exchange_of(taobao, refund_id)["status"], exchange_of(taobao, refund_id)["address_id"]) == (2, "1001")
+    assert taobao.calls["tmall.exchange.agree"] == 1 and taobao.calls["taobao.rp.returngoods.agree"] == 0
+
+
+def test_an_exchange_we_reject_is_refused_before_and_after_its_goods_came_back(taobao, clock):
+    ports = ports_for(taobao, clock)
+    actions = ports.marketplaces.actions("tmall-acme")
+    _, asked = an_exchange(taobao)
+    actions.decline(a_return(TMALL, asked, "exchange"), "WINDOW_EXPIRED")
+    trade = a_trade(taobao, status="TRADE_FINISHED", first=BIG + 100)
+    returned = taobao.open_refund(TMALL, trade["tid"], trade["orders"][0]["oid"], "TMALL_EXCHANGE", "59.90",
+                                  exchange_sku="5230918800123")
+    actions.approve(a_return(TMALL, returned, "exchange"))
+    taobao.buyer_returns_goods(returned, "顺丰速运", "SF1234567890124")
+
+    actions.decline(a_return(TMALL, returned, "exchange"), "REJECTED_AT_INSPECTION")
+
+    assert refund_of(taobao, TMALL, asked)["refuse_reason_id"] == "1001"
+    assert exchange_of(taobao, asked)["status"] == exchange_of(taobao, returned)["status"] == 6
+    assert taobao.calls["tmall.exchange.refuse"] == taobao.calls["tmall.exchange.returngoods.refuse"] == 1
+    assert actions.decline(a_return(TMALL, asked, "exchange"), "WINDOW_EXPIRED") == "already 待买家修改 in Tmall"
+
+
+def test_passed_goods_are_confirmed_received_and_the_replacement_waybill_is_told_once(taobao, clock):
+    from chalicelib.ports.errors import MarketplaceRefused
+
+    ports = ports_for(taobao, clock)
+    actions = ports.marketplaces.actions("tmall-acme")
+    _, refund_id = an_exchange(taobao)
+    record = a_return(TMALL, refund_id, "exchange")
+    actions.approve(record)
+    with pytest.raises(MarketplaceRefused, match="cannot be confirmed received"):
+        actions.exchange(record)  # the goods have not come back
+    taobao.buyer_returns_goods(refund_id, "顺丰速运", "SF1234567890123")
+
+    assert actions.exchange(record) is None  # our warehouse ships the replacement
+    assert actions.exchange(record) is None
+    parcel = {"carrier": "sf-express", "tracking_number": "SF5550001112223"}
+    assert actions.replacement_shipped(record, parcel) == "replacement's waybill sent to Tmall"
+    assert actions.replacement_shipped(record, parcel) == "already sent in Tmall"
+
+    exchange = exchange_of(taobao, refund_id)
+    assert (exchange["status"], exchange["seller_logistic_no"], exchange["seller_logistic_name"]) == (
+        13, "SF5550001112223", "顺丰速运")
+    assert taobao.calls["tmall.exchange.returngoods.agree"] == taobao.calls["tmall.exchange.consigngoods"] == 1
+
+
+def test_a_replacement_sent_with_a_carrier_tmall_cannot_be_told_by_name_goes_to_people(taobao, clock):
+    from chalicelib.ports.errors import MarketplaceRefused
+
+    ports = ports_for(taobao, clock)
+    actions = ports.marketplaces.actions("tmall-acme")
+    _, refund_id = an_exchange(taobao)
+    record = a_return(TMALL, refund_id, "exchange")
+    actions.approve(record)
+    taobao.buyer_returns_goods(refund_id, "顺丰速运", "SF1234567890123")
+    actions.exchange(record)
+
+    with pytest.raises(MarketplaceRefused, match="back office"):
+        actions.replacement_shipped(record, {"carrier": "acme-courier", "tracking_number": "AC1"})
+    assert exchange_of(taobao, refund_id)["status"] == 12
+
+
+def test_an_exchange_is_never_agreed_as_a_refund_nor_recorded_as_money_when_it_succeeds(taobao, clock):
+    from chalicelib.connectors.marketplace import MarketplaceRefunded
+    from chalicelib.domain.events import MarketplaceNotified
+
+    ports = ports_for(taobao, clock)
+    _, refund_id = an_exchange(taobao)
+    assert agree_refunds(ports.marketplaces.client(connection(taobao, TMALL)), "tmall",
+                         [Agreement(refund_id, 5990, str(refund_of(taobao, TMALL, refund_id)["refund_version"]),
+                                    "aftersale")])[refund_id]["succ"] is False
+    actions = ports.marketplaces.actions("tmall-acme")
+    record = a_return(TMALL, refund_id, "exchange")
+    actions.approve(record)
+    taobao.buyer_returns_goods(refund_id, "顺丰速运", "SF1234567890123")
+    actions.exchange(record)
+    actions.replacement_shipped(record, {"carrier": "sf-express", "tracking_number": "SF5550001112223"})
+    taobao.buyer_receives_replacement(refund_id)
+
+    effects = ports.marketplaces.hydrate(MarketplaceNotified(
+        event_id="tmc-2", source="tmall-acme", occurred_at=NOW, received_at=NOW,
+        data={"platform": "taobao", "topic": "taobao_refund_RefundSuccess", "resource": f"taobao/refund/{refund_id}"}),
+        edge_context(NOW, 90, 24))
+
+    assert not [e for e in effects if isinstance(e, MarketplaceRefunded)]
+    assert taobao.refunded(TMALL) == {"seller": 0, "platform": 0}
+
+
+def test_in_dry_run_an_exchange_agree_is_recorded_not_sent(taobao, clock):
+    ports = ports_for(taobao, clock, mode="dry_run")
+    _, refund_id = an_exchange(taobao)
+
+    assert "recorded, not sent" in ports.marketplaces.actions("tmall-acme").approve(a_return(TMALL, refund_id, "exchange"))
+    assert exchange_of(taobao, refund_id)["status"] == 1
+    [entry] = [e for e in ports.audit.entries if e.get("method") == "tmall.exchange.agree"]
+    assert entry["params"]["dispute_id"] == refund_id

@@ -152,6 +152,9 @@ class MemoryMarketplaceActions:
     def hold(self, record) -> str:
         return self._call("hold", record.return_id) or self.hold_outcome
 
+    def replacement_shipped(self, record, parcel: dict) -> str:
+        return self._call("replacement_shipped", record.return_id, parcel["tracking_number"]) or "waybill told"
+
     def intercept(self, record) -> str:
         return self._call("intercept", record.return_id) or "interception asked"
 

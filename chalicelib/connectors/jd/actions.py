@@ -210,6 +210,9 @@ class JdActions(SellerWrites):
         """JD ships nothing for a POP store: the replacement comes from our warehouse (None: ask it)."""
         return None
 
+    def replacement_shipped(self, record: Return, parcel: dict) -> str:
+        return "nothing to tell JD: a POP store's replacement is its own shipment"
+
     def refund(self, record: Return, issued: LedgerRecord) -> dict:
         try:
             return self._refund_once(record, issued)

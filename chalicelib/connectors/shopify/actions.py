@@ -156,6 +156,9 @@ class ShopifyActions:
         self._write(admin_api.RETURN_PROCESS, variables, "returnProcess", record, answer=True)
         return "dry run: recorded, not sent" if self._dry_run else "exchange processed in Shopify"
 
+    def replacement_shipped(self, record: Return, parcel: dict) -> str:
+        return "nothing to tell Shopify: it ships an exchange's replacement itself"
+
     def _refund_cancellation(self, record: Return, issued: LedgerRecord) -> dict:
         order = self._order(record)
         for made in order.get("refunds") or []:

@@ -8,15 +8,20 @@ agreed with taobao.rp.refunds.agree in calls within its limits, and each refund'
 agree some and not others). When Taobao answers that it sent the seller an SMS code, the refund waits in the
 finance queue until a person gives the code (services/complete_sms_refund.py). In `dry_run` the reads are made
 and every write is recorded in the audit table exactly as it would have been sent, and not sent.
+
+A Tmall exchange is answered with tmall.exchange.* by its dispute_id (no version: its status is read before every
+write): agreed (the buyer sent the return address), refused before or after the goods came back, its goods
+confirmed received when our inspection passes them (Notify), and the replacement's waybill told to Tmall once our
+warehouse ships it (ReplacementShipped). Tmall refunds nothing on it and ships nothing itself.
 """
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from chalicelib.connectors.china import fen_text, from_china_time, yuan_to_fen
+from chalicelib.connectors.china import COMPANY_NAMES, fen_text, from_china_time, yuan_to_fen
 from chalicelib.connectors.seller_writes import SellerWrites
 from chalicelib.connectors.taobao import top_api
-from chalicelib.connectors.taobao.hydrate import read_refund
+from chalicelib.connectors.taobao.hydrate import read_exchange, read_refund
 from chalicelib.domain.clock import iso_utc
 from chalicelib.domain.explanations import explain
 from chalicelib.domain.ledger import LedgerRecord
@@ -33,6 +38,12 @@ DEFAULT_REFUSE_REASON = "1099"
 # taobao.rp.refunds.agree per call: refunds and yuan (in fen), by store.
 AGREE_LIMITS = {"taobao": (20, 600_000), "tmall": (30, 1_000_000)}
 _AGREED = frozenset({"WAIT_BUYER_RETURN_GOODS", "WAIT_SELLER_CONFIRM_GOODS"})
+# tmall.exchange.get's statuses: agreed (or further along), and refused or ended.
+_EXCHANGE_AGREED = frozenset({"待买家退货", "买家已退货，待收货", "待发出换货商品", "待买家收货", "换货成功"})
+_EXCHANGE_RECEIVED = frozenset({"待发出换货商品", "待买家收货", "换货成功"})
+_EXCHANGE_SENT = frozenset({"待买家收货", "换货成功"})
+_EXCHANGE_ENDED = frozenset({"待买家修改", "换货关闭"})
+EXPRESS = "200"  # tmall.exchange.consigngoods logistics_type: 100 post, 200 express
 SMS_CODE_REQUIRED = "sms_code_required"
 SMS_CODE_REFUSED = "sms_code_refused"
 ABOVE_CALL_LIMIT = "above_call_limit"
@@ -112,6 +123,8 @@ class TaobaoActions(SellerWrites):
     PLATFORM, LOCKED = "taobao", "Taobao's refund"
 
     def approve(self, record: Return) -> str:
+        if record.resolution == "exchange":
+            return self._agree_exchange(record)
         if record.resolution == "refund_only" or record.kind == "cancel":
             return "nothing to approve in Taobao: agreeing the refund answers a refund-only request"
         return self._stale_safe(lambda: self._approve(record))
@@ -130,15 +143,45 @@ class TaobaoActions(SellerWrites):
         }, record) or "return agreed in Taobao, the buyer sent the return address"
 
     def decline(self, record: Return, code: str | None) -> str:
+        if record.resolution == "exchange":
+            return self._refuse_exchange(record, code)
         return self._stale_safe(lambda: self._decline(record, code))
+
+    def _agree_exchange(self, record: Return) -> str:
+        exchange = self._exchange(record)
+        status = exchange.get("status")
+        if status in _EXCHANGE_AGREED:
+            return "already agreed in Tmall"
+        if status != "换货待处理":
+            raise MarketplaceRefused(f"Tmall's exchange {exchange.get('dispute_id')} is {status}; it cannot be agreed")
+        return self._exchange_write("tmall.exchange.agree", {
+            "dispute_id": own_id(record.return_id), "address_id": self._connection.seller_address_id,
+        }, record) or "exchange agreed in Tmall, the buyer sent the return address"
+
+    def _refuse_exchange(self, record: Return, code: str | None) -> str:
+        exchange = self._exchange(record)
+        status = exchange.get("status")
+        if status in _EXCHANGE_ENDED:
+            return f"already {status} in Tmall"
+        params = {"dispute_id": own_id(record.return_id), "seller_refuse_reason_id": self._refuse_reason(code),
+                  "leave_message": explain(code)[:200]}
+        if status == "换货待处理":
+            return self._exchange_write("tmall.exchange.refuse", params, record) or "exchange refused in Tmall"
+        if status == "买家已退货，待收货":  # the goods came back and failed our inspection
+            return (self._exchange_write("tmall.exchange.returngoods.refuse", params, record)
+                    or "returned goods of the exchange refused in Tmall")
+        raise MarketplaceRefused(f"Tmall's exchange {exchange.get('dispute_id')} is {status}; it cannot be refused")
+
+    def _refuse_reason(self, code: str | None) -> str:
+        return {**REFUSE_REASONS, **self._connection.refuse_reasons}.get(code, DEFAULT_REFUSE_REASON)
 
     def _decline(self, record: Return, code: str | None) -> str:
         refund = self._refund(record)
         status = refund.get("status")
         if status in ("SELLER_REFUSE_BUYER", "CLOSED"):
             return f"already {status.lower()} in Taobao"
-        reason = {**REFUSE_REASONS, **self._connection.refuse_reasons}.get(code, DEFAULT_REFUSE_REASON)
-        params = {**self._version_of(refund), "refuse_reason_id": reason, "refuse_message": explain(code)[:200]}
+        params = {**self._version_of(refund), "refuse_reason_id": self._refuse_reason(code),
+                  "refuse_message": explain(code)[:200]}
         if status == "WAIT_SELLER_AGREE":
             return self._write("taobao.refund.refuse", params, record) or "refused in Taobao"
         if status == "WAIT_SELLER_CONFIRM_GOODS":  # the goods came back and failed our inspection
@@ -162,7 +205,49 @@ class TaobaoActions(SellerWrites):
         return self._write("taobao.rp.refund.intercept", self._version_of(refund), record) or "interception asked in Taobao"
 
     def exchange(self, record: Return) -> str | None:
-        """Taobao ships nothing itself: the replacement comes from our warehouse (None: ask it)."""
+        """Taobao ships nothing itself: the replacement comes from our warehouse (None: ask it). A Tmall exchange's
+        goods, which passed our inspection, are first confirmed received there, or Tmall would wait for them."""
+        if record.resolution == "exchange":
+            exchange = self._exchange(record)
+            status = exchange.get("status")
+            if status == "买家已退货，待收货":
+                self._exchange_write("tmall.exchange.returngoods.agree", {"dispute_id": own_id(record.return_id)}, record)
+            elif status not in _EXCHANGE_RECEIVED:
+                raise MarketplaceRefused(f"Tmall's exchange {exchange.get('dispute_id')} is {status}: its goods cannot "
+                                         "be confirmed received")
+        return None
+
+    def replacement_shipped(self, record: Return, parcel: dict) -> str:
+        """Tell Tmall the replacement's waybill: the buyer sees it, and confirming its receipt ends the exchange."""
+        if record.resolution != "exchange":
+            return "nothing to tell Taobao: the replacement is ours"
+        exchange = self._exchange(record)
+        status = exchange.get("status")
+        if status in _EXCHANGE_SENT:
+            return "already sent in Tmall"
+        if status != "待发出换货商品":
+            raise MarketplaceRefused(f"Tmall's exchange {exchange.get('dispute_id')} is {status}: no replacement can "
+                                     "be sent on it")
+        company = COMPANY_NAMES.get(parcel["carrier"])
+        if company is None:
+            raise MarketplaceRefused(f"Tmall takes the replacement's express company by name, and {parcel['carrier']} "
+                                     "has none we know: send it in the back office")
+        return self._exchange_write("tmall.exchange.consigngoods", {
+            "dispute_id": own_id(record.return_id), "logistics_no": parcel["tracking_number"],
+            "logistics_type": EXPRESS, "logistics_company_name": company,
+        }, record) or "replacement's waybill sent to Tmall"
+
+    def _exchange(self, record: Return) -> dict:
+        return read_exchange(self._client, own_id(record.return_id))
+
+    def _exchange_write(self, method: str, params: dict, record: Return) -> str | None:
+        """An exchange write: its answer says in `result.success` whether it acted (None: it did)."""
+        if self._dry_run:
+            return self._write(method, params, record)
+        result = self._client.call(method, params).get("result")
+        if not isinstance(result, dict) or result.get("success") not in (True, "true"):
+            why = result.get("message") or result.get("msg_code") if isinstance(result, dict) else None
+            raise MarketplaceRefused(f"Tmall did not act on {method} for {params['dispute_id']}: {why or 'no answer'}")
         return None
 
     def refund(self, record: Return, issued: LedgerRecord) -> dict:

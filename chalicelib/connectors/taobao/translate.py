@@ -9,20 +9,22 @@ exactly. Times are China time without a zone, made UTC. What a refund asks for i
 |---|---|---|
 | REFUND | | ReturnRequested, resolution refund_only (POLICY.md section 8): not shipped, the shipment held, then refunded; shipped, the parcel intercepted |
 | REFUND_AND_RETURN | | ReturnRequested, resolution refund: the parcel comes back |
+| TMALL_EXCHANGE | | ReturnRequested, resolution exchange: the parcel comes back, the replacement (`exchange_sku`) goes out |
 
-Other dispute types (TMALL_EXCHANGE, RESHIPPING, ...) are not requests we answer: people do, in the back office.
-An exchange is answered in Tmall with its own methods (tmall.exchange.*), which this connector does not call yet:
-approving it as a return and shipping the replacement from our warehouse would leave Tmall's exchange unanswered,
-and Tmall refunds an unanswered one by itself at its deadline (the buyer would have both).
+A Tmall exchange is a refund whose dispute_id is its refund_id; what it stands at and what it swaps are read from
+tmall.exchange.get (`exchange_event`). Its replacement is worth what the buyer paid for the goods sent back, so it
+refunds nothing and asks for nothing (Tmall swaps like for like). Other dispute types (RESHIPPING, ...) are not
+requests we answer: people do, in the back office.
 """
 
+import re
 from datetime import datetime
 
 from chalicelib.connectors.china import carrier_of, fen_text, from_china_time, yuan_to_fen
 from chalicelib.connectors.marketplace import MarketplaceRefunded, ParcelLinked, ReturnStatusSeen
 from chalicelib.connectors.translated import compact, order_upserted, validated
 from chalicelib.domain.clock import iso_utc
-from chalicelib.domain.events import OrderUpserted, ReturnRequested
+from chalicelib.domain.events import SOURCE_ID_PATTERN, OrderUpserted, ReturnRequested
 from chalicelib.ports.errors import HydrationFailed
 
 CURRENCY = "CNY"
@@ -46,7 +48,16 @@ _RECEIVED = frozenset({"TRADE_BUYER_SIGNED", "TRADE_FINISHED"})
 # SUCCESS: a request first heard of refunded was answered by Taobao itself (fast refund, timeout agree), and all
 # there is to keep of it is the money (refund_effect), not a request to decide.
 STANDING = frozenset({"WAIT_SELLER_AGREE", "WAIT_BUYER_RETURN_GOODS", "WAIT_SELLER_CONFIRM_GOODS", "SELLER_REFUSE_BUYER"})
+EXCHANGE = "TMALL_EXCHANGE"
+# tmall.exchange.get writes an exchange's status as text: our name for each, and those in which the request stands.
+EXCHANGE_STATUSES = {
+    "换货待处理": "wait_seller_agree", "待买家退货": "wait_buyer_return_goods", "买家已退货，待收货": "wait_seller_confirm_goods",
+    "待买家修改": "seller_refuse_buyer", "待发出换货商品": "wait_seller_send_goods", "待买家收货": "wait_buyer_confirm_goods",
+    "换货成功": "exchanged", "换货关闭": "closed", "请退款": "refund_asked",
+}
+EXCHANGE_STANDING = frozenset({"换货待处理", "待买家退货", "买家已退货，待收货", "待买家修改"})
 _NOTE_LIMIT = 512
+_SKU_ID = re.compile(SOURCE_ID_PATTERN)
 
 
 def lines_of(trade: dict) -> list[dict]:
@@ -64,14 +75,9 @@ def order_event(trade: dict, shop: str, received_at: datetime, context: dict) ->
     tid = number(trade, "tid")
     status = str(trade.get("status"))
     post_fee = _fen(trade.get("post_fee", "0"), f"trade {tid}'s post_fee")
-    sub_orders = lines_of(trade)
     lines = []
-    for line in sub_orders:
-        oid, units = number(line, "oid"), line.get("num")
-        if not isinstance(units, int) or units < 1:
-            raise HydrationFailed(f"sub-order {oid} of trade {tid} has no units ({units!r})")
-        price = _fen(line.get("price"), f"sub-order {oid}'s price")
-        paid = _paid_for(line, price * units, post_fee if len(sub_orders) == 1 else 0, oid)
+    for line in lines_of(trade):
+        oid, units, price, paid = _line_amounts(trade, line)
         sku = str(line.get("outer_sku_id") or line.get("sku_id") or "") or None
         lines.append({
             "line_id": oid, "quantity": units, "unit_price": fen_text(price),
@@ -126,6 +132,36 @@ def request_event(refund: dict, trade: dict, shop: str, received_at: datetime, c
     return validated(ReturnRequested, {**fields, "data": data}, context, f"refund {refund_id}")
 
 
+def exchange_event(refund: dict, exchange: dict, trade: dict, shop: str, received_at: datetime, context: dict):
+    """The request a Tmall exchange makes: its refund's (request_event) with the replacement the buyer chose, at
+    what the buyer paid per unit of the goods sent back; None when its exchange_sku is no id we can send on."""
+    request = request_event({**refund, "dispute_type": "REFUND_AND_RETURN"}, trade, shop, received_at, context)
+    sku = str(exchange.get("exchange_sku") or "")
+    if not _SKU_ID.fullmatch(sku):
+        return None
+    _, bought, _, paid = _line_amounts(trade, _line_of(refund, trade))
+    data = {**request.data.model_dump(mode="json", exclude_none=True), "resolution": "exchange", "replacement": {
+        "sku": sku, "unit_price": fen_text(paid // bought), "quantity": request.data.items[0].quantity}}
+    parcel = exchange_parcel(exchange)
+    if parcel:
+        data["shipment"] = {"carrier": parcel[0], "tracking_number": parcel[1]}
+    return validated(ReturnRequested, {**request.model_dump(mode="json", exclude={"data", "type"}), "data": data},
+                     context, f"exchange {request.data.return_id}")
+
+
+def exchange_standing(refund: dict, exchange: dict) -> ReturnStatusSeen:
+    status = str(exchange.get("status"))
+    deadline = _time(exchange.get("time_out"))
+    version = exchange.get("refund_version") or refund.get("refund_version")
+    return ReturnStatusSeen(number(refund, "refund_id"), EXCHANGE_STATUSES.get(status, "unknown"),
+                            str(version) if version is not None else None, iso_utc(deadline) if deadline else None)
+
+
+def exchange_parcel(exchange: dict) -> tuple[str, str] | None:
+    """The goods the buyer sent back on an exchange: `buyer_logistic_name` and `buyer_logistic_no`."""
+    return return_parcel({"company_name": exchange.get("buyer_logistic_name"), "sid": exchange.get("buyer_logistic_no")})
+
+
 def standing(refund: dict) -> ReturnStatusSeen:
     """Where the refund stands in Taobao, its refund_version (every write names it) and the platform's deadline."""
     timeout = refund.get("refund_remind_timeout") or {}
@@ -149,8 +185,9 @@ def return_parcel(refund: dict) -> tuple[str, str] | None:
 
 
 def refund_effect(refund: dict, trade: dict) -> MarketplaceRefunded | None:
-    """A refund that succeeded: the money moved, by our agree or by Taobao itself (fast refund, timeout agree)."""
-    if refund.get("status") != "SUCCESS":
+    """A refund that succeeded: the money moved, by our agree or by Taobao itself (fast refund, timeout agree). An
+    exchange that succeeded moved goods, not money."""
+    if refund.get("status") != "SUCCESS" or refund.get("dispute_type") == EXCHANGE:
         return None
     refund_id = number(refund, "refund_id")
     units = refund.get("num") if isinstance(refund.get("num"), int) and refund.get("num") > 0 else None
@@ -200,6 +237,16 @@ def _outbound_parcel(trade: dict) -> dict | None:
         if carrier and waybill:
             return {"carrier": carrier, "tracking_number": waybill}
     return None
+
+
+def _line_amounts(trade: dict, line: dict) -> tuple[str, int, int, int]:
+    """A sub-order's oid, units, unit price and what its buyer paid for it (fen)."""
+    oid, units = number(line, "oid"), line.get("num")
+    if not isinstance(units, int) or units < 1:
+        raise HydrationFailed(f"sub-order {oid} of trade {trade.get('tid')} has no units ({units!r})")
+    price = _fen(line.get("price"), f"sub-order {oid}'s price")
+    post_fee = _fen(trade.get("post_fee", "0"), f"trade {trade.get('tid')}'s post_fee") if len(lines_of(trade)) == 1 else 0
+    return oid, units, price, _paid_for(line, price * units, post_fee, oid)
 
 
 def _paid_for(line: dict, listed: int, post_fee: int, oid: str) -> int:

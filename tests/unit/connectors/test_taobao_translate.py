@@ -183,3 +183,48 @@ def test_a_refund_not_yet_successful_moved_no_money():
 def test_a_refund_for_a_sub_order_the_trade_lacks_is_refused():
     with pytest.raises(HydrationFailed, match="sub-order"):
         request(refund(oid=123))
+
+
+EXCHANGE = {"dispute_id": REFUND_ID, "status": "换货待处理", "exchange_sku": "5230918800123", "num": 1,
+            "time_out": "2026-11-23 16:00:00", "refund_version": 1_763_625_600_123}
+
+
+def exchange_request(found=None, exchange=None, of_trade=None):
+    return translate.exchange_event(found or refund(dispute_type="TMALL_EXCHANGE"), {**EXCHANGE, **(exchange or {})},
+                                    of_trade or trade(), SHOP, NOW, CONTEXT)
+
+
+def test_a_tmall_exchange_asks_for_the_sku_tmall_names_worth_what_the_buyer_paid_per_unit():
+    # The shirts: 2 x 89.00, the buyer paid 170.00 for both: one sent back is worth 85.00, and so is its replacement.
+    data = exchange_request().data
+
+    assert (data.resolution, data.return_id, data.items[0].quantity) == ("exchange", str(REFUND_ID), 1)
+    assert data.replacement.model_dump() == {"sku": "5230918800123", "unit_price": "85.00", "quantity": 1}
+
+
+def test_an_exchanges_replacement_shares_out_the_trades_discount_as_its_goods_do():
+    # divide_order_fee 164.00 for 2 shirts: 82.00 each.
+    found = trade()
+    found["orders"]["order"][0]["divide_order_fee"] = "164.00"
+
+    assert exchange_request(of_trade=found).data.replacement.unit_price == "82.00"
+
+
+def test_the_goods_the_buyer_sent_back_on_an_exchange_are_its_parcel():
+    data = exchange_request(exchange={"buyer_logistic_name": "中通快递", "buyer_logistic_no": "ZT7788990011"}).data
+
+    assert data.shipment.model_dump() == {"carrier": "zto", "tracking_number": "ZT7788990011"}
+
+
+def test_an_exchange_sku_that_is_no_id_we_can_send_on_makes_no_request():
+    assert exchange_request(exchange={"exchange_sku": "颜色分类:红色;尺码:L"}) is None
+
+
+def test_an_exchange_stands_where_tmall_says_in_its_words_with_its_deadline():
+    seen = translate.exchange_standing(refund(dispute_type="TMALL_EXCHANGE"), {**EXCHANGE, "status": "待发出换货商品"})
+
+    assert (seen.status, seen.version, seen.deadline) == ("wait_seller_send_goods", "1763625600123", "2026-11-23T08:00:00Z")
+
+
+def test_an_exchange_that_succeeded_moved_no_money():
+    assert translate.refund_effect(refund(dispute_type="TMALL_EXCHANGE", status="SUCCESS"), trade()) is None
