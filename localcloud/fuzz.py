@@ -412,6 +412,12 @@ class Samples:
             event["shop"] = shop
         return event
 
+    def replacement_event(self, k: int, shop: str) -> dict:
+        data = {"return_id": self.p.return_id(k),
+                "shipment": {"carrier": "sf-express", "tracking_number": self.p.tracking_number(k + 1)}}
+        return {"event_id": self.event_id("replacement", k), "type": "ReplacementShipped", "shop": shop,
+                "occurred_at": self.p.at(10), "data": data}
+
     def warehouse_message(self) -> dict:
         k, shop = self.k(), self.rng.choice(["generic", "outlet"])
         roll = self.rng.random()
@@ -421,10 +427,12 @@ class Samples:
             if self.rng.random() < 0.2:
                 receipt["kept_gifts"] = ["G1"]
             return receipt
-        if roll < 0.8:
+        if roll < 0.75:
             return self.hold_event(k, shop)
-        if roll < 0.9:
+        if roll < 0.85:
             return self.inspection_event(k, shop)
+        if roll < 0.9:
+            return self.replacement_event(k, shop)
         event = self.p.order_event(k, self.event_id("order", k))
         event["shop"] = shop
         return event
