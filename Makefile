@@ -11,7 +11,7 @@ PORT ?= 8000
 POLICY ?=
 POLICY_OPTION = $(if $(POLICY),--policy $(POLICY))
 
-.PHONY: test bench run serve chaos fuzz package redrive reconcile clean
+.PHONY: test bench run report serve chaos fuzz package redrive reconcile clean browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,8 +20,13 @@ $(INSTALLED): requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
-test: $(INSTALLED)
+test: $(INSTALLED) browser
 	$(BIN)/python -m pytest
+
+# The console's browser tests drive Debian's chromium through its chromedriver; installed when missing (root).
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
 
 bench: $(INSTALLED)
 	$(BIN)/python bench/refund_quotes.py
@@ -30,6 +35,9 @@ bench: $(INSTALLED)
 
 run: $(INSTALLED)
 	$(BIN)/python -m localcloud run --returns $(RETURNS) $(POLICY_OPTION)
+
+report: $(INSTALLED)
+	$(BIN)/python -m localcloud.report_page out/lake out
 
 chaos: $(INSTALLED)
 	$(BIN)/python -m localcloud chaos --returns $(CHAOS_RETURNS)

@@ -2,6 +2,7 @@
 
 from chalice import Chalice
 
+from chalicelib.api.console import console_api
 from chalicelib.api.quotes import quotes_api
 from chalicelib.api.staff import staff_api
 from chalicelib.api.webhooks import webhooks_api
@@ -23,7 +24,7 @@ from functions.watch_parcels import watch_parcels_schedule
 
 app = Chalice(app_name="aftersales")
 for blueprint in (
-    quotes_api, webhooks_api, staff_api, ingest_events, verify_return_task, hold_shipment_task, wait_for_event_task,
+    quotes_api, webhooks_api, staff_api, console_api, ingest_events, verify_return_task, hold_shipment_task, wait_for_event_task,
     answer_marketplace_task, calculate_refund_task, dispatch_refund_task, notify_outcome_task, record_failure_task, refund_failed_task,
     sweep_sla_schedule,
     watch_parcels_schedule, poll_carriers_schedule, poll_marketplaces_schedule, export_refunds_schedule,

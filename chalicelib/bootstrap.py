@@ -132,6 +132,19 @@ class Ports:
         return EventBridgeBus(self._client("events"), self.config.event_bus)
 
     @cached_property
+    def reports(self):
+        from chalicelib.adapters.aws.athena_reports import AthenaReports
+
+        config = self.config
+        return AthenaReports(self._client("athena"), config.athena_workgroup, config.athena_database,
+                             timeout_seconds=config.report_timeout_seconds, poll_seconds=0.2)
+
+    @cached_property
+    def lake(self):
+        """The analytics lake's rows travel on the bus (LakeRow), which Firehose writes to S3."""
+        return self.bus
+
+    @cached_property
     def workflows(self):
         from chalicelib.adapters.aws.stepfunctions import StepFunctionsWorkflows
 

@@ -42,6 +42,12 @@ class Config(BaseModel):
     # read each change again and again).
     jd_poll_seconds: int = Field(300, ge=0, alias="AFTERSALES_JD_POLL_SECONDS")
 
+    # The lake's reports on Athena (the staff API's dashboard): the workgroup holds the result location and the
+    # bytes-scanned limit; a report still running after the timeout is stopped.
+    athena_workgroup: str = Field(resources.ATHENA_WORKGROUP, alias="AFTERSALES_ATHENA_WORKGROUP")
+    athena_database: str = Field(resources.ANALYTICS_DATABASE, alias="AFTERSALES_ATHENA_DATABASE")
+    report_timeout_seconds: float = Field(20.0, gt=0, alias="AFTERSALES_REPORT_TIMEOUT_SECONDS")
+
     # The times an event may carry, around our clock; outside them a 422 names the field.
     past_days: int = Field(3650, ge=1, le=36500, alias="AFTERSALES_TIME_WINDOW_PAST_DAYS")
     future_hours: int = Field(24, ge=0, le=8760, alias="AFTERSALES_TIME_WINDOW_FUTURE_HOURS")

@@ -3,6 +3,9 @@
 APP_NAME = "aftersales"
 INGEST_QUEUE = "aftersales-ingest"
 ARCHIVE_BUCKET = "aftersales-archive"
+ANALYTICS_BUCKET = "aftersales-analytics"  # the lake (analytics/<table>/dt=...) and Athena's results
+ANALYTICS_DATABASE = "aftersales_analytics"  # the Glue database of the lake's tables
+ATHENA_WORKGROUP = "aftersales"
 EVENT_LOG_TABLE = "aftersales-event-log"
 ORDERS_TABLE = "aftersales-orders"
 RETURNS_TABLE = "aftersales-returns"

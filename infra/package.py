@@ -25,6 +25,8 @@ Then the merged template is post-processed here, for what a merge cannot say:
   the same code the same way, whatever interpreter built the package.
 - Each route the template points elsewhere must be one Chalice generated: a
   renamed route would otherwise leave an integration with only a `uri`.
+- The console's charting library is copied from the installed plotly package into the bundle (vendor/
+  console_assets/), and the reports' SQL rides in through the vendor/analytics link.
 - Chalice's shared `DefaultRole` is removed: every function has a role of its
   own (a function that still uses `DefaultRole` fails the package, so a new
   function cannot deploy without one).
@@ -60,6 +62,7 @@ def package(out: Path, stage: str = STAGE) -> Path:
     """Build the package into `out` (replaced); returns the path of the template."""
     out = Path(out).resolve()
     shutil.rmtree(out, ignore_errors=True)
+    bundle_console_assets()
     # chalice needs a region to start, although the template it writes uses ${AWS::Region}.
     env = {**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"}
     subprocess.run(
@@ -83,6 +86,19 @@ def package(out: Path, stage: str = STAGE) -> Path:
     definition_uri = infra_resources()["ReturnWorkflow"]["Properties"]["DefinitionUri"]
     shutil.copyfile(WORKFLOW_ASL, out / definition_uri)
     return template_path
+
+
+def bundle_console_assets() -> Path:
+    """The console's charting library, from the installed plotly package into vendor/console_assets/ (which Chalice
+    puts at the bundle's root, beside the analytics/ reports vendor/ links): no CDN, no copy in the repository."""
+    from chalicelib.console import CHART_LIBRARY, chart_library_path
+
+    target = ROOT / "vendor" / "console_assets" / CHART_LIBRARY
+    source = chart_library_path()
+    if source != target:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+    return target
 
 
 def post_process(template: dict) -> None:

@@ -16,10 +16,10 @@ def main() -> int:
     parser.add_argument("--marketplace")
     args = parser.parse_args()
     os.environ.setdefault("AFTERSALES_INGEST_QUEUE_URL", "")  # the configuration requires it; reconciling does not use it
-    from chalicelib.ports.errors import ProviderUnavailable
     from chalicelib.api.queries import refund_query
     from chalicelib.bootstrap import bootstrap
     from chalicelib.domain.errors import InvalidInput
+    from chalicelib.ports.errors import ProviderUnavailable
     from chalicelib.services.list_refunds import reconcile_refunds
 
     params = {"from": args.from_, "to": args.to, **({"marketplace": args.marketplace} if args.marketplace else {})}

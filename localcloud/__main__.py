@@ -3,6 +3,7 @@
 import argparse
 import logging
 import os
+import shutil
 import statistics
 import sys
 import time
@@ -73,6 +74,15 @@ def run(returns: int, out: Path, timeout: float, policy: str | None) -> int:
         in_marketplaces = {"Shopify": shopify_refunds(cloud), "Tmall": taobao_refunds(cloud),
                            "JD": jd_traffic.jd_refunds(cloud)}
         _report(records, ledger, provider_refunds(cloud), in_marketplaces, latencies, reviewed, out)
+        lake = out / "lake"
+        shutil.rmtree(lake, ignore_errors=True)
+        objects = cloud.lake.dump(lake)
+    from localcloud.report_page import write_report
+
+    started = time.perf_counter()
+    page = write_report(lake, out)
+    print(f"analytics lake: {objects} objects in {lake}; report: {page} ({time.perf_counter() - started:.1f} s; "
+          "`make report` makes it again)")
     return 0
 
 

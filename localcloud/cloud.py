@@ -25,8 +25,10 @@ from chalicelib.connectors.carriers import CARRIER_STYLES
 from chalicelib.domain.connections import shopify_shop_name
 from chalicelib.domain.events import EVENT_TYPES
 from infra.package import ROOT
+from localcloud.athena_on_duckdb import run_athena_queries_on
 from localcloud.carrier_service import CarrierService
 from localcloud.jd_service import JdService
+from localcloud.lake_delivery import LakeDelivery, subscribe
 from localcloud.lambda_invoke import LambdaInvokeServer
 from localcloud.moto_fidelity import (
     answer_item_operations_as_json,
@@ -201,6 +203,8 @@ class LocalCloud:
         )
         os.environ.update(self.env, AFTERSALES_JD_POLL_SECONDS="0")  # every run of the schedule polls JD here
         clear_caches()
+        self.lake = LakeDelivery(self.session, subscribe(self.session, resources.EVENT_BUS), resources.ANALYTICS_BUCKET)
+        self._stop_athena = run_athena_queries_on(self.lake)
         self.sqs = self.session.client("sqs")
         self.sfn = self.session.client("stepfunctions")
         self.dynamodb = self.session.resource("dynamodb")
@@ -219,6 +223,7 @@ class LocalCloud:
             if isinstance(source, ScheduledEventConfig)
         }
         self._spawn("sqs-event-sources", self._poll)
+        self._spawn("lake-delivery", self._deliver_lake)
         if self.jd_shops:
             self._spawn("jd-finance", self._settle_jd_refunds)
         if self._schedule_interval is not None:
@@ -240,6 +245,7 @@ class LocalCloud:
         self.shopify.stop()
         self.taobao.stop()
         self.jd.stop()
+        getattr(self, "_stop_athena", lambda: None)()
         self._mock.stop()
         for name in ("AWS_ENDPOINT_URL_LAMBDA", "AFTERSALES_JD_POLL_SECONDS", "AFTERSALES_CARRIER_API_URL", "AFTERSALES_PAYMENT_PROVIDER_URL", *self._payment_env):
             os.environ.pop(name, None)
@@ -266,6 +272,14 @@ class LocalCloud:
                     log.exception("polling an event source failed")
             if not busy:
                 self._stop.wait(0.05)
+
+    def _deliver_lake(self) -> None:
+        """Firehose's buffer, shortened: what arrived is written every second."""
+        while not self._stop.wait(1.0):
+            try:
+                self.lake.flush()
+            except Exception:
+                log.exception("delivering the lake's rows failed")
 
     def _settle_jd_refunds(self) -> None:
         """JD finance: the refund applications the stores approved are paid (or fail) a moment later."""

@@ -106,6 +106,11 @@ def provision(
                 }
             )
     session.client("events").create_event_bus(Name=resources.EVENT_BUS)
+    session.client("s3").create_bucket(Bucket=resources.ANALYTICS_BUCKET)
+    session.client("athena").create_work_group(Name=resources.ATHENA_WORKGROUP, Configuration={
+        "ResultConfiguration": {"OutputLocation": f"s3://{resources.ANALYTICS_BUCKET}/athena-results/"},
+        "EnforceWorkGroupConfiguration": True,
+    })
     workflow = session.client("stepfunctions").create_state_machine(
         name=resources.RETURN_WORKFLOW,
         definition=workflow_definition(function_names, region),

@@ -71,6 +71,19 @@ def return_key(shop: str, return_id: str) -> str:
     return qualified(shop, return_id)
 
 
+def search_query(params: dict) -> tuple[str, str | None]:
+    """GET /v1/returns?q=&shop= -> (what to look for: a return id, an order id or a tracking number; the shop)."""
+    unknown = sorted(set(params) - {"q", "shop"})
+    if unknown:
+        raise InvalidInput(unknown[0], "is not a search parameter (q, shop)", code="unknown_field")
+    text, shop = params.get("q"), params.get("shop")
+    if not text or not re.fullmatch(SOURCE_ID_PATTERN, text):
+        raise InvalidInput("q", "must be a return id, an order id or a tracking number (letters, digits and . _ : -)")
+    if shop is not None and not SOURCE_NAME.fullmatch(shop):
+        raise InvalidInput("shop", "is not a shop name (lower-case letters, digits, _ and -)")
+    return text, shop
+
+
 def review_query(params: dict) -> tuple[str, int, dict | None]:
     """GET /v1/reviews?queue=&limit=&cursor= -> (queue, page size, position); a cursor continues its own queue."""
     queue, limit = params.get("queue"), params.get("limit")

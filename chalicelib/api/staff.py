@@ -54,6 +54,37 @@ def link_return_tracking(shop: str, return_id: str) -> Response:
     ))
 
 
+@staff_api.route("/v1/returns", methods=["GET"])
+def search_for_returns() -> Response:
+    from chalicelib.api.queries import search_query
+    from chalicelib.services.search_returns import search_returns
+
+    return _as_staff(lambda request, ports, staff: search_returns(
+        *search_query(request.query_params or {}), staff, ports))
+
+
+@staff_api.route("/v1/returns/{shop}/{return_id}", methods=["GET"])
+def show_return_case(shop: str, return_id: str) -> Response:
+    from chalicelib.api.queries import return_key
+    from chalicelib.services.show_return import show_return
+
+    return _as_staff(lambda request, ports, staff: show_return(return_key(shop, return_id), staff, ports))
+
+
+@staff_api.route("/v1/reports", methods=["GET"])
+def list_dashboard_reports() -> Response:
+    from chalicelib.services.show_reports import list_reports
+
+    return _as_staff(lambda request, ports, staff: list_reports(staff))
+
+
+@staff_api.route("/v1/reports/{name}", methods=["GET"])
+def run_dashboard_report(name: str) -> Response:
+    from chalicelib.services.show_reports import show_report
+
+    return _as_staff(lambda request, ports, staff: show_report(name, dict(request.query_params or {}), staff, ports))
+
+
 @staff_api.route("/v1/refunds/{shop}/{return_id}/sms-code", methods=["POST"])
 def give_refund_sms_code(shop: str, return_id: str) -> Response:
     from chalicelib.api.queries import return_key

@@ -99,6 +99,7 @@ class ReviewItem:
     failure: dict | None
     evidence_urls: list[str]
     decision: dict  # its code, facts and policy version
+    decisions: list[str]  # what a reviewer may decide on it now
 
     @classmethod
     def of(cls, record: Return) -> "ReviewItem":
@@ -111,4 +112,5 @@ class ReviewItem:
             sla_deadline=record.sla_deadline, sla_breached_at=record.sla_breached_at, failure=record.failure,
             evidence_urls=record.evidence,
             decision={key: decision.get(key) for key in ("code", "facts", "policy_version")},
+            decisions=list(KINDS[record.waiting_for].decisions) if record.waiting_for in KINDS else [],
         )

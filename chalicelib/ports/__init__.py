@@ -39,6 +39,9 @@ class OrderStore(Protocol):
     def paid_orders(self, customer_id: str) -> "list[PaidOrder]":
         """The customer's orders that were paid (and not cancelled), for RFM."""
 
+    def with_reference(self, reference: str) -> list[str]:
+        """The ids of the orders whose shop's own id is `reference`, in any shop."""
+
 
 class CustomerStore(Protocol):
     def get(self, customer_id: str) -> "Customer | None": ...
@@ -81,6 +84,12 @@ class ReturnStore(Protocol):
     def parcels_overdue(self, now: str) -> list[str]:
         """The returns watched for tracking that was due before `now`."""
 
+    def with_reference(self, reference: str) -> list[str]:
+        """The ids of the returns whose shop's own id is `reference`, in any shop."""
+
+    def requested_by(self, customer_id: str) -> list[str]:
+        """The ids of every return the customer requested (of any shop: a customer id is qualified by its shop)."""
+
     def count_requested(self, customer_id: str, since: str, until: str, excluding: str) -> int:
         """The customer's return requests made in [since, until], not counting `excluding`."""
 
@@ -100,6 +109,9 @@ class ReturnStore(Protocol):
 
 class ShipmentStore(Protocol):
     def get(self, carrier: str, tracking_number: str) -> "Shipment | None": ...
+
+    def with_tracking_number(self, tracking_number: str) -> list[tuple[str, str]]:
+        """(carrier, tracking number) of every parcel known by that number."""
 
     def record(self, carrier: str, tracking_number: str, checkpoint_id: str, checkpoint: dict, return_id: str | None) -> "Shipment":
         """Keep the checkpoint (once) and move the current status when it supersedes; returns the shipment."""
@@ -194,11 +206,17 @@ class PaymentProvider(Protocol):
 class EventBus(Protocol):
     def publish(self, detail_type: str, detail: dict) -> None: ...
 
+    def publish_many(self, detail_type: str, details: list[dict]) -> None:
+        """Every detail as its own event, in as few calls as the bus takes; EventNotPublished if any was not."""
+
 
 class Workflows(Protocol):
     def start(self, name: str, payload: dict) -> dict:
         """Start the execution `name` once: {execution, status, error, cause}; RUNNING when it runs (started now or
         already running), else SUCCEEDED, or FAILED / TIMED_OUT / ABORTED with its error and cause."""
+
+    def steps(self, name: str, most: int = 200) -> list[dict]:
+        """The states the execution entered, oldest first: {state, entered_at, left_at, failed}."""
 
     def resume(self, task_token: str, output: dict) -> bool:
         """Complete a waiting task; False when it is no longer waiting (a duplicate resume)."""

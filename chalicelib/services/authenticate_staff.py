@@ -24,3 +24,8 @@ def authenticate_staff(api_key: str | None, keys: Directory[StaffKey], address: 
 def require(staff: Staff, role: Role) -> None:
     if not staff.key.allows(role):
         raise Forbidden(f"key {staff.key_id!r} does not have the {role} role", "role_required")
+
+
+def require_any(staff: Staff, *roles: Role) -> None:
+    if not any(staff.key.allows(role) for role in roles):
+        raise Forbidden(f"key {staff.key_id!r} has none of the roles {', '.join(roles)}", "role_required")

@@ -24,6 +24,7 @@ from chalicelib.domain.orders import RefundAccount
 from chalicelib.domain.returns import Return, ReturnStatus
 from chalicelib.domain.tenancy import own_id, shop_of
 from chalicelib.ports.errors import MarketplaceRefused, PaymentDeclined, PaymentNotConfirmed
+from chalicelib.services.record_in_lake import record_refund
 from chalicelib.services.stored_return import load_return
 
 # Declines no retry can change: straight to the finance queue (a code only the seller's phone has, an amount the
@@ -52,6 +53,7 @@ def dispatch_refund(return_id: str, ports: Ports, now: datetime, retry_seconds: 
                 return _result(sent, "retry" if retry else "failed", retry_seconds[attempts - 1] if retry else 0, error)
     if not issued.published_at and issued.confirmed:
         ports.bus.publish("RefundIssued", issued.finance_record())
+        record_refund(issued, ports)
         ports.ledger.mark_published(refund_id, iso_utc(now))
     ports.returns.update(return_id, {"refund_id": refund_id, "status": ReturnStatus.REFUND_ISSUED})
     return _result(issued, "confirmed" if issued.confirmed else "dry_run", 0, None)

@@ -28,6 +28,7 @@ from chalicelib.domain.orders import Order
 from chalicelib.domain.returns import Return, ReturnStatus
 from chalicelib.domain.tiers import paid_total_minor
 from chalicelib.services.rank_customer import rank_customer
+from chalicelib.services.record_in_lake import record_order
 from chalicelib.services.sync_tracking import link_tracking, record_checkpoint
 from chalicelib.services.tell_replacement_shipped import tell_replacement_shipped
 from chalicelib.services.wait_for_event import resume_if_ready
@@ -44,6 +45,7 @@ def ingest_event(event: CanonicalEvent, ports: Ports) -> str:
             "paid_total_minor": paid_total_minor(event.data),
         }
         if ports.orders.upsert(order, iso_utc(event.occurred_at)):
+            record_order(order, event.source, iso_utc(event.data.paid_at or event.occurred_at), ports)
             tier = rank_customer(event.data.customer_id, event.source, ports, event.received_at)
             outcome = f"order_stored, customer {tier}"
         else:

@@ -11,6 +11,7 @@ from chalicelib.domain.ledger import PaymentStatus
 from chalicelib.domain.returns import Return, ReturnStatus
 from chalicelib.domain.tenancy import shop_of, unqualified
 from chalicelib.domain.workflow_state import closing_outcome
+from chalicelib.services.record_in_lake import record_closed_return
 from chalicelib.services.stored_return import load_return
 
 
@@ -32,6 +33,7 @@ def notify_outcome(return_id: str, state: dict, ports: Ports, now: datetime) -> 
         "decision_code": record.decision_code, "refund_id": record.refund_id, "expiry_reason": record.expiry_reason,
         "closed_at": closed_at,
     }))
+    record_closed_return(record, outcome, closed_at, ports)
     if exchanged and in_marketplace is None:
         _request_replacement(record, ports)
     return {"outcome": outcome}

@@ -17,6 +17,7 @@ from chalicelib.domain.ledger import DECIDED_IN_MARKETPLACE, LedgerRecord, Payme
 from chalicelib.domain.money import CURRENCY_EXPONENTS, parse_minor
 from chalicelib.domain.tenancy import qualified
 from chalicelib.ports.errors import HydrationFailed
+from chalicelib.services.record_in_lake import record_refund
 
 
 def record_marketplace_refund(refund: MarketplaceRefunded, shop: str, ports: Ports, now: datetime) -> str:
@@ -33,7 +34,9 @@ def record_marketplace_refund(refund: MarketplaceRefunded, shop: str, ports: Por
                 "confirmed_at": refund.created_at,
             })
             # Consumers dedupe on refund_id: DispatchRefund may publish it too.
-            ports.bus.publish("RefundIssued", ports.ledger.get(key).finance_record())
+            confirmed = ports.ledger.get(key)
+            ports.bus.publish("RefundIssued", confirmed.finance_record())
+            record_refund(confirmed, ports)
             ports.ledger.mark_published(key, iso_utc(now))
             return f"refund {refund.refund_ref} confirms {key}"
     own = refund_id_for(qualified(shop, f"refund-{refund.refund_ref}"))
@@ -57,6 +60,7 @@ def record_marketplace_refund(refund: MarketplaceRefunded, shop: str, ports: Por
     if not ports.ledger.issue(record, account, order.refund_version):
         return f"refund {refund.refund_ref} is in the ledger"
     ports.bus.publish("RefundIssued", record.finance_record())
+    record_refund(record, ports)
     ports.ledger.mark_published(refund_id, iso_utc(now))
     return f"refund {refund.refund_ref} made in the marketplace recorded as {refund_id}"
 

@@ -51,7 +51,9 @@ def review_return(return_id: str, payload: object, staff: Staff, ports: Ports, n
     )
     at = audit["at"]
     review = {"decision": decision.decision, "note": decision.note, "by": staff.key_id, "at": at}
-    if not ports.returns.decide(return_id, record.waiting_for, record.status, kind.key, review, audit):
+    # Kept with the decision for the lake (which queue's SLA it met); the queue itself is left as it is decided.
+    if not ports.returns.decide(return_id, record.waiting_for, record.status, kind.key,
+                                {**review, "queue": record.review_queue}, audit):
         raise Conflict(_why_not_waiting(ports.returns.get(return_id)), NOT_WAITING)
     if decision.decision == "keep_waiting":
         # The parcel's trouble is dismissed; the next one puts the return in the queue again.

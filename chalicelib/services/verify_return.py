@@ -5,7 +5,7 @@ under the version the return was decided under, whatever changes later.
 """
 
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from chalicelib.bootstrap import Ports
 from chalicelib.domain.clock import iso_utc
@@ -22,7 +22,7 @@ from chalicelib.services.stored_return import load_return
 ABUSE_LOOKBACK = timedelta(days=30)
 
 
-def verify_return(return_id: str, ports: Ports) -> dict:
+def verify_return(return_id: str, ports: Ports, now: datetime | None = None) -> dict:
     record = load_return(return_id, ports)
     if record.decision and ports.ledger.get(refund_id_for(return_id)):
         # Refunded already (a person retried a later step): its own units are in the order's refunded units
@@ -37,7 +37,7 @@ def verify_return(return_id: str, ports: Ports) -> dict:
     decision = decide(order, record, policy, ports)
     ports.returns.update(return_id, {
         "status": ReturnStatus.REJECTED if decision.outcome == "reject" else ReturnStatus.VERIFIED,
-        "decision": decision.model_dump(mode="json"),
+        "decision": {**decision.model_dump(mode="json"), "at": iso_utc(now or datetime.now(timezone.utc))},
         "policy": policy.model_dump(mode="json"),
     })
     return _result(decision.model_dump(mode="json"), policy)

@@ -150,3 +150,12 @@ def test_facts_passed_in_and_given_back_are_copies(customers):
     customers.get("C-1").rfm["orders"] = 0
 
     assert customers.get("C-1").rfm == {"orders": 3, "spent_minor": {"EUR": 8970}}
+
+
+def test_orders_are_found_by_their_shops_own_id_in_every_shop(orders):
+    orders.upsert(an_order("tmall/TM-7"), at(20))
+    orders.upsert(an_order("jd-acme/TM-7"), at(20))
+    orders.upsert(an_order("tmall/TM-8"), at(20))
+
+    assert sorted(orders.with_reference("TM-7")) == ["jd-acme/TM-7", "tmall/TM-7"]
+    assert orders.with_reference("TM-9") == []

@@ -491,3 +491,20 @@ def test_a_parcel_problem_starts_a_new_stay_in_the_logistics_queue(returns):
     assert returns.flag_parcel_problem("RT-1", {"status": "exception", "at": at(22)}, in_queue("logistics", at(23)))
 
     assert returns.get("RT-1").sla_breached_at is None
+
+
+def test_returns_are_found_by_their_shops_own_id_in_every_shop(returns):
+    returns.create(a_return("tmall/RT-7"))
+    returns.create(a_return("jd-acme/RT-7", customer_id="jd-acme/C-9"))
+    returns.create(a_return("tmall/RT-8"))
+
+    assert sorted(returns.with_reference("RT-7")) == ["jd-acme/RT-7", "tmall/RT-7"]
+    assert returns.with_reference("RT-9") == []
+
+
+def test_a_customers_requests_are_every_return_they_asked_for(returns):
+    returns.create(a_return("tmall/RT-1", customer_id="tmall/C-1"))
+    returns.create(a_return("tmall/RT-2", customer_id="tmall/C-1"))
+    returns.create(a_return("tmall/RT-3", customer_id="tmall/C-2"))
+
+    assert sorted(returns.requested_by("tmall/C-1")) == ["tmall/RT-1", "tmall/RT-2"]

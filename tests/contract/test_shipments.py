@@ -207,3 +207,12 @@ def test_a_full_timeline_keeps_its_checkpoints_and_the_status_still_moves(shipme
     assert "cp-last" not in shipment.checkpoints
     again = shipments.record(CARRIER, NUMBER, "cp-0", a_checkpoint("in_transit", "2026-11-20T00:00:00Z"), None)
     assert len(again.checkpoints) == MAX_TIMELINE, "a checkpoint already kept is kept again, not added"
+
+
+def test_parcels_are_found_by_their_tracking_number_whichever_carrier(shipments):
+    shipments.record(CARRIER, NUMBER, "EV-1", a_checkpoint("in_transit", at(21, 9)), None)
+    shipments.record("zto", NUMBER, "EV-2", a_checkpoint("in_transit", at(21, 9)), None)
+    shipments.record(CARRIER, "SF200", "EV-3", a_checkpoint("in_transit", at(21, 9)), None)
+
+    assert shipments.with_tracking_number(NUMBER) == [(CARRIER, NUMBER), ("zto", NUMBER)]
+    assert shipments.with_tracking_number("SF300") == []

@@ -2,6 +2,7 @@
 to the ingest queue (and confirms them only then), the consumer hydrates them through TOP, the real state machine
 decides, and the seller's answers and the refund are made in Tmall through TOP, once."""
 
+import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -116,6 +117,32 @@ def test_a_tmall_return_is_agreed_in_tmall_and_refunded_there_once(cloud):
     relay(cloud)  # RefundSuccess comes back through TMC: it is our refund, already in the ledger
     cloud.cloud.wait_until(cloud.cloud.queue_idle, 20)
     assert len(ledger(cloud, refund_id)) == 1
+    # And the lake has it: the return, its line, its decision, its parcel's scans and its refund, each once or more.
+    [row] = {json.dumps(r, sort_keys=True): r for r in lake(cloud, "returns") if r["return_id"] == refund_id}.values()
+    assert (row["shop"], row["platform"], row["outcome"], row["zero_touch"], row["reason"]) == (
+        SHOP, "tmall", "refunded", True, "wrong_size")
+    assert row["requested_at"] <= row["decided_at"] <= row["delivered_at"] <= row["inspected_at"] <= row["closed_at"]
+    assert row["refund_minor"] == 5990 and row["currency"] == "CNY" and row["carrier"] == "sf-express"
+    assert {r["units_requested"] for r in lake(cloud, "return_lines") if r["return_id"] == refund_id} == {1}
+    assert {r["rule_code"] for r in lake(cloud, "decisions") if r["return_id"] == refund_id} == {"APPROVED"}
+    assert "delivered" in {r["status"] for r in lake(cloud, "checkpoints") if r["return_id"] == refund_id}
+    assert {(r["amount_minor"], r["paid_by"]) for r in lake(cloud, "refunds") if r["return_id"] == refund_id} == {
+        (5990, "marketplace")}
+    assert any(r["order_id"] == str(bought["tid"]) for r in lake(cloud, "order_lines"))
+
+
+def lake(cloud, table: str) -> list[dict]:
+    """The rows of one lake table the local cloud's delivery wrote to S3 so far."""
+    from chalicelib import resources
+
+    cloud.cloud.lake.flush()
+    s3 = cloud.cloud.session.client("s3")
+    rows = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=resources.ANALYTICS_BUCKET, Prefix=f"analytics/{table}/"):
+        for found in page.get("Contents", []):
+            body = s3.get_object(Bucket=resources.ANALYTICS_BUCKET, Key=found["Key"])["Body"].read().decode()
+            rows += [json.loads(line) for line in body.splitlines() if line]
+    return rows
 
 
 def test_a_tmall_refund_only_before_shipment_is_held_by_the_warehouse_and_refunded(cloud):

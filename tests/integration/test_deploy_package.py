@@ -49,6 +49,26 @@ def test_the_bundle_carries_the_code_and_no_dev_only_code(built):
     assert not top_level & {"localcloud", "tests", "bench", "infra", "scripts", "moto", "boto3", "botocore"}
 
 
+def test_the_bundle_carries_every_reports_sql_and_the_consoles_page_and_charting_library(built):
+    # Read as the Lambda reads them, from the unzipped bundle in a clean interpreter.
+    code = (
+        "import json, sys\n"
+        f"sys.path.insert(0, {str(built['bundle'])!r})\n"
+        "from chalicelib.console import chart_library_path, page\n"
+        "from chalicelib.domain.reports import REPORTS, sql_text\n"
+        "print(json.dumps({'sql': sorted(name for name in REPORTS if sql_text(name).strip()),\n"
+        "                  'library': str(chart_library_path()), 'page': '<html' in page()}))\n"
+    )
+    result = subprocess.run([sys.executable, "-I", "-S", "-c", code], cwd=built["bundle"], capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout.splitlines()[-1])
+    from chalicelib.domain.reports import REPORTS
+
+    assert found["sql"] == sorted(REPORTS) and found["page"]
+    assert found["library"] == str(built["bundle"] / "console_assets" / "plotly.min.js")
+
+
 def test_packaged_template_passes_cfn_lint(built):
     from cfnlint.api import lint_file
 

@@ -14,6 +14,7 @@ import pytest
 
 from chalicelib import resources
 from chalicelib.adapters.aws.eventbridge import SOURCE as BUS_SOURCE
+from chalicelib.domain.lake import TABLES as LAKE_TABLES
 from tests.integration.packaged import built_package, functions
 
 pytestmark = pytest.mark.xdist_group("package")
@@ -28,6 +29,9 @@ SHOPIFY_TOKENS_PREFIX = "/aftersales/shopify"
 TAOBAO_SECRETS_PREFIX = "/aftersales/taobao"
 JD_SECRETS_PREFIX = "/aftersales/jd"
 EXECUTIONS = f"{STATES}:execution:{resources.RETURN_WORKFLOW}:*"
+GLUE = "arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}"
+# The roles no function uses: AWS services' own, for the analytics lake (tests/integration/test_analytics_template.py).
+SERVICE_ROLES = {"LakeDeliveryRole", "LakeRowsRuleRole"}
 
 # Every resource a role may name, by a short key: (service, the ARN as the template writes it, canonically).
 RESOURCES = {
@@ -44,6 +48,9 @@ RESOURCES = {
     "returns/by-parcel-watch": ("dynamodb", "${ReturnsTable.Arn}/index/by-parcel-watch"),
     "orders/by-customer": ("dynamodb", "${OrdersTable.Arn}/index/by-customer"),
     "shipments/by-next-poll": ("dynamodb", "${ShipmentsTable.Arn}/index/by-next-poll"),
+    "returns/by-reference": ("dynamodb", "${ReturnsTable.Arn}/index/by-reference"),
+    "orders/by-reference": ("dynamodb", "${OrdersTable.Arn}/index/by-reference"),
+    "shipments/by-tracking-number": ("dynamodb", "${ShipmentsTable.Arn}/index/by-tracking-number"),
     "ledger/by-day": ("dynamodb", "${RefundLedgerTable.Arn}/index/by-day"),
     "sources": ("ssm", SSM + resources.SOURCES_PREFIX),
     "sources/*": ("ssm", SSM + resources.SOURCES_PREFIX + "/*"),
@@ -66,6 +73,15 @@ RESOURCES = {
     # to evaluate them against the state machine (AccessDenied names it; CDK's grantTaskResponse grants on it);
     # the grant names the state machine and its executions, never "*".
     "workflow-tasks": ("states", [WORKFLOW, EXECUTIONS]),
+    # The analytics lake's reports on Athena: the workgroup, the catalog of the lake's tables, the lake's objects and
+    # Athena's results (in the same bucket, listed only under those prefixes: test_analytics_template.py).
+    "workgroup": (
+        "athena", "arn:${AWS::Partition}:athena:${AWS::Region}:${AWS::AccountId}:workgroup/${AnalyticsWorkgroup}"),
+    "lake-catalog": ("glue", [f"{GLUE}:catalog", f"{GLUE}:database/${{AnalyticsDatabase}}"]
+                     + [f"{GLUE}:table/${{AnalyticsDatabase}}/{table}" for table in LAKE_TABLES]),
+    "analytics-bucket": ("s3", "${AnalyticsBucket.Arn}"),
+    "analytics/lake/*": ("s3", "${AnalyticsBucket.Arn}/analytics/*"),
+    "analytics/athena-results/*": ("s3", "${AnalyticsBucket.Arn}/athena-results/*"),
 }
 # The parameters that are SecureStrings: decrypting them with the stack's key is allowed by their own ARNs.
 SECURE_PARAMETERS = {
@@ -103,6 +119,16 @@ NEEDS = {
         "returns": "GetItem UpdateItem", "returns/by-customer": "Query", "returns/by-review-queue": "Query",
         "audit": "PutItem", "ledger": "GetItem UpdateItem", "ledger/by-day": "Query", "orders": "GetItem",
         "customers": "GetItem", "shipments": "GetItem UpdateItem", "workflow-tasks": "SendTaskSuccess",
+        # The console's search (a return by its own id, its order's, its parcel's tracking number: the indexes
+        # by reference) and a case view's workflow steps (the execution's history).
+        "returns/by-reference": "Query", "orders/by-reference": "Query", "shipments/by-tracking-number": "Query",
+        "workflow-executions": "GetExecutionHistory",
+        # The reports (GET /v1/reports/{name}): Athena queries in the workgroup, which reads the catalog and the lake
+        # with the caller's rights and writes its results to the workgroup's location.
+        "workgroup": "StartQueryExecution GetQueryExecution GetQueryResults StopQueryExecution",
+        "lake-catalog": "GetDatabase GetTable GetTables GetPartitions",
+        "analytics-bucket": "GetBucketLocation ListBucket", "analytics/lake/*": "GetObject",
+        "analytics/athena-results/*": "GetObject PutObject AbortMultipartUpload",
     },
     # Webhooks and carrier pushes: the source registry, the raw body to the archive, the event to the queue; the
     # warehouse's second inspection is refused by the return's state.
@@ -240,6 +266,8 @@ def key_needed(function: str) -> dict[tuple[str, str], set[str]]:
         uses[("kms:Decrypt", "dynamodb")] = set()  # the table key, when the table is read or written
     if any(RESOURCES[key][0] == "s3" for key in needs):
         uses[("kms:GenerateDataKey", "s3")] = set()
+    if any(RESOURCES[key][0] == "s3" and "GetObject" in actions.split() for key, actions in needs.items()):
+        uses[("kms:Decrypt", "s3")] = set()  # an object read back (the lake, Athena's results)
     if "SendMessage" in needs.get("ingest-queue", ""):
         uses[("kms:GenerateDataKey", "sqs")] = uses[("kms:Decrypt", "sqs")] = set()
     if "ReceiveMessage" in needs.get("ingest-queue", ""):
@@ -256,7 +284,9 @@ def test_every_function_has_a_role_of_its_own(template):
     assert set(roles) == set(NEEDS)
     assert len(set(roles.values())) == len(roles)
     declared = {name for name, resource in template["Resources"].items() if resource["Type"] == "AWS::IAM::Role"}
-    assert declared == set(roles.values()), "a role no function uses, or Chalice's shared DefaultRole, is left"
+    assert declared - SERVICE_ROLES == set(roles.values()), (
+        "a role no function uses, or Chalice's shared DefaultRole, is left")
+    assert SERVICE_ROLES <= declared
     for role in roles.values():
         trust = template["Resources"][role]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
         assert trust == [
@@ -299,7 +329,7 @@ def test_every_statement_names_its_resources(template):
         SSM + resources.SOURCES_PREFIX + "/*", SSM + resources.CONNECTIONS_PREFIX + "/*",
         SSM + resources.STAFF_KEYS_PREFIX + "/*", SSM + SHOPIFY_TOKENS_PREFIX + "/*", SSM + TAOBAO_SECRETS_PREFIX + "/*",
         SSM + JD_SECRETS_PREFIX + "/*", "${ArchiveBucket.Arn}/webhooks/*", "${ArchiveBucket.Arn}/finance-exports/*",
-        EXECUTIONS,
+        EXECUTIONS, "${AnalyticsBucket.Arn}/analytics/*", "${AnalyticsBucket.Arn}/athena-results/*",
     }
     for function in functions(template):
         role, statements = role_of(template, function)
@@ -505,7 +535,9 @@ def test_the_api_is_three_functions_of_the_same_code(template):
         elif path == "/v1/refund-quotes":
             assert function == "QuotesAPIHandler", path
         else:
-            assert path.startswith(("/v1/verification-previews", "/v1/reviews", "/v1/returns/", "/v1/refunds")), path
+            assert path.startswith(
+                ("/v1/verification-previews", "/v1/reviews", "/v1/returns", "/v1/refunds", "/v1/reports",
+                 "/console")), path
             assert function == "APIHandler", path
     assert {
         "/v1/webhooks/{source}", "/v1/webhooks/shopify", "/v1/webhooks/carriers/{carrier}", "/v1/refund-quotes",
@@ -614,8 +646,8 @@ def test_shopifys_partner_events_reach_only_the_ingest_queue(template):
 
 def test_the_archive_takes_only_tls_and_forgets_raw_bodies_and_old_versions(template):
     resources_ = template["Resources"]
-    [policy] = [r["Properties"] for r in resources_.values() if r["Type"] == "AWS::S3::BucketPolicy"]
-    assert policy["Bucket"] == {"Ref": "ArchiveBucket"}
+    [policy] = [r["Properties"] for r in resources_.values()
+                if r["Type"] == "AWS::S3::BucketPolicy" and r["Properties"]["Bucket"] == {"Ref": "ArchiveBucket"}]
     [deny] = policy["PolicyDocument"]["Statement"]
     assert deny["Effect"] == "Deny" and deny["Principal"] == "*" and deny["Action"] == "s3:*"
     assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}

@@ -2,6 +2,7 @@
 start a second one, and one found ended badly is said so."""
 
 import json
+from datetime import timezone
 
 from chalicelib.domain.execution_names import RUNNING, execution_arn
 
@@ -25,6 +26,27 @@ class StepFunctionsWorkflows:
                 "cause": found.get("cause") or None,
             }
         return {"execution": name, "status": RUNNING, "error": None, "cause": None}
+
+    def steps(self, name: str, most: int = 200) -> list[dict]:
+        """The states the execution `name` entered, oldest first: {state, entered_at, left_at, failed}; [] when no
+        execution has that name."""
+        try:
+            pages = self._sfn.get_paginator("get_execution_history").paginate(
+                executionArn=execution_arn(self._arn, name), PaginationConfig={"MaxItems": most * 3})
+            events = [event for page in pages for event in page["events"]]
+        except self._sfn.exceptions.ExecutionDoesNotExist:
+            return []
+        steps: list[dict] = []
+        for event in events:
+            kind, at = event["type"], event["timestamp"].astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+            if kind.endswith("StateEntered"):
+                steps.append({"state": event["stateEnteredEventDetails"]["name"], "entered_at": at, "left_at": None,
+                              "failed": False})
+            elif kind.endswith("StateExited") and steps:
+                steps[-1]["left_at"] = at
+            elif kind.endswith("Failed") and steps:
+                steps[-1]["failed"] = True
+        return steps[-most:]
 
     def resume(self, task_token: str, output: dict) -> bool:
         """A token already used, timed out or closed answers TaskTimedOut / InvalidToken: a duplicate, so done."""

@@ -5,10 +5,12 @@ from datetime import datetime
 from chalicelib.adapters.dynamodb.items import conditional, from_item, get_item, query_all, set_fields
 from chalicelib.domain.events import OrderLine
 from chalicelib.domain.orders import NOT_PAID, Order, OrderStatus, RefundAccount
+from chalicelib.domain.tenancy import own_id
 from chalicelib.domain.tiers import PaidOrder
 
 # The index of infra/template.json: a customer's orders by payment time (for RFM).
 CUSTOMER_INDEX = "by-customer"
+REFERENCE_INDEX, REFERENCE = "by-reference", "reference"
 
 
 class DynamoOrders:
@@ -25,12 +27,19 @@ class DynamoOrders:
         An update, not a put: the refund account kept on the same item must survive new order versions.
         """
         fields = {key: value for key, value in order.items() if key != "order_id"}
-        request = set_fields({**fields, "updated_at": occurred_at})
+        # The shop's own id, which search finds in every shop.
+        request = set_fields({**fields, "updated_at": occurred_at, REFERENCE: own_id(order["order_id"])})
         request["ExpressionAttributeValues"][":at"] = occurred_at
         return conditional(
             self._table, "update_item", Key={"order_id": order["order_id"]},
             ConditionExpression="attribute_not_exists(updated_at) OR updated_at <= :at", **request,
         ) is not None
+
+    def with_reference(self, reference: str) -> list[str]:
+        items = query_all(self._table, IndexName=REFERENCE_INDEX, KeyConditionExpression="#reference = :reference",
+                          ExpressionAttributeNames={"#reference": REFERENCE},
+                          ExpressionAttributeValues={":reference": reference})
+        return [item["order_id"] for item in items]
 
     def paid_orders(self, customer_id: str) -> list[PaidOrder]:
         items = query_all(

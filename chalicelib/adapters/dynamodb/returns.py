@@ -15,10 +15,12 @@ from chalicelib.adapters.dynamodb.items import (
     to_item,
 )
 from chalicelib.domain.returns import MAX_ADDED_EVIDENCE, Return, ReturnStatus, Waiting, new_stay
+from chalicelib.domain.tenancy import own_id
 
 CUSTOMER_INDEX = "by-customer"
 REVIEW_INDEX = "by-review-queue"
 PARCEL_WATCH_INDEX = "by-parcel-watch"
+REFERENCE_INDEX, REFERENCE = "by-reference", "reference"
 
 
 def return_of(item: dict) -> Return:
@@ -41,6 +43,7 @@ class DynamoReturns:
     def create(self, record: Return) -> bool:
         """Sets the request's fields once; merges into an item that tracking created first."""
         fields = {key: value for key, value in to_item(record).items() if key != "return_id"}
+        fields[REFERENCE] = own_id(record.return_id)  # the shop's own id, which search finds in every shop
         return conditional(
             self._table, "update_item", Key={"return_id": record.return_id},
             ConditionExpression="attribute_not_exists(order_id)", **set_fields(fields),
@@ -109,6 +112,17 @@ class DynamoReturns:
             KeyConditionExpression="parcel_watch = :waiting AND tracking_due_at < :now",
             ExpressionAttributeValues={":waiting": "waiting", ":now": now},
         )
+        return [item["return_id"] for item in items]
+
+    def with_reference(self, reference: str) -> list[str]:
+        items = query_all(self._table, IndexName=REFERENCE_INDEX, KeyConditionExpression="#reference = :reference",
+                          ExpressionAttributeNames={"#reference": REFERENCE},
+                          ExpressionAttributeValues={":reference": reference})
+        return [item["return_id"] for item in items]
+
+    def requested_by(self, customer_id: str) -> list[str]:
+        items = query_all(self._table, IndexName=CUSTOMER_INDEX, KeyConditionExpression="customer_id = :customer",
+                          ExpressionAttributeValues={":customer": customer_id})
         return [item["return_id"] for item in items]
 
     def count_requested(self, customer_id: str, since: str, until: str, excluding: str) -> int:

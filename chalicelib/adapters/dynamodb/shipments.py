@@ -2,10 +2,19 @@
 id, so a checkpoint applied twice is kept once), the current status by carrier time and rank, the return it
 belongs to, and when to ask its carrier next (a sparse index of the parcels still moving)."""
 
-from chalicelib.adapters.dynamodb.items import conditional, from_item, get_item, plain, query_page, set_fields
+from chalicelib.adapters.dynamodb.items import (
+    conditional,
+    from_item,
+    get_item,
+    plain,
+    query_all,
+    query_page,
+    set_fields,
+)
 from chalicelib.domain.tracking import MAX_TIMELINE, Shipment, Status, shipment_id, supersedes
 
 POLL_INDEX = "by-next-poll"
+TRACKING_NUMBER_INDEX = "by-tracking-number"
 # Each write below loses only to another writer of the same parcel that succeeded; this many losses in a row
 # means something else is wrong.
 MAX_RACES = 20
@@ -26,6 +35,12 @@ class DynamoShipments:
     def get(self, carrier: str, tracking_number: str) -> Shipment | None:
         item = get_item(self._table, {"shipment_id": shipment_id(carrier, tracking_number)})
         return shipment_of(item) if item else None
+
+    def with_tracking_number(self, tracking_number: str) -> list[tuple[str, str]]:
+        """(carrier, tracking number) of every parcel of that number: two carriers may use one."""
+        items = query_all(self._table, IndexName=TRACKING_NUMBER_INDEX, KeyConditionExpression="tracking_number = :number",
+                          ExpressionAttributeValues={":number": tracking_number})
+        return sorted(tuple(item["shipment_id"].split("#", 1)) for item in items)
 
     def record(self, carrier: str, tracking_number: str, checkpoint_id: str, checkpoint: dict, return_id: str | None) -> Shipment:
         key = {"shipment_id": shipment_id(carrier, tracking_number)}

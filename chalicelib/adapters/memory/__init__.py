@@ -47,7 +47,7 @@ def memory_ports(config=None, **overrides) -> Ports:
         "audit": audit, "shops": MemoryShops(),
         "shipments": MemoryShipments(), "ledger": MemoryLedger(orders), "sources": MemoryDirectory(), "connections": MemoryDirectory(),
         "staff_keys": MemoryDirectory(), "policies": MemoryPolicies(),
-        "queue": MemoryQueue(), "archive": MemoryArchive(), "bus": MemoryBus(), "workflows": MemoryWorkflows(),
+        "queue": MemoryQueue(), "archive": MemoryArchive(), "bus": MemoryBus(), "lake": MemoryBus(), "workflows": MemoryWorkflows(),
         "payments": MemoryPayments(), "carrier_api": MemoryCarrierApi(), "marketplaces": MemoryMarketplaces(),
     }
     return Ports(config, **{**twins, **overrides})

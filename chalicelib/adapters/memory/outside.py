@@ -83,6 +83,10 @@ class MemoryBus:
     def publish(self, detail_type: str, detail: dict) -> None:
         self.events.append((detail_type, copy.deepcopy(detail)))
 
+    def publish_many(self, detail_type: str, details: list[dict]) -> None:
+        for detail in details:
+            self.publish(detail_type, detail)
+
     def of(self, detail_type: str) -> list[dict]:
         return [detail for kind, detail in self.events if kind == detail_type]
 
@@ -95,6 +99,7 @@ class MemoryWorkflows:
     def __init__(self) -> None:
         self.started: dict[str, dict] = {}
         self.ended: dict[str, dict] = {}  # name -> {"status", "error", "cause"}
+        self.history: dict[str, list[dict]] = {}  # name -> its steps, as StepFunctionsWorkflows.steps answers them
         self.completed: set[str] = set()
         self.resumed: list[tuple[str, dict]] = []
         self.failed: list[tuple[str, str, str]] = []
@@ -105,6 +110,10 @@ class MemoryWorkflows:
         self.started.setdefault(name, copy.deepcopy(payload))
         ended = self.ended.get(name, {"status": RUNNING, "error": None, "cause": None})
         return {"execution": name, **ended}
+
+    def steps(self, name: str, most: int = 200) -> list[dict]:
+        """The states a test said the execution went through (`history`): the twin runs none itself."""
+        return self.history.get(name, [])[-most:]
 
     def end(self, name: str, status: str, error: str | None = None, cause: str | None = None) -> None:
         """The execution closes: SUCCEEDED, or FAILED / TIMED_OUT / ABORTED (an error and cause when it gave them)."""

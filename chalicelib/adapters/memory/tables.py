@@ -11,6 +11,7 @@ from chalicelib.adapters.dynamodb.shipments import shipment_of
 from chalicelib.domain.ledger import SETTLED, LedgerRecord
 from chalicelib.domain.orders import RefundAccount
 from chalicelib.domain.returns import MAX_ADDED_EVIDENCE, Return, new_stay
+from chalicelib.domain.tenancy import own_id
 from chalicelib.domain.tiers import Customer, PaidOrder
 from chalicelib.domain.tracking import MAX_TIMELINE, Shipment, Status, shipment_id, supersedes
 from chalicelib.ports.errors import StaleQuote
@@ -61,6 +62,9 @@ class MemoryOrders:
             return False
         item.update(copy.deepcopy(order), updated_at=occurred_at)
         return True
+
+    def with_reference(self, reference: str) -> list[str]:
+        return sorted(order_id for order_id in self.items if own_id(order_id) == reference)
 
     def paid_orders(self, customer_id: str) -> list[PaidOrder]:
         items = sorted(
@@ -172,6 +176,13 @@ class MemoryReturns:
         due.sort(key=lambda item: (item["tracking_due_at"], item["return_id"]))  # a tie: by the table's key, as moto
         return [item["return_id"] for item in due]
 
+    def with_reference(self, reference: str) -> list[str]:
+        return sorted(return_id for return_id in self.items if own_id(return_id) == reference)
+
+    def requested_by(self, customer_id: str) -> list[str]:
+        return sorted(item["return_id"] for item in self.items.values()
+                      if item.get("customer_id") == customer_id and item.get("requested_at"))
+
     def count_requested(self, customer_id: str, since: str, until: str, excluding: str) -> int:
         return sum(
             1 for item in self.items.values()
@@ -228,6 +239,9 @@ class MemoryShipments:
     def get(self, carrier: str, tracking_number: str) -> Shipment | None:
         item = self.items.get((carrier, tracking_number))
         return shipment_of(copy.deepcopy(item)) if item is not None else None
+
+    def with_tracking_number(self, tracking_number: str) -> list[tuple[str, str]]:
+        return sorted(key for key in self.items if key[1] == tracking_number)
 
     def record(self, carrier: str, tracking_number: str, checkpoint_id: str, checkpoint: dict, return_id: str | None) -> Shipment:
         item = self._item(carrier, tracking_number)
