@@ -88,6 +88,7 @@ def test_a_reviewer_works_a_review_item_to_a_decision_with_a_note(cloud, signed_
 
     item = shown(signed_in, "#queue-items article[data-return='RT-B1']")
     assert "HIGH_VALUE" in item.text and ("left" in item.text or "overdue" in item.text)
+    assert len(signed_in.find_elements(By.CSS_SELECTOR, "#queue-items article[data-return='RT-B1']")) == 1
     screenshot(signed_in, "queues")
     item.find_element(By.TAG_NAME, "textarea").send_keys("checked the photos: a genuine defect")
     item.find_element(By.CSS_SELECTOR, "button[data-decision='approve']").click()

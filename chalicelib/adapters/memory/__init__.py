@@ -12,6 +12,7 @@ from chalicelib.adapters.memory.outside import (
     MemoryPayments,
     MemoryPolicies,
     MemoryQueue,
+    MemoryReports,
     MemoryWorkflows,
 )
 from chalicelib.adapters.memory.tables import (
@@ -28,7 +29,7 @@ from chalicelib.bootstrap import Ports
 
 __all__ = [
     "MemoryArchive", "MemoryAudit", "MemoryBus", "MemoryCarrierApi", "MemoryCustomers", "MemoryDirectory", "MemoryEventLog", "MemoryLedger",
-    "MemoryMarketplaceActions", "MemoryMarketplaces", "MemoryOrders", "MemoryPayments", "MemoryPolicies", "MemoryQueue", "MemoryReturns",
+    "MemoryMarketplaceActions", "MemoryMarketplaces", "MemoryOrders", "MemoryPayments", "MemoryPolicies", "MemoryQueue", "MemoryReports", "MemoryReturns",
     "MemoryShipments", "MemoryShops", "MemoryWorkflows", "memory_ports",
 ]
 
@@ -47,7 +48,8 @@ def memory_ports(config=None, **overrides) -> Ports:
         "audit": audit, "shops": MemoryShops(),
         "shipments": MemoryShipments(), "ledger": MemoryLedger(orders), "sources": MemoryDirectory(), "connections": MemoryDirectory(),
         "staff_keys": MemoryDirectory(), "policies": MemoryPolicies(),
-        "queue": MemoryQueue(), "archive": MemoryArchive(), "bus": MemoryBus(), "lake": MemoryBus(), "workflows": MemoryWorkflows(),
+        "queue": MemoryQueue(), "archive": MemoryArchive(), "bus": MemoryBus(), "lake": MemoryBus(), "reports": MemoryReports(),
+        "workflows": MemoryWorkflows(),
         "payments": MemoryPayments(), "carrier_api": MemoryCarrierApi(), "marketplaces": MemoryMarketplaces(),
     }
     return Ports(config, **{**twins, **overrides})

@@ -91,6 +91,21 @@ class MemoryBus:
         return [detail for kind, detail in self.events if kind == detail_type]
 
 
+class MemoryReports:
+    """The reports port: what each report answers (name -> (columns, rows)), or `failure` raised; the calls kept."""
+
+    def __init__(self) -> None:
+        self.results: dict[str, tuple[list[str], list[tuple]]] = {}
+        self.failure: Exception | None = None
+        self.calls: list[tuple[str, dict | None]] = []
+
+    def run_report(self, name: str, params: dict | None = None) -> tuple[list[str], list[tuple]]:
+        self.calls.append((name, params))
+        if self.failure is not None:
+            raise self.failure
+        return self.results.get(name, ([], []))
+
+
 class MemoryWorkflows:
     """Executions by name, each running until a test ends it (`end`); a task token waits until it is completed once
     (resumed, failed, or timed out). Starting a name again answers how its execution stands, as Step Functions'
