@@ -32,11 +32,12 @@ class LakeQueries:
     def run(self, sql: str, parameters: list[str]) -> tuple[list[dict], list[dict]]:
         with self._lock:
             self._lake.flush()
-            if self._loaded_at != self._lake.delivered:
-                into = Path(self._dir.name) / str(self._lake.delivered)
+            delivered = self._lake.delivered  # before the dump: rows delivered during it are loaded again next time
+            if self._loaded_at != delivered:
+                into = Path(self._dir.name) / str(delivered)
                 self._lake.dump(into)
                 self._connection = connect(into)
-                self._loaded_at = self._lake.delivered
+                self._loaded_at = delivered
             cursor = self._connection.execute(sql, [_value(literal) for literal in parameters])
             names = [column[0] for column in cursor.description]
             info = [{"Name": name, "Label": name, "Type": _ATHENA_TYPES.get(str(column[1]).split("(")[0], "varchar")}

@@ -141,6 +141,9 @@ class Replacement(_Model):
     sku: Id
     unit_price: Amount
     quantity: PositiveUnits = 1
+    # A swap like for like (a Tmall exchange): worth what the goods sent back are, whatever its price says, so it
+    # refunds nothing and asks for nothing.
+    like_for_like: StrictBool | None = None
 
 
 class ReturnData(_Model):

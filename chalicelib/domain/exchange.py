@@ -1,7 +1,8 @@
 """Exchanges (POLICY.md section 7; pure): after a passed inspection the buyer gets a replacement instead of a
 refund. The returned goods are worth what a refund of them would be; a cheaper replacement refunds the
 difference (the same quote, with the replacement as a negative entry, so entries still sum to the total), a
-dearer one asks the buyer to pay the difference."""
+dearer one asks the buyer to pay the difference. A swap like for like (a Tmall exchange) is worth exactly the
+goods sent back: nothing either way."""
 
 from typing import NamedTuple
 
@@ -14,8 +15,8 @@ class ExchangePlan(NamedTuple):
 
 
 def plan_exchange(quote: dict, replacement: dict, exponent: int) -> ExchangePlan:
-    price = parse_minor(replacement["unit_price"], exponent) * replacement["quantity"]
     returned = quote["total_minor"]
+    price = returned if replacement.get("like_for_like") else parse_minor(replacement["unit_price"], exponent) * replacement["quantity"]
     credited = min(price, returned)
     entry = {
         "code": "exchange_replacement",

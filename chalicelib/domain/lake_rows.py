@@ -47,7 +47,9 @@ def closed_return_rows(
     decision = record.decision or {}
     people = _person_decisions(record)
     last_person = people[-1] if people else None
-    decided_at = last_person["at"] if last_person else decision.get("at")
+    # Decided: by a reviewer when the rules sent it to one, else by the rules; a later person's step (a parcel in
+    # trouble, a failure retried, a refund written off) is no decision of the request.
+    decided_at = (record.review or {}).get("at") or decision.get("at")
     queue = last_person["queue"] if last_person else record.review_queue
     shared = {"return_id": own_id(record.return_id), "shop": shop, "platform": platform}
     rows = [row(
@@ -65,11 +67,11 @@ def closed_return_rows(
         policy_version=decision.get("policy_version"),
     )]
     rows += _line_rows(record, order, shared, day, closed_at)
-    if decision:
-        rows.append(row("decisions", (decision.get("at") or closed_at)[:10], **shared,
-                        decided_at=seconds(decision.get("at")), decided_by="rules",
-                        outcome="review" if decision.get("outcome") == "manual" else decision.get("outcome"),
-                        rule_code=decision.get("code"), review_queue=None, policy_version=decision.get("policy_version")))
+    for made in [*record.earlier_decisions, *([decision] if decision else [])]:
+        rows.append(row("decisions", (made.get("at") or closed_at)[:10], **shared,
+                        decided_at=seconds(made.get("at")), decided_by="rules",
+                        outcome="review" if made.get("outcome") == "manual" else made.get("outcome"),
+                        rule_code=made.get("code"), review_queue=None, policy_version=made.get("policy_version")))
     rows += [row("decisions", person["at"][:10], **shared, decided_at=seconds(person["at"]), decided_by="person",
                  outcome=person["decision"], rule_code=record.decision_code, review_queue=person["queue"],
                  policy_version=decision.get("policy_version")) for person in people]

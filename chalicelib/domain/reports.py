@@ -25,6 +25,9 @@ LATEST_DAY_SQL = "SELECT max(dt) AS latest_day FROM (\n" + "\n    UNION ALL\n".j
 ) + "\n) AS days"
 
 
+MAX_COUNT = 2**63 - 1  # a BIGINT, in both engines
+
+
 @dataclass(frozen=True, slots=True)
 class Parameter:
     name: str
@@ -159,9 +162,10 @@ def _checked(parameter: Parameter, value: object) -> str | float | int | None:
                 raise ValueError
             return number
         count = int(value)
-        if count < 1 or count != float(value):
+        if not 1 <= count <= MAX_COUNT or count != float(value):
             raise ValueError
         return count
     except (TypeError, ValueError):
-        expected = {"day": "a day as YYYY-MM-DD", "ratio": "a number above 0", "count": "a whole number from 1"}
+        expected = {"day": "a day as YYYY-MM-DD", "ratio": "a number above 0",
+                    "count": f"a whole number from 1 to {MAX_COUNT}"}
         raise InvalidInput(field, f"must be {expected[parameter.kind]}, not {value!r}") from None

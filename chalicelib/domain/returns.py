@@ -87,6 +87,7 @@ class Return:
     status: ReturnStatus | None = None
     # Verification: the decision and the policy the return is held to from then on.
     decision: dict | None = None
+    earlier_decisions: list[dict] = field(default_factory=list)  # a return verified again: what it was decided before
     policy: dict | None = None
     # The parked workflow task.
     waiting_for: Waiting | None = None

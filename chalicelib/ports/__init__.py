@@ -215,8 +215,9 @@ class Workflows(Protocol):
         """Start the execution `name` once: {execution, status, error, cause}; RUNNING when it runs (started now or
         already running), else SUCCEEDED, or FAILED / TIMED_OUT / ABORTED with its error and cause."""
 
-    def steps(self, name: str, most: int = 200) -> list[dict]:
-        """The states the execution entered, oldest first: {state, entered_at, left_at, failed}."""
+    def steps(self, name: str, most: int = 200) -> list[dict] | None:
+        """The states the execution entered, oldest first: {state, entered_at, left_at, failed}; None when they
+        cannot be read now."""
 
     def resume(self, task_token: str, output: dict) -> bool:
         """Complete a waiting task; False when it is no longer waiting (a duplicate resume)."""

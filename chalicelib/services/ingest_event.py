@@ -45,7 +45,8 @@ def ingest_event(event: CanonicalEvent, ports: Ports) -> str:
             "paid_total_minor": paid_total_minor(event.data),
         }
         if ports.orders.upsert(order, iso_utc(event.occurred_at)):
-            record_order(order, event.source, iso_utc(event.data.paid_at or event.occurred_at), ports)
+            if event.data.status not in UNSOLD:
+                record_order(order, event.source, iso_utc(event.data.paid_at or event.occurred_at), ports)
             tier = rank_customer(event.data.customer_id, event.source, ports, event.received_at)
             outcome = f"order_stored, customer {tier}"
         else:
@@ -75,6 +76,8 @@ def ingest_event(event: CanonicalEvent, ports: Ports) -> str:
     return outcome
 
 
+# Orders that sold nothing (yet): their lines are no part of a return rate.
+UNSOLD = frozenset({"pending_payment", "cancelled"})
 # How many executions of one return may end badly before its requests go back to the queue (and to the DLQ).
 MAX_GENERATIONS = 5
 

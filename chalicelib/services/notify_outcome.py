@@ -33,9 +33,9 @@ def notify_outcome(return_id: str, state: dict, ports: Ports, now: datetime) -> 
         "decision_code": record.decision_code, "refund_id": record.refund_id, "expiry_reason": record.expiry_reason,
         "closed_at": closed_at,
     }))
-    record_closed_return(record, outcome, closed_at, ports)
     if exchanged and in_marketplace is None:
         _request_replacement(record, ports)
+    record_closed_return(record, outcome, closed_at, ports)
     return {"outcome": outcome}
 
 

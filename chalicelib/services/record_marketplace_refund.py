@@ -27,6 +27,7 @@ def record_marketplace_refund(refund: MarketplaceRefunded, shop: str, ports: Por
         if known is None:
             continue
         if known.marketplace_refund_id == refund.refund_ref:
+            _publish(known, ports, now)  # a crash after the write, before the publish, is finished here
             return f"refund {refund.refund_ref} is in the ledger"
         if known.paid_by == MARKETPLACE and not known.settled and (known.currency, known.total) == (refund.currency, refund.total):
             ports.ledger.update_payment(key, {
@@ -34,14 +35,12 @@ def record_marketplace_refund(refund: MarketplaceRefunded, shop: str, ports: Por
                 "confirmed_at": refund.created_at,
             })
             # Consumers dedupe on refund_id: DispatchRefund may publish it too.
-            confirmed = ports.ledger.get(key)
-            ports.bus.publish("RefundIssued", confirmed.finance_record())
-            record_refund(confirmed, ports)
-            ports.ledger.mark_published(key, iso_utc(now))
+            _publish(ports.ledger.get(key), ports, now)
             return f"refund {refund.refund_ref} confirms {key}"
     own = refund_id_for(qualified(shop, f"refund-{refund.refund_ref}"))
     refund_id = refund_id_for(return_id) if return_id and ports.ledger.get(refund_id_for(return_id)) is None else own
-    if ports.ledger.get(refund_id) is not None:
+    if (stored := ports.ledger.get(refund_id)) is not None:
+        _publish(stored, ports, now)
         return f"refund {refund.refund_ref} is in the ledger"
     order = ports.orders.get(qualified(shop, refund.order_id))
     if order is None:
@@ -59,10 +58,16 @@ def record_marketplace_refund(refund: MarketplaceRefunded, shop: str, ports: Por
     account = order.account.after({"total_minor": total_minor, "entries": []}, refund.units)
     if not ports.ledger.issue(record, account, order.refund_version):
         return f"refund {refund.refund_ref} is in the ledger"
-    ports.bus.publish("RefundIssued", record.finance_record())
-    record_refund(record, ports)
-    ports.ledger.mark_published(refund_id, iso_utc(now))
+    _publish(record, ports, now)
     return f"refund {refund.refund_ref} made in the marketplace recorded as {refund_id}"
+
+
+def _publish(record: LedgerRecord, ports: Ports, now: datetime) -> None:
+    """RefundIssued and the refund's lake row, once the record is confirmed, until it is marked published."""
+    if record.confirmed and not record.published_at:
+        ports.bus.publish("RefundIssued", record.finance_record())
+        record_refund(record, ports)
+        ports.ledger.mark_published(record.refund_id, iso_utc(now))
 
 
 def ledger_keys(refund, shop: str, return_id: str | None) -> list[str]:

@@ -43,9 +43,7 @@ def show_return(return_id: str, staff: Staff, ports: Ports) -> dict:
 
 def decisions_of(record: Return) -> list[dict]:
     """The rules' decision (its code, facts and policy version), then each person's, in time order."""
-    made = []
-    if record.decision:
-        made.append({"by": "rules", **record.decision})
+    made = [{"by": "rules", **decided} for decided in [*record.earlier_decisions, *([record.decision] if record.decision else [])]]
     people = [{"by": decided.get("by"), "kind": key, **{k: v for k, v in decided.items() if k != "by"}}
               for key in PERSON_DECISIONS if (decided := getattr(record, key))]
     return made + sorted(people, key=lambda decided: decided.get("at") or "")

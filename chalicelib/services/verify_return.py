@@ -35,12 +35,18 @@ def verify_return(return_id: str, ports: Ports, now: datetime | None = None) -> 
         # Named before counting: of two requests verified at once, the later count sees the other.
         ports.returns.update(return_id, {"customer_id": order.customer_id})
     decision = decide(order, record, policy, ports)
-    ports.returns.update(return_id, {
-        "status": ReturnStatus.REJECTED if decision.outcome == "reject" else ReturnStatus.VERIFIED,
-        "decision": {**decision.model_dump(mode="json"), "at": iso_utc(now or datetime.now(timezone.utc))},
-        "policy": policy.model_dump(mode="json"),
-    })
+    made = {**decision.model_dump(mode="json"), "at": iso_utc(now or datetime.now(timezone.utc))}
+    fields = {"status": ReturnStatus.REJECTED if decision.outcome == "reject" else ReturnStatus.VERIFIED,
+              "decision": made, "policy": policy.model_dump(mode="json")}
+    if record.decision and _differs(record.decision, made):  # verified again (evidence came, a person retried)
+        fields["earlier_decisions"] = [*record.earlier_decisions, record.decision]
+    ports.returns.update(return_id, fields)
     return _result(decision.model_dump(mode="json"), policy)
+
+
+def _differs(before: dict, now: dict) -> bool:
+    """A step retried decides the same again: that is no earlier decision."""
+    return any(before.get(key) != now.get(key) for key in ("outcome", "code", "facts", "policy_version"))
 
 
 def _result(decision: dict, policy: Policy) -> dict:

@@ -213,7 +213,7 @@ def test_a_tmall_exchange_is_answered_in_tmall_and_its_replacement_waybill_told_
 
     waiting = relayed_until(cloud, refund_id, "awaiting_parcel")
     assert waiting["resolution"] == "exchange"
-    assert waiting["replacement"] == {"sku": "5230918800123", "unit_price": "59.90", "quantity": 1}
+    assert waiting["replacement"] == {"sku": "5230918800123", "unit_price": "59.90", "quantity": 1, "like_for_like": True}
     assert (tmall_exchange(cloud, refund_id)["status"], tmall_exchange(cloud, refund_id)["address_id"]) == (2, "1001")
     waybill = f"SF8{refund_id[-11:]}"
     taobao.buyer_returns_goods(refund_id, "顺丰速运", waybill)

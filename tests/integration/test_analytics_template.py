@@ -146,7 +146,8 @@ def test_the_tables_partitions_are_projected_by_day_onto_where_the_stream_writes
         assert {key: value for key, value in parameters.items() if key != "storage.location.template"} == {
             "classification": "json", "EXTERNAL": "TRUE", "projection.enabled": "true",
             f"projection.{partition}.type": "date", f"projection.{partition}.format": "yyyy-MM-dd",
-            f"projection.{partition}.range": "2026-01-01,NOW", f"projection.{partition}.interval": "1",
+            # From as far back as an event may be (10 years) to tomorrow (the 24 hours of clock skew allowed).
+            f"projection.{partition}.range": "2016-01-01,NOW+1DAYS", f"projection.{partition}.interval": "1",
             f"projection.{partition}.interval.unit": "DAYS",
         }, table
         # `${!dt}` in the Sub: Athena gets `${dt}`, its placeholder, not a CloudFormation name.

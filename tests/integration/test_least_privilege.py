@@ -151,6 +151,8 @@ NEEDS = {
         "customers": "UpdateItem", "returns": "GetItem UpdateItem", "shipments": "GetItem UpdateItem", **POLICY,
         # StartExecution named by the return; DescribeExecution when that name exists (a bad end is restarted).
         "workflow": "StartExecution", "workflow-executions": "DescribeExecution", "workflow-tasks": "SendTaskSuccess",
+        # A replacement's waybill told to a shop that runs dry: the would-be call appended to the audit trail.
+        "audit": "PutItem",
     },
     "VerifyReturn": {
         "returns": "GetItem UpdateItem", "returns/by-customer": "Query", "ledger": "GetItem", "orders": "GetItem",
@@ -168,9 +170,10 @@ NEEDS = {
         "returns": "GetItem UpdateItem", "ledger": "GetItem PutItem UpdateItem", "orders": "GetItem UpdateItem",
         "payment-key": "GetParameter", "bus": "PutEvents", **MARKETPLACE, "audit": "PutItem",
     },
-    # A marketplace's exchange is processed there (dry run: the would-be call appended to the audit trail).
-    "NotifyOutcome": {"returns": "GetItem UpdateItem", "ledger": "UpdateItem", "bus": "PutEvents", **MARKETPLACE,
-                      "audit": "PutItem"},
+    # A marketplace's exchange is processed there (dry run: the would-be call appended to the audit trail). The
+    # closed return's lake rows read its order, its parcel and its refund.
+    "NotifyOutcome": {"returns": "GetItem UpdateItem", "ledger": "GetItem UpdateItem", "bus": "PutEvents", **MARKETPLACE,
+                      "audit": "PutItem", "orders": "GetItem", "shipments": "GetItem"},
     "RecordFailure": {"returns": "GetItem UpdateItem", **POLICY},  # POLICY: how long the failures queue waits
     "RefundFailed": {"returns": "GetItem UpdateItem", "ledger": "GetItem UpdateItem", "bus": "PutEvents"},
     "SweepSla": {"returns": "UpdateItem", "returns/by-review-queue": "Query", "bus": "PutEvents"},

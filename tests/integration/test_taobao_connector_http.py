@@ -407,7 +407,7 @@ def test_a_tmall_exchange_is_hydrated_as_an_exchange_for_the_sku_tmall_names_at_
 
     [request] = [e for e in effects if isinstance(e, ReturnRequested)]
     assert request.data.resolution == "exchange" and request.data.reason == "wrong_size"
-    assert request.data.replacement.model_dump() == {"sku": "5230918800123", "unit_price": "59.90", "quantity": 1}
+    assert request.data.replacement.model_dump() == {"sku": "5230918800123", "unit_price": "59.90", "quantity": 1, "like_for_like": True}
     assert request.data.shipment.model_dump() == {"carrier": "sf-express", "tracking_number": "SF1234567890123"}
     [seen] = [e for e in effects if isinstance(e, ReturnStatusSeen)]
     assert seen.status == "wait_seller_confirm_goods" and seen.deadline
@@ -518,3 +518,17 @@ def test_in_dry_run_an_exchange_agree_is_recorded_not_sent(taobao, clock):
     assert exchange_of(taobao, refund_id)["status"] == 1
     [entry] = [e for e in ports.audit.entries if e.get("method") == "tmall.exchange.agree"]
     assert entry["params"]["dispute_id"] == refund_id
+
+
+def test_in_dry_run_the_receipt_and_the_waybill_are_recorded_whatever_tmall_still_says(taobao, clock):
+    ports = ports_for(taobao, clock, mode="dry_run")
+    _, refund_id = an_exchange(taobao)
+    record = a_return(TMALL, refund_id, "exchange")
+    actions = ports.marketplaces.actions("tmall-acme")
+
+    assert actions.exchange(record) is None
+    assert "recorded, not sent" in actions.replacement_shipped(record, {"carrier": "sf-express", "tracking_number": "SF1"})
+
+    assert exchange_of(taobao, refund_id)["status"] == 1
+    assert [e["method"] for e in ports.audit.entries if e.get("method", "").startswith("tmall.")] == [
+        "tmall.exchange.returngoods.agree", "tmall.exchange.consigngoods"]

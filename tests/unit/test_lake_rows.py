@@ -162,3 +162,20 @@ def test_an_orders_lines_are_rows_of_its_own_ids_on_the_day_it_was_placed():
 
     assert [(r["_dt"], r["order_id"], r["line_id"], r["sku"], r["units"]) for r in rows] == [
         ("2026-11-01", "TM-1", "L1", "SKU-1", 2)]
+
+
+def test_a_later_persons_step_is_no_decision_of_the_request():
+    # Verified at 09:00, a refund written off by finance three days later: decided at 09:00.
+    rows = closed(finance_review={"decision": "write_off", "by": "fin", "at": at(23, 9)}, sla_deadline=at(23, 12))
+    [made] = of(rows, "returns")
+
+    assert (made["decided_at"], made["decided_by"], made["review_queue"], made["sla_met"]) == (
+        T20 + HOUR, "person", "finance", True)
+
+
+def test_a_return_verified_again_has_a_decision_row_for_each_time_the_rules_decided():
+    evidence = {"outcome": "manual", "code": "EVIDENCE_REQUIRED", "facts": {}, "policy_version": "p1", "at": at(20, 8)}
+    rows = closed(earlier_decisions=[evidence])
+
+    assert [(r["rule_code"], r["outcome"], r["decided_at"]) for r in of(rows, "decisions")] == [
+        ("EVIDENCE_REQUIRED", "review", T20), ("APPROVED", "return", T20 + HOUR)]

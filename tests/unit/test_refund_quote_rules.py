@@ -249,6 +249,19 @@ def test_an_exchange_credits_the_replacement_against_the_refund():
     assert dearer.refund["entries"][-1]["amount"] == "-275.94"
 
 
+def test_a_swap_like_for_like_refunds_nothing_and_asks_nothing_whatever_its_price_says():
+    from chalicelib.domain.exchange import plan_exchange
+
+    # 2 of 3 units of a line paid 100.00: the quote is 66.67, the per-unit price written 33.33 x 2 = 66.66.
+    returned = {"currency": "CNY", "total": "66.67", "total_minor": 6667, "capped": False, "entries": [
+        {"code": "item", "line_id": "L1", "amount": "66.67", "reason": "..."}]}
+    swap = plan_exchange(returned, {"sku": "S-2", "unit_price": "33.33", "quantity": 2, "like_for_like": True}, 2)
+    assert (swap.refund["total_minor"], swap.payment_due_minor, swap.refund["entries"][-1]["amount"]) == (0, 0, "-66.67")
+    short = plan_exchange({**returned, "total": "50.00", "total_minor": 5000},  # one unit accepted less a deduction
+                          {"sku": "S-2", "unit_price": "33.33", "quantity": 2, "like_for_like": True}, 2)
+    assert (short.refund["total_minor"], short.payment_due_minor) == (0, 0)
+
+
 # A refund-only request (POLICY.md section 8): the item refund of the requested units, and nothing else.
 
 def test_refund_only_is_the_item_refund_of_the_requested_units():

@@ -10,6 +10,8 @@ import time
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from chalicelib.domain.reports import LATEST_DAY_SQL, report, sql_text
 
 DONE_BADLY = ("FAILED", "CANCELLED")
@@ -57,12 +59,18 @@ class AthenaReports:
 
     def run_report(self, name: str, params: dict | None = None) -> tuple[list[str], list[tuple]]:
         """The report's columns and rows; a day parameter left None is the lake's latest dt (one query more)."""
-        values = report(name).bind(params, lambda: self.query(LATEST_DAY_SQL)[1][0][0])
-        return self.query(sql_text(name), values)
+        deadline = self._clock() + self._timeout  # one for the report, however many queries it takes
+        try:
+            values = report(name).bind(params, lambda: self.query(LATEST_DAY_SQL, deadline=deadline)[1][0][0])
+            return self.query(sql_text(name), values, deadline)
+        except (ClientError, BotoCoreError) as error:  # throttled, refused, unreachable: Athena did not run it
+            raise AthenaQueryFailed("-", "NOT_RUN", str(error)) from None
 
-    def query(self, sql: str, parameters: Sequence[str | float | int | None] = ()) -> tuple[list[str], list[tuple]]:
+    def query(
+        self, sql: str, parameters: Sequence[str | float | int | None] = (), deadline: float | None = None,
+    ) -> tuple[list[str], list[tuple]]:
         execution_id = self._start(sql, parameters)
-        self._wait(execution_id)
+        self._wait(execution_id, self._clock() + self._timeout if deadline is None else deadline)
         return self._results(execution_id)
 
     def _start(self, sql: str, parameters: Sequence[str | float | int | None]) -> str:
@@ -73,8 +81,7 @@ class AthenaReports:
             request["ExecutionParameters"] = [sql_literal(value) for value in parameters]
         return self._athena.start_query_execution(**request)["QueryExecutionId"]
 
-    def _wait(self, execution_id: str) -> None:
-        deadline = self._clock() + self._timeout
+    def _wait(self, execution_id: str, deadline: float) -> None:
         while True:
             status = self._athena.get_query_execution(QueryExecutionId=execution_id)["QueryExecution"]["Status"]
             state = status["State"]

@@ -4,6 +4,8 @@ start a second one, and one found ended badly is said so."""
 import json
 from datetime import timezone
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from chalicelib.domain.execution_names import RUNNING, execution_arn
 
 
@@ -27,15 +29,17 @@ class StepFunctionsWorkflows:
             }
         return {"execution": name, "status": RUNNING, "error": None, "cause": None}
 
-    def steps(self, name: str, most: int = 200) -> list[dict]:
+    def steps(self, name: str, most: int = 200) -> list[dict] | None:
         """The states the execution `name` entered, oldest first: {state, entered_at, left_at, failed}; [] when no
-        execution has that name."""
+        execution has that name, None when Step Functions could not be read now (a case is shown without them)."""
         try:
             pages = self._sfn.get_paginator("get_execution_history").paginate(
                 executionArn=execution_arn(self._arn, name), PaginationConfig={"MaxItems": most * 3})
             events = [event for page in pages for event in page["events"]]
         except self._sfn.exceptions.ExecutionDoesNotExist:
             return []
+        except (ClientError, BotoCoreError):
+            return None
         steps: list[dict] = []
         for event in events:
             kind, at = event["type"], event["timestamp"].astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

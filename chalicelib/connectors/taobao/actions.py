@@ -208,10 +208,14 @@ class TaobaoActions(SellerWrites):
         """Taobao ships nothing itself: the replacement comes from our warehouse (None: ask it). A Tmall exchange's
         goods, which passed our inspection, are first confirmed received there, or Tmall would wait for them."""
         if record.resolution == "exchange":
+            confirm = {"dispute_id": own_id(record.return_id)}
+            if self._dry_run:  # Tmall was told nothing before either: its status says nothing of this step
+                self._write("tmall.exchange.returngoods.agree", confirm, record)
+                return None
             exchange = self._exchange(record)
             status = exchange.get("status")
             if status == "买家已退货，待收货":
-                self._exchange_write("tmall.exchange.returngoods.agree", {"dispute_id": own_id(record.return_id)}, record)
+                self._exchange_write("tmall.exchange.returngoods.agree", confirm, record)
             elif status not in _EXCHANGE_RECEIVED:
                 raise MarketplaceRefused(f"Tmall's exchange {exchange.get('dispute_id')} is {status}: its goods cannot "
                                          "be confirmed received")
@@ -221,21 +225,21 @@ class TaobaoActions(SellerWrites):
         """Tell Tmall the replacement's waybill: the buyer sees it, and confirming its receipt ends the exchange."""
         if record.resolution != "exchange":
             return "nothing to tell Taobao: the replacement is ours"
-        exchange = self._exchange(record)
-        status = exchange.get("status")
-        if status in _EXCHANGE_SENT:
-            return "already sent in Tmall"
-        if status != "待发出换货商品":
-            raise MarketplaceRefused(f"Tmall's exchange {exchange.get('dispute_id')} is {status}: no replacement can "
-                                     "be sent on it")
         company = COMPANY_NAMES.get(parcel["carrier"])
         if company is None:
             raise MarketplaceRefused(f"Tmall takes the replacement's express company by name, and {parcel['carrier']} "
                                      "has none we know: send it in the back office")
-        return self._exchange_write("tmall.exchange.consigngoods", {
-            "dispute_id": own_id(record.return_id), "logistics_no": parcel["tracking_number"],
-            "logistics_type": EXPRESS, "logistics_company_name": company,
-        }, record) or "replacement's waybill sent to Tmall"
+        consign = {"dispute_id": own_id(record.return_id), "logistics_no": parcel["tracking_number"],
+                   "logistics_type": EXPRESS, "logistics_company_name": company}
+        if not self._dry_run:
+            exchange = self._exchange(record)
+            status = exchange.get("status")
+            if status in _EXCHANGE_SENT:
+                return "already sent in Tmall"
+            if status != "待发出换货商品":
+                raise MarketplaceRefused(f"Tmall's exchange {exchange.get('dispute_id')} is {status}: no replacement "
+                                         "can be sent on it")
+        return self._exchange_write("tmall.exchange.consigngoods", consign, record) or "replacement's waybill sent to Tmall"
 
     def _exchange(self, record: Return) -> dict:
         return read_exchange(self._client, own_id(record.return_id))

@@ -12,8 +12,9 @@ exactly. Times are China time without a zone, made UTC. What a refund asks for i
 | TMALL_EXCHANGE | | ReturnRequested, resolution exchange: the parcel comes back, the replacement (`exchange_sku`) goes out |
 
 A Tmall exchange is a refund whose dispute_id is its refund_id; what it stands at and what it swaps are read from
-tmall.exchange.get (`exchange_event`). Its replacement is worth what the buyer paid for the goods sent back, so it
-refunds nothing and asks for nothing (Tmall swaps like for like). Other dispute types (RESHIPPING, ...) are not
+tmall.exchange.get (`exchange_event`). Tmall swaps like for like: the replacement is worth whatever the goods sent
+back are (`like_for_like`; its unit_price is what the buyer paid per unit), so it refunds nothing and asks for
+nothing. Other dispute types (RESHIPPING, ...) are not
 requests we answer: people do, in the back office.
 """
 
@@ -141,7 +142,8 @@ def exchange_event(refund: dict, exchange: dict, trade: dict, shop: str, receive
         return None
     _, bought, _, paid = _line_amounts(trade, _line_of(refund, trade))
     data = {**request.data.model_dump(mode="json", exclude_none=True), "resolution": "exchange", "replacement": {
-        "sku": sku, "unit_price": fen_text(paid // bought), "quantity": request.data.items[0].quantity}}
+        "sku": sku, "unit_price": fen_text(paid // bought), "quantity": request.data.items[0].quantity,
+        "like_for_like": True}}
     parcel = exchange_parcel(exchange)
     if parcel:
         data["shipment"] = {"carrier": parcel[0], "tracking_number": parcel[1]}

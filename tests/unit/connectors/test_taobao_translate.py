@@ -199,7 +199,7 @@ def test_a_tmall_exchange_asks_for_the_sku_tmall_names_worth_what_the_buyer_paid
     data = exchange_request().data
 
     assert (data.resolution, data.return_id, data.items[0].quantity) == ("exchange", str(REFUND_ID), 1)
-    assert data.replacement.model_dump() == {"sku": "5230918800123", "unit_price": "85.00", "quantity": 1}
+    assert data.replacement.model_dump() == {"sku": "5230918800123", "unit_price": "85.00", "quantity": 1, "like_for_like": True}
 
 
 def test_an_exchanges_replacement_shares_out_the_trades_discount_as_its_goods_do():

@@ -354,3 +354,20 @@ def test_inspection_results_play_no_part_in_the_decision():
     # Then the estimate assumes every requested unit accepted (rule 7): still approved, estimate 275.94
     assert result["code"] == "APPROVED"
     assert ports.returns.get("RT-1").decision["facts"]["estimate"] == "275.94"
+
+
+def test_a_return_verified_again_keeps_what_it_was_decided_before_and_a_retry_adds_nothing():
+    # Given a quality claim with no photos: sent for evidence
+    ports = twins()
+    an_order(ports)
+    a_return(ports, reason="quality_issue", evidence_urls=[])
+    assert verify_return("RT-1", ports)["code"] == "EVIDENCE_REQUIRED"
+    verify_return("RT-1", ports)  # the step retried: the same decision again
+    assert ports.returns.get("RT-1").earlier_decisions == []
+    # When the photos come and it is verified again
+    ports.returns.add_evidence("RT-1", [PHOTO])
+    assert verify_return("RT-1", ports)["code"] == "APPROVED"
+    # Then the first decision is kept before the one in force
+    record = ports.returns.get("RT-1")
+    assert [d["code"] for d in record.earlier_decisions] == ["EVIDENCE_REQUIRED"]
+    assert record.decision["code"] == "APPROVED"
