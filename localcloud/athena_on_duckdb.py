@@ -29,6 +29,11 @@ class LakeQueries:
         self._connection = None
         self._dir = tempfile.TemporaryDirectory(prefix="aftersales-lake-")
 
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
     def run(self, sql: str, parameters: list[str]) -> tuple[list[dict], list[dict]]:
         with self._lock:
             self._lake.flush()
@@ -36,6 +41,7 @@ class LakeQueries:
             if self._loaded_at != delivered:
                 into = Path(self._dir.name) / str(delivered)
                 self._lake.dump(into)
+                self.close()
                 self._connection = connect(into)
                 self._loaded_at = delivered
             cursor = self._connection.execute(sql, [_value(literal) for literal in parameters])
@@ -68,6 +74,7 @@ def run_athena_queries_on(lake: LakeDelivery):
 
     def restore() -> None:
         models.AthenaBackend._store_predefined_query_results = stored
+        queries.close()
 
     return restore
 

@@ -15,7 +15,14 @@ naming a resource the simulated Shopify has (made at the start of the run), one 
 codes (POST /v1/refunds/{shop}/{return_id}/sms-code) name the run's returns, in their shop or another's (generic,
 outlet, the Shopify and Tmall shops), and made-up ones; with the code Taobao sent, another, or a body that is not
 {"code": 4-8 digits}. With a local cloud started here, a Tmall refund above the SMS threshold is made to wait for its
-code at the start (and Taobao's first agree after it fails, for a 503). The run fails on:
+code at the start (and Taobao's first agree after it fails, for a 503). The staff reads (GET /v1/returns?q=&shop=,
+the search; GET /v1/returns/{shop}/{return_id}, the case view; GET /v1/reports and /v1/reports/{name}?as_of=&
+threshold=&min_count=) look for the seeding's returns, orders and parcels, the platforms' returns, made-up ones, in
+their shop or another's, with keys of each role or forged ones, their query strings mutated (unicode, huge, repeated
+and unknown parameters, odd days and numbers); they are drawn with a generator of their own, so that a request not
+drawn for them is the one its seed and index gave before they were added. The console's page and chart library (GET /console,
+/console/plotly.min.js) are public: asked with and without keys, forged or not, and odd queries and headers. The run
+fails on:
 
 - any answer 5xx, or no answer at all;
 - a forged request (signature not of the source or carrier named in the path, unknown source, wrong staff key)
@@ -32,6 +39,15 @@ code at the start (and Taobao's first agree after it fails, for a 503). The run 
   not wait); a 5xx but a 503 that says unavailable where Taobao could be asked; a 2xx but a 200 for the return
   that waited for its code, which must then be agreed in Taobao (paid by the seller, once), confirmed in the ledger
   and refunded by its workflow (and left waiting when no code was taken);
+- a staff read answered other than its key, path and query call for (401; 415 for a Content-Type Chalice does not
+  let through to a JSON route; 422 naming the parameter or path segment at fault, in the order the route checks;
+  404 unknown_return, unknown_report; 200), a 2xx to a path or method that is not the route's, a refusal that is not
+  the JSON error, a 422 naming no field (but for a parameter without a name: warned); a search's 200 naming a return
+  of another shop than the one asked for, or one that matches neither the id nor the order id looked for, or one
+  not stored (checked in the returns table, with a local cloud), or missing the seeding's return looked for by its id;
+  a case view of another return than the one named, or of one not stored; a report of another name, or rows that are
+  not a value per column; a catalog that is not the reports';
+- the console's page or chart library answered other than 200 with text/html, and application/javascript;
 - an accepted event the consumer could not apply: once the ingest queue is empty and every workflow execution
   is parked on a task token or ended, the DLQ must be empty, the event log must hold every accepted event and no
   new `#failure:` record, and no new execution may have FAILED. An accepted Shopify notification about a resource the
@@ -112,19 +128,35 @@ ROUTES = {
     "refunds": "GET /v1/refunds",
     "reconciliation": "GET /v1/refunds/reconciliation",
     "export": "GET /v1/refunds/export.csv",
+    "search": "GET /v1/returns",
+    "case": "GET /v1/returns/{shop}/{return_id}",
+    "catalog": "GET /v1/reports",
+    "report": "GET /v1/reports/{name}",
+    "console": "GET /console",
+    "chart_library": "GET /console/plotly.min.js",
     "other": "other paths and methods",
 }
 ROUTE_WEIGHTS = {
     "webhook": 30, "carrier": 16, "shopify": 5, "quote": 8, "preview": 7, "reviews": 7, "decide": 7, "tracking": 6,
     "sms": 3, "refunds": 6, "reconciliation": 4, "export": 4, "other": 3,
 }
+# The staff reads and the console's page and script, drawn with a generator of their own, in this share of the
+# requests (as if their weights were in the table above): the other requests of a seed stay what they were.
+READ_WEIGHTS = {"search": 5, "case": 5, "catalog": 2, "report": 4, "console": 2, "chart_library": 2}
+READ_SHARE = sum(READ_WEIGHTS.values()) / (sum(READ_WEIGHTS.values()) + sum(ROUTE_WEIGHTS.values()))
 # The staff role each route needs (GET /v1/reviews: finance for its queue, after_sales for the others; a review
 # decision: finance for a refund the provider did not confirm, after_sales otherwise, checked on the audit trail).
 ROUTE_ROLES = {
     "preview": "after_sales", "tracking": "after_sales", "sms": "finance", "refunds": "finance",
     "reconciliation": "finance", "export": "finance",
 }
-STAFF_ROUTES = ("preview", "reviews", "decide", "tracking", "sms", "refunds", "reconciliation", "export")
+STAFF_ROUTES = ("preview", "reviews", "decide", "tracking", "sms", "refunds", "reconciliation", "export", "search",
+                "case", "catalog", "report")
+# The staff reads that take a key of any of these roles (search, case view, the reports; admin may do anything).
+READ_ROUTES = ("search", "case", "catalog", "report")
+READ_ROLES = {"after_sales", "finance"}
+# The public pages (no key): the answer each must be, by its content type's media type.
+PUBLIC_MEDIA = {"console": "text/html", "chart_library": "application/javascript"}
 # The styles a carrier push is built in, by name: each carrier name's own, and the form a name also speaks
 # (SF's open platform): name -> (the carrier in the path, the style).
 PUSH_STYLES = {**{name: (name, style) for name, style in CARRIER_STYLES.items()},
@@ -911,14 +943,14 @@ def read_form_like_the_edge(body: bytes) -> tuple[dict | None, str | None]:
     return dict(pairs), None
 
 
-def route_takes(content_type: bytes | None) -> bool:
+def route_takes(content_type: bytes | None, media: tuple[str, ...] = CARRIER_MEDIA) -> bool:
     """Whether the carrier route takes this Content-Type (None: the request has none, which Chalice reads as JSON), as
     Chalice checks it before the view: case aside, one of its parts (split at ',' and ';') is a type the route takes,
     or it names */*. The header is read as HTTP carries it, Latin-1."""
     if content_type is None:
         return True
     text = content_type.decode("latin-1").lower()
-    return "*/*" in text or any(part.strip() in CARRIER_MEDIA for part in re.split("[,;]", text))
+    return "*/*" in text or any(part.strip() in media for part in re.split("[,;]", text))
 
 
 def accepted_status(style) -> int:
@@ -1352,6 +1384,163 @@ class SmsWorld:
         return rng.choice(made_up)()
 
 
+# --- staff reads (search, case view, reports) and the console ---------------------------------------------------
+
+# The parameters each read's query is built from and mutated with ("catalog" and the console take none: what they
+# are sent is ignored), and the unknown ones tried beside them.
+READ_QUERY_NAMES = {"search": ["q", "shop"], "report": ["as_of", "threshold", "min_count"], "catalog": ["q", "limit"],
+                    "console": ["v", "key"]}
+READ_UNKNOWN = {"search": ["Q", "q ", "shop[]", "limit", "cursor", "order_id", "%71", "q\u0000"],
+                "report": ["AS_OF", "as_of ", "asof", "params.as_of", "Threshold", "min-count", "limit", "name"],
+                "catalog": ["name", "cursor"], "console": ["key", "X-Api-Key", "callback"]}
+ODD_DAYS = ["", "2026-02-30", "2026-13-01", "2026-00-10", "0000-01-01", "0001-01-01", "9999-12-31", "2026-1-1",
+            "2026-01-1", "20261120", "2026/11/20", "2026-W47-5", "2026-11-20T00:00:00Z", "２０２６-１１-２０",
+            " 2026-11-20", "2026-11-20 ", "x" * 10, "latest", "null", "-2026-11-2", "+2026-11-2", "1e9", "99999-01-01",
+            "2026-11-20\u0000", "١٢٣٤-١١-٢٠"]
+ODD_RATIOS = ["0", "-1", "-0", "0.0", "nan", "NaN", "inf", "Infinity", "-inf", "1e308", "1e309", "1e-320", "5e-324",
+              "2", "2.0", "0.0001", "", "x", "١", "1_0", " 2 ", "²", "0x10", "true", "9" * 400, "1e999", "+2", ".5",
+              "5.", "2,5", "1/2", "0" * 300 + "1", "2" + "0" * 5000]
+ODD_COUNTS = ["0", "1", "-1", "-0", "1.0", "1.5", "1e3", "", "x", "١٢", "9" * 15, "9" * 19, "9" * 20, "1" + "0" * 20,
+              "9" * 5000, " 5", "5 ", "5_0", "+5", "0x10", "²", "9223372036854775807", "9223372036854775808",
+              "18446744073709551616", "00005", "true", "NaN", "inf"]
+READ_ODD_SHOPS = ["generic", "outlet", "tmall-acme", "shopify-acme", "jd-acme", "GENERIC", "*", "generic,outlet",
+                  "a" * 64, "a" * 65, "", " generic", "generic\n", "gen eric", "généric", "warehouse", "aftership",
+                  "generic/outlet", "%", "\ud800", "😀", "-x", "_x", "x-"]
+# How a case view's path may end, and whether the route takes it (None: the gateway decides: "%2F" API Gateway
+# decodes and the local server does not, a ";" the local server's urlparse cuts off, a ".." a gateway may collapse).
+CASE_SUFFIXES = [(b"/", True), (b"?view=full", True), (b"?", True), (b"?q=FZ-R1&q=FZ-R2", True), (b"/tracking", False),
+                 (b"/x", False), (b"/refund", False), (b";", None), (b"%2F", None), (b"/..", None), (b"%20", None)]
+REPORT_ODD_NAMES = ["Anomalies", "ANOMALIES", "anomalies.sql", "anomalies%20", "nosuch", "..", "%2e%2e",
+                    "returns_by_sku;", "returns-by-sku", "x" * 200, "é", "%C3%A9", "anomalies%00", "LATEST_DAY_SQL", "__init__",
+                    "..%2Fanalytics%2Fanomalies", "returns_by_sku/x", "cycle_times.", "refunds_by_day.csv", "0", "_",
+                    "%F0%9F%98%80", "%FF", "anomalies%2F", "REPORTS", "sql_text"]
+CONSOLE_PATHS = {"console": [(b"/console", True), (b"/console/", True), (b"/Console", None), (b"/console.html", None),
+                             (b"/console/index.html", None), (b"//console", None), (b"/console;", None),
+                             (b"/%63onsole", None), (b"/console/..", None)],
+                 "chart_library": [(b"/console/plotly.min.js", True), (b"/console/plotly.min.js/", True),
+                                   (b"/console/plotly.js", None), (b"/console/plotly.min.js.map", None),
+                                   (b"/console/PLOTLY.MIN.JS", None), (b"/console/%70lotly.min.js", None),
+                                   (b"/console/../console/plotly.min.js", None), (b"/console/plotly.min.js%00", None)]}
+# The longest request target whose answer the fuzzer decides (the local server answers 414 past 64 KB).
+MAX_DECIDED_TARGET = 60_000
+# The printable key values whose fate the fuzzer decides (the SMS route's judge decides on the same).
+PRINTABLE_KEY = re.compile(rb"[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?")
+PLAIN_SEGMENT = re.compile(rb"[A-Za-z0-9_:-][A-Za-z0-9._:-]*|[A-Za-z0-9._:-]*[A-Za-z0-9_:-]")
+
+
+def read_query(target: bytes) -> tuple[str, dict[str, list[str]]] | None:
+    """The path and the query's parameters as the route reads them (every value of a name, in order; the route takes
+    the last); None when it depends on the gateway: bytes that are not ASCII, a fragment, escapes of bytes that are
+    not UTF-8, a path with ";" or escapes, a space or control character (a request line the server cannot read)."""
+    if not target.isascii() or b"#" in target or re.search(rb"[\x00-\x20\x7f]", target):
+        return None
+    path, _, query = target.decode("ascii").partition("?")
+    if ";" in path or "%" in path:
+        return None
+    try:
+        return path, parse_qs(query, keep_blank_values=True, errors="strict")
+    except UnicodeDecodeError:
+        return None
+
+
+def json_taken(probe: "Probe") -> bool | None:
+    """Whether Chalice lets the request reach the view of a route of the default content type (JSON): its
+    Content-Type, if any, names it or */* (else 415, whatever the route); None when it is sent twice, differently."""
+    types = list(dict.fromkeys(probe.header_values("Content-Type")))
+    if len(types) > 1:
+        return None
+    return route_takes(types[0] if types else None, ("application/json",))
+
+
+def day_verdict(value: str) -> str:
+    """valid, invalid or unsure, for a day parameter: 'YYYY-MM-DD' of a real day (the catalog's kind "day")."""
+    if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        try:
+            datetime(int(value[:4]), int(value[5:7]), int(value[8:]))
+        except ValueError:
+            return "invalid"
+        return "valid"
+    if len(value) != 10 or (value.isascii() and "W" not in value):
+        return "invalid"
+    return "unsure"
+
+
+def ratio_verdict(value: str) -> str:
+    """For a ratio parameter: a finite number above 0."""
+    if re.fullmatch(r"[0-9]{1,400}(\.[0-9]{1,400})?([eE][+-]?[0-9]{1,4})?", value):
+        number = float(value)
+        return "valid" if 0 < number < float("inf") else "invalid"
+    if not any(char.isdecimal() for char in value) or re.fullmatch(r"-[0-9.]+", value.strip()):
+        return "invalid"
+    return "unsure"
+
+
+def count_verdict(value: str) -> str:
+    """For a count parameter: a whole number from 1."""
+    if re.fullmatch(r"[0-9]{1,15}", value):
+        return "valid" if int(value) >= 1 else "invalid"
+    if (not any(char.isdecimal() for char in value) or re.search(r"[.a-zA-Z]", value)
+            or value.strip().startswith("-") or re.fullmatch(r"[0-9]{4301,}", value)):
+        return "invalid"
+    return "unsure"
+
+
+VERDICTS = {"day": day_verdict, "ratio": ratio_verdict, "count": count_verdict}
+
+
+def report_expectations(name: str, params: dict[str, list[str]]) -> list[str]:
+    """What a report asked for with a valid key must be answered, in the order the route checks: its name, the
+    parameters it does not take (the first by name), then each it takes in the catalog's order (the last value of
+    a name, else its default): a 422 naming the first invalid one; the ones the fuzzer cannot tell may be either."""
+    from chalicelib.domain.reports import REPORTS
+
+    if name not in REPORTS:
+        return ["404 unknown_report"]
+    found = REPORTS[name]
+    unknown = sorted(set(params) - {parameter.name for parameter in found.parameters})
+    if unknown:
+        return [f"422 params.{unknown[0]}"]
+    outcomes = []
+    for parameter in found.parameters:
+        given = params.get(parameter.name)
+        if given is None:
+            continue  # its default
+        verdict = VERDICTS[parameter.kind](given[-1])
+        if verdict != "valid":
+            outcomes.append(f"422 params.{parameter.name}")
+        if verdict == "invalid":
+            return outcomes
+    return outcomes + ["200"]
+
+
+def search_expectations(params: dict[str, list[str]]) -> list[str]:
+    """A search with a valid key: a 422 naming the first parameter it does not take (by name; one without a name
+    cannot be named), a q that is no id, a shop that is no shop name; else 200."""
+    from chalicelib.domain.sources import SOURCE_NAME
+
+    unknown = sorted(set(params) - {"q", "shop"})
+    if unknown:
+        return [f"422 {unknown[0] or '-'}"]
+    q, shop = (params.get(name, [None])[-1] for name in ("q", "shop"))
+    if not q or not re.fullmatch(SOURCE_ID_PATTERN, q):
+        return ["422 q"]
+    if shop is not None and not SOURCE_NAME.fullmatch(shop):
+        return ["422 shop"]
+    return ["200"]
+
+
+def read_outcome(status: int, answer: bytes) -> str:
+    """A staff read's answer as its judge compares it: 422 and the field it names ("-": none), a refusal's status
+    and code, a 2xx or 401 or any other status alone."""
+    error = _json(answer).get("error")
+    error = error if isinstance(error, dict) else {}
+    if status == 422:
+        return f"422 {error.get('field') or '-'}"
+    if status in (400, 403, 404, 409, 503):
+        return f"{status} {error.get('code') or '-'}"
+    return str(status)
+
+
 # --- a request ----------------------------------------------------------------------------------------------------
 
 
@@ -1387,10 +1576,17 @@ class Probe:
     # for a code (at build), whether the code is the one Taobao sent then, and whether the route takes the path
     # (False: it must not be 2xx; None: not decided). Its `expect`: the answers its key, path and body call for.
     sms: dict | None = None
+    # A staff read or public page (READ_ROUTES, PUBLIC_MEDIA): what its judge needs of the request as the route reads
+    # it (the query's parameters, the return named, whether the path is the route's...). Its `expect`: read_outcome's.
+    read: dict | None = None
+    content_type: str | None = None  # the answer's
+    answer_size: int | None = None  # the answer is kept cut to its first 4 KB when it is the chart library
 
     def shrink(self) -> None:
         if self.body is not None and self.body_size is None:
             self.body_size, self.body = len(self.body), self.body[:4096]
+        if self.route == "chart_library" and self.answer_size is None:
+            self.answer_size, self.answer = len(self.answer), self.answer[:4096]
 
     def header_values(self, name: str) -> list[bytes]:
         return [value for key, value in self.headers if key.lower() == name.lower()]
@@ -1451,7 +1647,11 @@ class Fuzzer:
             probe.source = "generic"
             return self._webhook_signed(rng, probe, "generic", json.dumps(samples.growing_evidence()).encode(), now,
                                         mode="valid", clean=True)
-        route = rng.choices(list(ROUTE_WEIGHTS), weights=list(ROUTE_WEIGHTS.values()))[0]
+        reads = random.Random(f"{self.seed}/{index}/reads")
+        if reads.random() < READ_SHARE:
+            route = reads.choices(list(READ_WEIGHTS), weights=list(READ_WEIGHTS.values()))[0]
+        else:
+            route = rng.choices(list(ROUTE_WEIGHTS), weights=list(ROUTE_WEIGHTS.values()))[0]
         return getattr(self, f"_{route}")(rng, samples, Probe(index, route, "POST", b"", [], None), now)
 
     # --- webhooks and carrier pushes
@@ -2209,6 +2409,8 @@ class Fuzzer:
             query = probe.target.partition(b"?")[2].decode("latin-1")
             queues = parse_qs(query, keep_blank_values=True).get("queue", [])
             return {"finance" if queue == "finance" else "after_sales" for queue in queues}
+        if route in READ_ROUTES:
+            return set(READ_ROLES)
         return {ROUTE_ROLES[route]} if route in ROUTE_ROLES else set()
 
     def _staff_body(self, rng, probe: Probe, doc, now: datetime) -> None:
@@ -2417,6 +2619,172 @@ class Fuzzer:
     def _export(self, rng, samples, probe, now):
         return self._refund_range(rng, samples, probe, now, b"/v1/refunds/export.csv", "export")
 
+    # --- staff reads: search, case view, reports
+
+    def _search(self, rng, samples: Samples, probe: Probe, now: datetime) -> Probe:
+        """What a person has at hand: a return's id, its order's, its parcel's tracking number, in one shop or all;
+        of the seeding's returns, the run's on the platforms (the one waiting for its SMS code...), or made up."""
+        k, roll = samples.k(), rng.random()
+        if roll < 0.3:
+            q = samples.p.return_id(k)
+        elif roll < 0.5:
+            q = samples.p.order_id(k)
+        elif roll < 0.62:
+            q = samples.p.tracking_number(k)
+        elif roll < 0.72:
+            q = rng.choice([own for _, own in self.sms.shopify_returns] + ([self.sms.waiting[1]] if self.sms.waiting
+                                                                           else []) or [samples.p.return_id(k)])
+        elif roll < 0.85:
+            prefix = samples.p.prefix
+            q = rng.choice([f"{prefix}-NX-{rng.randrange(10**6)}", f"{samples.p.return_id(k)}-NX",
+                            samples.p.return_id(samples.p.size + k), f"{prefix}-OUT{k}", f"{prefix}-C{k}"])
+        else:
+            q = rng.choice(VALID_ODD_IDS + ODD_IDS[:20])
+        params = [("q", q)]
+        if rng.random() < 0.5:
+            params.append(("shop", rng.choice(["generic", "generic", "outlet", *self.sms.shops, "acme", "nosuch"])))
+        if rng.random() < 0.5:
+            params.reverse()
+        self._get(rng, probe, rng.choice([b"/v1/returns"] * 9 + [b"/v1/returns/"]),
+                  self._odd_query(rng, params, "search", samples, now, probe.notes))
+        self._staff_key(rng, probe, "search")
+        read = read_query(probe.target)
+        probe.read = {"routes": True if read is not None else None}
+        if read is not None:
+            probe.read["params"] = read[1]
+        self._judge_read(probe, lambda: search_expectations(read[1]))
+        return probe
+
+    def _case(self, rng, samples: Samples, probe: Probe, now: datetime) -> Probe:
+        """A case view of a return the SMS codes are given for (SmsWorld.target): the seeding's, in its shop or in
+        another's, the platforms', made up; its path mutated in some."""
+        world = self.sms
+        shop, own = world.target(rng, samples)
+        path_shop, path_own, suffix, routes = _ascii(shop), _ascii(own), b"", True
+        if rng.random() < 0.2:
+            what = rng.choice(["shop", "return id", "return id", "end"])
+            if what == "shop":
+                path_shop = _ascii(rng.choice(SMS_ODD_SHOPS + ["Generic", "generic%2Foutlet", "generic%20", "-x"]))
+            elif what == "return id":
+                path_own = _ascii(rng.choice(SMS_ODD_RETURN_IDS + [own + "%00", f"{own}%2F", own.lower(), own + "."]))
+            else:
+                suffix, routes = rng.choice(CASE_SUFFIXES)
+            probe.notes.append(f"path {what} odd: {(path_shop, path_own, suffix)!r:.80}")
+        probe.target = b"/v1/returns/" + path_shop + b"/" + path_own + suffix
+        probe.method = "GET"
+        if rng.random() < 0.03:
+            probe.body = rng.choice([b"{}", b"\xff"])
+            probe.notes.append("a body on a GET")
+        if rng.random() < 0.03:
+            probe.method, routes = rng.choice(["POST", "DELETE", "PATCH"]), False
+            probe.notes.append(f"method {probe.method}")
+        self._staff_key(rng, probe, "case")
+        named = (path_shop.decode("latin-1"), path_own.decode("latin-1"))
+        probe.read = {"routes": routes, "return": "/".join(named), "kind": world.kind(*named, self.pools)}
+        plain = bool(PLAIN_SEGMENT.fullmatch(path_shop) and PLAIN_SEGMENT.fullmatch(path_own))
+        if not plain and routes is True:
+            probe.read["routes"] = None  # which segments the view is handed depends on the gateway
+        self._judge_read(probe, lambda: self._case_expectations(*named, probe.read["kind"]))
+        return probe
+
+    @staticmethod
+    def _case_expectations(shop: str, own: str, kind: str) -> list[str]:
+        from chalicelib.domain.sources import SOURCE_NAME
+
+        if not SOURCE_NAME.fullmatch(shop):
+            return ["422 shop"]
+        if not re.fullmatch(SOURCE_ID_PATTERN, own):
+            return ["422 return_id"]
+        # (a seeding return, or the one that waits for its SMS code, is stored; one made up is not)
+        return {"pool": ["200"], "waiting": ["200"], "unknown": ["404 unknown_return"]}.get(
+            kind, ["200", "404 unknown_return"])
+
+    def _catalog(self, rng, samples: Samples, probe: Probe, now: datetime) -> Probe:
+        params = [("q", "x")] if rng.random() < 0.2 else []
+        self._get(rng, probe, rng.choice([b"/v1/reports"] * 9 + [b"/v1/reports/"]),
+                  self._odd_query(rng, params, "catalog", samples, now, probe.notes) if rng.random() < 0.4 else b"")
+        self._staff_key(rng, probe, "catalog")
+        probe.read = {"routes": True if read_query(probe.target) is not None else None}
+        self._judge_read(probe, lambda: ["200"])  # (it takes no parameter: any is ignored)
+        return probe
+
+    def _report(self, rng, samples: Samples, probe: Probe, now: datetime) -> Probe:
+        """A report of the catalog (anomalies, the one with parameters, in half), with its parameters valid, odd,
+        repeated or unknown; or a name the catalog does not have."""
+        from chalicelib.domain.reports import REPORTS
+
+        roll = rng.random()
+        name = "anomalies" if roll < 0.5 else rng.choice(sorted(REPORTS)) if roll < 0.87 else rng.choice(REPORT_ODD_NAMES)
+        params = []
+        if name == "anomalies" or rng.random() < 0.15:
+            if rng.random() < 0.6:
+                params.append(("as_of", (now - timedelta(days=rng.choice([0, 0, 1, 3, 10, 40, 400]))).date().isoformat()))
+            if rng.random() < 0.5:
+                params.append(("threshold", rng.choice(["2", "1.5", "3.0", "0.5", "1", "10"])))
+            if rng.random() < 0.5:
+                params.append(("min_count", rng.choice(["1", "2", "5", "10"])))
+            rng.shuffle(params)
+        self._get(rng, probe, b"/v1/reports/" + _ascii(name), self._odd_query(rng, params, "report", samples, now,
+                                                                                probe.notes))
+        self._staff_key(rng, probe, "report")
+        read = read_query(probe.target)
+        segment = probe.target.partition(b"?")[0].removeprefix(b"/v1/reports/")
+        routes = probe.method == "GET" and read is not None and bool(PLAIN_SEGMENT.fullmatch(segment)) \
+            and segment not in (b".", b"..")
+        probe.read = {"routes": True if routes else None, "name": name}
+        if read is not None:
+            probe.read["params"] = read[1]
+        self._judge_read(probe, lambda: report_expectations(name, read[1]))
+        return probe
+
+    def _judge_read(self, probe: Probe, expectations) -> None:
+        """What a staff read must be answered (probe.expect), for a request the fuzzer decides: the route's path as
+        it is read, GET, at most one key of printable characters. Else probe.expect stays None (and the answer must
+        only be no 2xx to a request that is not of a valid key)."""
+        keys = probe.header_values("X-Api-Key")
+        if probe.read.get("routes") is not True or len(probe.target) > MAX_DECIDED_TARGET:
+            return
+        media = json_taken(probe)
+        if media is not True:
+            probe.expect = None if media is None else ["415"]
+            return
+        if probe.ambiguous or len(keys) > 1 or any(not PRINTABLE_KEY.fullmatch(key) for key in keys):
+            return
+        probe.expect = ["401"] if probe.key_id is None else expectations()
+
+    # --- the console: public, no key
+
+    def _public(self, rng, samples: Samples, probe: Probe, now: datetime) -> Probe:
+        """The console's page or its chart library: without a key, with a valid or a forged one (the page takes none:
+        what it is sent changes nothing), odd query strings and headers, odd paths (not decided: no 5xx only)."""
+        path, routes = CONSOLE_PATHS[probe.route][0] if rng.random() < 0.75 else rng.choice(CONSOLE_PATHS[probe.route])
+        query = b""
+        if rng.random() < 0.3:
+            query = self._odd_query(rng, [("v", rng.choice(["1", "2.35.2"]))], "console", samples, now, probe.notes)
+        self._get(rng, probe, path, query)
+        if rng.random() < 0.5:
+            self._staff_key(rng, probe, probe.route)
+            probe.refuse = None  # (a public page: a forged key is no reason to refuse it)
+        else:
+            probe.headers = rng.choice([
+                [], [("Accept", b"text/html")], [("Accept", b"*/*"), ("Accept-Encoding", b"gzip")],
+                [("Cookie", b"session=" + b"x" * 4000)], [("Accept", "é".encode())],
+                [("Content-Type", b"application/json")], [("If-None-Match", b'"x"')]])
+        if rng.random() < 0.04:
+            probe.method, routes = rng.choice(["POST", "PUT", "DELETE"]), False
+            probe.notes.append(f"method {probe.method}")
+        probe.read = {"routes": routes}
+        if routes is True and len(probe.target) <= MAX_DECIDED_TARGET and read_query(probe.target) is not None:
+            media = json_taken(probe)
+            probe.expect = ["200"] if media is True else ["415"] if media is False else None
+        return probe
+
+    def _console(self, rng, samples, probe, now):
+        return self._public(rng, samples, probe, now)
+
+    def _chart_library(self, rng, samples, probe, now):
+        return self._public(rng, samples, probe, now)
+
     def _get(self, rng, probe: Probe, path: bytes, query: bytes) -> None:
         probe.method = "GET"
         probe.target = path + (b"?" + query if query else b"")
@@ -2428,7 +2796,7 @@ class Fuzzer:
         """The query string, mutated in about two thirds of the requests."""
         raw: list[bytes] = []
         mode = rng.random()
-        if mode < 0.2:
+        if mode < 0.2 and kind in ("reviews", "refunds"):
             name = "cursor"
             value = odd_cursor(rng, kind, samples, now, dict(params).get("queue"))
             params = [(k, v) for k, v in params if k != name] + [(name, value)]
@@ -2440,7 +2808,10 @@ class Fuzzer:
                 raw.append(rng.choice([b"limit", b"=", b"&&", b"%ZZ=1", b"queue=%FF", b"q=\xff", b"from=%00", b"x=%",
                                        "queue=finançe".encode(), b"cursor=" + b"A" * 70_000, b";", b"a=1;b=2"]))
                 notes.append(f"raw query part {raw[-1][:30]!r}")
-        encoded = [f"{quote(k, safe='')}={quote(v, safe='') if rng.random() < 0.9 else v}".encode("utf-8", "surrogatepass")
+        def escaped(text: str) -> str:  # (a lone surrogate escaped as the bytes "surrogatepass" gives it)
+            return quote(text.encode("utf-8", "surrogatepass"), safe="")
+
+        encoded = [f"{escaped(k)}={escaped(v) if rng.random() < 0.9 else v}".encode("utf-8", "surrogatepass")
                    for k, v in params]
         return b"&".join(encoded + raw)
 
@@ -2453,10 +2824,16 @@ class Fuzzer:
             notes.append(f"query without {dropped[0]}")
         elif op == "duplicate" and params:
             name, value = rng.choice(params)
-            params.append((name, self._odd_param(rng, name, kind, samples, now)))
-            notes.append(f"query {name} twice")
+            again = (name, self._odd_param(rng, name, kind, samples, now))
+            if kind in READ_QUERY_NAMES and rng.random() < 0.5:  # the odd value first: the route reads the last
+                params.insert(params.index((name, value)), again)
+                notes.append(f"query {name} twice (odd value first)")
+            else:
+                params.append(again)
+                notes.append(f"query {name} twice")
         elif op == "unknown":
-            params.append((rng.choice(["foo", "Queue", "LIMIT", "from_", "é", ""]), "1"))
+            unknown = ["foo", "Queue", "LIMIT", "from_", "é", ""] + READ_UNKNOWN.get(kind, [])
+            params.append((rng.choice(unknown), "1"))
             notes.append(f"query unknown parameter {params[-1][0]!r}")
         elif op == "reverse" and kind == "refunds" and "from" in names and "to" in names:
             values = dict(params)
@@ -2467,7 +2844,8 @@ class Fuzzer:
             params[i] = (params[i][0], "")
             notes.append(f"query {params[i][0]} empty")
         else:
-            names = ["queue", "limit", "cursor"] if kind == "reviews" else ["from", "to", "limit", "cursor", "marketplace"]
+            names = READ_QUERY_NAMES.get(kind) or (
+                ["queue", "limit", "cursor"] if kind == "reviews" else ["from", "to", "limit", "cursor", "marketplace"])
             name = rng.choice(names)
             value = self._odd_param(rng, name, kind, samples, now)
             params = [(k, v) for k, v in params if k != name] + [(name, value)]
@@ -2475,6 +2853,8 @@ class Fuzzer:
         return params
 
     def _odd_param(self, rng, name: str, kind: str, samples: Samples, now: datetime) -> str:
+        if kind in READ_QUERY_NAMES:
+            return self._odd_read_param(rng, name, samples, now)
         if name == "queue":
             return rng.choice([*QUEUES, "", "FINANCE", "finance ", "é", "failures;", "product_quality\u0000", "x" * 500])
         if name == "limit":
@@ -2490,13 +2870,37 @@ class Fuzzer:
         value = rng.choice(dates)
         return str(value)
 
+    def _odd_read_param(self, rng, name: str, samples: Samples, now: datetime) -> str:
+        """An odd value of a staff read's (or the console's) parameter: unicode, huge, of another kind, or valid."""
+        if name == "q":
+            return rng.choice([*ODD_IDS, *UNICODE, *VALID_ODD_IDS, samples.p.return_id(samples.k()),
+                               samples.p.order_id(samples.k()), f"generic/{samples.p.return_id(samples.k())}",
+                               "x" * 5000, "%", "*", "FZ-R*", "' OR '1'='1", "", " "])
+        if name == "shop":
+            return rng.choice(READ_ODD_SHOPS + SMS_ODD_SHOPS)
+        if name == "as_of":
+            return rng.choice(ODD_DAYS + [str(value) for value in odd_dates(now)]
+                              + [now.date().isoformat(), (now - timedelta(days=30)).date().isoformat()])
+        if name == "threshold":
+            return rng.choice(ODD_RATIOS)
+        if name == "min_count":
+            return rng.choice(ODD_COUNTS)
+        if name == "key":
+            key_id, (secret, _) = rng.choice(list(self.staff_keys.items()))
+            return rng.choice([f"{key_id}.{secret}", "nobody.x", "x" * 5000])
+        return rng.choice([*UNICODE, "x" * 5000, "", "1", "²", "-1"])
+
     # --- anything else
 
     def _other(self, rng, samples: Samples, probe: Probe, now: datetime) -> Probe:
         method, path = rng.choice([
             ("GET", b"/"), ("GET", b"/v1"), ("POST", b"/v1/webhooks"), ("POST", b"/v1/webhooks/"),
             ("POST", b"/v1/reviews/generic"),
-            ("GET", b"/v1/returns/generic/FZ-R1"), ("GET", b"/v1/returns/generic/FZ-R1/tracking"), ("POST", b"/v1/refunds/"),
+            ("DELETE", b"/v1/returns/generic/FZ-R1"), ("GET", b"/v1/returns/generic/FZ-R1/tracking"),
+            ("POST", b"/v1/refunds/"),
+            ("POST", b"/v1/returns"), ("GET", b"/v1/returns/generic"), ("PUT", b"/v1/reports/anomalies"),
+            ("GET", b"/v1/reports/anomalies/rows"), ("POST", b"/console"), ("GET", b"/console/index.html"),
+            ("GET", b"/console/../v1/reports"), ("DELETE", b"/console/plotly.min.js"),
             ("POST", b"/v1/refund-quotes/x"), ("POST", b"/v2/webhooks/generic"), ("POST", b"/v1/webhooks/carriers/aftership/x"),
             ("POST", b"//v1/refund-quotes"), ("GET", b"/v1/refund-quotes"), ("DELETE", b"/v1/reviews/generic/FZ-R1"),
             ("OPTIONS", b"/v1/refund-quotes"), ("HEAD", b"/v1/reviews"), ("PATCH", b"/v1/returns/generic/FZ-R1/tracking"),
@@ -2593,6 +2997,7 @@ def send(host: str, port: int, probe: Probe, timeout: float = 120) -> None:
             response = http.client.HTTPResponse(connection, method=probe.method)
             response.begin()
             probe.status = response.status
+            probe.content_type = response.getheader("Content-Type")
             probe.answer = response.read()
     except (OSError, http.client.HTTPException) as error:
         probe.status, probe.error = 0, f"{type(error).__name__}: {error}"
@@ -2703,6 +3108,11 @@ class Report:
     sms_agreed: list = field(default_factory=list)
     sms_waiting: str | None = None
     sms_outcome: str | None = None
+    # Staff reads and public pages: answers by route (read_outcome's), and how many distinct returns the searches
+    # and case views answered (checked stored, with a local cloud).
+    read_outcomes: dict = field(default_factory=lambda: defaultdict(Counter))
+    read_checks: Counter = field(default_factory=Counter)  # the answers checked for what they are about
+    answered_returns: int | None = None
     tracebacks: dict = field(default_factory=dict)
     consumer_log: list = field(default_factory=list)  # what was logged with a traceback outside any request
     probes: list = field(default_factory=list)
@@ -2733,6 +3143,15 @@ class Report:
             out.append(f"SMS codes by the return named: {by_kind}")
         if self.sms_waiting:
             out.append(f"SMS code awaited by {self.sms_waiting}: {self.sms_outcome or 'not checked'}")
+        for key in (*READ_ROUTES, *PUBLIC_MEDIA):
+            if self.read_outcomes.get(key):
+                answers = ", ".join(f"{o} {n}" for o, n in sorted(self.read_outcomes[key].items()))
+                out.append(f"{ROUTES[key]} answers: {answers}")
+        if self.read_checks:
+            out.append("staff reads checked: " + ", ".join(f"{what} {n}" for what, n in sorted(self.read_checks.items())))
+        if self.answered_returns is not None:
+            out.append(f"returns answered by searches and case views: {self.answered_returns} distinct, each checked "
+                       f"stored")
         out.append("signed validly / with a valid key: " + ", ".join(
             f"{kind} {self.authentic[kind]} of {n}" for kind, n in self.sent.items()))
         refusals = ", ".join(f"{why} {n}" for why, n in self.refused_expected.most_common(12))
@@ -2758,7 +3177,10 @@ class Report:
         else:
             out.append("consumer checks skipped: the queues, tables and workflows are in the process serving the API")
         kinds = ("5xx", "no answer", "forged accepted", "not granted accepted", "role missing accepted",
-                 "shopify answers", "carrier answers", "sms answers")
+                 "shopify answers", "carrier answers", "sms answers", "search answers", "case view answers",
+                 "report answers", "console answers")
+        if self.answered_returns is not None:
+            kinds += ("answered returns",)
         if self.consumer_checked or self.problems.get("not settled"):
             kinds += ("dlq", "failure records", "not applied", "hydration refusal not kept", "workflow failed",
                       "verify refused accepted input", "records over 400 KB", "sms refund", "not settled")
@@ -2899,6 +3321,7 @@ def run_fuzz(
         report.requests = len(probes)
         accepted = judge(probes, report, pools)
         if cloud is not None:
+            check_answered_returns(cloud, probes, report)
             if getattr(cloud, "shopify", None) is not None:
                 try:  # what Shopify itself sends about the run's resources (and what the workflows did there)
                     cloud.shopify.wait_for_deliveries(timeout)
@@ -2968,6 +3391,8 @@ def judge(probes: list[Probe], report: Report, pools: Pools) -> dict[str, int]:
             judge_shopify(probe, report)
         if probe.route == "sms" and probe.status:
             judge_sms(probe, report, agreed)
+        if probe.route in (*READ_ROUTES, *PUBLIC_MEDIA) and 0 < probe.status < 500:
+            judge_read(probe, report, pools)
         if probe.route == "carrier":
             report.carrier_styles["+".join(map(style_name, probe.styles)) or "no style"][probe.status] += 1
             if 0 < probe.status < 500:
@@ -3035,6 +3460,144 @@ def judge_sms(probe: Probe, report: Report, agreed: set) -> None:
     if probe.expect is not None and outcome not in probe.expect and not (probe.refuse and 200 <= probe.status < 300):
         why = f" ({probe.refuse})" if probe.refuse else ""
         report.problem("sms answers", probe, f"must be answered {' or '.join(probe.expect)}{why}; answered {outcome}")
+
+
+READ_PROBLEMS = {"search": "search answers", "case": "case view answers", "catalog": "report answers",
+                 "report": "report answers", "console": "console answers", "chart_library": "console answers"}
+
+
+def judge_read(probe: Probe, report: Report, pools: Pools) -> None:
+    """A staff read's or a public page's answer: what its key, path and query call for (probe.expect); no 2xx to
+    a request that is not a GET of the route; a refusal of the route's own is its JSON error, a 422 naming the field
+    at fault; a 200 of the route's shape, and only about what was asked (a search: returns of the shop asked for
+    that match what was looked for, and the seeding's return looked for by its id; a case view: the return named)."""
+    kind, info = READ_PROBLEMS[probe.route], probe.read or {}
+    outcome = read_outcome(probe.status, probe.answer)
+    report.read_outcomes[probe.route][outcome] += 1
+    params = info.get("params") or {}
+    if 200 <= probe.status < 300 and info.get("routes") is False:
+        report.problem(kind, probe, f"a {probe.status} to a request that is not a GET of the route")
+        return
+    if probe.expect is not None and outcome not in probe.expect and not (probe.refuse and 200 <= probe.status < 300):
+        why = f" ({probe.refuse})" if probe.refuse else ""
+        report.problem(kind, probe, f"must be answered {' or '.join(probe.expect)}{why}; answered {outcome}")
+    # (A refusal from the view: not Chalice's 415 before it, nor the local server's 414 for a target past 64 KB.)
+    if 400 <= probe.status < 500 and probe.status != 415 and info.get("routes") is True \
+            and len(probe.target) <= MAX_DECIDED_TARGET and probe.route in READ_ROUTES:
+        error = _json(probe.answer).get("error")
+        if not isinstance(error, dict) or not isinstance(error.get("code"), str) or not error["code"] \
+                or not isinstance(error.get("message"), str):
+            report.problem(kind, probe, "a refusal that is not the JSON error {code, message, field}")
+        elif probe.status == 422 and not error.get("field"):
+            if "" in params:
+                report.warnings["422 naming no field (a query parameter without a name)"].append((probe, ""))
+            else:
+                report.problem(kind, probe, "a 422 that names no field")
+    if probe.status == 200 and info.get("routes") is not False:
+        {"search": judge_search_items, "case": judge_case_view, "catalog": judge_catalog, "report": judge_report_rows,
+         "console": judge_public, "chart_library": judge_public}[probe.route](probe, report, pools, kind)
+
+
+def judge_search_items(probe: Probe, report: Report, pools: Pools, kind: str) -> None:
+    body, params = _json(probe.answer), (probe.read or {}).get("params")
+    items = body.get("items")
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        report.problem(kind, probe, "a 200 without its list of items")
+        return
+    found = [f"{item.get('shop')}/{item.get('return_id')}" for item in items]
+    probe.read["found"] = found
+    if params is None or probe.expect is None or "200" not in probe.expect:
+        return
+    q, shop = params["q"][-1], params.get("shop", [None])[-1]
+    if body.get("q") != q or body.get("shop") != shop:
+        report.problem(kind, probe, f"answered for q={body.get('q')!r} shop={body.get('shop')!r}, not {q!r} {shop!r}")
+    for item in items:
+        matched = item.get("matched")
+        if shop is not None and item.get("shop") != shop:
+            report.problem(kind, probe, f"a return of {item.get('shop')!r} found searching shop {shop!r}: "
+                                        f"{item.get('return_id')!r}")
+        elif matched not in ("return_id", "order_id", "tracking_number") or (
+                matched in ("return_id", "order_id") and item.get(matched) != q):
+            report.problem(kind, probe, f"{item.get('shop')}/{item.get('return_id')} answered as matching q={q!r} "
+                                        f"by {matched!r} (its return id {item.get('return_id')!r}, order id "
+                                        f"{item.get('order_id')!r})")
+    if len(found) != len(set(found)):
+        report.problem(kind, probe, f"a return answered twice: {found}")
+    seeded = re.fullmatch(rf"{re.escape(pools.prefix)}-([RO])(0|[1-9][0-9]*)", q)
+    if seeded and int(seeded.group(2)) < pools.size:
+        by = "id" if seeded.group(1) == "R" else "order id"
+        report.read_checks[f"searches for a seeding return by its {by}"] += 1
+        missing = [f"{name}/{pools.return_id(int(seeded.group(2)))}" for name in ("generic", "outlet")
+                   if shop in (None, name) and f"{name}/{pools.return_id(int(seeded.group(2)))}" not in found]
+        if missing and seeded.group(1) == "R":
+            report.problem(kind, probe, f"the seeding's return {', '.join(missing)} not found by its id")
+        elif missing:  # (an event of the run may have given the order another customer than its return's)
+            report.warnings["search by order id missed the seeding's return"].append((probe, ", ".join(missing)))
+
+
+def judge_case_view(probe: Probe, report: Report, pools: Pools, kind: str) -> None:
+    body, named = _json(probe.answer), (probe.read or {}).get("return", "")
+    shop, _, own = named.partition("/")
+    report.read_checks["case views checked against their path"] += (probe.read or {}).get("routes") is True
+    if (probe.read or {}).get("routes") is True and (body.get("shop"), body.get("return_id")) != (shop, own):
+        report.problem(kind, probe, f"a case view of {body.get('shop')}/{body.get('return_id')} answered for {named}")
+    elif not isinstance(body.get("request"), dict) or "standing" not in body:
+        report.problem(kind, probe, "a 200 that is not a case view (no request, no standing)")
+    probe.read["found"] = [f"{body.get('shop')}/{body.get('return_id')}"]
+
+
+def judge_catalog(probe: Probe, report: Report, pools: Pools, kind: str) -> None:
+    from chalicelib.domain.reports import REPORTS
+
+    listed = _json(probe.answer).get("reports")
+    names = [entry.get("name") for entry in listed if isinstance(entry, dict)] if isinstance(listed, list) else None
+    if names is None or sorted(names) != sorted(REPORTS):
+        report.problem(kind, probe, f"the catalog answered {names!r}, not the reports {sorted(REPORTS)}")
+
+
+def judge_report_rows(probe: Probe, report: Report, pools: Pools, kind: str) -> None:
+    body, name = _json(probe.answer), (probe.read or {}).get("name")
+    columns, rows = body.get("columns"), body.get("rows")
+    if (probe.read or {}).get("routes") is True and body.get("name") != name:
+        report.problem(kind, probe, f"report {body.get('name')!r} answered for {name!r}")
+    elif not isinstance(columns, list) or not isinstance(rows, list) or not all(
+            isinstance(row, list) and len(row) == len(columns) for row in rows):
+        report.problem(kind, probe, "a 200 without its columns and rows (each row a value per column)")
+
+
+def judge_public(probe: Probe, report: Report, pools: Pools, kind: str) -> None:
+    media = PUBLIC_MEDIA[probe.route]
+    given = (probe.content_type or "").split(";")[0].strip().lower()
+    size = probe.answer_size if probe.answer_size is not None else len(probe.answer)
+    if given != media:
+        report.problem(kind, probe, f"answered {probe.content_type!r}, not {media}")
+    elif probe.method != "HEAD" and (size < 100_000 if probe.route == "chart_library"
+                                     else b"<html" not in probe.answer[:4096].lower()):
+        what = "chart library" if probe.route == "chart_library" else "page"
+        report.problem(kind, probe, f"answered {size:,} bytes that are not the {what}")
+
+
+def check_answered_returns(cloud, probes: list[Probe], report: Report) -> None:
+    """Every return a search or a case view answered is stored, and requested (the records are never deleted)."""
+    found = {}
+    for probe in probes:
+        if probe.route in ("search", "case") and probe.status == 200:
+            for key in (probe.read or {}).get("found", []):
+                found.setdefault(key, probe)
+    stored: dict[str, dict] = {}
+    keys = sorted(found)
+    for start in range(0, len(keys), 100):
+        request = {resources.RETURNS_TABLE: {"Keys": [{"return_id": key} for key in keys[start:start + 100]],
+                                             "ProjectionExpression": "return_id, order_id"}}
+        while request:
+            response = cloud.dynamodb.batch_get_item(RequestItems=request)
+            stored |= {item["return_id"]: item for item in response["Responses"].get(resources.RETURNS_TABLE, [])}
+            request = response.get("UnprocessedKeys") or None
+    report.answered_returns = len(found)
+    for key, probe in found.items():
+        if key not in stored or not stored[key].get("order_id"):
+            report.problem("answered returns", probe, f"{ROUTES[probe.route]} answered {key}, which is "
+                                                      f"{'not stored' if key not in stored else 'not requested'}")
 
 
 def judge_carrier_answer(probe: Probe, report: Report) -> None:

@@ -75,7 +75,7 @@ def search_query(params: dict) -> tuple[str, str | None]:
     """GET /v1/returns?q=&shop= -> (what to look for: a return id, an order id or a tracking number; the shop)."""
     unknown = sorted(set(params) - {"q", "shop"})
     if unknown:
-        raise InvalidInput(unknown[0], "is not a search parameter (q, shop)", code="unknown_field")
+        raise InvalidInput(unknown[0] or "query", "is not a search parameter (q, shop)", code="unknown_field")
     text, shop = params.get("q"), params.get("shop")
     if not text or not re.fullmatch(SOURCE_ID_PATTERN, text):
         raise InvalidInput("q", "must be a return id, an order id or a tracking number (letters, digits and . _ : -)")
