@@ -32,6 +32,8 @@ bench: $(INSTALLED)
 	$(BIN)/python bench/refund_quotes.py
 	$(BIN)/python bench/pipeline.py
 	$(BIN)/python bench/cold_start.py
+	$(BIN)/python bench/report.py
+	$(BIN)/python bench/console.py
 
 run: $(INSTALLED)
 	$(BIN)/python -m localcloud run --returns $(RETURNS) $(POLICY_OPTION)
