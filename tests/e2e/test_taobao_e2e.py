@@ -84,6 +84,20 @@ def from_the_warehouse(cloud, body: dict) -> None:
     assert status == 202, answer
 
 
+def goods_back_and_inspected(cloud, refund_id: str, oid, waybill: str) -> None:
+    """The buyer sends the goods back (linked through TMC), SF delivers them and the warehouse accepts them."""
+    cloud.cloud.taobao.buyer_returns_goods(refund_id, "顺丰速运", waybill)
+    cloud.cloud.wait_until(lambda: (relay(cloud), linked(cloud, "sf-express", waybill))[1] == qualified(SHOP, refund_id),
+                           30, interval=0.5)
+    status, answer = post_webhook(cloud.cloud.api_url, SECRET.decode(), encode({
+        "event_id": f"trk-{waybill}", "type": "TrackingUpdated", "occurred_at": iso(now()),
+        "data": {"carrier": "sf-express", "tracking_number": waybill, "status": "delivered"}}), "generic")
+    assert status == 202, answer
+    relayed_until(cloud, refund_id, "awaiting_inspection")
+    from_the_warehouse(cloud, {"event_id": f"ins-{refund_id}", "type": "InspectionCompleted", "occurred_at": iso(now()),
+                               "data": {"return_id": refund_id, "items": [{"line_id": str(oid), "accepted": 1}]}})
+
+
 def test_a_tmall_return_is_agreed_in_tmall_and_refunded_there_once(cloud):
     taobao = cloud.cloud.taobao
     bought = trade(cloud, "TRADE_FINISHED", shipped=True)
@@ -93,18 +107,7 @@ def test_a_tmall_return_is_agreed_in_tmall_and_refunded_there_once(cloud):
     relayed_until(cloud, refund_id, "awaiting_parcel")
     assert tmall_refund(cloud, refund_id)["status"] == "WAIT_BUYER_RETURN_GOODS"  # agreed in Tmall, by us
     assert tmall_refund(cloud, refund_id)["seller_address_id"] == "1001"
-    waybill = f"SF9{refund_id[-11:]}"
-    taobao.buyer_returns_goods(refund_id, "顺丰速运", waybill)
-    cloud.cloud.wait_until(lambda: (relay(cloud), linked(cloud, "sf-express", waybill))[1] == qualified(SHOP, refund_id),
-                           30, interval=0.5)
-    status, answer = post_webhook(cloud.cloud.api_url, SECRET.decode(), encode({
-        "event_id": f"trk-{waybill}", "type": "TrackingUpdated", "occurred_at": iso(now()),
-        "data": {"carrier": "sf-express", "tracking_number": waybill, "status": "delivered"}}), "generic")
-    assert status == 202, answer
-    relayed_until(cloud, refund_id, "awaiting_inspection")
-    from_the_warehouse(cloud, {"event_id": f"ins-{refund_id}", "type": "InspectionCompleted", "occurred_at": iso(now()),
-                               "data": {"return_id": refund_id,
-                                        "items": [{"line_id": str(bought["orders"][0]["oid"]), "accepted": 1}]}})
+    goods_back_and_inspected(cloud, refund_id, bought["orders"][0]["oid"], f"SF9{refund_id[-11:]}")
 
     closed = relayed_until(cloud, refund_id, "refunded")
     assert tmall_refund(cloud, refund_id)["status"] == "SUCCESS"
@@ -215,17 +218,7 @@ def test_a_tmall_exchange_is_answered_in_tmall_and_its_replacement_waybill_told_
     assert waiting["resolution"] == "exchange"
     assert waiting["replacement"] == {"sku": "5230918800123", "unit_price": "59.90", "quantity": 1, "like_for_like": True}
     assert (tmall_exchange(cloud, refund_id)["status"], tmall_exchange(cloud, refund_id)["address_id"]) == (2, "1001")
-    waybill = f"SF8{refund_id[-11:]}"
-    taobao.buyer_returns_goods(refund_id, "顺丰速运", waybill)
-    cloud.cloud.wait_until(lambda: (relay(cloud), linked(cloud, "sf-express", waybill))[1] == qualified(SHOP, refund_id),
-                           30, interval=0.5)
-    status, answer = post_webhook(cloud.cloud.api_url, SECRET.decode(), encode({
-        "event_id": f"trk-{waybill}", "type": "TrackingUpdated", "occurred_at": iso(now()),
-        "data": {"carrier": "sf-express", "tracking_number": waybill, "status": "delivered"}}), "generic")
-    assert status == 202, answer
-    relayed_until(cloud, refund_id, "awaiting_inspection")
-    from_the_warehouse(cloud, {"event_id": f"ins-{refund_id}", "type": "InspectionCompleted", "occurred_at": iso(now()),
-                               "data": {"return_id": refund_id, "items": [{"line_id": str(oid), "accepted": 1}]}})
+    goods_back_and_inspected(cloud, refund_id, oid, f"SF8{refund_id[-11:]}")
 
     relayed_until(cloud, refund_id, "exchanged")
     assert tmall_exchange(cloud, refund_id)["status"] == 12  # the goods confirmed received in Tmall: send the new one

@@ -17,6 +17,7 @@ from chalicelib.domain.lake import PARTITION, TABLES
 from chalicelib.domain.lake_rows import row
 from chalicelib.services.record_in_lake import LAKE_ROW
 from tests.integration.packaged import built_package, functions
+from tests.integration.test_least_privilege import as_list, canonical
 
 pytestmark = pytest.mark.xdist_group("package")
 
@@ -34,21 +35,6 @@ ATHENA_TYPES = {"string", "bigint", "boolean"}
 @pytest.fixture(scope="module")
 def template(tmp_path_factory):
     return built_package(tmp_path_factory)["template"]
-
-
-def as_list(value) -> list:
-    return value if isinstance(value, list) else [value]
-
-
-def canonical(value) -> str:
-    """A resource of the template as one string: `${Logical.Attribute}` for a GetAtt, the text of a Sub."""
-    if isinstance(value, str):
-        return value
-    if set(value) == {"Fn::GetAtt"}:
-        return "${%s.%s}" % tuple(value["Fn::GetAtt"])
-    if set(value) == {"Fn::Sub"} and isinstance(value["Fn::Sub"], str):
-        return value["Fn::Sub"]
-    raise AssertionError(f"not a resource this test reads: {value}")
 
 
 def substituted(value) -> str:
